@@ -1,0 +1,46 @@
+# fabric-reconciler: the two commands a newcomer needs are
+#   make demo   plan for the seed-003 lab, offline (no cluster, no switch)
+#   make test   install what the tests need, then run every test
+GO        ?= go
+BIN       := bin/fabric-reconciler
+# Built test binaries (kube-apiserver, ...) are cached here between runs.
+CACHE_DIR ?= $(HOME)/.cache/fabric-reconciler
+export CACHE_DIR
+FUZZTIME  ?= 10s
+
+.PHONY: all build demo test setup lint unit fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fabric-reconciler
+
+demo: build
+	./$(BIN) plan --offline --config examples/haystack/fabric.yaml --cluster-state examples/haystack/cluster
+
+# test: everything CI runs. Tests that need root, network namespaces or a
+# built kube-apiserver are part of it; setup installs and builds what they need.
+test: setup lint build unit fuzz
+
+setup:
+	scripts/setup-test-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+# Short fuzz runs of the YAML loader and Translate (go test -fuzz runs one
+# target at a time).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./k8swatch/
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./reconciler/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./k8swatch/selector/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./fabric/ ./reconciler/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+)
+
+// inputFlags are the inputs plan and sync share.
+type inputFlags struct {
+	configPath   string
+	clusterState []string
+	fabricState  string
+	allowSkips   bool
+}
+
+func (f *inputFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.configPath, "config", "", "configuration file (required)")
+	cmd.Flags().StringArrayVar(&f.clusterState, "cluster-state", nil, "exported cluster YAML: a file or a folder (repeatable)")
+	cmd.Flags().StringVar(&f.fabricState, "fabric-state", "", "a saved fabric observation (JSON from \"observe\") instead of asking the switches")
+	cmd.Flags().BoolVar(&f.allowSkips, "allow-skips", false, "exit 0 even when input objects were skipped as bad")
+	_ = cmd.MarkFlagRequired("config")
+}
+
+// inputs is what plan and sync work from.
+type inputs struct {
+	cfg     *config.Config
+	cluster k8swatch.ClusterState
+}
+
+func (f *inputFlags) load() (*inputs, error) {
+	cfg, err := config.Load(f.configPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.clusterState) == 0 {
+		return nil, fmt.Errorf("--cluster-state is required")
+	}
+	cs, err := k8swatch.LoadFiles(f.clusterState...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster state: %w", err)
+	}
+	return &inputs{cfg: cfg, cluster: cs}, nil
+}
+
+// observedFromFile reads a saved observation; fabrics it does not mention
+// are taken as empty.
+func observedFromFile(path string) (map[string]fabric.Observed, error) {
+	out := map[string]fabric.Observed{}
+	if path == "" {
+		return out, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := fabric.ParseSnapshot(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, sf := range snap.Fabrics {
+		obs, err := sf.Observed()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out[sf.Name] = obs
+	}
+	return out, nil
+}
+
+func buildPlan(desired fabric.Desired, observed map[string]fabric.Observed) fabric.Plan {
+	var fps []fabric.FabricPlan
+	for _, fd := range desired.Fabrics {
+		fps = append(fps, fabric.Diff(fd, observed[fd.Name]))
+	}
+	return fabric.NewPlan(fps, desired.Skipped, desired.Warnings)
+}
+
+func writePlan(w io.Writer, p fabric.Plan, format string) error {
+	switch format {
+	case "text":
+		return fabric.WriteText(w, p)
+	case "json":
+		return fabric.WriteJSON(w, p)
+	case "markdown", "md":
+		return fabric.WriteMarkdown(w, p)
+	}
+	return fmt.Errorf("unknown output format %q (text, json, markdown)", format)
+}
+
+func newPlanCommand() *cobra.Command {
+	var (
+		in               inputFlags
+		only             []string
+		offline          bool
+		timeout          time.Duration
+		output           string
+		detailedExitcode bool
+	)
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what the fabric must change to match the cluster (dry run)",
+		Long: `plan translates the cluster state into what each configured fabric must hold,
+compares it with what the fabric holds, and prints the difference. Nothing is
+changed on any switch.
+
+What the fabric holds comes from --fabric-state (a saved observation, see
+"observe"), from the switches themselves (the default: read-only), or is
+taken as empty with --offline.
+
+Output formats: text (Terraform-style), json (the public plan format),
+markdown (a change request), native (the APIC JSON / CLI lines each driver
+would send).
+
+Exit codes: 0 success; 1 error, or input objects skipped as bad (unless
+--allow-skips). With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch output {
+			case "text", "json", "markdown", "md", "native":
+			default:
+				return &exitError{code: 1, err: fmt.Errorf("-o %q: use text, json, markdown or native", output)}
+			}
+			if offline && in.fabricState != "" {
+				return &exitError{code: 1, err: fmt.Errorf("--offline and --fabric-state exclude each other")}
+			}
+			ins, err := in.load()
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			if err := checkFabricNames(ins.cfg, only); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			desired := keepFabrics(reconciler.Translate(ins.cluster, ins.cfg), only)
+
+			var ds map[string]drivers.Driver
+			if output == "native" || (!offline && in.fabricState == "") {
+				log, _ := newLogger(cmd.ErrOrStderr(), "warn", false)
+				if ds, err = openDrivers(ins.cfg, only, log); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+				defer closeDrivers(ds)
+			}
+
+			var plan fabric.Plan
+			if offline || in.fabricState != "" {
+				observed, err := observedFromFile(in.fabricState)
+				if err != nil {
+					return &exitError{code: 1, err: fmt.Errorf("fabric state: %w", err)}
+				}
+				plan = buildPlan(desired, observed)
+			} else {
+				ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+				defer cancel()
+				outs := reconcileAll(ctx, ds, desired, reconciler.Options{DryRun: true, AllowEmpty: true})
+				var fps []fabric.FabricPlan
+				for _, o := range outs {
+					if o.Err != nil {
+						return &exitError{code: 1, err: o.Err}
+					}
+					fps = append(fps, o.Plan)
+				}
+				plan = fabric.NewPlan(fps, desired.Skipped, desired.Warnings)
+			}
+
+			if output == "native" {
+				if err := writeNative(cmd.OutOrStdout(), plan, ds); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			} else if err := writePlan(cmd.OutOrStdout(), plan, output); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			return planExit(plan, in.allowSkips, detailedExitcode)
+		},
+	}
+	in.register(cmd)
+	cmd.Flags().StringArrayVar(&only, "fabric", nil, "plan only this fabric (repeatable)")
+	cmd.Flags().BoolVar(&offline, "offline", false, "take every fabric as empty and contact no switch")
+	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "deadline for observing the fabrics")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json, markdown or native")
+	cmd.Flags().BoolVar(&detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	return cmd
+}
+
+// writeNative prints, per fabric, the configuration its driver would send.
+func writeNative(w io.Writer, p fabric.Plan, ds map[string]drivers.Driver) error {
+	for _, f := range p.Fabrics {
+		fmt.Fprintf(w, "# Fabric %s (driver %s): %d change(s)\n", f.Name, f.Driver, len(f.Changes))
+		native, err := ds[f.Name].Render(f)
+		if err != nil {
+			return fmt.Errorf("fabric %s: render: %w", f.Name, err)
+		}
+		fmt.Fprintln(w, strings.TrimRight(native, "\n"))
+		fmt.Fprintln(w)
+	}
+	if len(p.Skipped) > 0 {
+		fmt.Fprintf(w, "# %d input object(s) skipped as bad; run plan -o text to see them\n", len(p.Skipped))
+	}
+	return nil
+}
+
+func newObserveCommand() *cobra.Command {
+	var (
+		configPath string
+		only       []string
+		timeout    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "observe",
+		Short: "Save what each fabric holds for this cluster (JSON, for plan --fabric-state)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			if err := checkFabricNames(cfg, only); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			log, _ := newLogger(cmd.ErrOrStderr(), "warn", false)
+			ds, err := openDrivers(cfg, only, log)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			defer closeDrivers(ds)
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			snap := fabric.Snapshot{FormatVersion: 1, Fabrics: []fabric.SnapshotFabric{}}
+			for _, f := range selectFabrics(cfg, only) {
+				obs, err := ds[f.Name].Observe(ctx)
+				if err != nil {
+					return &exitError{code: 1, err: fmt.Errorf("fabric %s: observe: %w", f.Name, err)}
+				}
+				snap.Fabrics = append(snap.Fabrics, fabric.NewSnapshotFabric(f.Name, obs))
+			}
+			return writeJSONValue(cmd.OutOrStdout(), snap)
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "configuration file (required)")
+	_ = cmd.MarkFlagRequired("config")
+	cmd.Flags().StringArrayVar(&only, "fabric", nil, "observe only this fabric (repeatable)")
+	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "deadline for observing")
+	return cmd
+}
+
+// planExit turns a plan into the exit code: skipped input is an error unless
+// allowed; with detailed exit codes, changes give 2.
+func planExit(p fabric.Plan, allowSkips, detailed bool) error {
+	if len(p.Skipped) > 0 && !allowSkips {
+		return &exitError{code: 1, err: fmt.Errorf("%d input object(s) were skipped as bad (listed above); fix them or pass --allow-skips", len(p.Skipped))}
+	}
+	if detailed && p.HasChanges() {
+		return &exitError{code: 2}
+	}
+	return nil
+}

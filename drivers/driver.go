@@ -1,0 +1,99 @@
+// Package drivers defines what a fabric driver does and keeps the registry of
+// built-in drivers. Each driver lives in its own package (drivers/aci,
+// drivers/frr, drivers/nxos), registers itself in init, and keeps its vendor
+// knowledge inside: DNs and JSON for ACI, CLI and its parsing for FRR and
+// NX-OS. A driver imports fabric and config, never k8swatch or reconciler.
+package drivers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+)
+
+// Driver drives one fabric.
+//
+// Safety contract, kept by every driver:
+//   - Observe returns in Observed.Owned only objects that carry this
+//     cluster's ownership mark, and in Observed.Foreign the objects it finds at
+//     places the cluster would write that do not carry it;
+//   - Apply never modifies or deletes an object without the mark; an object
+//     in the way is reported in ApplyResult.Conflicts and left alone;
+//   - every string that reaches a switch was validated against a strict
+//     grammar first: a bad value fails its own change, not the whole plan;
+//   - secrets are never logged, rendered or put in errors.
+type Driver interface {
+	// Observe reads what the fabric holds now.
+	Observe(ctx context.Context) (fabric.Observed, error)
+	// Apply makes the plan's changes on the fabric.
+	Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error)
+	// Render returns the native configuration Apply would send for the plan
+	// (APIC JSON, CLI lines), for review. It contacts no switch.
+	Render(plan fabric.FabricPlan) (string, error)
+	// Close releases connections.
+	Close() error
+}
+
+// Options are what every driver gets besides its fabric's configuration.
+type Options struct {
+	// Cluster is the cluster name; drivers derive their ownership mark from it.
+	Cluster string
+	Logger  *slog.Logger
+	// Metrics, when set, counts the driver's requests and errors.
+	Metrics RequestObserver
+}
+
+// RequestObserver is told about every request a driver sends to a switch.
+type RequestObserver interface {
+	ObserveRequest(fabricName, driver, operation string, err error)
+}
+
+// Factory builds a driver for one fabric. It must not contact the switch:
+// Render works offline, connections are made on first use.
+type Factory func(cfg config.Fabric, opts Options) (Driver, error)
+
+var (
+	mu       sync.Mutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a driver available under a name. Drivers call it from init.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("drivers: duplicate driver " + name)
+	}
+	registry[name] = f
+}
+
+// Names lists the registered drivers.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Open builds the driver for a fabric.
+func Open(cfg config.Fabric, opts Options) (Driver, error) {
+	mu.Lock()
+	f, ok := registry[cfg.Driver]
+	mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("fabric %s: driver %q is not built in (have %v)", cfg.Name, cfg.Driver, Names())
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return f(cfg, opts)
+}

@@ -1,0 +1,96 @@
+package fabric
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Diff computes the changes that turn what a fabric holds (observed, owned
+// objects only) into what it should hold (desired).
+//
+//   - a desired object that is not observed is created, unless a foreign
+//     object occupies its place: that is a conflict and nothing is planned;
+//   - a desired object that is observed with other attributes is updated;
+//   - an observed owned object that is not desired is deleted.
+//
+// Foreign objects are never updated or deleted.
+func Diff(desired FabricDesired, observed Observed) FabricPlan {
+	plan := FabricPlan{Name: desired.Name, Driver: desired.Driver}
+
+	want := indexObjects(desired.State.Objects())
+	have := indexObjects(observed.Owned.Objects())
+	foreign := map[Key]Foreign{}
+	for _, f := range observed.Foreign {
+		foreign[f.Key()] = f
+	}
+
+	for _, k := range sortedKeys(want) {
+		w := want[k]
+		h, ok := have[k]
+		switch {
+		case ok && !equalObjects(w, h):
+			plan.Changes = append(plan.Changes, Change{Action: ActionUpdate, Kind: k.Kind, Switch: k.Switch, ID: k.ID, Before: h, After: w})
+		case ok:
+			// In place and equal.
+		case hasKey(foreign, k):
+			f := foreign[k]
+			plan.Conflicts = append(plan.Conflicts, Conflict{Kind: k.Kind, Switch: k.Switch, ID: k.ID, Owner: f.Owner,
+				Reason: conflictReason(f)})
+		default:
+			plan.Changes = append(plan.Changes, Change{Action: ActionCreate, Kind: k.Kind, Switch: k.Switch, ID: k.ID, After: w})
+		}
+	}
+	for _, k := range sortedKeys(have) {
+		if _, ok := want[k]; !ok {
+			plan.Changes = append(plan.Changes, Change{Action: ActionDelete, Kind: k.Kind, Switch: k.Switch, ID: k.ID, Before: have[k]})
+		}
+	}
+	sort.SliceStable(plan.Changes, func(i, j int) bool { return lessKey(plan.Changes[i].Key(), plan.Changes[j].Key()) })
+	return plan
+}
+
+func conflictReason(f Foreign) string {
+	if f.Owner == "" {
+		return "an object without an ownership mark is in the way; it is left alone"
+	}
+	return fmt.Sprintf("an object owned by %q is in the way; it is left alone", f.Owner)
+}
+
+func hasKey[V any](m map[Key]V, k Key) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// indexObjects keys objects; on a duplicate key the first object wins, so a
+// malformed input can never make Diff panic.
+func indexObjects(objs []Object) map[Key]Object {
+	m := make(map[Key]Object, len(objs))
+	for _, o := range objs {
+		k := KeyOf(o)
+		if _, dup := m[k]; !dup {
+			m[k] = o
+		}
+	}
+	return m
+}
+
+func sortedKeys(m map[Key]Object) []Key {
+	keys := make([]Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return lessKey(keys[i], keys[j]) })
+	return keys
+}
+
+// equalObjects compares two canonical objects by their public attributes.
+func equalObjects(a, b Object) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb) && a.SwitchName() == b.SwitchName()
+}
+
+// Equal reports whether two objects mean the same thing.
+func Equal(a, b Object) bool { return equalObjects(a.canonical(), b.canonical()) }

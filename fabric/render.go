@@ -1,0 +1,229 @@
+package fabric
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+type attr struct{ name, value string }
+
+// attributes lists an object's attributes in a fixed order, as people read them.
+func attributes(o Object) []attr {
+	q := strconv.Quote
+	switch v := o.(type) {
+	case BGPPeer:
+		return []attr{{"node", q(v.Node)}, {"peerAddress", q(v.PeerAddress)}, {"remoteASN", fmt.Sprint(v.RemoteASN)},
+			{"localASN", fmt.Sprint(v.LocalASN)}, {"addressFamily", q(string(v.AddressFamily))}}
+	case ExternalSubnet:
+		sc := make([]string, len(v.Scopes))
+		for i, s := range v.Scopes {
+			sc[i] = q(string(s))
+		}
+		return []attr{{"group", q(v.Group)}, {"prefix", q(v.Prefix)}, {"scopes", "[" + strings.Join(sc, ", ") + "]"}}
+	case MaximumPaths:
+		return []attr{{"paths", strconv.Itoa(v.Paths)}}
+	case Contract:
+		cons := make([]string, len(v.Consumers))
+		for i, c := range v.Consumers {
+			cons[i] = q(c)
+		}
+		ents := make([]string, len(v.Entries))
+		for i, e := range v.Entries {
+			ents[i] = e.String()
+		}
+		return []attr{{"name", q(v.Name)}, {"provider", q(v.Provider)}, {"consumers", "[" + strings.Join(cons, ", ") + "]"},
+			{"entries", "[" + strings.Join(ents, ", ") + "]"}}
+	case PrefixFilter:
+		rules := make([]string, len(v.Prefixes))
+		for i, r := range v.Prefixes {
+			rules[i] = ruleString(r)
+		}
+		return []attr{{"node", q(v.Node)}, {"peerAddress", q(v.PeerAddress)}, {"prefixes", "[" + strings.Join(rules, ", ") + "]"}}
+	}
+	return nil
+}
+
+func ruleString(r PrefixRule) string {
+	if i := strings.LastIndexByte(r.Prefix, '/'); i >= 0 && r.Prefix[i+1:] == strconv.Itoa(r.LE) {
+		return r.Prefix
+	}
+	return fmt.Sprintf("%s le %d", r.Prefix, r.LE)
+}
+
+var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-"}
+
+// WriteText renders the plan the way Terraform renders its plans: grouped by
+// fabric and switch, one +/~/- line per object with its attributes, then the
+// skipped inputs, warnings and a closing summary line.
+func WriteText(w io.Writer, p Plan) error {
+	var b strings.Builder
+	for _, f := range p.Fabrics {
+		fmt.Fprintf(&b, "Fabric %s (driver %s)\n", f.Name, f.Driver)
+		if len(f.Changes) == 0 && len(f.Conflicts) == 0 {
+			b.WriteString("  No changes: the fabric matches the cluster.\n\n")
+			continue
+		}
+		for _, sw := range f.Switches() {
+			if sw == "" {
+				b.WriteString("\n  fabric-wide:\n")
+			} else {
+				fmt.Fprintf(&b, "\n  switch %s:\n", sw)
+			}
+			for _, c := range f.Changes {
+				if c.Switch == sw {
+					writeChangeText(&b, c)
+				}
+			}
+		}
+		if len(f.Conflicts) > 0 {
+			b.WriteString("\n  conflicts (left alone):\n")
+			for _, c := range f.Conflicts {
+				fmt.Fprintf(&b, "  ! %s: %s\n", Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+			}
+		}
+		s := f.Summary()
+		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy.\n\n", f.Name, s.Create, s.Update, s.Delete)
+	}
+	if len(p.Skipped) > 0 {
+		b.WriteString("Skipped (bad input; nothing is planned for these):\n")
+		for _, s := range p.Skipped {
+			fmt.Fprintf(&b, "  - %s: %s\n", s.Object, s.Reason)
+		}
+		b.WriteString("\n")
+	}
+	if len(p.Warnings) > 0 {
+		b.WriteString("Warnings:\n")
+		for _, s := range p.Warnings {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+		b.WriteString("\n")
+	}
+	s := p.Summary()
+	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy.\n", s.Create, s.Update, s.Delete)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeChangeText(b *strings.Builder, c Change) {
+	fmt.Fprintf(b, "  %s %s %s\n", actionSymbol[c.Action], c.Kind, c.ID)
+	switch c.Action {
+	case ActionCreate, ActionDelete:
+		attrs := attributes(c.Object())
+		width := attrWidth(attrs)
+		for _, a := range attrs {
+			fmt.Fprintf(b, "      %-*s = %s\n", width, a.name, a.value)
+		}
+	case ActionUpdate:
+		before, after := attributes(c.Before), attributes(c.After)
+		width := attrWidth(after)
+		for i, a := range after {
+			if i < len(before) && before[i].value != a.value {
+				fmt.Fprintf(b, "    ~ %-*s = %s -> %s\n", width, a.name, before[i].value, a.value)
+			} else {
+				fmt.Fprintf(b, "      %-*s = %s\n", width, a.name, a.value)
+			}
+		}
+	}
+}
+
+func attrWidth(attrs []attr) int {
+	w := 0
+	for _, a := range attrs {
+		if len(a.name) > w {
+			w = len(a.name)
+		}
+	}
+	return w
+}
+
+// WriteJSON renders the plan in the public JSON format (formatVersion 1).
+func WriteJSON(w io.Writer, p Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// WriteMarkdown renders the plan as a change request a network team can
+// review: one table per fabric, then skipped inputs and warnings.
+func WriteMarkdown(w io.Writer, p Plan) error {
+	var b strings.Builder
+	s := p.Summary()
+	b.WriteString("# Fabric change request\n\n")
+	fmt.Fprintf(&b, "**Plan: %d to add, %d to change, %d to destroy.**\n\n", s.Create, s.Update, s.Delete)
+	for _, f := range p.Fabrics {
+		fs := f.Summary()
+		fmt.Fprintf(&b, "## Fabric `%s` (driver `%s`): %d to add, %d to change, %d to destroy\n\n", f.Name, f.Driver, fs.Create, fs.Update, fs.Delete)
+		if len(f.Changes) == 0 {
+			b.WriteString("No changes.\n\n")
+		} else {
+			b.WriteString("| action | switch | kind | id | attributes |\n|---|---|---|---|---|\n")
+			for _, c := range f.Changes {
+				sw := c.Switch
+				if sw == "" {
+					sw = "fabric-wide"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s |\n", c.Action, md(sw), c.Kind, md(c.ID), changeAttrText(c))
+			}
+			b.WriteString("\n")
+		}
+		if len(f.Conflicts) > 0 {
+			b.WriteString("Conflicts (left alone):\n\n")
+			for _, c := range f.Conflicts {
+				fmt.Fprintf(&b, "- %s `%s` on %s: %s\n", c.Kind, md(c.ID), md(orFabricWide(c.Switch)), md(c.Reason))
+			}
+			b.WriteString("\n")
+		}
+	}
+	if len(p.Skipped) > 0 {
+		b.WriteString("## Skipped input\n\n| object | reason |\n|---|---|\n")
+		for _, sk := range p.Skipped {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", md(sk.Object), md(sk.Reason))
+		}
+		b.WriteString("\n")
+	}
+	if len(p.Warnings) > 0 {
+		b.WriteString("## Warnings\n\n")
+		for _, wr := range p.Warnings {
+			fmt.Fprintf(&b, "- %s\n", md(wr))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orFabricWide(sw string) string {
+	if sw == "" {
+		return "fabric-wide"
+	}
+	return sw
+}
+
+// changeAttrText lists the attributes of a change, escaped for a table cell.
+func changeAttrText(c Change) string {
+	var parts []string
+	switch c.Action {
+	case ActionUpdate:
+		before, after := attributes(c.Before), attributes(c.After)
+		for i, a := range after {
+			if i < len(before) && before[i].value != a.value {
+				parts = append(parts, md(fmt.Sprintf("%s: %s → %s", a.name, before[i].value, a.value)))
+			}
+		}
+	default:
+		for _, a := range attributes(c.Object()) {
+			parts = append(parts, md(a.name+": "+a.value))
+		}
+	}
+	return strings.Join(parts, "<br>")
+}
+
+// md escapes text for a Markdown table cell. Cluster input reaches a change
+// request, so nothing in it may break the table or inject markup.
+func md(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}

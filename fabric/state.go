@@ -1,0 +1,237 @@
+package fabric
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// State is a set of fabric objects: what one fabric should hold (desired) or
+// what it holds and this cluster owns (observed).
+type State struct {
+	Peers         []BGPPeer
+	Subnets       []ExternalSubnet
+	MaximumPaths  []MaximumPaths
+	Contracts     []Contract
+	PrefixFilters []PrefixFilter
+}
+
+// Objects returns every object of the state, each in canonical form, sorted
+// by switch, kind and id.
+func (s State) Objects() []Object {
+	var out []Object
+	for _, o := range s.Peers {
+		out = append(out, o.canonical())
+	}
+	for _, o := range s.Subnets {
+		out = append(out, o.canonical())
+	}
+	for _, o := range s.MaximumPaths {
+		out = append(out, o.canonical())
+	}
+	for _, o := range s.Contracts {
+		out = append(out, o.canonical())
+	}
+	for _, o := range s.PrefixFilters {
+		out = append(out, o.canonical())
+	}
+	sortObjects(out)
+	return out
+}
+
+// Add puts one object into the state.
+func (s *State) Add(o Object) {
+	switch v := o.(type) {
+	case BGPPeer:
+		s.Peers = append(s.Peers, v)
+	case ExternalSubnet:
+		s.Subnets = append(s.Subnets, v)
+	case MaximumPaths:
+		s.MaximumPaths = append(s.MaximumPaths, v)
+	case Contract:
+		s.Contracts = append(s.Contracts, v)
+	case PrefixFilter:
+		s.PrefixFilters = append(s.PrefixFilters, v)
+	default:
+		panic(fmt.Sprintf("fabric: unknown object type %T", o))
+	}
+}
+
+// StateOf builds a state from objects.
+func StateOf(objs ...Object) State {
+	var s State
+	for _, o := range objs {
+		s.Add(o)
+	}
+	return s
+}
+
+// Len is the number of objects in the state.
+func (s State) Len() int {
+	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters)
+}
+
+func sortObjects(objs []Object) {
+	sort.SliceStable(objs, func(i, j int) bool { return lessKey(KeyOf(objs[i]), KeyOf(objs[j])) })
+}
+
+// lessKey orders fabric-wide objects first, then by switch, kind rank and id.
+func lessKey(a, b Key) bool {
+	if a.Switch != b.Switch {
+		return a.Switch < b.Switch
+	}
+	if ra, rb := kindRank(a.Kind), kindRank(b.Kind); ra != rb {
+		return ra < rb
+	}
+	return a.ID < b.ID
+}
+
+// Foreign is an object found on the fabric at a place the cluster would write,
+// that this cluster does not own (another owner's mark, or none).
+type Foreign struct {
+	Kind   Kind   `json:"kind"`
+	Switch string `json:"switch"`
+	ID     string `json:"id"`
+	// Owner is the mark the object carries, "" when it carries none.
+	Owner string `json:"owner"`
+}
+
+// Key returns the key the foreign object occupies.
+func (f Foreign) Key() Key { return Key{Kind: f.Kind, Switch: f.Switch, ID: f.ID} }
+
+// Observed is what a driver found on one fabric.
+type Observed struct {
+	// Owned are the objects carrying this cluster's mark.
+	Owned State
+	// Foreign are objects at desired places that this cluster does not own.
+	Foreign []Foreign
+}
+
+// FabricDesired is what one fabric should hold for the cluster.
+type FabricDesired struct {
+	Name   string
+	Driver string
+	State  State
+}
+
+// Skip is an input object that produced no fabric objects because it was bad.
+type Skip struct {
+	Object string `json:"object"` // Kind/namespace/name or Kind/name
+	Reason string `json:"reason"`
+}
+
+// Desired is the translation of a cluster into every configured fabric.
+type Desired struct {
+	Fabrics  []FabricDesired
+	Skipped  []Skip
+	Warnings []string
+}
+
+// Fabric returns the desired state of the named fabric.
+func (d Desired) Fabric(name string) (FabricDesired, bool) {
+	for _, f := range d.Fabrics {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return FabricDesired{}, false
+}
+
+// Record is the serialised form of one object, used for saved observations.
+type Record struct {
+	Kind   Kind            `json:"kind"`
+	Switch string          `json:"switch"`
+	ID     string          `json:"id"`
+	Spec   json.RawMessage `json:"spec"`
+}
+
+// DecodeObject rebuilds an object from its kind, switch, id and JSON
+// attributes (the "before"/"after" of a plan change, or a Record's spec).
+func DecodeObject(kind Kind, sw, id string, attrs []byte) (Object, error) {
+	var (
+		o   Object
+		err error
+	)
+	switch kind {
+	case KindBGPPeer:
+		var v BGPPeer
+		err = json.Unmarshal(attrs, &v)
+		o = v
+	case KindExternalSubnet:
+		var v ExternalSubnet
+		err = json.Unmarshal(attrs, &v)
+		o = v
+	case KindMaximumPaths:
+		var v MaximumPaths
+		err = json.Unmarshal(attrs, &v)
+		v.AddressFamily = AddressFamily(id)
+		o = v
+	case KindContract:
+		var v Contract
+		err = json.Unmarshal(attrs, &v)
+		o = v
+	case KindPrefixFilter:
+		var v PrefixFilter
+		err = json.Unmarshal(attrs, &v)
+		o = v
+	default:
+		return nil, fmt.Errorf("unknown kind %q", kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+	}
+	o = o.withSwitch(sw)
+	if id != "" && o.ID() != id {
+		return nil, fmt.Errorf("%s: id %q does not match its attributes (%q)", kind, id, o.ID())
+	}
+	return o, nil
+}
+
+// Snapshot is a saved observation of several fabrics: the --fabric-state file.
+type Snapshot struct {
+	FormatVersion int              `json:"formatVersion"`
+	Fabrics       []SnapshotFabric `json:"fabrics"`
+}
+
+// SnapshotFabric is one fabric's saved observation.
+type SnapshotFabric struct {
+	Name    string    `json:"name"`
+	Objects []Record  `json:"objects"`
+	Foreign []Foreign `json:"foreign,omitempty"`
+}
+
+// NewSnapshotFabric records an observation.
+func NewSnapshotFabric(name string, obs Observed) SnapshotFabric {
+	sf := SnapshotFabric{Name: name, Objects: []Record{}, Foreign: obs.Foreign}
+	for _, o := range obs.Owned.Objects() {
+		b, _ := json.Marshal(o)
+		sf.Objects = append(sf.Objects, Record{Kind: o.Kind(), Switch: o.SwitchName(), ID: o.ID(), Spec: b})
+	}
+	return sf
+}
+
+// Observed rebuilds the observation from its records.
+func (sf SnapshotFabric) Observed() (Observed, error) {
+	var obs Observed
+	for i, r := range sf.Objects {
+		o, err := DecodeObject(r.Kind, r.Switch, r.ID, r.Spec)
+		if err != nil {
+			return Observed{}, fmt.Errorf("fabric %s, object %d: %w", sf.Name, i, err)
+		}
+		obs.Owned.Add(o)
+	}
+	obs.Foreign = sf.Foreign
+	return obs, nil
+}
+
+// ParseSnapshot reads a saved observation.
+func ParseSnapshot(b []byte) (Snapshot, error) {
+	var s Snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("fabric state: %w", err)
+	}
+	if s.FormatVersion != 1 {
+		return s, fmt.Errorf("fabric state: formatVersion %d is not supported (want 1)", s.FormatVersion)
+	}
+	return s, nil
+}

@@ -1,0 +1,179 @@
+package k8swatch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// maxFileSize bounds one input file; an export larger than this is not a
+// cluster state someone meant to hand over.
+const maxFileSize = 256 << 20
+
+// LoadFiles reads files and folders of YAML or JSON (multi-document files,
+// `kind: List` and `kind: <X>List` as kubectl and calicoctl export them) into
+// one ClusterState. Folders are read recursively, in name order, taking files
+// ending in .yaml, .yml or .json. A file that cannot be read or parsed is an
+// error; a malformed object inside a readable file is a Problem.
+func LoadFiles(paths ...string) (ClusterState, error) {
+	b := NewBuilder()
+	if len(paths) == 0 {
+		return ClusterState{}, errors.New("no cluster state given")
+	}
+	for _, p := range paths {
+		files, err := expand(p)
+		if err != nil {
+			return ClusterState{}, err
+		}
+		for _, f := range files {
+			data, err := readFile(f)
+			if err != nil {
+				return ClusterState{}, err
+			}
+			if err := b.AddDocuments(f, data); err != nil {
+				return ClusterState{}, err
+			}
+		}
+	}
+	return b.Build(), nil
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
+	}
+	return data, nil
+}
+
+func expand(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != path && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no .yaml, .yml or .json files", path)
+	}
+	return files, nil
+}
+
+// AddDocuments adds every object of a YAML or JSON stream. source names the
+// stream in Problems.
+func (b *Builder) AddDocuments(source string, data []byte) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for doc := 1; ; doc++ {
+		chunk, err := reader.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if len(bytes.TrimSpace(stripComments(chunk))) == 0 {
+			continue
+		}
+		js, err := yaml.YAMLToJSON(chunk)
+		if err != nil {
+			return fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+			continue
+		}
+		b.addDocument(fmt.Sprintf("%s (document %d)", source, doc), js, "", "")
+	}
+}
+
+// addDocument adds one object, descending into lists. Items of a typed list
+// (BGPPeerList ...) may leave out apiVersion and kind; they inherit them.
+func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind string) {
+	var head struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Items      []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(js, &head); err != nil {
+		b.problem(source, "object", "not a Kubernetes object: %v", err)
+		return
+	}
+	if head.APIVersion == "" && head.Kind == "" && itemKind != "" {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(js, &m) == nil {
+			m["apiVersion"], _ = json.Marshal(listAPIVersion)
+			m["kind"], _ = json.Marshal(itemKind)
+			js, _ = json.Marshal(m)
+			head.APIVersion, head.Kind = listAPIVersion, itemKind
+		}
+	}
+	if strings.HasSuffix(head.Kind, "List") && head.Items != nil {
+		kind := strings.TrimSuffix(head.Kind, "List")
+		for i, item := range head.Items {
+			b.addDocument(fmt.Sprintf("%s item %d", source, i), item, head.APIVersion, kind)
+		}
+		return
+	}
+	b.Add(source, js)
+}
+
+func stripComments(b []byte) []byte {
+	var out [][]byte
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' && !bytes.Equal(t, []byte("---")) {
+			out = append(out, line)
+		}
+	}
+	return bytes.Join(out, []byte("\n"))
+}
+
+func yamlToJSONInto(y []byte, into any) error {
+	js, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+		return nil
+	}
+	return json.Unmarshal(js, into)
+}
