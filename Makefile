@@ -8,7 +8,7 @@ CACHE_DIR ?= $(HOME)/.cache/fabric-reconciler
 export CACHE_DIR
 FUZZTIME  ?= 10s
 
-.PHONY: all build demo test setup lint unit fuzz bench clean
+.PHONY: all build demo test setup lint unit fuzz bench bench-core clean
 
 all: build
 
@@ -39,8 +39,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./reconciler/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./k8swatch/selector/
 
-bench:
+bench: bench-core
+
+bench-core:
 	$(GO) test -run '^$$' -bench . -benchmem ./fabric/ ./reconciler/
 
 clean:
 	rm -rf bin
+
+# Each area (drivers, labs, emulators, the controller) adds its targets in
+# mk/<area>.mk; `bench` gains their benchmarks as prerequisites there.
+include $(wildcard mk/*.mk)

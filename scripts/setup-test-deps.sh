@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine (CI runs as root
 # on a clean checkout). Idempotent: it installs only what is missing, so a
-# second run takes about a second. Each test suite's needs are listed below.
+# second run takes about a second.
+#
+#   scripts/apt-needs.d/<area>.txt   lines "<debian package> <file proving it is installed>"
+#   scripts/setup.d/<NN-area>.sh     build steps (e.g. a cached kube-apiserver)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# "<debian package> <file that proves it is installed>"
-APT_NEEDS=(
-  "git /usr/bin/git"
-)
-
 missing=()
-for need in "${APT_NEEDS[@]}"; do
-  pkg=${need%% *}
-  file=${need#* }
-  [ -e "$file" ] || missing+=("$pkg")
+for list in scripts/apt-needs.d/*.txt; do
+  [ -e "$list" ] || continue
+  while read -r pkg file; do
+    case "$pkg" in ''|'#'*) continue ;; esac
+    [ -e "$file" ] || missing+=("$pkg")
+  done < "$list"
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -22,14 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: root is needed to install: ${missing[*]}" >&2
     exit 1
   fi
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # Package scripts must not start daemons here: the tests start their own.
   apt-get update -qq
+  # Package scripts may try to start daemons; the tests start their own.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Built binaries the tests need are cached under $CACHE_DIR (see Makefile).
 for step in scripts/setup.d/*.sh; do
   [ -e "$step" ] || continue
   echo "setup: $step"
