@@ -7,6 +7,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -71,7 +72,7 @@ type Switch struct {
 type MaximumPaths struct {
 	// Mode is "auto" (from how many nodes advertise a prefix), "fixed" (Paths)
 	// or "off" (not managed).
-	Mode  string `json:"mode,omitempty"`
+	Mode  PathsMode `json:"mode,omitempty"`
 	Paths int    `json:"paths,omitempty"`
 	// Limit caps the automatic value (the platform's maximum); default 64.
 	Limit int `json:"limit,omitempty"`
@@ -164,6 +165,26 @@ type NXOS struct {
 	// SessionName is the configuration session name; default derived from
 	// the cluster name.
 	SessionName string `json:"sessionName,omitempty"`
+}
+
+// PathsMode is a maximumPaths mode. YAML reads an unquoted `off` as the
+// boolean false; that is taken as "off" too, so `mode: off` works as written.
+type PathsMode string
+
+func (m *PathsMode) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "false":
+		*m = "off"
+		return nil
+	case "true":
+		return fmt.Errorf(`maximumPaths.mode: true is not one of auto, fixed, off`)
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("maximumPaths.mode: %s is not one of auto, fixed, off", b)
+	}
+	*m = PathsMode(s)
+	return nil
 }
 
 // Duration is a time.Duration written as "30s" in YAML.

@@ -1,0 +1,169 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const validACI = `cluster: haystack
+fabrics:
+- name: haystack-aci
+  driver: aci
+  asn: 63500
+  switches:
+  - {name: leaf201, peerIPs: [192.168.9.204], sviPath: "topology/pod-1/paths-201/pathep-[eth1/33]"}
+  aci:
+    apic: {url: "https://127.0.0.1:8443", username: admin, passwordFile: pw}
+    tenant: T
+    vrf: V
+    l3out: L
+    nodeProfile: NP
+    interfaceProfile: IP
+    externalEPGs: {nodes: N, pods: P, service: "S_{name}", transitExport: OTHER/X}
+    consumers: [OTHER/EPG_DEFAULT]
+`
+
+func TestParseValid(t *testing.T) {
+	c, err := Parse([]byte(validACI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Fabrics[0]
+	if f.MaximumPaths.Mode != "auto" || f.MaximumPaths.Limit != 64 || f.ACI.ExternalEPGs.PodSubnets != "pools" ||
+		f.ACI.ContractScope != "context" || f.ACI.Contract != "CNT_K8_{namespace}_{name}" || f.ACI.APIC.Timeout.Seconds() != 30 {
+		t.Errorf("defaults not applied: %+v %+v", f.MaximumPaths, f.ACI)
+	}
+	if c.OwnerMark() != "orchestrator:fabric-reconciler.haystack" {
+		t.Errorf("owner mark = %q", c.OwnerMark())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, from, to, want string
+	}{
+		{"empty cluster", "cluster: haystack", "cluster: ''", `cluster: "" must be 1-40 characters`},
+		{"cluster with colon", "cluster: haystack", "cluster: 'a:b'", "cluster:"},
+		{"unknown field", "  asn: 63500", "  asn: 63500\n  asnn: 1", `unknown field "asnn"`},
+		{"unknown driver", "driver: aci", "driver: eos", `driver: "eos" is not one of aci, frr, nxos`},
+		{"asn 0", "asn: 63500", "asn: 0", "asn: the switches' AS number"},
+		{"asn too large", "asn: 63500", "asn: 4294967296", "invalid configuration"},
+		{"bad peer IP", "peerIPs: [192.168.9.204]", "peerIPs: [192.168.9.304]", `peerIPs: "192.168.9.304" is not an IP address`},
+		{"no peer IPs", "peerIPs: [192.168.9.204]", "peerIPs: []", "at least one Calico peerIP"},
+		{"bad svi path", "topology/pod-1/paths-201/pathep-[eth1/33]", "pod-1/eth1/33", "sviPath"},
+		{"svi path injection", "topology/pod-1/paths-201/pathep-[eth1/33]", "topology/pod-1/paths-201/pathep-[eth1/33]]/x", "sviPath"},
+		{"http url", "https://127.0.0.1:8443", "http://127.0.0.1:8443", "must be an https:// URL"},
+		{"url with path", "https://127.0.0.1:8443", "https://127.0.0.1:8443/api", "no path"},
+		{"no url", `url: "https://127.0.0.1:8443", `, "", "the APIC URL is required; there is no default"},
+		{"no credentials", "passwordFile: pw", "caFile: ca", "passwordFile or privateKeyFile+certificateName is required"},
+		{"key without cert name", "passwordFile: pw", "privateKeyFile: key", "certificateName: required with privateKeyFile"},
+		{"bad tenant", "tenant: T", "tenant: 'T T'", `tenant: "T T" must be 1-64 characters`},
+		{"template without name", `service: "S_{name}"`, `service: "S_FIXED"`, "must contain {name}"},
+		{"template with other placeholder", `service: "S_{name}"`, `service: "S_{name}_{uid}"`, "placeholders"},
+		{"bad consumer", "consumers: [OTHER/EPG_DEFAULT]", "consumers: [a/b/c]", "is not <l3out>/<epg>"},
+		{"nodes and pods equal", "pods: P", "pods: N", "nodes and pods must be different"},
+		{"ssh on aci", "  aci:", "  ssh: {username: a}\n  aci:", "ssh: not used by driver aci"},
+		{"fixed without paths", "  aci:", "  maximumPaths: {mode: fixed}\n  aci:", "maximumPaths.paths: 0 must be 1-64"},
+		{"limit above ACI", "  aci:", "  maximumPaths: {limit: 65}\n  aci:", "ACI allows 1-64"},
+		{"mode true", "  aci:", "  maximumPaths: {mode: true}\n  aci:", "is not one of auto, fixed, off"},
+		{"no fabrics", "fabrics:", "fabrics: []\nx:", "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(validACI, tt.from, tt.to, 1)
+			if doc == validACI {
+				t.Fatalf("test bug: %q not found", tt.from)
+			}
+			_, err := Parse([]byte(doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSSHDrivers(t *testing.T) {
+	base := `cluster: c
+fabrics:
+- name: f
+  driver: frr
+  asn: 65000
+  switches:
+  - {name: s1, peerIPs: [10.0.0.1], address: "127.0.0.1:2201"}
+  ssh: {username: admin, passwordFile: pw, knownHostsFile: kh}
+`
+	if _, err := Parse([]byte(base)); err != nil {
+		t.Fatalf("valid frr config: %v", err)
+	}
+	c, err := Parse([]byte(strings.Replace(base, "driver: frr", "driver: nxos", 1)))
+	if err != nil {
+		t.Fatalf("valid nxos config: %v", err)
+	}
+	if c.Fabrics[0].NXOS.VRF != "default" || c.Fabrics[0].NXOS.SessionName != "fabric-reconciler-c" {
+		t.Errorf("nxos defaults: %+v", c.Fabrics[0].NXOS)
+	}
+	for name, tt := range map[string]struct{ from, to, want string }{
+		"no address":        {`address: "127.0.0.1:2201"`, `address: ""`, "there is no default"},
+		"address no port":   {`address: "127.0.0.1:2201"`, `address: "127.0.0.1"`, "is not host:port"},
+		"ipv6 unbracketed":  {`address: "127.0.0.1:2201"`, `address: "::1:22"`, "[addr]:port"},
+		"no host key check": {"knownHostsFile: kh", "knownHostsFile: ''", "knownHostsFile: required (or insecureIgnoreHostKey"},
+		"no ssh":            {"  ssh: {username: admin, passwordFile: pw, knownHostsFile: kh}", "", "ssh: required for driver frr"},
+		"duplicate peer":    {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s2, peerIPs: [10.0.0.1], address: \"127.0.0.1:2202\"}", "already designates f/s1"},
+		"duplicate switch":  {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s1, peerIPs: [10.0.0.2], address: \"127.0.0.1:2202\"}", "duplicate switch name"},
+		"bad vrf":           {"  ssh:", "  frr: {vrf: 'a b'}\n  ssh:", "frr.vrf"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(strings.Replace(base, tt.from, tt.to, 1)))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestModeOffUnquoted(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(validACI, "  aci:", "  maximumPaths:\n    mode: off\n  aci:", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Fabrics[0].MaximumPaths.Mode != "off" {
+		t.Errorf("mode = %q", c.Fabrics[0].MaximumPaths.Mode)
+	}
+}
+
+func TestLoadResolvesSecretPaths(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "fabric.yaml")
+	if err := os.WriteFile(p, []byte(validACI), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Fabrics[0].ACI.APIC.PasswordFile; got != filepath.Join(dir, "pw") {
+		t.Errorf("password file = %q", got)
+	}
+	pw, err := ReadSecretFile(c.Fabrics[0].ACI.APIC.PasswordFile)
+	if err != nil || pw != "s3cret" {
+		t.Errorf("ReadSecretFile = %q, %v", pw, err)
+	}
+	_, err = ReadSecretFile(filepath.Join(dir, "missing"))
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("missing secret: %v", err)
+	}
+}
+
+func TestAllErrorsAtOnce(t *testing.T) {
+	doc := strings.NewReplacer("asn: 63500", "asn: 0", "tenant: T", "tenant: ''", "driver: aci", "driver: aci").Replace(validACI)
+	_, err := Parse([]byte(doc))
+	ve, ok := err.(*ValidationError)
+	if !ok || len(ve.Problems) < 2 {
+		t.Fatalf("want every problem reported at once, got %v", err)
+	}
+}
