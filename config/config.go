@@ -73,7 +73,7 @@ type MaximumPaths struct {
 	// Mode is "auto" (from how many nodes advertise a prefix), "fixed" (Paths)
 	// or "off" (not managed).
 	Mode  PathsMode `json:"mode,omitempty"`
-	Paths int    `json:"paths,omitempty"`
+	Paths int       `json:"paths,omitempty"`
 	// Limit caps the automatic value (the platform's maximum); default 64.
 	Limit int `json:"limit,omitempty"`
 }

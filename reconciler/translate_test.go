@@ -302,8 +302,8 @@ func TestDuplicates(t *testing.T) {
 			},
 		},
 		{
-			name: "same service name in two namespaces with a template without {namespace}",
-			doc: "apiVersion: v1\nkind: Service\nmetadata: {name: mcast, namespace: other}\nspec: {type: LoadBalancer, ports: [{port: 81}]}\nstatus: {loadBalancer: {ingress: [{ip: 172.29.0.40}]}}",
+			name:    "same service name in two namespaces with a template without {namespace}",
+			doc:     "apiVersion: v1\nkind: Service\nmetadata: {name: mcast, namespace: other}\nspec: {type: LoadBalancer, ports: [{port: 81}]}\nstatus: {loadBalancer: {ingress: [{ip: 172.29.0.40}]}}",
 			skipped: []string{"Service/other/mcast"},
 		},
 	}
