@@ -43,9 +43,9 @@ type Options struct {
 
 // ReconcileFabric observes one fabric, plans the difference to the desired
 // state, checks the safety guard and applies the plan.
-func ReconcileFabric(ctx context.Context, d drivers.Driver, want fabric.FabricDesired, opts Options) Outcome {
+func ReconcileFabric(ctx context.Context, d drivers.Driver, want fabric.FabricDesired, opts Options) (out Outcome) {
 	start := time.Now()
-	out := Outcome{Fabric: want.Name, Driver: want.Driver, Stage: StageObserve}
+	out = Outcome{Fabric: want.Name, Driver: want.Driver, Stage: StageObserve}
 	defer func() { out.Duration = time.Since(start) }()
 
 	obs, err := d.Observe(ctx)
