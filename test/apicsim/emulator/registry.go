@@ -74,7 +74,9 @@ var (
 	anyTextRe    = regexp.MustCompile(`^[^\x00-\x1f\[\]"]*$`)
 )
 
-func str(re *regexp.Regexp, max int) *AttrMeta { return &AttrMeta{Kind: kindString, Regex: re, MaxLen: max} }
+func str(re *regexp.Regexp, max int) *AttrMeta {
+	return &AttrMeta{Kind: kindString, Regex: re, MaxLen: max}
+}
 func strDef(re *regexp.Regexp, max int, def string) *AttrMeta {
 	return &AttrMeta{Kind: kindString, Regex: re, MaxLen: max, Default: def}
 }
@@ -174,7 +176,7 @@ func init() {
 			"addr":    {Kind: kindPrefix, Default: "0.0.0.0"}, "mode": enum("regular", "regular", "native", "untagged"),
 			"encapScope": enum("local", "local", "ctx"), "mtu": {Kind: kindString, Regex: regexp.MustCompile(`^(inherit|[0-9]{3,4})$`), MaxLen: 7, Default: "inherit"},
 			"autostate": enum("disabled", "enabled", "disabled"), "ipv6Dad": enum("enabled", "enabled", "disabled"),
-			"llAddr":     {Kind: kindIP, Default: "::"}, "mac": strDef(regexp.MustCompile(`^[0-9A-Fa-f:]{17}$`), 17, "00:22:BD:F8:19:FF"),
+			"llAddr": {Kind: kindIP, Default: "::"}, "mac": strDef(regexp.MustCompile(`^[0-9A-Fa-f:]{17}$`), 17, "00:22:BD:F8:19:FF"),
 			"targetDscp": enum("unspecified", dscpEnum...)}})
 	register(&ClassMeta{Name: "l3extMember", Label: "Member", RNFormat: "mem-{side}", Naming: []string{"side"}, Parents: []string{"l3extRsPathL3OutAtt"},
 		Attrs: map[string]*AttrMeta{"side": enum("A", "A", "B"), "addr": {Kind: kindPrefix, Default: "0.0.0.0"},
@@ -237,10 +239,10 @@ func init() {
 			"dFromPort": {Kind: kindPort, Default: "unspecified"}, "dToPort": {Kind: kindPort, Default: "unspecified"},
 			"sFromPort": {Kind: kindPort, Default: "unspecified"}, "sToPort": {Kind: kindPort, Default: "unspecified"},
 			"stateful": enum("no", "yes", "no"), "applyToFrag": enum("no", "yes", "no"),
-			"tcpRules": bitmask("", "ack", "est", "fin", "rst", "syn", "unspecified"),
-			"arpOpc":   enum("unspecified", "unspecified", "req", "reply"),
-			"icmpv4T":  enum("unspecified", "unspecified", "echo-rep", "dst-unreach", "src-quench", "echo", "time-exceeded"),
-			"icmpv6T":  enum("unspecified", "unspecified", "dst-unreach", "time-exceeded", "echo-req", "echo-rep", "nbr-solicit", "nbr-advert", "redirect"),
+			"tcpRules":  bitmask("", "ack", "est", "fin", "rst", "syn", "unspecified"),
+			"arpOpc":    enum("unspecified", "unspecified", "req", "reply"),
+			"icmpv4T":   enum("unspecified", "unspecified", "echo-rep", "dst-unreach", "src-quench", "echo", "time-exceeded"),
+			"icmpv6T":   enum("unspecified", "unspecified", "dst-unreach", "time-exceeded", "echo-req", "echo-rep", "nbr-solicit", "nbr-advert", "redirect"),
 			"matchDscp": enum("unspecified", dscpEnum...)}})
 	register(&ClassMeta{Name: "fvRsProv", Label: "Provided Contract", RNFormat: "rsprov-{tnVzBrCPName}", Naming: []string{"tnVzBrCPName"},
 		Parents: []string{"l3extInstP"},
