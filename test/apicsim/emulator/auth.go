@@ -60,7 +60,6 @@ func (s *Sim) issue(w http.ResponseWriter, user string) int {
 	now := s.now()
 	tok := newToken()
 	s.sessions[tok] = &session{user: user, created: now, expires: now.Add(s.opts.TokenTTL)}
-	s.counters.Logins++
 	ttl := strconv.Itoa(int(s.opts.TokenTTL / time.Second))
 	attrs := map[string]string{
 		"token": tok, "siteFingerprint": "emulator", "refreshTimeoutSeconds": ttl, "maximumLifetimeSeconds": "86400",
@@ -87,6 +86,7 @@ func (s *Sim) handleLogin(w http.ResponseWriter, body []byte) int {
 		s.counters.FailedLogins++
 		return writeError(w, errf(401, "401", textBadLogin))
 	}
+	s.counters.Logins++
 	return s.issue(w, lb.AaaUser.Attributes.Name)
 }
 
