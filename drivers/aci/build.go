@@ -18,7 +18,7 @@ const (
 )
 
 // passwordPlaceholder stands for the BGP password in rendered payloads.
-const passwordPlaceholder = "<bgpPasswordFile: not shown>"
+const passwordPlaceholder = "(secret from bgpPasswordFile, not shown)"
 
 // mo is one object of the payload.
 type mo struct {

@@ -60,6 +60,7 @@ func (s *Sim) issue(w http.ResponseWriter, user string) int {
 	now := s.now()
 	tok := newToken()
 	s.sessions[tok] = &session{user: user, created: now, expires: now.Add(s.opts.TokenTTL)}
+	s.issued = append(s.issued, tok)
 	ttl := strconv.Itoa(int(s.opts.TokenTTL / time.Second))
 	attrs := map[string]string{
 		"token": tok, "siteFingerprint": "emulator", "refreshTimeoutSeconds": ttl, "maximumLifetimeSeconds": "86400",
@@ -191,6 +192,13 @@ func (s *Sim) AddCertificate(user, name string, certPEM []byte) error {
 	defer s.mu.Unlock()
 	s.certs[fmt.Sprintf("uni/userext/user-%s/usercert-%s", user, name)] = pub
 	return nil
+}
+
+// Tokens lists every token the emulator issued (tests grep outputs for them).
+func (s *Sim) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // ExpireTokens ends every session now, as a token timeout would.

@@ -69,6 +69,7 @@ type Sim struct {
 	mu       sync.Mutex
 	tree     *tree
 	sessions map[string]*session
+	issued   []string
 	certs    map[string]*rsa.PublicKey
 	faults   []*Fault
 	log      []Request
