@@ -502,3 +502,33 @@ func TestACINoSecretsInOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestACIPlan: plan --offline contacts nothing (also with -o native);
+// plan without it observes with one GET and reads nothing else; -o native
+// after a sync has nothing to POST.
+func TestACIPlan(t *testing.T) {
+	t.Parallel()
+	l := newACILab(t, labOpts{cert: true})
+	for _, args := range [][]string{{"plan", "--offline"}, {"plan", "--offline", "-o", "native"}, {"plan", "--offline", "-o", "json"}} {
+		if r := l.cli(t, args...); r.code != 0 {
+			t.Fatalf("%v exited %d: %s", args, r.code, r.stderr)
+		}
+	}
+	if got := l.sim.Requests(); len(got) != 0 {
+		t.Fatalf("plan --offline contacted the APIC: %+v", got)
+	}
+	r := l.cli(t, "plan", "-o", "native")
+	if r.code != 0 || !strings.Contains(r.stdout, "# POST "+l.sim.URL+"/api/mo/"+tenantDN+".json?rsp-subtree=modified") {
+		t.Fatalf("plan -o native exited %d:\n%s", r.code, r.stdout)
+	}
+	if got := l.requests(); !reflect.DeepEqual(got, []reqLine{observeGET()}) {
+		t.Fatalf("live plan requests: %v", got)
+	}
+	l.sync(t)
+	if r = l.cli(t, "plan", "-o", "native"); !strings.Contains(r.stdout, "# nothing to POST") {
+		t.Fatalf("plan -o native after sync:\n%s", r.stdout)
+	}
+	if r = l.cli(t, "plan", "--detailed-exitcode"); r.code != 0 {
+		t.Fatalf("plan --detailed-exitcode after sync exited %d:\n%s", r.code, r.stdout)
+	}
+}

@@ -32,7 +32,7 @@ const (
 )
 
 // lab starts a seeded emulator and opens a driver on it.
-func lab(t *testing.T, emu emulator.Options, mode tlsMode) (*emulator.Server, *Driver) {
+func lab(t testing.TB, emu emulator.Options, mode tlsMode) (*emulator.Server, *Driver) {
 	t.Helper()
 	if emu.Users == nil {
 		emu.Users = map[string]string{"admin": apicPW}

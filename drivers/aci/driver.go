@@ -97,21 +97,19 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) 
 	b := d.newBuilder(snap, password)
 	var p payload
 	for _, c := range plan.Changes {
-		// Each change is built on a trial copy first, so a change that
-		// fails halfway leaves nothing of itself in the payload.
-		trial := *b
-		trial.root = cloneMO(b.root)
-		trial.epgDeletes, trial.epgWrites, trial.epgNodes = cloneSets(b.epgDeletes), cloneBools(b.epgWrites), map[string]*mo{}
-		if err := trial.add(c); err != nil {
+		// Each change is first built alone: one that fails halfway leaves
+		// nothing of itself in the payload. Whether a change can be made
+		// depends on the observation only, so the second build succeeds.
+		if err := d.newBuilder(snap, password).add(c); err != nil {
 			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
 			continue
 		}
-		*b = trial
-		b.epgNodes = map[string]*mo{}
+		if err := b.add(c); err != nil {
+			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			continue
+		}
 		p.applied = append(p.applied, c)
 	}
-	// Rebuild the EPG index on the final tree for the cleanup pass.
-	indexEPGs(b, b.root)
 	b.finish()
 	p.counts = map[string]int{}
 	for _, k := range b.root.kids {
@@ -136,46 +134,6 @@ func (m *moBody) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return wrapped[m.class], nil
-}
-
-func indexEPGs(b *builder, root *mo) {
-	for _, out := range root.kids {
-		if out.class != "l3extOut" {
-			continue
-		}
-		for _, e := range out.kids {
-			if e.class == "l3extInstP" {
-				b.epgNodes[b.n.l3outDN(out.attrs["name"])+"/"+e.rn] = e
-			}
-		}
-	}
-}
-
-func cloneMO(m *mo) *mo {
-	c := &mo{class: m.class, rn: m.rn, attrs: map[string]string{}, kids: map[string]*mo{}}
-	for k, v := range m.attrs {
-		c.attrs[k] = v
-	}
-	for k, v := range m.kids {
-		c.kids[k] = cloneMO(v)
-	}
-	return c
-}
-
-func cloneSets(m map[string]map[string]bool) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for k, v := range m {
-		out[k] = cloneBools(v)
-	}
-	return out
-}
-
-func cloneBools(m map[string]bool) map[string]bool {
-	out := map[string]bool{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func (d *Driver) postPath() string {
