@@ -414,3 +414,32 @@ func TestRenderOffline(t *testing.T) {
 		t.Fatalf("render:\n%s", out)
 	}
 }
+
+type countingObserver struct {
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+func (c *countingObserver) ObserveRequest(fabricName, driver, op string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := fabricName + "/" + driver + "/" + op
+	if err != nil {
+		key += "/error"
+	}
+	c.ops[key]++
+}
+
+// TestMetrics: every request is reported to the metrics observer.
+func TestMetrics(t *testing.T) {
+	_, d := lab(t, emulator.Options{}, tlsCA)
+	m := &countingObserver{ops: map[string]int{}}
+	d.apic.metrics = m
+	reconcile(t, d, fabric.StateOf(sub("EPG_K8_PODS", "10.5.0.0/16")))
+	want := map[string]int{"f/aci/login": 1, "f/aci/observe": 2, "f/aci/apply": 1}
+	for k, v := range want {
+		if m.ops[k] != v {
+			t.Errorf("%s counted %d times, want %d (all: %v)", k, m.ops[k], v, m.ops)
+		}
+	}
+}

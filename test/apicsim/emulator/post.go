@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -279,11 +278,18 @@ func nodeDN(c *ClassMeta, urlDN, parentDN string, n *node, top bool) (string, *a
 		case dn == "" && urlDN == "":
 			return "", errf(400, "400", "Invalid request. The dn of %s is missing", c.Name)
 		case dn == "":
-			dn = urlDN
-		case urlDN != "" && dn != urlDN:
+			// The URL names the object itself, or its parent (a tenant is
+			// commonly posted to /api/mo/uni.json).
+			if classes, _, err := resolveDN(urlDN); err == nil && classes[len(classes)-1].Name != c.Name {
+				parentDN = urlDN
+				break
+			}
+			return urlDN, nil
+		case urlDN != "" && dn != urlDN && ParentDN(dn) != urlDN:
 			return "", errf(400, "400", "Invalid request. The dn %s in the payload does not match the URL dn %s", dn, urlDN)
+		default:
+			return dn, nil
 		}
-		return dn, nil
 	}
 	if dn != "" {
 		if ParentDN(dn) != parentDN {
@@ -332,22 +338,4 @@ func (r *result) toProps(top bool) Props {
 		p.Children = append(p.Children, c.toProps(false))
 	}
 	return p
-}
-
-// summarize counts changes by status, for the emulator's own log.
-func summarize(changes []change) string {
-	n := map[string]int{}
-	for _, c := range changes {
-		n[c.status]++
-	}
-	keys := make([]string, 0, len(n))
-	for k := range n {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -6,7 +6,6 @@
 package emulator
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -661,13 +660,4 @@ func selfSigned() (tls.Certificate, []byte, error) {
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	return c, certPEM, err
-}
-
-// compact re-encodes JSON without spaces (used by tests comparing bodies).
-func compact(b []byte) string {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return string(b)
-	}
-	return buf.String()
 }
