@@ -5,8 +5,9 @@
 //	    --seed examples/haystack/apic-baseline.json
 //
 // It serves HTTPS with a fresh self-signed certificate (write it out with
-// --cert-out to verify it), accepts admin/<password> at aaaLogin, and lists
-// what it was asked at GET /_emulator/requests.
+// --cert-out to verify it), accepts admin/<password> at aaaLogin, lists what
+// it was asked at GET /_emulator/requests, and takes faults to inject at
+// POST /_emulator/faults (DELETE clears them).
 package main
 
 import (

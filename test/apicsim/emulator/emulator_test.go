@@ -613,3 +613,31 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("Count = %d", n)
 	}
 }
+
+// TestFaultEndpoint: the program switches faults over HTTP.
+func TestFaultEndpoint(t *testing.T) {
+	srv, hc := lab(t, Options{})
+	ck := login(t, hc, srv)
+	for _, c := range []struct {
+		method, body string
+		status       int
+	}{
+		{"POST", `{"kind":"throttle","method":"GET","times":1,"retryAfter":"2"}`, 204},
+		{"POST", `{"kind":"nonsense"}`, 400},
+		{"GET", "", 405},
+	} {
+		if a := do(t, hc, srv, c.method, "/_emulator/faults", c.body, ""); a.status != c.status {
+			t.Fatalf("%s %s: %d, want %d", c.method, c.body, a.status, c.status)
+		}
+	}
+	if a := do(t, hc, srv, "GET", "/api/mo/"+tn+".json", "", ck); a.status != 503 || a.header.Get("Retry-After") != "2" {
+		t.Fatalf("the posted fault did not fire: %d", a.status)
+	}
+	srv.AddFault(Fault{Kind: FaultServerError})
+	if a := do(t, hc, srv, "DELETE", "/_emulator/faults", "", ""); a.status != 204 {
+		t.Fatal(a.status)
+	}
+	if a := do(t, hc, srv, "GET", "/api/mo/"+tn+".json", "", ck); a.status != 200 {
+		t.Fatalf("faults were not cleared: %d", a.status)
+	}
+}

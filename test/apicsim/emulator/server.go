@@ -115,19 +115,23 @@ const (
 
 // Fault is one failure to inject into matching requests.
 type Fault struct {
-	Kind FaultKind
+	Kind FaultKind `json:"kind"`
 	// Method and PathPrefix select requests ("" matches any).
-	Method     string
-	PathPrefix string
+	Method     string `json:"method,omitempty"`
+	PathPrefix string `json:"pathPrefix,omitempty"`
 	// Skip lets this many matching requests through first; Times is how many
 	// it then hits (0: every one until ClearFaults).
-	Skip, Times int
-	Delay       time.Duration
-	Status      int
-	RetryAfter  string
+	Skip       int           `json:"skip,omitempty"`
+	Times      int           `json:"times,omitempty"`
+	Delay      time.Duration `json:"delay,omitempty"`
+	Status     int           `json:"status,omitempty"`
+	RetryAfter string        `json:"retryAfter,omitempty"`
 
 	hits int
 }
+
+var faultKinds = map[FaultKind]bool{FaultLatency: true, FaultThrottle: true, FaultServerError: true, FaultTokenTimeout: true,
+	FaultReset: true, FaultResetAfterCommit: true}
 
 // AddFault injects a failure.
 func (s *Sim) AddFault(f Fault) {
@@ -200,6 +204,26 @@ func (s *Sim) Count(method, prefix string) int {
 // DNs hold '/' and brackets that a mux would clean or split.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if r.URL.Path == "/_emulator/faults" {
+		// The program's switch for faults: POST one Fault as JSON (delay in
+		// nanoseconds), DELETE them all.
+		switch r.Method {
+		case http.MethodPost:
+			var f Fault
+			if err := json.Unmarshal(body, &f); err != nil || !faultKinds[f.Kind] {
+				http.Error(w, "want a JSON fault with a known kind", http.StatusBadRequest)
+				return
+			}
+			s.AddFault(f)
+		case http.MethodDelete:
+			s.ClearFaults()
+		default:
+			http.Error(w, "POST or DELETE", http.StatusMethodNotAllowed)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if r.URL.Path == "/_emulator/requests" {
 		out := s.Requests()
 		if out == nil {
