@@ -531,4 +531,19 @@ func TestACIPlan(t *testing.T) {
 	if r = l.cli(t, "plan", "--detailed-exitcode"); r.code != 0 {
 		t.Fatalf("plan --detailed-exitcode after sync exited %d:\n%s", r.code, r.stdout)
 	}
+
+	// observe saves what the driver owns; plan --fabric-state reads it
+	// without asking the APIC.
+	var out, errb bytes.Buffer
+	if code := execute([]string{"observe", "--config", l.config}, &out, &errb); code != 0 {
+		t.Fatalf("observe exited %d: %s", code, errb.String())
+	}
+	state := filepath.Join(l.dir, "observed.json")
+	if err := os.WriteFile(state, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.sim.ResetLog()
+	if r = l.cli(t, "plan", "--fabric-state", state, "--detailed-exitcode"); r.code != 0 || len(l.sim.Requests()) != 0 {
+		t.Fatalf("plan --fabric-state exited %d after %d requests:\n%s", r.code, len(l.sim.Requests()), r.stdout)
+	}
 }
