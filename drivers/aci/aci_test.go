@@ -443,3 +443,41 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingContainers: without the tenant's infrastructure nothing is
+// created; every change says what is missing.
+func TestMissingContainers(t *testing.T) {
+	srv, d := lab(t, emulator.Options{}, tlsCA)
+	d.names.tenant = "TEN_NOT_THERE"
+	obs, err := d.Observe(context.Background())
+	if err != nil || obs.Owned.Len() != 0 {
+		t.Fatalf("observe of a missing tenant: %+v, %v", obs, err)
+	}
+	want := fabric.StateOf(peer("leaf201", "192.168.9.193"), sub("EPG_K8_PODS", "10.1.0.0/16"), fabric.MaximumPaths{AddressFamily: fabric.IPv4, Paths: 2})
+	res, err := d.Apply(context.Background(), fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs))
+	if err == nil || len(res.Applied) != 0 || len(res.Messages) != 3 {
+		t.Fatalf("apply: %v, %+v", err, res)
+	}
+	for _, m := range res.Messages {
+		if !strings.Contains(m, "tenant uni/tn-TEN_NOT_THERE does not exist") {
+			t.Errorf("message %q does not name the missing tenant", m)
+		}
+	}
+	if n := srv.Count("POST", "/api/mo/"); n != 0 {
+		t.Fatalf("%d POSTs for nothing to apply", n)
+	}
+}
+
+// TestIPv6: IPv6 peers and prefixes round-trip in canonical form.
+func TestIPv6(t *testing.T) {
+	srv, d := lab(t, emulator.Options{}, tlsCA)
+	p := fabric.BGPPeer{Switch: "leaf202", Node: "k8c1s1", PeerAddress: "2001:db8:0:0::10", RemoteASN: 4200000001, LocalASN: 63500, AddressFamily: fabric.IPv6}
+	reconcile(t, d, fabric.StateOf(p, sub("EPG_K8_PODS", "2001:db8:0:1::/64")))
+	tn := "uni/tn-TEN_K8_C1/out-L3O_K8_C1"
+	if _, a, ok := srv.Lookup(tn + "/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-202/pathep-[eth1/33]]/peerP-[2001:db8::10]/as"); !ok || a["asn"] != "4200000001" {
+		t.Fatalf("IPv6 peer: %v", a)
+	}
+	if _, _, ok := srv.Lookup(tn + "/instP-EPG_K8_PODS/extsubnet-[2001:db8:0:1::/64]"); !ok {
+		t.Fatal("IPv6 subnet missing")
+	}
+}
