@@ -4,6 +4,12 @@ package ansible
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +29,7 @@ var recapRe = regexp.MustCompile(`apic-emulator\s+:\s+ok=(\d+)\s+changed=(\d+)\s
 
 type recap struct{ ok, changed, unreachable, failed int }
 
-func runPlaybook(t *testing.T, port string) (recap, string) {
+func runPlaybook(t *testing.T, port string, auth ...string) (recap, string) {
 	t.Helper()
 	bin, err := exec.LookPath("ansible-playbook")
 	if err != nil {
@@ -32,7 +38,11 @@ func runPlaybook(t *testing.T, port string) (recap, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tmp := t.TempDir()
-	cmd := exec.CommandContext(ctx, bin, "conformance.yml", "-e", "apic_port="+port, "-e", "apic_password="+password)
+	args := []string{"conformance.yml", "-e", "apic_port=" + port}
+	for _, a := range auth {
+		args = append(args, "-e", a)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = "."
 	cmd.Env = append(os.Environ(), "ANSIBLE_CONFIG="+filepath.Join(mustAbs(t, "."), "ansible.cfg"),
 		"ANSIBLE_LOCAL_TEMP="+tmp, "ANSIBLE_REMOTE_TEMP="+tmp, "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0",
@@ -46,6 +56,21 @@ func runPlaybook(t *testing.T, port string) (recap, string) {
 	return recap{ok: n(1), changed: n(2), unreachable: n(3), failed: n(4)}, string(out)
 }
 
+func userCert(t *testing.T) (keyPEM, certPEM []byte) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "admin"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
 func mustAbs(t *testing.T, p string) string {
 	a, err := filepath.Abs(p)
 	if err != nil {
@@ -54,8 +79,9 @@ func mustAbs(t *testing.T, p string) string {
 	return a
 }
 
-// TestAnsibleConformance runs the playbook twice: the first run creates
-// every object, the second must find them as it left them (changed=0).
+// TestAnsibleConformance runs the playbook twice: the first run (password
+// login) creates every object, the second (certificate-signed requests) must
+// find them as it left them (changed=0).
 func TestAnsibleConformance(t *testing.T) {
 	sim := emulator.New(emulator.Options{Users: map[string]string{"admin": password}})
 	seed, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", "haystack", "apic-baseline.json"))
@@ -72,17 +98,35 @@ func TestAnsibleConformance(t *testing.T) {
 	defer srv.Close()
 	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
 
-	first, out1 := runPlaybook(t, port)
+	first, out1 := runPlaybook(t, port, "apic_password="+password)
 	if first.failed != 0 || first.unreachable != 0 || first.ok != 7 || first.changed != 7 {
 		t.Fatalf("first run: %+v, want ok=7 changed=7 failed=0:\n%s", first, out1)
 	}
-	logins := sim.Counters().Logins
-	second, out2 := runPlaybook(t, port)
+	if got := sim.Counters().Logins; got != 7 {
+		t.Errorf("the first run logged in %d times, want one login per task (7)", got)
+	}
+
+	// The second run signs its requests with a certificate instead: the
+	// emulator's signature check must agree with Python's signing, and
+	// the run must find everything as the first left it.
+	keyFile := filepath.Join(t.TempDir(), "ansible.key")
+	keyPEM, certPEM := userCert(t)
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.AddCertificate("admin", "ansible", certPEM); err != nil {
+		t.Fatal(err)
+	}
+	before := sim.Counters()
+	second, out2 := runPlaybook(t, port, "apic_private_key="+keyFile, "apic_cert_name=ansible")
 	if second.failed != 0 || second.ok != 7 || second.changed != 0 {
 		t.Fatalf("second run is not idempotent: %+v, want ok=7 changed=0:\n%s", second, out2)
 	}
-	if got := sim.Counters().Logins - logins; got != 7 {
-		t.Errorf("second run logged in %d times, want one login per task (7)", got)
+	after := sim.Counters()
+	// Six modules read twice (existing, then current); aci_rest posts once.
+	if after.Logins != before.Logins || after.BadSignatures != 0 || after.SignedRequests-before.SignedRequests != 13 {
+		t.Errorf("second run: %d logins, %d bad signatures, %d signed requests; want 0, 0, 13",
+			after.Logins-before.Logins, after.BadSignatures, after.SignedRequests-before.SignedRequests)
 	}
 	if strings.Contains(out1+out2, password) {
 		t.Errorf("the password appears in Ansible's output")
