@@ -246,11 +246,11 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// TestSessionRefresh: with a 2 s token, concurrent observations over 2.5 s
-// log in once, refresh before expiry and never meet a 403.
+// TestSessionRefresh: with a 3 s token, concurrent observations over 3.5 s
+// log in once, refresh before expiry (at half-life) and never meet a 403.
 func TestSessionRefresh(t *testing.T) {
-	srv, d := lab(t, emulator.Options{TokenTTL: 2 * time.Second}, tlsCA)
-	stop := time.Now().Add(2500 * time.Millisecond)
+	srv, d := lab(t, emulator.Options{TokenTTL: 3 * time.Second}, tlsCA)
+	stop := time.Now().Add(3500 * time.Millisecond)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for i := 0; i < 4; i++ {
