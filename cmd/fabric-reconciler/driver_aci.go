@@ -1,0 +1,4 @@
+package main
+
+// The ACI driver (APIC REST API).
+import _ "github.com/fabric-reconciler/fabric-reconciler/drivers/aci"

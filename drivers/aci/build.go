@@ -1,0 +1,585 @@
+package aci
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+)
+
+// Statuses of a POSTed object.
+const (
+	upsert   = "created,modified"
+	modified = "modified" // must exist: used for containers the driver does not own
+	deleted  = "deleted"
+)
+
+// passwordPlaceholder stands for the BGP password in rendered payloads.
+const passwordPlaceholder = "(secret from bgpPasswordFile, not shown)"
+
+// mo is one object of the payload.
+type mo struct {
+	class string
+	rn    string
+	attrs map[string]string
+	kids  map[string]*mo
+}
+
+func (m *mo) child(class, rn string, attrs map[string]string) *mo {
+	if c, ok := m.kids[rn]; ok {
+		// An object reached twice: a write wins over a mere "modified"
+		// container reference, and a delete never undoes a write.
+		if c.attrs["status"] == modified && attrs["status"] != modified {
+			c.attrs = attrs
+		}
+		return c
+	}
+	c := &mo{class: class, rn: rn, attrs: attrs, kids: map[string]*mo{}}
+	m.kids[rn] = c
+	return c
+}
+
+func (m *mo) MarshalJSON() ([]byte, error) {
+	inner := map[string]any{"attributes": m.attrs}
+	if len(m.kids) > 0 && m.attrs["status"] != deleted {
+		rns := make([]string, 0, len(m.kids))
+		for rn := range m.kids {
+			rns = append(rns, rn)
+		}
+		sort.Strings(rns)
+		kids := make([]*mo, len(rns))
+		for i, rn := range rns {
+			kids[i] = m.kids[rn]
+		}
+		inner["children"] = kids
+	}
+	return json.Marshal(map[string]any{m.class: inner})
+}
+
+// count counts the objects of the payload by status.
+func (m *mo) count(into map[string]int) {
+	if m.attrs["status"] != modified {
+		into[m.attrs["status"]]++
+	}
+	if m.attrs["status"] == deleted {
+		return
+	}
+	for _, k := range m.kids {
+		k.count(into)
+	}
+}
+
+// builder turns plan changes into one tenant payload. snap is the last
+// observation (nil offline: containers are then assumed to exist).
+type builder struct {
+	d        *Driver
+	n        names
+	snap     *snapshot
+	password string // "" for none; the placeholder when rendering
+	root     *mo
+
+	// EPGs the payload deletes children of or writes into, by DN.
+	epgDeletes map[string]map[string]bool
+	epgWrites  map[string]bool
+	epgNodes   map[string]*mo
+}
+
+func (d *Driver) newBuilder(snap *snapshot, password string) *builder {
+	n := d.names
+	return &builder{d: d, n: n, snap: snap, password: password,
+		root:       &mo{class: "fvTenant", rn: "tn-" + n.tenant, attrs: map[string]string{"dn": n.tenantDN(), "status": modified}, kids: map[string]*mo{}},
+		epgDeletes: map[string]map[string]bool{}, epgWrites: map[string]bool{}, epgNodes: map[string]*mo{}}
+}
+
+// exists reports whether an object was observed (true offline).
+func (b *builder) exists(dn string) bool {
+	if b.snap == nil {
+		return true
+	}
+	_, ok := b.snap.get(dn)
+	return ok
+}
+
+// ownedOrAbsent reports whether dn is free for this cluster to write: not
+// observed, or observed with the mark.
+func (b *builder) ownedOrAbsent(dn string) error {
+	if b.snap == nil {
+		return nil
+	}
+	o, ok := b.snap.get(dn)
+	if !ok || b.n.owned(o) {
+		return nil
+	}
+	owner := o.attrs["annotation"]
+	if owner == "" {
+		return fmt.Errorf("%s exists without an ownership mark; it is left alone", dn)
+	}
+	return fmt.Errorf("%s is owned by %q; it is left alone", dn, owner)
+}
+
+func (b *builder) require(dn, what string) error {
+	if !b.exists(dn) {
+		return fmt.Errorf("%s %s does not exist on the APIC; create it first (the reconciler never creates it)", what, dn)
+	}
+	return nil
+}
+
+func (b *builder) ref(parent *mo, class, rn, name string) *mo {
+	return parent.child(class, rn, map[string]string{"name": name, "status": modified})
+}
+
+func (b *builder) l3out(name string) *mo { return b.ref(b.root, "l3extOut", "out-"+name, name) }
+
+// path returns the SVI path node of a switch, which must exist.
+func (b *builder) path(svi string) (*mo, error) {
+	for _, c := range []struct{ dn, what string }{
+		{b.n.tenantDN(), "tenant"}, {b.n.l3outDN(b.n.l3out), "L3Out"},
+		{b.n.l3outDN(b.n.l3out) + "/lnodep-" + b.n.nodeProfile, "node profile"}, {b.n.lifpDN(), "interface profile"},
+		{b.n.pathDN(svi), "SVI path attachment"},
+	} {
+		if err := b.require(c.dn, c.what); err != nil {
+			return nil, err
+		}
+	}
+	np := b.ref(b.l3out(b.n.l3out), "l3extLNodeP", "lnodep-"+b.n.nodeProfile, b.n.nodeProfile)
+	ip := b.ref(np, "l3extLIfP", "lifp-"+b.n.ifProfile, b.n.ifProfile)
+	return ip.child("l3extRsPathL3OutAtt", "rspathL3OutAtt-["+svi+"]", map[string]string{"tDn": svi, "status": modified}), nil
+}
+
+// epg returns the node of an external EPG. One on the cluster's own L3Out
+// that does not exist is created with the mark; any other must exist.
+func (b *builder) epg(g group, write bool) (*mo, error) {
+	if err := b.require(b.n.tenantDN(), "tenant"); err != nil {
+		return nil, err
+	}
+	if err := b.require(b.n.l3outDN(g.l3out), "L3Out"); err != nil {
+		return nil, err
+	}
+	dn := b.n.epgDN(g)
+	attrs := map[string]string{"name": g.epg, "status": modified}
+	if !b.exists(dn) {
+		if g.l3out != b.n.l3out {
+			return nil, fmt.Errorf("external EPG %s does not exist on the APIC; create it first (the reconciler creates EPGs on its own L3Out %s only)", dn, b.n.l3out)
+		}
+		attrs = map[string]string{"name": g.epg, "annotation": b.n.mark, "status": upsert}
+	}
+	node := b.l3out(g.l3out).child("l3extInstP", "instP-"+g.epg, attrs)
+	b.epgNodes[dn] = node
+	if write {
+		b.epgWrites[dn] = true
+	}
+	return node, nil
+}
+
+func (b *builder) deleteUnder(epgDN, childDN string) {
+	if b.epgDeletes[epgDN] == nil {
+		b.epgDeletes[epgDN] = map[string]bool{}
+	}
+	b.epgDeletes[epgDN][childDN] = true
+}
+
+func (b *builder) owned(extra map[string]string) map[string]string {
+	extra["annotation"] = b.n.mark
+	extra["status"] = upsert
+	return extra
+}
+
+// add puts one change into the payload, or says why it cannot be made.
+func (b *builder) add(c fabric.Change) error {
+	switch c.Kind {
+	case fabric.KindBGPPeer:
+		return b.peer(c)
+	case fabric.KindExternalSubnet:
+		return b.subnet(c)
+	case fabric.KindMaximumPaths:
+		return b.maxPaths(c)
+	case fabric.KindContract:
+		return b.contract(c)
+	}
+	return fmt.Errorf("%s is not something the ACI driver manages", c.Kind)
+}
+
+func (b *builder) peer(c fabric.Change) error {
+	p, ok := c.Object().(fabric.BGPPeer)
+	if !ok {
+		return fmt.Errorf("not a BGP peer")
+	}
+	var svi string
+	for _, s := range b.d.cfg.Switches {
+		if s.Name == c.Switch {
+			svi = s.SVIPath
+		}
+	}
+	if !sviPathRe.MatchString(svi) {
+		return fmt.Errorf("switch %q has no valid sviPath in the configuration", c.Switch)
+	}
+	a, err := canonAddr(p.PeerAddress)
+	if err != nil {
+		return err
+	}
+	dn := b.n.pathDN(svi) + "/peerP-[" + a.String() + "]"
+	if c.Action == fabric.ActionDelete {
+		if !b.exists(b.n.pathDN(svi)) || !b.exists(dn) {
+			return nil // already gone
+		}
+		if err := b.mustOwn(dn); err != nil {
+			return err
+		}
+		path, err := b.path(svi)
+		if err != nil {
+			return err
+		}
+		path.child("bgpPeerP", "peerP-["+a.String()+"]", map[string]string{"addr": a.String(), "status": deleted})
+		return nil
+	}
+	if !descrRe.MatchString(p.Node) {
+		return fmt.Errorf("node name %q cannot be an ACI description", p.Node)
+	}
+	if p.RemoteASN == 0 || p.LocalASN == 0 {
+		return fmt.Errorf("BGP peer %s: AS numbers must be 1-4294967295", a)
+	}
+	if err := b.ownedOrAbsent(dn); err != nil {
+		return err
+	}
+	path, err := b.path(svi)
+	if err != nil {
+		return err
+	}
+	attrs := b.owned(map[string]string{"addr": a.String(), "descr": p.Node})
+	if b.password != "" {
+		attrs["password"] = b.password
+	}
+	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
+	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
+	peer.child("bgpLocalAsnP", "localasn", b.owned(map[string]string{"localAsn": strconv.FormatUint(uint64(p.LocalASN), 10)}))
+	return nil
+}
+
+// mustOwn refuses to delete an object that does not carry the mark.
+func (b *builder) mustOwn(dn string) error {
+	if b.snap == nil {
+		return nil
+	}
+	if o, ok := b.snap.get(dn); ok && !b.n.owned(o) {
+		return fmt.Errorf("%s does not carry this cluster's mark; it is left alone", dn)
+	}
+	return nil
+}
+
+var knownScopes = map[fabric.Scope]bool{fabric.ScopeImportSecurity: true, fabric.ScopeExportRtctrl: true, fabric.ScopeImportRtctrl: true,
+	fabric.ScopeSharedSecurity: true, fabric.ScopeSharedRtctrl: true}
+
+func (b *builder) subnet(c fabric.Change) error {
+	s, ok := c.Object().(fabric.ExternalSubnet)
+	if !ok {
+		return fmt.Errorf("not an external subnet")
+	}
+	g, err := b.n.groupOf(s.Group)
+	if err != nil {
+		return err
+	}
+	p, err := canonPrefix(s.Prefix)
+	if err != nil {
+		return err
+	}
+	rn := "extsubnet-[" + p.String() + "]"
+	epgDN := b.n.epgDN(g)
+	dn := epgDN + "/" + rn
+	if c.Action == fabric.ActionDelete {
+		if !b.exists(epgDN) || !b.exists(dn) {
+			return nil
+		}
+		if err := b.mustOwn(dn); err != nil {
+			return err
+		}
+		node, err := b.epg(g, false)
+		if err != nil {
+			return err
+		}
+		node.child("l3extSubnet", rn, map[string]string{"ip": p.String(), "status": deleted})
+		b.deleteUnder(epgDN, dn)
+		return nil
+	}
+	var scopes []string
+	for _, sc := range s.Scopes {
+		if !knownScopes[sc] {
+			return fmt.Errorf("subnet %s: unknown scope %q", p, sc)
+		}
+		scopes = append(scopes, string(sc))
+	}
+	if len(scopes) == 0 {
+		return fmt.Errorf("subnet %s: no scope", p)
+	}
+	sort.Strings(scopes)
+	if err := b.ownedOrAbsent(dn); err != nil {
+		return err
+	}
+	node, err := b.epg(g, true)
+	if err != nil {
+		return err
+	}
+	node.child("l3extSubnet", rn, b.owned(map[string]string{"ip": p.String(), "scope": strings.Join(dedupe(scopes), ",")}))
+	return nil
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (b *builder) maxPaths(c fabric.Change) error {
+	m, ok := c.Object().(fabric.MaximumPaths)
+	if !ok {
+		return fmt.Errorf("not a maximum-paths setting")
+	}
+	if c.Switch != "" {
+		return fmt.Errorf("ACI sets maximum paths per VRF, not per switch (%s)", c.Switch)
+	}
+	af := string(m.AddressFamily)
+	if af != "ipv4" && af != "ipv6" {
+		return fmt.Errorf("unknown address family %q", af)
+	}
+	pol := b.n.policyName(af)
+	if err := checkName("maximum-paths policy", pol); err != nil {
+		return err
+	}
+	polRN := "bgpCtxAfP-" + pol
+	relRN := "rsctxToBgpCtxAfPol-[" + pol + "]-" + afUcast(af)
+	if err := b.require(b.n.tenantDN(), "tenant"); err != nil {
+		return err
+	}
+	if c.Action == fabric.ActionDelete {
+		for _, dn := range []string{b.n.tenantDN() + "/" + polRN, b.n.vrfDN() + "/" + relRN} {
+			if err := b.mustOwn(dn); err != nil {
+				return err
+			}
+		}
+		if b.exists(b.n.vrfDN()) && b.exists(b.n.vrfDN()+"/"+relRN) {
+			b.ref(b.root, "fvCtx", "ctx-"+b.n.vrf, b.n.vrf).child("fvRsCtxToBgpCtxAfPol", relRN,
+				map[string]string{"tnBgpCtxAfPolName": pol, "af": afUcast(af), "status": deleted})
+		}
+		if b.exists(b.n.tenantDN() + "/" + polRN) {
+			b.root.child("bgpCtxAfPol", polRN, map[string]string{"name": pol, "status": deleted})
+		}
+		return nil
+	}
+	if m.Paths < 1 || m.Paths > 64 {
+		return fmt.Errorf("maximum paths %d: ACI allows 1-64", m.Paths)
+	}
+	if err := b.require(b.n.vrfDN(), "VRF"); err != nil {
+		return err
+	}
+	for _, dn := range []string{b.n.tenantDN() + "/" + polRN, b.n.vrfDN() + "/" + relRN} {
+		if err := b.ownedOrAbsent(dn); err != nil {
+			return err
+		}
+	}
+	b.root.child("bgpCtxAfPol", polRN, b.owned(map[string]string{"name": pol, "maxEcmp": strconv.Itoa(m.Paths)}))
+	b.ref(b.root, "fvCtx", "ctx-"+b.n.vrf, b.n.vrf).child("fvRsCtxToBgpCtxAfPol", relRN,
+		b.owned(map[string]string{"tnBgpCtxAfPolName": pol, "af": afUcast(af)}))
+	return nil
+}
+
+func (b *builder) contract(c fabric.Change) error {
+	var before, after *fabric.Contract
+	if v, ok := c.Before.(fabric.Contract); ok {
+		before = &v
+	}
+	if v, ok := c.After.(fabric.Contract); ok {
+		after = &v
+	}
+	name := c.ID
+	if err := checkName("contract", name); err != nil {
+		return err
+	}
+	flt := filterName(name)
+	brcDN := b.n.tenantDN() + "/brc-" + name
+	fltDN := b.n.tenantDN() + "/flt-" + flt
+	if err := b.require(b.n.tenantDN(), "tenant"); err != nil {
+		return err
+	}
+
+	// Relations to drop: every owned provider/consumer relation of this
+	// contract that the new state does not keep.
+	keep := map[string]bool{}
+	var provG *group
+	var consG []group
+	if after != nil {
+		g, err := b.n.groupOf(after.Provider)
+		if err != nil {
+			return fmt.Errorf("contract %s provider: %w", name, err)
+		}
+		provG = &g
+		keep[b.n.epgDN(g)+"/rsprov-"+name] = true
+		for _, cs := range after.Consumers {
+			g, err := b.n.groupOf(cs)
+			if err != nil {
+				return fmt.Errorf("contract %s consumer: %w", name, err)
+			}
+			consG = append(consG, g)
+			keep[b.n.epgDN(g)+"/rscons-"+name] = true
+		}
+		for _, e := range after.Entries {
+			if e.Protocol != "tcp" && e.Protocol != "udp" {
+				return fmt.Errorf("contract %s: protocol %q has no ports on ACI filters (tcp and udp only)", name, e.Protocol)
+			}
+			if e.Port < 1 || e.Port > 65535 {
+				return fmt.Errorf("contract %s: port %d out of range", name, e.Port)
+			}
+		}
+		for _, dn := range []string{brcDN, fltDN} {
+			if err := b.ownedOrAbsent(dn); err != nil {
+				return err
+			}
+		}
+		for dn := range keep {
+			if err := b.ownedOrAbsent(dn); err != nil {
+				return err
+			}
+		}
+	}
+	var drop []string
+	if b.snap != nil {
+		for _, cls := range []string{"fvRsProv", "fvRsCons"} {
+			for _, r := range b.snap.byClass(cls) {
+				if r.attrs["tnVzBrCPName"] == name && b.n.owned(r) && !keep[r.dn] {
+					drop = append(drop, r.dn)
+				}
+			}
+		}
+	} else if before != nil {
+		if g, err := b.n.groupOf(before.Provider); err == nil && !keep[b.n.epgDN(g)+"/rsprov-"+name] {
+			drop = append(drop, b.n.epgDN(g)+"/rsprov-"+name)
+		}
+		for _, cs := range before.Consumers {
+			if g, err := b.n.groupOf(cs); err == nil && !keep[b.n.epgDN(g)+"/rscons-"+name] {
+				drop = append(drop, b.n.epgDN(g)+"/rscons-"+name)
+			}
+		}
+	}
+	for _, dn := range drop {
+		g, ok := b.n.epgOf(dn)
+		if !ok {
+			continue
+		}
+		node, err := b.epg(g, false)
+		if err != nil {
+			continue // its EPG is gone, and the relation with it
+		}
+		rn := lastRN(dn)
+		cls := "fvRsCons"
+		if strings.HasPrefix(rn, "rsprov-") {
+			cls = "fvRsProv"
+		}
+		node.child(cls, rn, map[string]string{"tnVzBrCPName": name, "status": deleted})
+		b.deleteUnder(b.n.epgDN(g), dn)
+	}
+
+	if after == nil {
+		if b.exists(brcDN) {
+			if err := b.mustOwn(brcDN); err != nil {
+				return err
+			}
+			b.root.child("vzBrCP", "brc-"+name, map[string]string{"name": name, "status": deleted})
+		}
+		if b.exists(fltDN) {
+			if err := b.mustOwn(fltDN); err != nil {
+				return err
+			}
+			b.root.child("vzFilter", "flt-"+flt, map[string]string{"name": flt, "status": deleted})
+		}
+		return nil
+	}
+
+	// The filter and its entries; owned entries no longer wanted go.
+	fnode := b.root.child("vzFilter", "flt-"+flt, b.owned(map[string]string{"name": flt}))
+	want := map[string]bool{}
+	for _, e := range after.Entries {
+		en := entryName(e.Protocol, e.Port)
+		want[en] = true
+		port := strconv.Itoa(e.Port)
+		fnode.child("vzEntry", "e-"+en, b.owned(map[string]string{"name": en, "etherT": "ip", "prot": e.Protocol,
+			"dFromPort": port, "dToPort": port}))
+	}
+	if b.snap != nil {
+		for _, e := range b.snap.children(fltDN, "vzEntry") {
+			if en := e.attrs["name"]; b.n.owned(e) && !want[en] {
+				fnode.child("vzEntry", "e-"+en, map[string]string{"name": en, "status": deleted})
+			}
+		}
+	}
+	scope := b.d.aci.ContractScope
+	if scope == "" {
+		scope = "context"
+	}
+	brc := b.root.child("vzBrCP", "brc-"+name, b.owned(map[string]string{"name": name, "scope": scope}))
+	subj := brc.child("vzSubj", "subj-"+subjectName, b.owned(map[string]string{"name": subjectName}))
+	subj.child("vzRsSubjFiltAtt", "rssubjFiltAtt-"+flt, b.owned(map[string]string{"tnVzFilterName": flt}))
+
+	pnode, err := b.epg(*provG, true)
+	if err != nil {
+		return err
+	}
+	pnode.child("fvRsProv", "rsprov-"+name, b.owned(map[string]string{"tnVzBrCPName": name}))
+	for _, g := range consG {
+		cnode, err := b.epg(g, true)
+		if err != nil {
+			return err
+		}
+		cnode.child("fvRsCons", "rscons-"+name, b.owned(map[string]string{"tnVzBrCPName": name}))
+	}
+	return nil
+}
+
+// finish deletes owned EPGs that the payload empties: every observed child
+// is deleted and nothing is written into them.
+func (b *builder) finish() {
+	if b.snap == nil {
+		return
+	}
+	for dn, dels := range b.epgDeletes {
+		if b.epgWrites[dn] {
+			continue
+		}
+		o, ok := b.snap.get(dn)
+		if !ok || !b.n.owned(o) {
+			continue
+		}
+		empty := true
+		for _, ch := range b.snap.children(dn, "") {
+			if !dels[ch.dn] {
+				empty = false
+			}
+		}
+		if empty {
+			node := b.epgNodes[dn]
+			node.attrs = map[string]string{"name": node.attrs["name"], "status": deleted}
+			node.kids = map[string]*mo{}
+		}
+	}
+}
+
+func lastRN(dn string) string {
+	depth := 0
+	for i := len(dn) - 1; i >= 0; i-- {
+		switch dn[i] {
+		case ']':
+			depth++
+		case '[':
+			depth--
+		case '/':
+			if depth == 0 {
+				return dn[i+1:]
+			}
+		}
+	}
+	return dn
+}

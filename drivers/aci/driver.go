@@ -1,0 +1,263 @@
+// Package aci drives a Cisco ACI fabric through the APIC's REST API with
+// aci-go-client over go-retryablehttp.
+//
+// Observe is one subtree GET of the tenant; Apply is one POST of the tenant
+// subtree (all or nothing on the APIC); Render prints that POST. Every
+// object the driver writes carries the annotation
+// orchestrator:fabric-reconciler.<cluster>; objects without it are never
+// modified or deleted, only reported.
+package aci
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+)
+
+func init() { drivers.Register(config.DriverACI, New) }
+
+// Driver is the ACI driver for one fabric.
+type Driver struct {
+	cfg   config.Fabric
+	aci   *config.ACI
+	names names
+	log   *slog.Logger
+	apic  *apic
+
+	mu   sync.Mutex
+	snap *snapshot // the last observation, which Apply builds on
+}
+
+// New builds the driver. It contacts nothing and reads no secret: that
+// happens on the first Observe or Apply.
+func New(cfg config.Fabric, opts drivers.Options) (drivers.Driver, error) {
+	if cfg.ACI == nil {
+		return nil, fmt.Errorf("fabric %s: driver aci needs an aci section", cfg.Name)
+	}
+	n, err := newNames(cfg.ACI, opts.Cluster)
+	if err != nil {
+		return nil, fmt.Errorf("fabric %s: %w", cfg.Name, err)
+	}
+	for _, s := range cfg.Switches {
+		if !sviPathRe.MatchString(s.SVIPath) {
+			return nil, fmt.Errorf("fabric %s: switch %s: sviPath %q is not an ACI path", cfg.Name, s.Name, s.SVIPath)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Driver{cfg: cfg, aci: cfg.ACI, names: n, log: log, apic: newAPIC(cfg.ACI.APIC, cfg.Name, opts.Metrics)}, nil
+}
+
+// Observe reads the tenant with one GET and returns what this cluster owns
+// and the foreign objects where it would write.
+func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
+	snap, err := d.fetch(ctx)
+	if err != nil {
+		return fabric.Observed{}, err
+	}
+	d.mu.Lock()
+	d.snap = snap
+	d.mu.Unlock()
+	obs := d.toObserved(snap)
+	d.log.Debug("observed the tenant", "tenant", d.names.tenant, "objects", len(snap.objs),
+		"owned", obs.Owned.Len(), "foreign", len(obs.Foreign))
+	return obs, nil
+}
+
+func (d *Driver) fetch(ctx context.Context) (*snapshot, error) {
+	cont, err := d.apic.request(ctx, "observe", "GET", d.names.observeQuery(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("observe tenant %s: %w", d.names.tenant, err)
+	}
+	snap, err := parseSnapshot(cont)
+	if err != nil {
+		return nil, fmt.Errorf("observe tenant %s: %w", d.names.tenant, err)
+	}
+	return snap, nil
+}
+
+// payload is a built POST: the body and what it holds.
+type payload struct {
+	body     []byte
+	applied  []fabric.Change
+	rejected []string
+	counts   map[string]int
+}
+
+func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) payload {
+	b := d.newBuilder(snap, password)
+	var p payload
+	for _, c := range plan.Changes {
+		// Each change is first built alone: one that fails halfway leaves
+		// nothing of itself in the payload. Whether a change can be made
+		// depends on the observation only, so the second build succeeds.
+		if err := d.newBuilder(snap, password).add(c); err != nil {
+			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			continue
+		}
+		if err := b.add(c); err != nil {
+			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			continue
+		}
+		p.applied = append(p.applied, c)
+	}
+	b.finish()
+	p.counts = map[string]int{}
+	for _, k := range b.root.kids {
+		k.count(p.counts)
+	}
+	if len(b.root.kids) > 0 {
+		p.body, _ = json.MarshalIndent(map[string]any{"fvTenant": (*moBody)(b.root)}, "", "  ")
+	}
+	return p
+}
+
+// moBody renders the tenant node without its class wrapper.
+type moBody mo
+
+func (m *moBody) MarshalJSON() ([]byte, error) {
+	b, err := (*mo)(m).MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var wrapped map[string]json.RawMessage
+	if err := json.Unmarshal(b, &wrapped); err != nil {
+		return nil, err
+	}
+	return wrapped[m.class], nil
+}
+
+func (d *Driver) postPath() string {
+	return "/api/mo/" + d.names.tenantDN() + ".json?rsp-subtree=modified"
+}
+
+// Apply makes the plan's changes with one POST of the tenant subtree. The
+// APIC applies it all or nothing. A change that cannot be made (a missing
+// container, an object in the way, a bad value) is left out and reported;
+// the others are still applied.
+func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+	res := fabric.ApplyResult{Conflicts: plan.Conflicts}
+	if len(plan.Changes) == 0 {
+		return res, nil
+	}
+	d.mu.Lock()
+	snap := d.snap
+	d.mu.Unlock()
+	if snap == nil {
+		var err error
+		if snap, err = d.fetch(ctx); err != nil {
+			return res, err
+		}
+	}
+	password := ""
+	if d.aci.BGPPasswordFile != "" && hasPeerWrite(plan) {
+		pw, err := config.ReadSecretFile(d.aci.BGPPasswordFile)
+		if err != nil {
+			return res, fmt.Errorf("bgpPasswordFile: %w", err)
+		}
+		password = pw
+	}
+	p := d.build(plan, snap, password)
+	for _, r := range p.rejected {
+		res.Messages = append(res.Messages, "not applied: "+r)
+	}
+	if p.body == nil {
+		res.Applied = p.applied // nothing left to send (already gone)
+		return res, rejectedErr(p.rejected)
+	}
+	cont, err := d.apic.request(ctx, "apply", "POST", d.postPath(), p.body)
+	// Whatever happened, the next Apply must observe afresh.
+	d.mu.Lock()
+	d.snap = nil
+	d.mu.Unlock()
+	if err != nil {
+		return res, fmt.Errorf("apply to tenant %s (nothing was changed: the APIC applies a POST all or nothing): %w", d.names.tenant, err)
+	}
+	res.Applied = p.applied
+	got := map[string]int{}
+	countStatuses(cont.Data(), got)
+	res.Messages = append([]string{fmt.Sprintf("APIC accepted one POST of %s: %d created, %d modified, %d deleted (sent %d writes, %d deletes)",
+		d.names.tenantDN(), got["created"], got["modified"], got["deleted"], p.counts[upsert], p.counts[deleted])}, res.Messages...)
+	return res, rejectedErr(p.rejected)
+}
+
+func rejectedErr(rejected []string) error {
+	if len(rejected) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d change(s) could not be applied: %s", len(rejected), strings.Join(rejected, "; "))
+}
+
+func hasPeerWrite(plan fabric.FabricPlan) bool {
+	for _, c := range plan.Changes {
+		if c.Kind == fabric.KindBGPPeer && c.Action != fabric.ActionDelete {
+			return true
+		}
+	}
+	return false
+}
+
+// countStatuses counts the status fields of an rsp-subtree=modified answer.
+func countStatuses(v any, into map[string]int) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, vv := range t {
+			if s, ok := vv.(string); ok && k == "status" && s != "" {
+				into[s]++
+				continue
+			}
+			countStatuses(vv, into)
+		}
+	case []any:
+		for _, vv := range t {
+			countStatuses(vv, into)
+		}
+	}
+}
+
+// Render returns the POST Apply would send for the plan, with the BGP
+// password replaced by a placeholder. Without an earlier Observe (plan
+// --offline) it assumes the containers exist.
+func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
+	d.mu.Lock()
+	snap := d.snap
+	d.mu.Unlock()
+	pw := ""
+	if d.aci.BGPPasswordFile != "" {
+		pw = passwordPlaceholder
+	}
+	p := d.build(plan, snap, pw)
+	var b strings.Builder
+	if snap == nil {
+		b.WriteString("# offline: what the APIC holds is unknown; containers are assumed to exist\n")
+	}
+	for _, r := range p.rejected {
+		fmt.Fprintf(&b, "# not applied: %s\n", r)
+	}
+	for _, c := range plan.Conflicts {
+		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+	}
+	if p.body == nil {
+		b.WriteString("# nothing to POST\n")
+		return b.String(), nil
+	}
+	fmt.Fprintf(&b, "# POST %s%s\n", strings.TrimSuffix(d.aci.APIC.URL, "/"), d.postPath())
+	b.Write(p.body)
+	b.WriteByte('\n')
+	return b.String(), nil
+}
+
+// Close ends the APIC session.
+func (d *Driver) Close() error {
+	d.apic.close()
+	return nil
+}

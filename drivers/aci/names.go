@@ -1,0 +1,162 @@
+package aci
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+)
+
+// Everything that enters a DN or a property is checked here again, whatever
+// config and the reconciler already checked: a name with '/', ']' or a
+// control character would otherwise address another object.
+var (
+	aciNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+	sviPathRe = regexp.MustCompile(`^topology/pod-[0-9]+/(paths-[0-9]+|protpaths-[0-9]+-[0-9]+)/pathep-\[[a-zA-Z0-9_./:-]+\]$`)
+	// descr: the APIC's descr grammar, which a Kubernetes node name fits.
+	descrRe = regexp.MustCompile(`^[a-zA-Z0-9\\!#$%()*,\-./:;@ _{|}~?&+]{0,128}$`)
+)
+
+func checkName(what, s string) error {
+	if !aciNameRe.MatchString(s) {
+		return fmt.Errorf("%s %q is not an ACI name (1-64 characters of [a-zA-Z0-9_.-])", what, s)
+	}
+	return nil
+}
+
+// canonAddr checks an IP address and returns its canonical text.
+func canonAddr(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
+	}
+	return a.Unmap(), nil
+}
+
+// canonPrefix checks a prefix (no host bits) and returns it canonical.
+func canonPrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP prefix", s)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set", s)
+	}
+	return p, nil
+}
+
+// derive makes a name from base and suffix that stays within 64 characters:
+// a base too long is cut and given a hash of itself, so the result is
+// deterministic and two long bases never share it.
+func derive(base, suffix string) string {
+	if len(base)+len(suffix) <= 64 {
+		return base + suffix
+	}
+	sum := sha256.Sum256([]byte(base))
+	h := "-" + hex.EncodeToString(sum[:])[:10]
+	return base[:64-len(suffix)-len(h)] + h + suffix
+}
+
+// group is an external EPG: its L3Out and name.
+type group struct{ l3out, epg string }
+
+func (g group) valid() error {
+	if err := checkName("L3Out", g.l3out); err != nil {
+		return err
+	}
+	return checkName("external EPG", g.epg)
+}
+
+// names holds the tenant's fixed names and builds DNs.
+type names struct {
+	tenant, vrf, l3out, nodeProfile, ifProfile string
+	policy                                     string // bgpCtxAfPol for ipv4
+	mark                                       string
+}
+
+func newNames(a *config.ACI, cluster string) (names, error) {
+	n := names{tenant: a.Tenant, vrf: a.VRF, l3out: a.L3Out, nodeProfile: a.NodeProfile, ifProfile: a.InterfaceProfile,
+		policy: a.MaximumPathsPolicy, mark: "orchestrator:fabric-reconciler." + cluster}
+	for _, c := range []struct{ what, v string }{{"tenant", n.tenant}, {"vrf", n.vrf}, {"l3out", n.l3out},
+		{"nodeProfile", n.nodeProfile}, {"interfaceProfile", n.ifProfile}, {"maximumPathsPolicy", n.policy}} {
+		if err := checkName(c.what, c.v); err != nil {
+			return n, err
+		}
+	}
+	if !regexp.MustCompile(`^[a-zA-Z0-9_.:-]{1,128}$`).MatchString(n.mark) {
+		return n, fmt.Errorf("cluster %q cannot form an ACI annotation", cluster)
+	}
+	return n, nil
+}
+
+// groupOf parses a fabric group: "<epg>" on the cluster's L3Out, or
+// "<l3out>/<epg>".
+func (n names) groupOf(s string) (group, error) {
+	l3out, epg, err := config.SplitEPG(s)
+	if err != nil {
+		return group{}, err
+	}
+	if l3out == "" {
+		l3out = n.l3out
+	}
+	g := group{l3out: l3out, epg: epg}
+	return g, g.valid()
+}
+
+// groupName is the fabric name of a group.
+func (n names) groupName(g group) string {
+	if g.l3out == n.l3out {
+		return g.epg
+	}
+	return g.l3out + "/" + g.epg
+}
+
+func (n names) tenantDN() string            { return "uni/tn-" + n.tenant }
+func (n names) l3outDN(l3out string) string { return n.tenantDN() + "/out-" + l3out }
+func (n names) epgDN(g group) string        { return n.l3outDN(g.l3out) + "/instP-" + g.epg }
+func (n names) lifpDN() string {
+	return n.l3outDN(n.l3out) + "/lnodep-" + n.nodeProfile + "/lifp-" + n.ifProfile
+}
+func (n names) pathDN(svi string) string { return n.lifpDN() + "/rspathL3OutAtt-[" + svi + "]" }
+func (n names) vrfDN() string            { return n.tenantDN() + "/ctx-" + n.vrf }
+
+// policyName is the bgpCtxAfPol of an address family.
+func (n names) policyName(af string) string {
+	if af == "ipv6" {
+		return derive(n.policy, "-v6")
+	}
+	return n.policy
+}
+
+func afUcast(af string) string { return af + "-ucast" }
+
+// Derived contract object names.
+const subjectName = "k8s-service"
+
+func filterName(contract string) string { return derive(contract, "_flt") }
+
+func entryName(protocol string, port int) string { return protocol + "-" + strconv.Itoa(port) }
+
+// portNumbers maps the names the APIC reports well-known ports by.
+var portNumbers = map[string]int{"ftpData": 20, "smtp": 25, "dns": 53, "http": 80, "pop3": 110, "https": 443, "rtsp": 554, "ssh": 22}
+
+func parsePort(s string) (int, bool) {
+	if n, ok := portNumbers[s]; ok {
+		return n, true
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n > 0 && n < 65536
+}
+
+// splitScope splits a bitmask property.
+func splitScope(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

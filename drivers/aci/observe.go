@@ -1,0 +1,295 @@
+package aci
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ciscoecosystem/aci-go-client/v2/container"
+
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+)
+
+// observedClasses are the classes Observe asks for: the objects the driver
+// writes and the containers it writes under.
+var observedClasses = []string{
+	"fvTenant", "fvCtx", "fvRsCtxToBgpCtxAfPol", "bgpCtxAfPol",
+	"l3extOut", "l3extLNodeP", "l3extLIfP", "l3extRsPathL3OutAtt", "bgpPeerP", "bgpAsP", "bgpLocalAsnP",
+	"l3extInstP", "l3extSubnet", "fvRsProv", "fvRsCons",
+	"vzBrCP", "vzSubj", "vzRsSubjFiltAtt", "vzFilter", "vzEntry",
+}
+
+// observeQuery is the one GET of an observation: the tenant's subtree,
+// filtered to the classes above, as a flat list of objects with their DNs.
+func (n names) observeQuery() string {
+	return "/api/mo/" + n.tenantDN() + ".json?query-target=subtree&target-subtree-class=" + strings.Join(observedClasses, ",")
+}
+
+// object is one APIC object as observed.
+type object struct {
+	class string
+	dn    string
+	attrs map[string]string
+}
+
+// snapshot is what the tenant held at the last observation, by DN.
+type snapshot struct {
+	objs map[string]object
+}
+
+func (s *snapshot) get(dn string) (object, bool) {
+	o, ok := s.objs[dn]
+	return o, ok
+}
+
+// children lists the objects directly under dn, optionally of one class.
+func (s *snapshot) children(dn, class string) []object {
+	var out []object
+	prefix := dn + "/"
+	for k, o := range s.objs {
+		if strings.HasPrefix(k, prefix) && !strings.Contains(splitTail(k[len(prefix):]), "/") && (class == "" || o.class == class) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].dn < out[j].dn })
+	return out
+}
+
+// splitTail hides the brackets' content of an RN tail so that '/' inside
+// them does not count as a level.
+func splitTail(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']':
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (s *snapshot) byClass(class string) []object {
+	var out []object
+	for _, o := range s.objs {
+		if o.class == class {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].dn < out[j].dn })
+	return out
+}
+
+// parseSnapshot reads the flat answer of observeQuery.
+func parseSnapshot(cont *container.Container) (*snapshot, error) {
+	s := &snapshot{objs: map[string]object{}}
+	items, err := cont.S("imdata").Children()
+	if err != nil {
+		if cont.S("imdata").Data() == nil {
+			return nil, fmt.Errorf("the APIC's answer holds no imdata")
+		}
+		return s, nil // an empty list
+	}
+	for _, it := range items {
+		m, ok := it.Data().(map[string]any)
+		if !ok || len(m) != 1 {
+			return nil, fmt.Errorf("unexpected object in the APIC's answer")
+		}
+		for cls, body := range m {
+			bm, _ := body.(map[string]any)
+			am, _ := bm["attributes"].(map[string]any)
+			o := object{class: cls, attrs: map[string]string{}}
+			for k, v := range am {
+				if sv, ok := v.(string); ok {
+					o.attrs[k] = sv
+				}
+			}
+			o.dn = o.attrs["dn"]
+			if o.dn == "" {
+				return nil, fmt.Errorf("a %s in the APIC's answer has no dn", cls)
+			}
+			s.objs[o.dn] = o
+		}
+	}
+	return s, nil
+}
+
+// owned reports whether an object carries this cluster's mark.
+func (n names) owned(o object) bool { return o.attrs["annotation"] == n.mark }
+
+func (n names) foreign(kind fabric.Kind, sw, id string, o object) fabric.Foreign {
+	return fabric.Foreign{Kind: kind, Switch: sw, ID: id, Owner: o.attrs["annotation"]}
+}
+
+// epgOf returns the group of a DN under .../out-L/instP-E/...
+func (n names) epgOf(dn string) (group, bool) {
+	prefix := n.tenantDN() + "/out-"
+	if !strings.HasPrefix(dn, prefix) {
+		return group{}, false
+	}
+	rest := dn[len(prefix):]
+	l3out, rest, ok := strings.Cut(rest, "/instP-")
+	if !ok || strings.Contains(l3out, "/") {
+		return group{}, false
+	}
+	epg, _, _ := strings.Cut(rest, "/")
+	return group{l3out: l3out, epg: epg}, true
+}
+
+// toObserved derives the fabric objects this cluster owns from a snapshot,
+// and the foreign objects found where it would write.
+func (d *Driver) toObserved(s *snapshot) fabric.Observed {
+	n := d.names
+	var obs fabric.Observed
+
+	// BGP peers under each configured switch's SVI path.
+	for _, sw := range d.cfg.Switches {
+		path := n.pathDN(sw.SVIPath)
+		for _, p := range s.children(path, "bgpPeerP") {
+			a, err := canonAddr(p.attrs["addr"])
+			if err != nil {
+				continue // a dynamic (prefix) peer: never one of ours
+			}
+			if !n.owned(p) {
+				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindBGPPeer, sw.Name, a.String(), p))
+				continue
+			}
+			peer := fabric.BGPPeer{Switch: sw.Name, Node: p.attrs["descr"], PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a)}
+			if as, ok := s.get(p.dn + "/as"); ok && n.owned(as) {
+				peer.RemoteASN = parseASN(as.attrs["asn"])
+			}
+			if la, ok := s.get(p.dn + "/localasn"); ok && n.owned(la) {
+				peer.LocalASN = parseASN(la.attrs["localAsn"])
+			}
+			obs.Owned.Peers = append(obs.Owned.Peers, peer)
+		}
+	}
+
+	// External subnets anywhere in the tenant's L3Outs.
+	for _, sn := range s.byClass("l3extSubnet") {
+		g, ok := n.epgOf(sn.dn)
+		if !ok {
+			continue
+		}
+		p, err := netip.ParsePrefix(sn.attrs["ip"])
+		if err != nil {
+			continue
+		}
+		id := n.groupName(g) + "/" + p.Masked().String()
+		if !n.owned(sn) {
+			obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindExternalSubnet, "", id, sn))
+			continue
+		}
+		sub := fabric.ExternalSubnet{Group: n.groupName(g), Prefix: p.Masked().String()}
+		for _, sc := range splitScope(sn.attrs["scope"]) {
+			sub.Scopes = append(sub.Scopes, fabric.Scope(sc))
+		}
+		obs.Owned.Subnets = append(obs.Owned.Subnets, sub)
+	}
+
+	// Maximum paths: our policy per address family, attached to the VRF.
+	for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
+		pol := n.policyName(string(af))
+		po, havePol := s.get(n.tenantDN() + "/bgpCtxAfP-" + pol)
+		if havePol && !n.owned(po) {
+			obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindMaximumPaths, "", string(af), po))
+			continue
+		}
+		var ours, theirs *object
+		for _, r := range s.children(n.vrfDN(), "fvRsCtxToBgpCtxAfPol") {
+			if r.attrs["af"] != afUcast(string(af)) {
+				continue
+			}
+			r := r
+			if n.owned(r) && r.attrs["tnBgpCtxAfPolName"] == pol {
+				ours = &r
+			} else if !n.owned(r) {
+				theirs = &r
+			}
+		}
+		if theirs != nil {
+			obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindMaximumPaths, "", string(af), *theirs))
+			continue
+		}
+		if havePol && ours != nil {
+			paths, _ := strconv.Atoi(po.attrs["maxEcmp"])
+			obs.Owned.MaximumPaths = append(obs.Owned.MaximumPaths, fabric.MaximumPaths{AddressFamily: af, Paths: paths})
+		}
+	}
+
+	// Contracts, their filter, and who provides and consumes them.
+	provs, cons := map[string][]string{}, map[string][]string{}
+	for _, cls := range []string{"fvRsProv", "fvRsCons"} {
+		for _, r := range s.byClass(cls) {
+			g, ok := n.epgOf(r.dn)
+			if !ok {
+				continue
+			}
+			name := r.attrs["tnVzBrCPName"]
+			if !n.owned(r) {
+				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", name, r))
+				continue
+			}
+			if cls == "fvRsProv" {
+				provs[name] = append(provs[name], n.groupName(g))
+			} else {
+				cons[name] = append(cons[name], n.groupName(g))
+			}
+		}
+	}
+	for _, f := range s.byClass("vzFilter") {
+		if !n.owned(f) && strings.HasSuffix(f.attrs["name"], "_flt") {
+			// Only a filter at a name we derive is in our way; the contract
+			// it would belong to is found below.
+			for _, b := range s.byClass("vzBrCP") {
+				if filterName(b.attrs["name"]) == f.attrs["name"] {
+					obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", b.attrs["name"], f))
+				}
+			}
+		}
+	}
+	for _, b := range s.byClass("vzBrCP") {
+		name := b.attrs["name"]
+		if !n.owned(b) {
+			obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", name, b))
+			continue
+		}
+		c := fabric.Contract{Name: name, Consumers: cons[name]}
+		if p := provs[name]; len(p) > 0 {
+			sort.Strings(p)
+			c.Provider = p[0]
+		}
+		flt := filterName(name)
+		subj, okS := s.get(b.dn + "/subj-" + subjectName)
+		rel, okR := s.get(b.dn + "/subj-" + subjectName + "/rssubjFiltAtt-" + flt)
+		fo, okF := s.get(n.tenantDN() + "/flt-" + flt)
+		if okS && okR && okF && n.owned(subj) && n.owned(rel) && n.owned(fo) {
+			for _, e := range s.children(fo.dn, "vzEntry") {
+				if !n.owned(e) {
+					continue
+				}
+				port, okP := parsePort(e.attrs["dFromPort"])
+				if !okP || e.attrs["dToPort"] != e.attrs["dFromPort"] || e.attrs["etherT"] != "ip" {
+					port = 0 // not an entry we write: the contract gets rewritten
+				}
+				c.Entries = append(c.Entries, fabric.ContractEntry{Protocol: e.attrs["prot"], Port: port})
+			}
+		}
+		obs.Owned.Contracts = append(obs.Owned.Contracts, c)
+	}
+	return obs
+}
+
+func parseASN(s string) uint32 {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(n)
+}
