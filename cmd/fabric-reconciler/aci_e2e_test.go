@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"io"
 	"log"
 	"math/big"
@@ -30,7 +29,6 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files")
 
 const (
 	tenantDN  = "uni/tn-TEN_K8_C1"
@@ -137,21 +135,21 @@ func userCert(t *testing.T) (keyPEM string, certPEM []byte) {
 	return string(k), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-type run struct {
+type cliRun struct {
 	code           int
 	stdout, stderr string
 }
 
 // cli runs the command line in-process, as main would.
-func (l *aciLab) cli(t *testing.T, args ...string) run {
+func (l *aciLab) cli(t *testing.T, args ...string) cliRun {
 	t.Helper()
 	var out, errb bytes.Buffer
 	full := append(args, "--config", l.config, "--cluster-state", l.clusterDir)
 	code := execute(full, &out, &errb)
-	return run{code: code, stdout: out.String(), stderr: errb.String()}
+	return cliRun{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
-func (l *aciLab) sync(t *testing.T) run {
+func (l *aciLab) sync(t *testing.T) cliRun {
 	t.Helper()
 	r := l.cli(t, "sync", "--log-level", "debug")
 	if r.code != 0 {
@@ -168,7 +166,7 @@ func (l *aciLab) checkGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	if *updateGolden {
+	if *update {
 		if err := os.MkdirAll(filepath.Dir(goldenACI), 0o755); err != nil {
 			t.Fatal(err)
 		}

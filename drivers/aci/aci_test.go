@@ -481,3 +481,31 @@ func TestIPv6(t *testing.T) {
 		t.Fatal("IPv6 subnet missing")
 	}
 }
+
+// TestLocalASOverride: a bgpLocalAsnP is written only when the node expects
+// another AS than the switch's own, and removed again when it no longer does.
+func TestLocalASOverride(t *testing.T) {
+	srv, d := lab(t, emulator.Options{}, tlsCA)
+	dn := "uni/tn-TEN_K8_C1/out-L3O_K8_C1/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]/peerP-[192.168.9.193]/localasn"
+	same := peer("leaf201", "192.168.9.193") // LocalASN 63500, the fabric's AS
+	other := same
+	other.LocalASN = 64999
+	for _, step := range []struct {
+		name string
+		p    fabric.BGPPeer
+		want string // "" = no bgpLocalAsnP
+	}{
+		{"switch's own AS: no override", same, ""},
+		{"another AS: override", other, "64999"},
+		{"back to the switch's AS: override removed", same, ""},
+	} {
+		reconcile(t, d, fabric.StateOf(step.p))
+		_, a, ok := srv.Lookup(dn)
+		switch {
+		case step.want == "" && ok:
+			t.Errorf("%s: bgpLocalAsnP present: %v", step.name, a)
+		case step.want != "" && (!ok || a["localAsn"] != step.want):
+			t.Errorf("%s: bgpLocalAsnP = %v (present %v), want localAsn %s", step.name, a, ok, step.want)
+		}
+	}
+}

@@ -207,10 +207,13 @@ func (b *builder) peer(c fabric.Change) error {
 	if !ok {
 		return fmt.Errorf("not a BGP peer")
 	}
-	var svi string
+	var (
+		svi   string
+		swASN uint32
+	)
 	for _, s := range b.d.cfg.Switches {
 		if s.Name == c.Switch {
-			svi = s.SVIPath
+			svi, swASN = s.SVIPath, b.d.cfg.SwitchASN(s)
 		}
 	}
 	if !sviPathRe.MatchString(svi) {
@@ -254,7 +257,17 @@ func (b *builder) peer(c fabric.Change) error {
 	}
 	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
 	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
-	peer.child("bgpLocalAsnP", "localasn", b.owned(map[string]string{"localAsn": strconv.FormatUint(uint64(p.LocalASN), 10)}))
+	// A local-AS override only when the node expects another AS than the
+	// switch's own: the APIC's bgpLocalAsnP exists to present a different AS.
+	switch {
+	case p.LocalASN != swASN:
+		peer.child("bgpLocalAsnP", "localasn", b.owned(map[string]string{"localAsn": strconv.FormatUint(uint64(p.LocalASN), 10)}))
+	case b.exists(dn + "/localasn"):
+		if err := b.mustOwn(dn + "/localasn"); err != nil {
+			return err
+		}
+		peer.child("bgpLocalAsnP", "localasn", map[string]string{"status": deleted})
+	}
 	return nil
 }
 

@@ -160,7 +160,9 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindBGPPeer, sw.Name, a.String(), p))
 				continue
 			}
-			peer := fabric.BGPPeer{Switch: sw.Name, Node: p.attrs["descr"], PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a)}
+			// Without a local-AS override the switch presents its own AS.
+			peer := fabric.BGPPeer{Switch: sw.Name, Node: p.attrs["descr"], PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
+				LocalASN: d.cfg.SwitchASN(sw)}
 			if as, ok := s.get(p.dn + "/as"); ok && n.owned(as) {
 				peer.RemoteASN = parseASN(as.attrs["asn"])
 			}
