@@ -29,7 +29,6 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
-
 const (
 	tenantDN  = "uni/tn-TEN_K8_C1"
 	goldenACI = "testdata/aci/haystack-tenant.golden.json"
