@@ -49,16 +49,16 @@ func tokenize(line string) []token {
 type paramKind int
 
 const (
-	pWord   paramKind = iota // a name checked against re and maxLen
-	pNum                     // integer in [min, max]
-	pIPv4                    // IPv4 address
-	pIP                      // IPv4 or IPv6 address
-	pPrefix4                 // IPv4 prefix a.b.c.d/len
-	pPrefix6                 // IPv6 prefix
-	pASN                     // 1-4294967295 or asdot 1-65535.0-65535
-	pLine                    // the rest of the line (descriptions)
-	pIface                   // an interface name, normalised
-	pNames                   // the remaining tokens, each a name
+	pWord    paramKind = iota // a name checked against re and maxLen
+	pNum                      // integer in [min, max]
+	pIPv4                     // IPv4 address
+	pIP                       // IPv4 or IPv6 address
+	pPrefix4                  // IPv4 prefix a.b.c.d/len
+	pPrefix6                  // IPv6 prefix
+	pASN                      // 1-4294967295 or asdot 1-65535.0-65535
+	pLine                     // the rest of the line (descriptions)
+	pIface                    // an interface name, normalised
+	pNames                    // the remaining tokens, each a name
 )
 
 type param struct {
@@ -78,9 +78,9 @@ type node struct {
 	key    string // args key for the matched keyword or parameter value
 	param  *param
 	kids   []*node
-	run    handler                // the command may end here
-	avail  func(sh *shell) bool   // nil = always available
-	unimpl bool                   // real NX-OS keyword, not emulated
+	run    handler              // the command may end here
+	avail  func(sh *shell) bool // nil = always available
+	unimpl bool                 // real NX-OS keyword, not emulated
 }
 
 type args map[string]string

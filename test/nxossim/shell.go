@@ -40,14 +40,14 @@ type shell struct {
 	srv    *Server
 	conn   int
 	user   string
-	frames []frame      // empty: exec mode
-	sess   *cfgSession  // the configuration session this shell is in
-	base   []frame      // mode stack the running command was parsed in
-	length int          // terminal length; 0 = no paging
-	width  int          // terminal width
-	exit   bool         // the user asked to log out
-	now    time.Time    // time of the line being run
-	failed bool         // the last line produced an error reply
+	frames []frame     // empty: exec mode
+	sess   *cfgSession // the configuration session this shell is in
+	base   []frame     // mode stack the running command was parsed in
+	length int         // terminal length; 0 = no paging
+	width  int         // terminal width
+	exit   bool        // the user asked to log out
+	now    time.Time   // time of the line being run
+	failed bool        // the last line produced an error reply
 }
 
 func (sh *shell) inConfig() bool { return len(sh.frames) > 0 }
@@ -192,10 +192,10 @@ func (sh *shell) match(line string, toks []token, i int) (*parsed, int, *parseEr
 
 // cmd is what a matched command does.
 type cmd struct {
-	push    []frame                                       // modes entered, relative to where it parsed
+	push    []frame                                            // modes entered, relative to where it parsed
 	apply   func(c *Config, path []frame, now time.Time) error // configuration change
-	feature *bool                                         // sets feature bgp (seen by later session lines)
-	do      func(sh *shell) string                        // an exec-style action (show, exit, commit...)
+	feature *bool                                              // sets feature bgp (seen by later session lines)
+	do      func(sh *shell) string                             // an exec-style action (show, exit, commit...)
 }
 
 // errReply is a semantic error: printed in configure terminal, reported by
