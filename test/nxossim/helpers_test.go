@@ -134,7 +134,7 @@ func openTerm(t testing.TB, s *Server, height int) *rawTerm {
 		t.Fatalf("shell: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	rt.waitFor("leaf201# ")
+	rt.waitFor(s.Config().Hostname + "# ")
 	rt.take()
 	return rt
 }
