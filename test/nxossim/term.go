@@ -106,7 +106,7 @@ func (t *term) interactive() {
 			case b >= 0x20 && b != '?':
 				// '?' would show help on NX-OS; the emulator has none.
 				line = append(line, b)
-				if t.pty && !t.write(string(b)) {
+				if t.pty && !t.write(string([]byte{b})) {
 					return
 				}
 			}
