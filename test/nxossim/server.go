@@ -56,8 +56,8 @@ type Options struct {
 // Faults are switched on with Server.SetFaults to test how a client copes.
 type Faults struct {
 	// DropAfterConfigLines > 0 closes the SSH connection right after the
-	// Nth line typed in a configuration mode (counted from SetFaults),
-	// before any reply. It fires once.
+	// Nth non-empty line typed in a configuration mode (counted from
+	// SetFaults), before any reply. It fires once.
 	DropAfterConfigLines int
 	// RejectLines reject configuration lines whose text matches.
 	RejectLines []RejectRule
@@ -93,7 +93,7 @@ type Stats struct {
 	ActiveConnections int
 	AuthFailures      int
 	Commands          int // non-empty lines and exec requests
-	ConfigLines       int // lines typed in a configuration mode
+	ConfigLines       int // non-empty lines typed in a configuration mode
 	Errors            int // lines answered with an error
 	SessionsStarted   int // configuration sessions created
 	Verifies          int
@@ -407,7 +407,7 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 			s.entries = append(s.entries[:0:0], s.entries[n:]...)
 		}
 	}
-	if inConfig {
+	if inConfig && strings.TrimSpace(line) != "" {
 		s.stats.ConfigLines++
 		if f := s.faults.DropAfterConfigLines; f > 0 {
 			s.faultLines++
