@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/driver/opoptions"
+	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/transport"
 	"github.com/scrapli/scrapligo/util"
 )
