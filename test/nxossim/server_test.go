@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/scrapli/scrapligo/transport"
@@ -216,9 +217,9 @@ func TestStartOptions(t *testing.T) {
 // TestSecretNeverShown logs in, makes errors and reads everything the
 // emulator can show or log: the password must appear nowhere.
 func TestSecretNeverShown(t *testing.T) {
-	var logBuf bytes.Buffer
+	logBuf := &lockedBuffer{}
 	s := startSim(t, func(o *Options) {
-		o.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	d := scrapliDriver(t, s, transport.StandardTransport)
 	_, _ = d.SendConfigs([]string{"router bgp 63500", "bogus " + testPass, "description " + "x"})
@@ -243,12 +244,30 @@ func TestSecretNeverShown(t *testing.T) {
 			t.Errorf("reply to %q contains the password", e.Line)
 		}
 	}
+	_ = s.Close() // waits for the connection goroutines that log
 	if strings.Contains(logBuf.String(), testPass) {
 		t.Errorf("server log contains the password:\n%s", logBuf.String())
 	}
 	if !strings.Contains(logBuf.String(), "login") {
 		t.Errorf("server log is empty: %q", logBuf.String())
 	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestCloseEndsSessions checks that Close disconnects clients.
