@@ -196,3 +196,34 @@ func TestShowRunningConfigHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputFilters checks the "| include/exclude/begin/section/count"
+// filters of show commands.
+func TestOutputFilters(t *testing.T) {
+	s := startSim(t, nil)
+	if err := s.Configure("router bgp 63500", "router-id 10.0.0.1", "neighbor 10.0.0.1 remote-as 1",
+		"neighbor 10.0.0.2 remote-as 2", "ip prefix-list PL permit 10.0.0.0/8", "route-map RM", "match ip address prefix-list PL"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		cmd  string
+		want string
+		err  bool
+	}{
+		{cmd: "show running-config bgp | include neighbor", want: "  neighbor 10.0.0.1\n  neighbor 10.0.0.2\n"},
+		{cmd: "show running-config bgp | inc neighbor | exclude 10.0.0.2", want: "  neighbor 10.0.0.1\n"},
+		{cmd: `sh run | section "router bgp"`, want: "router bgp 63500\n  router-id 10.0.0.1\n  neighbor 10.0.0.1\n" +
+			"    remote-as 1\n  neighbor 10.0.0.2\n    remote-as 2\n"},
+		{cmd: "show running-config rpm | begin ^route-map", want: "route-map RM permit 10\n  match ip address prefix-list PL \n\n\n"},
+		{cmd: "show running-config bgp | include remote-as | count", want: "2\n"},
+		{cmd: "show version | json", want: msgNotImpl + "\n", err: true},
+		{cmd: "show version | bogus", want: caret(25, msgInvalid), err: true}, // "b" could start begin
+		{cmd: "show version | include (", want: "ERROR: invalid regular expression\n", err: true},
+	}
+	for _, tc := range cases {
+		out, err := s.Show(tc.cmd)
+		if out != tc.want || (err != nil) != tc.err {
+			t.Errorf("%s: %q (err %v)\nwant %q", tc.cmd, out, err, tc.want)
+		}
+	}
+}

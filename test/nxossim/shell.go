@@ -48,6 +48,7 @@ type shell struct {
 	exit   bool        // the user asked to log out
 	now    time.Time   // time of the line being run
 	failed bool        // the last line produced an error reply
+	pipe   *pipeFilter // set while parsing an output filter
 }
 
 func (sh *shell) inConfig() bool { return len(sh.frames) > 0 }
@@ -131,7 +132,8 @@ func (sh *shell) runLine(line string) string {
 	sh.now = sh.srv.now()
 	sh.failed = false
 	prompt := sh.prompt()
-	toks := tokenize(line)
+	end, filters := splitPipe(line)
+	toks := tokenize(line[:end])
 	var out strings.Builder
 	for i := 0; i < len(toks); {
 		if toks[i].text == ";" {
@@ -154,7 +156,31 @@ func (sh *shell) runLine(line string) string {
 		}
 		i = p.next
 	}
-	return out.String()
+	if len(filters) == 0 || sh.failed {
+		return out.String()
+	}
+	result := out.String()
+	for k, start := range filters {
+		stop := len(line)
+		if k+1 < len(filters) {
+			stop = filters[k+1] - 1
+		}
+		// Blank out the rest of the line so that offsets (and carets) stay.
+		masked := strings.Repeat(" ", start) + line[start:stop]
+		p, perr := pipeTree.parse(sh, masked, tokenize(masked), 0)
+		if perr != nil {
+			sh.failed = true
+			if !perr.notImpl {
+				return strings.Repeat(" ", len(prompt)+perr.pos) + "^\n" + perr.msg + "\n"
+			}
+			return perr.msg + "\n"
+		}
+		if msg := p.h(sh, p.a).do(sh); sh.failed {
+			return msg
+		}
+		result = sh.pipe.apply(result)
+	}
+	return result
 }
 
 // match tries the current mode, then each enclosing mode (NX-OS, like IOS,
