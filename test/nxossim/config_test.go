@@ -1,6 +1,7 @@
 package nxossim
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -225,5 +226,24 @@ func TestOutputFilters(t *testing.T) {
 		if out != tc.want || (err != nil) != tc.err {
 			t.Errorf("%s: %q (err %v)\nwant %q", tc.cmd, out, err, tc.want)
 		}
+	}
+}
+
+// TestDemoConfig loads the demo start-up file the way the program does.
+func TestDemoConfig(t *testing.T) {
+	b, err := os.ReadFile("demo/leaf201.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "!") {
+			lines = append(lines, l)
+		}
+	}
+	s := startSim(t, func(o *Options) { o.StartupConfig = lines })
+	if body := runningBody(t, s, "bgp"); !strings.Contains(body, "  neighbor 192.168.9.250\n    remote-as 65250\n"+
+		"    description uplink to the core (hand-made)\n    address-family ipv4 unicast") {
+		t.Errorf("demo config:\n%s", body)
 	}
 }

@@ -201,7 +201,8 @@ func Start(opts Options) (*Server, error) {
 			return s.checkPassword(c.User(), pw)
 		}
 		s.cfg.KeyboardInteractiveCallback = func(c ssh.ConnMetadata, ch ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-			ans, err := ch(c.User(), "", []string{"Password: "}, []bool{false})
+			// NX-OS greets keyboard-interactive logins this way.
+			ans, err := ch("", "User Access Verification", []string{"Password: "}, []bool{false})
 			if err != nil {
 				return nil, err
 			}
