@@ -93,12 +93,13 @@ func TestFaultDropConnection(t *testing.T) {
 func TestFaultRejectLine(t *testing.T) {
 	match := regexp.MustCompile(`^description `)
 	cases := []struct {
-		name      string
-		session   bool
-		atEntry   bool
-		wantReply string // in the reply to the description line
-		verify    string // in the reply to verify
-		wantBody  string // running config after commit (or the plan in terminal mode)
+		name        string
+		session     bool
+		atEntry     bool
+		sessionOnly bool
+		wantReply   string // in the reply to the description line
+		verify      string // in the reply to verify
+		wantBody    string // running config after commit (or the plan in terminal mode)
 	}{
 		{name: "configure terminal", wantReply: "ERROR: no descriptions today",
 			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n  neighbor 192.168.9.194\n    remote-as 63552"},
@@ -108,12 +109,19 @@ func TestFaultRejectLine(t *testing.T) {
 		{name: "session, refused when typed", session: true, atEntry: true, wantReply: "ERROR: no descriptions today",
 			verify:   "Verification Successful",
 			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n  neighbor 192.168.9.194\n    remote-as 63552"},
+		{name: "session-only rule, configure terminal", sessionOnly: true,
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n" +
+				"    description orchestrator:fabric-reconciler.haystack k8c1m0\n  neighbor 192.168.9.194\n    remote-as 63552"},
+		{name: "session-only rule, session", session: true, sessionOnly: true, atEntry: true, wantReply: "ERROR: no descriptions today",
+			verify:   "Verification Successful",
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n  neighbor 192.168.9.194\n    remote-as 63552"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := startSim(t, nil)
-			s.SetFaults(Faults{RejectLines: []RejectRule{{Match: match, Reply: "ERROR: no descriptions today", AtEntry: tc.atEntry}}})
+			s.SetFaults(Faults{RejectLines: []RejectRule{{Match: match, Reply: "ERROR: no descriptions today",
+				AtEntry: tc.atEntry, SessionOnly: tc.sessionOnly}}})
 			d := scrapliDriver(t, s, transport.StandardTransport)
 			var opts []util.Option
 			if tc.session {

@@ -73,10 +73,14 @@ type Faults struct {
 // terminal the line is answered with Reply and not applied. In a
 // configuration session the line is queued and verify/commit fail on it,
 // unless AtEntry is set, in which case it is refused when typed.
+// SessionOnly limits the rule to configuration sessions: Cisco documents
+// Session Manager for ACL and QoS only, and a test can use this to play a
+// switch that refuses other features inside a session.
 type RejectRule struct {
-	Match   *regexp.Regexp
-	Reply   string // default "ERROR: configuration rejected (nxossim fault injection)"
-	AtEntry bool
+	Match       *regexp.Regexp
+	Reply       string // default "ERROR: configuration rejected (nxossim fault injection)"
+	AtEntry     bool
+	SessionOnly bool
 }
 
 func (r *RejectRule) reply() string {
@@ -379,9 +383,12 @@ func (s *Server) Sessions() []SessionInfo {
 	return s.sessionInfos()
 }
 
-func (s *Server) rejectRule(text string) *RejectRule {
+func (s *Server) rejectRule(text string, inSession bool) *RejectRule {
 	for i := range s.faults.RejectLines {
 		r := &s.faults.RejectLines[i]
+		if r.SessionOnly && !inSession {
+			continue
+		}
 		if r.Match != nil && r.Match.MatchString(text) {
 			return r
 		}

@@ -249,7 +249,7 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 		return ""
 	}
 	srv := sh.srv
-	rule := srv.rejectRule(text)
+	rule := srv.rejectRule(text, sh.sess != nil)
 	if rule != nil && (sh.sess == nil || rule.AtEntry) {
 		sh.failed = true
 		return rule.reply() + "\n"
