@@ -99,6 +99,7 @@ func TestExecRequest(t *testing.T) {
 		{"configure terminal ; router bgp 63500 ; neighbor 10.0.0.1 remote-as 65001 ; address-family ipv4 unicast", "", 0},
 		{"show running-config bgp", "  neighbor 10.0.0.1\n    remote-as 65001\n", 0},
 		{"show ip bgp summary", "10.0.0.1", 0},
+		{"copy running-config startup-config", "Copy complete.\n", 0},
 	}
 	s := startSim(t, nil)
 	c, err := ssh.Dial("tcp", s.Addr(), sshConfig())

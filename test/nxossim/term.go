@@ -24,6 +24,9 @@ type term struct {
 
 const morePrompt = "\x1b[7m--More--\x1b[m"
 
+// maxLine bounds a typed line; further characters are dropped, not echoed.
+const maxLine = 8192
+
 func (t *term) write(s string) bool {
 	if t.pty {
 		s = strings.ReplaceAll(s, "\n", "\r\n")
@@ -103,7 +106,7 @@ func (t *term) interactive() {
 				}
 			case b == 0x1b:
 				esc = 1
-			case b >= 0x20 && b != '?':
+			case b >= 0x20 && b != '?' && len(line) < maxLine:
 				// '?' would show help on NX-OS; the emulator has none.
 				line = append(line, b)
 				if t.pty && !t.write(string([]byte{b})) {
