@@ -1,0 +1,175 @@
+package nxossim
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scrapli/scrapligo/driver/opoptions"
+	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/transport"
+	"github.com/scrapli/scrapligo/util"
+)
+
+var planLines = []string{
+	"router bgp 63500",
+	"neighbor 192.168.9.193",
+	"remote-as 63551",
+	"description orchestrator:fabric-reconciler.haystack k8c1m0",
+	"neighbor 192.168.9.194",
+	"remote-as 63552",
+}
+
+// TestFaultDropConnection drops the SSH connection after N configuration
+// lines, in configure terminal (what was typed is applied) and in a session
+// (nothing is applied and the session survives for a reconnecting client).
+func TestFaultDropConnection(t *testing.T) {
+	cases := []struct {
+		name     string
+		session  bool
+		dropAt   int
+		wantBody string // show running-config bgp body after the drop
+		queued   int    // lines left in the session
+	}{
+		{name: "configure terminal", dropAt: 3,
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551"},
+		{name: "configuration session", session: true, dropAt: 4, wantBody: "feature bgp", queued: 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startSim(t, nil)
+			d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
+			var opts []util.Option
+			if tc.session {
+				addSessionPriv(d, "fr-plan")
+				opts = append(opts, opoptions.WithPrivilegeLevel("configuration-session"))
+			}
+			s.SetFaults(Faults{DropAfterConfigLines: tc.dropAt})
+			if _, err := d.SendConfigs(planLines, opts...); err == nil {
+				t.Fatal("SendConfigs survived the dropped connection")
+			}
+			if st := s.Stats(); st.Drops != 1 {
+				t.Errorf("drops %d", st.Drops)
+			}
+			if got := runningBody(t, s, "bgp"); got != tc.wantBody {
+				t.Errorf("running config:\n%s\nwant:\n%s", got, tc.wantBody)
+			}
+			ss := s.Sessions()
+			if tc.session {
+				if len(ss) != 1 || len(ss[0].Commands) != tc.queued || ss[0].Name != "fr-plan" {
+					t.Fatalf("sessions after drop: %+v", ss)
+				}
+			} else if len(ss) != 0 {
+				t.Fatalf("sessions: %+v", ss)
+			}
+			// The fault fired once: a new connection works, and a client
+			// cleaning up finds and aborts the stale session.
+			d2 := scrapliDriver(t, s, transport.StandardTransport)
+			if tc.session {
+				addSessionPriv(d2, "fr-plan")
+				r, err := d2.SendConfig("abort", opoptions.WithPrivilegeLevel("configuration-session"))
+				if err != nil || r.Failed != nil {
+					t.Fatalf("abort: %v %v", err, r.Failed)
+				}
+			}
+			m, err := d2.SendConfigs(planLines)
+			if err != nil || m.Failed != nil {
+				t.Fatalf("after reconnect: %v %v", err, m.Failed)
+			}
+			if len(s.Sessions()) != 0 {
+				t.Errorf("sessions left: %+v", s.Sessions())
+			}
+			if body := runningBody(t, s, "bgp"); !strings.Contains(body, "neighbor 192.168.9.194\n    remote-as 63552") {
+				t.Errorf("after reconnect:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestFaultRejectLine rejects a line in the middle of a plan.
+func TestFaultRejectLine(t *testing.T) {
+	match := regexp.MustCompile(`^description `)
+	cases := []struct {
+		name        string
+		session     bool
+		atEntry     bool
+		sessionOnly bool
+		wantReply   string // in the reply to the description line
+		verify      string // in the reply to verify
+		wantBody    string // running config after commit (or the plan in terminal mode)
+	}{
+		{name: "configure terminal", wantReply: "ERROR: no descriptions today",
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n  neighbor 192.168.9.194\n    remote-as 63552"},
+		{name: "session, failing at verify", session: true,
+			verify:   "Verification Failed\nERROR: no descriptions today\nFailed command: 0004  description orchestrator",
+			wantBody: "feature bgp"},
+		{name: "session, refused when typed", session: true, atEntry: true, wantReply: "ERROR: no descriptions today",
+			verify:   "Verification Successful",
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n  neighbor 192.168.9.194\n    remote-as 63552"},
+		{name: "session-only rule, configure terminal", sessionOnly: true,
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n" +
+				"    description orchestrator:fabric-reconciler.haystack k8c1m0\n  neighbor 192.168.9.194\n    remote-as 63552"},
+		{name: "session-only rule, session", session: true, sessionOnly: true, atEntry: true, wantReply: "ERROR: no descriptions today",
+			verify:   "Verification Successful",
+			wantBody: "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551\n  neighbor 192.168.9.194\n    remote-as 63552"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startSim(t, nil)
+			s.SetFaults(Faults{RejectLines: []RejectRule{{Match: match, Reply: "ERROR: no descriptions today",
+				AtEntry: tc.atEntry, SessionOnly: tc.sessionOnly}}})
+			d := scrapliDriver(t, s, transport.StandardTransport)
+			var opts []util.Option
+			if tc.session {
+				addSessionPriv(d, "fr-plan")
+				opts = append(opts, opoptions.WithPrivilegeLevel("configuration-session"))
+			}
+			m, err := d.SendConfigs(planLines, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			desc := m.Responses[3]
+			if tc.wantReply != "" {
+				// "ERROR:" is in the platform's failed-when-contains list.
+				if !strings.Contains(desc.Result, tc.wantReply) || desc.Failed == nil {
+					t.Errorf("description reply %q failed=%v", desc.Result, desc.Failed)
+				}
+			} else if desc.Result != "" || desc.Failed != nil {
+				t.Errorf("description line answered %q", desc.Result)
+			}
+			if tc.session {
+				v, err := d.SendConfig("verify", opts...)
+				if err != nil || !strings.Contains(v.Result, tc.verify) {
+					t.Fatalf("verify: %v %q", err, v.Result)
+				}
+				final := "commit"
+				if v.Failed != nil {
+					final = "abort"
+				}
+				if _, err := d.SendConfig(final, opts...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := runningBody(t, s, "bgp"); got != tc.wantBody {
+				t.Errorf("running config:\n%s\nwant:\n%s", got, tc.wantBody)
+			}
+		})
+	}
+}
+
+// TestFaultCommandDelay slows every reply down: a client with a shorter
+// operation timeout times out.
+func TestFaultCommandDelay(t *testing.T) {
+	s := startSim(t, nil)
+	d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(100*time.Millisecond))
+	s.SetFaults(Faults{CommandDelay: 400 * time.Millisecond})
+	_, err := d.SendCommand("show version")
+	if !errors.Is(err, util.ErrTimeoutError) {
+		t.Errorf("got %v, want a scrapligo timeout", err)
+	}
+	s.SetFaults(Faults{})
+}
