@@ -29,7 +29,8 @@
 //	                reads the owner and node back, Owns tests it.
 //	Naming          names of the objects the driver creates (prefix-lists, route-maps,
 //	                marker objects) start with a prefix derived from the cluster name,
-//	                "FR-<cluster>-" by default: PeerFilter(addr) and Marker(what) build
+//	                "FR-<cluster>-" by default, and end with "_<scope>" when the driver
+//	                works in a VRF: PeerFilter(addr) and Marker(what) build
 //	                them, ParsePeerFilter and IsMarker recognise them exactly (a bare
 //	                prefix match is not ownership: cluster "a" must not claim the
 //	                objects of cluster "a-IN-x"). A maximum length (63 on NX-OS)

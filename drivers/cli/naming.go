@@ -61,6 +61,7 @@ func (m Mark) Owns(desc string) bool {
 // from the cluster name, which is how a driver tells its own objects apart.
 type Naming struct {
 	prefix string
+	suffix string
 	max    int
 }
 
@@ -74,11 +75,14 @@ const (
 const longestAddr = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
 
 // NewNaming returns the naming of a cluster's objects: names start with
-// "<tag>-<cluster>-" (tag "FR" by default). maxLen is the platform's longest
-// object name (0: no limit); when a name for an IPv6 peer would not fit, the
-// cluster part is cut and completed with a hash of the full cluster name, so
-// that names stay unique per cluster. Markers are short and always fit.
-func NewNaming(tag, cluster string, maxLen int) (Naming, error) {
+// "<tag>-<cluster>-" (tag "FR" by default). scope, when not empty (a VRF),
+// ends every name as "_<scope>": objects such as prefix-lists are global on a
+// switch, and one cluster may drive several VRFs of it. Addresses never
+// contain '_', so a name parses back to one address and one scope. maxLen is
+// the platform's longest object name (0: no limit); when a name for an IPv6
+// peer would not fit, the cluster part is cut and completed with a hash of
+// the full cluster name, so that names stay unique per cluster.
+func NewNaming(tag, cluster, scope string, maxLen int) (Naming, error) {
 	if tag == "" {
 		tag = "FR"
 	}
@@ -88,9 +92,16 @@ func NewNaming(tag, cluster string, maxLen int) (Naming, error) {
 	if err := Name("cluster name", cluster, 0); err != nil {
 		return Naming{}, err
 	}
+	suffix := ""
+	if scope != "" {
+		if err := Name("name scope", scope, 32); err != nil {
+			return Naming{}, err
+		}
+		suffix = "_" + scope
+	}
 	part := cluster
 	if maxLen > 0 {
-		room := maxLen - len(tag) - 2 - len(peerFilterPart) - longestAddr
+		room := maxLen - len(tag) - 2 - len(peerFilterPart) - longestAddr - len(suffix)
 		if room < 8 {
 			return Naming{}, fmt.Errorf("names of at most %d characters leave no room for the cluster name", maxLen)
 		}
@@ -100,17 +111,17 @@ func NewNaming(tag, cluster string, maxLen int) (Naming, error) {
 			part = cluster[:room-7] + "-" + h
 		}
 	}
-	return Naming{prefix: tag + "-" + part + "-", max: maxLen}, nil
+	return Naming{prefix: tag + "-" + part + "-", suffix: suffix, max: maxLen}, nil
 }
 
 // Prefix is what every name starts with.
 func (n Naming) Prefix() string { return n.prefix }
 
 // PeerFilter is the name of the inbound prefix-list and route-map of one
-// peer: "<prefix>IN-<address>", ':' written as '-' in IPv6 addresses (some
-// platforms refuse ':' in names).
+// peer: "<prefix>IN-<address>[_<scope>]", ':' written as '-' in IPv6
+// addresses (some platforms refuse ':' in names).
 func (n Naming) PeerFilter(a netip.Addr) string {
-	return n.prefix + peerFilterPart + strings.ReplaceAll(a.Unmap().String(), ":", "-")
+	return n.prefix + peerFilterPart + strings.ReplaceAll(a.Unmap().String(), ":", "-") + n.suffix
 }
 
 // ParsePeerFilter reads the peer address back from a PeerFilter name; ok is
@@ -120,6 +131,7 @@ func (n Naming) ParsePeerFilter(name string) (netip.Addr, bool) {
 	if !ok {
 		return netip.Addr{}, false
 	}
+	rest, _, _ = strings.Cut(rest, "_")
 	a, err := netip.ParseAddr(strings.ReplaceAll(rest, "-", ":"))
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, false
@@ -133,8 +145,8 @@ func (n Naming) ParsePeerFilter(name string) (netip.Addr, bool) {
 }
 
 // Marker is the name of a marker object recording that the cluster owns a
-// setting: "<prefix>MARK-<what>", what being letters, digits and '-'.
-func (n Naming) Marker(what string) string { return n.prefix + markerPart + what }
+// setting: "<prefix>MARK-<what>[_<scope>]", what being letters, digits and '-'.
+func (n Naming) Marker(what string) string { return n.prefix + markerPart + what + n.suffix }
 
 // IsMarker reports whether name is the marker of what.
 func (n Naming) IsMarker(name, what string) bool { return name == n.Marker(what) }

@@ -40,14 +40,16 @@ func TestMarkDescribeParse(t *testing.T) {
 }
 
 func TestNamingPeerFilter(t *testing.T) {
-	n, err := NewNaming("", "haystack", 0)
+	n, err := NewNaming("", "haystack", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.Prefix() != "FR-haystack-" {
 		t.Fatalf("prefix %q", n.Prefix())
 	}
-	other, _ := NewNaming("", "haystack-IN-192.168.9.193", 0)
+	other, _ := NewNaming("", "haystack-IN-192.168.9.193", "", 0)
+	blue, _ := NewNaming("", "haystack", "BLUE", 0)
+	beef, _ := NewNaming("", "haystack", "beef", 0)
 	tests := []struct {
 		name string
 		addr string // "" when not this cluster's peer filter
@@ -61,6 +63,9 @@ func TestNamingPeerFilter(t *testing.T) {
 		{name: "FR-haystack-MARK-MAXPATHS-IPV4"},
 		{name: "HANDMADE-BORDER-OUT"},
 		{name: other.PeerFilter(netip.MustParseAddr("10.0.0.1"))},
+		{name: blue.PeerFilter(netip.MustParseAddr("192.168.9.193"))},
+		{name: beef.PeerFilter(netip.MustParseAddr("2001:db8::1"))},
+		{name: blue.Marker("MAXPATHS-IPV4")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,8 +80,24 @@ func TestNamingPeerFilter(t *testing.T) {
 			}
 		})
 	}
-	if !n.IsMarker(n.Marker("MAXPATHS-IPV4"), "MAXPATHS-IPV4") || n.IsMarker(n.Marker("MAXPATHS-IPV4"), "MAXPATHS-IPV6") {
+	if !n.IsMarker(n.Marker("MAXPATHS-IPV4"), "MAXPATHS-IPV4") || n.IsMarker(n.Marker("MAXPATHS-IPV4"), "MAXPATHS-IPV6") ||
+		n.IsMarker(blue.Marker("MAXPATHS-IPV4"), "MAXPATHS-IPV4") {
 		t.Fatal("IsMarker does not match exactly")
+	}
+	// A scoped naming reads back its own names only.
+	for _, a := range []string{"192.168.9.193", "2001:db8::1"} {
+		addr := netip.MustParseAddr(a)
+		for _, nm := range []Naming{blue, beef} {
+			if got, ok := nm.ParsePeerFilter(nm.PeerFilter(addr)); !ok || got != addr {
+				t.Errorf("%q does not parse back", nm.PeerFilter(addr))
+			}
+			if _, ok := nm.ParsePeerFilter(n.PeerFilter(addr)); ok {
+				t.Errorf("scoped naming claims the unscoped %q", n.PeerFilter(addr))
+			}
+		}
+		if _, ok := blue.ParsePeerFilter(beef.PeerFilter(addr)); ok {
+			t.Errorf("scope BLUE claims %q", beef.PeerFilter(addr))
+		}
 	}
 }
 
@@ -93,7 +114,7 @@ func TestNamingMaxLength(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, tt := range tests {
-		n, err := NewNaming("", tt.cluster, tt.max)
+		n, err := NewNaming("", tt.cluster, "", tt.max)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,10 +132,10 @@ func TestNamingMaxLength(t *testing.T) {
 		}
 		seen[key] = tt.cluster
 	}
-	if _, err := NewNaming("", "c", 40); err == nil {
+	if _, err := NewNaming("", "c", "", 40); err == nil {
 		t.Error("a 40-character limit was accepted although no IPv6 name fits")
 	}
-	if _, err := NewNaming("", "bad name", 0); err == nil {
+	if _, err := NewNaming("", "bad name", "", 0); err == nil {
 		t.Error("a cluster name with a space was accepted")
 	}
 }

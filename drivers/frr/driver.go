@@ -73,7 +73,11 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if f.SSH == nil {
 		return nil, fmt.Errorf("fabric %s: the ssh section is required", f.Name)
 	}
-	naming, err := cli.NewNaming("FR", opts.Cluster, 0)
+	vrf := ""
+	if f.FRR != nil {
+		vrf = f.FRR.VRF
+	}
+	naming, err := cli.NewNaming("FR", opts.Cluster, vrf, 0)
 	if err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}

@@ -180,7 +180,7 @@ func (d *Driver) observeSwitch(ctx context.Context, sw config.Switch, cfg *runni
 			}
 			continue
 		}
-		owned = append(owned, d.observeMaxPaths(ctx, sw, inst, a, af))
+		owned = append(owned, d.observeMaxPaths(ctx, sw, cfg, inst, a, af))
 	}
 	return owned, foreign, nil
 }
@@ -320,7 +320,7 @@ func matchLine(a netip.Addr, name string) string {
 	return "match " + plFamily(a) + " address prefix-list " + name
 }
 
-func (d *Driver) observeMaxPaths(ctx context.Context, sw config.Switch, inst *bgpInstance, a *bgpAF, af fabric.AddressFamily) fabric.MaximumPaths {
+func (d *Driver) observeMaxPaths(ctx context.Context, sw config.Switch, cfg *runningConfig, inst *bgpInstance, a *bgpAF, af fabric.AddressFamily) fabric.MaximumPaths {
 	m := fabric.MaximumPaths{Switch: sw.Name, AddressFamily: af}
 	ebgp, ibgp := 0, 0
 	if a != nil {
@@ -328,7 +328,10 @@ func (d *Driver) observeMaxPaths(ctx context.Context, sw config.Switch, inst *bg
 	}
 	if ebgp == 0 || ibgp == 0 {
 		// FRR omits a maximum-paths line equal to its default.
-		def := d.session(sw).ecmp(ctx)
+		def := cfg.ecmpMax
+		if def == 0 {
+			def = d.session(sw).ecmp(ctx)
+		}
 		if ebgp == 0 {
 			ebgp = def
 		}
