@@ -262,7 +262,11 @@ func TestScriptLines(t *testing.T) {
 		{
 			name: "a VRF instance", running: full, vrf: "BLUE", asn: 65055,
 			changes: []fabric.Change{create(peer("10.1.1.2", "k8c1m0", 63551, 65055)), create(maxPaths(fabric.IPv4, 2))},
-			want:    "", conflict: "maximum-paths is set in address-family ipv4 unicast without this cluster's marker",
+			want: lines(
+				"router bgp 65055 vrf BLUE",
+				" neighbor 10.1.1.2 remote-as 63551",
+				" neighbor 10.1.1.2 description orchestrator:fabric-reconciler.haystack node=k8c1m0"),
+			conflict: "maximum-paths is set in address-family ipv4 unicast without this cluster's marker",
 		},
 		{
 			name: "a route-map edited by hand is put back", running: strings.Replace(full,
