@@ -178,8 +178,9 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	}
 	bgp := p.bgpMode()
 	remote := strconv.FormatUint(uint64(peer.RemoteASN), 10)
-	// The mark follows remote-as at once: a neighbor without it would be
-	// foreign to the next observation.
+	// The mark follows remote-as at once (a neighbor without it would be
+	// foreign to the next observation), then the inbound filter: the
+	// session cannot come up within these few milliseconds.
 	if n == nil || n.RemoteAS != remote {
 		p.s.In(bgp, fmt.Sprintf("neighbor %s remote-as %s", id, remote))
 		if n == nil {
@@ -190,15 +191,6 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	if n.Description != desc {
 		p.s.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		n.Description = desc
-	}
-	if peer.LocalASN != p.inst.ASN {
-		if n.LocalAS != peer.LocalASN || n.LocalASFlags != localASFlags {
-			p.s.In(bgp, fmt.Sprintf("neighbor %s local-as %d %s", id, peer.LocalASN, localASFlags))
-			n.LocalAS, n.LocalASFlags = peer.LocalASN, localASFlags
-		}
-	} else if n.LocalAS != 0 {
-		p.s.In(bgp, fmt.Sprintf("no neighbor %s local-as", id))
-		n.LocalAS, n.LocalASFlags = 0, ""
 	}
 	af := p.afMode(fabric.FamilyOf(a))
 	an := p.inst.af(afName(a)).neighbor(id)
@@ -214,6 +206,17 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	case want == "" && have != "" && p.d.isFilterName(have):
 		p.s.In(af, fmt.Sprintf("no neighbor %s route-map %s in", id, have))
 		an.RouteMapIn = ""
+	}
+	// local-as last: FRR checks it against remote-as and may refuse it; the
+	// neighbor is then already filtered.
+	if peer.LocalASN != p.inst.ASN {
+		if n.LocalAS != peer.LocalASN || n.LocalASFlags != localASFlags {
+			p.s.In(bgp, fmt.Sprintf("neighbor %s local-as %d %s", id, peer.LocalASN, localASFlags))
+			n.LocalAS, n.LocalASFlags = peer.LocalASN, localASFlags
+		}
+	} else if n.LocalAS != 0 {
+		p.s.In(bgp, fmt.Sprintf("no neighbor %s local-as", id))
+		n.LocalAS, n.LocalASFlags = 0, ""
 	}
 }
 

@@ -77,6 +77,25 @@ func TestScriptLines(t *testing.T) {
 				"  neighbor 192.168.9.196 route-map "+pre+"192.168.9.196 in"),
 		},
 		{
+			name: "new node with local-as: filtered before local-as, which FRR may refuse", running: full,
+			changes: []fabric.Change{create(peer("192.168.9.196", "k8c1s3", 63554, 63600)), create(spareFilter)},
+			want: lines(
+				"ip prefix-list "+pre+"192.168.9.196 description orchestrator:fabric-reconciler.haystack node=k8c1s3",
+				"ip prefix-list "+pre+"192.168.9.196 seq 5 permit 172.27.200.0/26",
+				"ip prefix-list "+pre+"192.168.9.196 seq 10 permit 172.29.0.0/16 le 32",
+				"route-map "+pre+"192.168.9.196 permit 10",
+				" description orchestrator:fabric-reconciler.haystack node=k8c1s3",
+				" match ip address prefix-list "+pre+"192.168.9.196",
+				"exit",
+				"router bgp 63500",
+				" neighbor 192.168.9.196 remote-as 63554",
+				" neighbor 192.168.9.196 description orchestrator:fabric-reconciler.haystack node=k8c1s3",
+				" address-family ipv4 unicast",
+				"  neighbor 192.168.9.196 route-map "+pre+"192.168.9.196 in",
+				" exit-address-family",
+				" neighbor 192.168.9.196 local-as 63600 no-prepend replace-as"),
+		},
+		{
 			name: "node removed: neighbor before its filter", running: full,
 			changes: []fabric.Change{del(m0Filter), del(m0)},
 			want: lines(
