@@ -268,7 +268,12 @@ func (d *Driver) observeFilter(sw config.Switch, cfg *runningConfig, inst *bgpIn
 		if owner != string(d.mark) {
 			why = "prefix-list description changed"
 		}
+		denyAny := 0
 		for _, e := range pl.Entries {
+			if e.Action == "deny" && e.Any {
+				denyAny++ // what a filter that permits nothing holds
+				continue
+			}
 			if e.Action != "permit" || e.Any || e.GE != 0 {
 				why = "unexpected prefix-list entry"
 				continue
@@ -278,6 +283,10 @@ func (d *Driver) observeFilter(sw config.Switch, cfg *runningConfig, inst *bgpIn
 				le = e.Prefix.Bits()
 			}
 			f.Prefixes = append(f.Prefixes, fabric.PrefixRule{Prefix: e.Prefix.String(), LE: le})
+		}
+		if denyAny > 1 || (denyAny == 1 && len(f.Prefixes) > 0) || (denyAny == 0 && len(f.Prefixes) == 0) {
+			// FRR lets everything through an empty prefix-list.
+			why = "unexpected prefix-list entry"
 		}
 	}
 	if why == "" {
