@@ -170,7 +170,9 @@ func TestLabLogin(t *testing.T) {
 		{name: "host key of another switch", ssh: func(s *config.SSH) { s.KnownHostsFile = otherKey }, errHas: "knownhosts: key mismatch"},
 		{name: "no known_hosts file", ssh: func(s *config.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
 		{name: "wrong password", ssh: func(s *config.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
-		{name: "wrong key", ssh: func(s *config.SSH) { s.PasswordFile, s.PrivateKeyFile = "", filepath.Join(e.lab.RunDir(), "keys", "leaf201_host_ed25519") },
+		{name: "wrong key", ssh: func(s *config.SSH) {
+			s.PasswordFile, s.PrivateKeyFile = "", filepath.Join(e.lab.RunDir(), "keys", "leaf201_host_ed25519")
+		},
 			errHas: "unable to authenticate"},
 	}
 	for _, tt := range tests {
