@@ -73,14 +73,14 @@ has_ns() { [ -e "/run/netns/$1" ]; }
 # this lab (its command line names the run folder or the lab's namespace).
 alive() {
   local f=$1 pid st
-  pid=$(tr -dc '0-9' <"$f" 2>/dev/null) || return 1
+  pid=$( { tr -dc '0-9' <"$f"; } 2>/dev/null ) || return 1
   [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
   st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [ "$st" != Z ] || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$RUN" -e "$LAB-" || return 1
 }
 
-pidof_file() { tr -dc '0-9' <"$1" 2>/dev/null; }
+pidof_file() { { tr -dc '0-9' <"$1"; } 2>/dev/null; }
 
 wait_until() { # wait_until DESCRIPTION CMD...
   local what=$1 deadline=$((SECONDS + WAIT_TIMEOUT)); shift
