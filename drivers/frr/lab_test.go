@@ -443,7 +443,22 @@ func TestLabIncompleteRepaired(t *testing.T) {
 		"no neighbor 192.168.9.193 route-map FR-haystack-IN-192.168.9.193 in"); err != nil {
 		t.Fatal(err)
 	}
-	plan, res, err := reconcile(t, e.ctx, d, want)
+	obs, err := d.Observe(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs)
+	// plan -o native after observing: exactly the lines Apply sends.
+	native, err := d.Render(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNative := "! switch leaf202 (" + e.lab.Address("leaf202") + "): 2 change(s), 3 line(s), against the configuration read at the last observation\n" +
+		"configure terminal\nrouter bgp 63500\n address-family ipv4 unicast\n  neighbor 192.168.9.193 route-map FR-haystack-IN-192.168.9.193 in\nend\n"
+	if native != wantNative {
+		t.Fatalf("Render after Observe:\n%s\nwant:\n%s", native, wantNative)
+	}
+	res, err := d.Apply(e.ctx, plan)
 	if err != nil {
 		t.Fatal(err)
 	}

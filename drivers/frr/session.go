@@ -78,6 +78,7 @@ func (s *session) open() error {
 		opts = append(opts, options.WithAuthPrivateKey(s.ssh.PrivateKeyFile, ""))
 	}
 	if s.ssh.InsecureIgnoreHostKey {
+		s.log.Warn("the switch's host key is not checked (ssh.insecureIgnoreHostKey is for labs only)")
 		opts = append(opts, options.WithAuthNoStrictKey())
 	} else {
 		if _, err := os.Stat(s.ssh.KnownHostsFile); err != nil {
