@@ -20,3 +20,12 @@ bench: bench-frr
 
 bench-frr: build
 	test/lab/bench-sync.sh ./$(BIN)
+
+# Short fuzz runs of the FRR running-config parser (with observe and the
+# line planner behind it) and of the CLI grammar.
+fuzz: fuzz-frr
+
+.PHONY: fuzz-frr
+fuzz-frr:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRunningConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./drivers/frr/
+	$(GO) test -run '^$$' -fuzz '^FuzzGrammar$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./drivers/cli/

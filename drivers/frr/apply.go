@@ -367,10 +367,16 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	hasMatch := false
 	var lines []string
 	for _, l := range entry.Lines {
-		if l == match {
+		switch {
+		case l == match:
 			hasMatch = true
 			lines = append(lines, l)
-		} else {
+		case hasControl(l):
+			// Only what the switch printed reaches this line: never echo
+			// control characters back to it.
+			p.s.Refuse(fmt.Errorf("route-map %s holds a line with control characters: %s", name, cli.Quote(l)))
+			return
+		default:
 			p.s.In(mode, "no "+l)
 		}
 	}
@@ -615,6 +621,15 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		fmt.Fprintf(&b, "! conflict %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
 	}
 	return b.String(), nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // emptyConfig is a switch that holds only its BGP instance.
