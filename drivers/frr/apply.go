@@ -237,8 +237,10 @@ func (p *planner) peerDown(a netip.Addr) {
 }
 
 // wantEntries are the prefix-list entries of a filter's rules: exact
-// entries, "le" for ranges; a filter that permits nothing holds one "deny
-// any", because FRR lets everything through an empty prefix-list.
+// entries, "le" for ranges; a filter that permits nothing holds one explicit
+// "deny any". FRR 8.4 denies on an empty prefix-list too (checked in the
+// lab), but a list whose only entry is its description reads like a
+// forgotten filter, and the entry does not depend on that behaviour.
 func wantEntries(f fabric.PrefixFilter) []plEntry {
 	f = fabric.Canonical(f).(fabric.PrefixFilter)
 	var out []plEntry

@@ -285,7 +285,8 @@ func (d *Driver) observeFilter(sw config.Switch, cfg *runningConfig, inst *bgpIn
 			f.Prefixes = append(f.Prefixes, fabric.PrefixRule{Prefix: e.Prefix.String(), LE: le})
 		}
 		if denyAny > 1 || (denyAny == 1 && len(f.Prefixes) > 0) || (denyAny == 0 && len(f.Prefixes) == 0) {
-			// FRR lets everything through an empty prefix-list.
+			// An empty list, or "deny any" next to permits: not what the
+			// driver writes.
 			why = "unexpected prefix-list entry"
 		}
 	}

@@ -495,7 +495,7 @@ cmd_status() {
 
 cmd_reset() {
   local n
-  [ -d "$RUN" ] || die "the lab is not up"
+  has_ns "$SW" && [ -d "$RUN" ] || die "the lab is not up (lab.sh up)"
   for n in "${LEAVES[@]}"; do
     (
       stop_pidfile "$RUN/$n/bgpd.pid"
