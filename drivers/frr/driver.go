@@ -1,0 +1,182 @@
+// Package frr drives FRRouting switches (SONiC, Cumulus, white boxes, Linux
+// routers) over SSH into vtysh, with scrapligo and an FRR platform
+// definition (frr_vtysh.yaml) whose prompts match FRR's configuration
+// sub-modes.
+//
+// What it configures, per switch, inside the existing BGP instance
+// ("router bgp <asn>", the network team's; never created):
+//
+//   - one neighbor per node: remote-as, description "<owner mark> node=<node>"
+//     (the ownership mark), local-as when the node expects another AS;
+//   - per neighbor, an inbound prefix-list and route-map named
+//     "FR-<cluster>-IN-<address>" that permit exactly what the node may
+//     advertise; everything else is denied;
+//   - maximum-paths (eBGP and iBGP) per address family, with
+//     "bgp bestpath as-path multipath-relax" (nodes have different ASNs).
+//     These settings cannot carry a mark: a marker prefix-list
+//     "FR-<cluster>-MARK-MAXPATHS-IPV4" (and "...-MARK-MULTIPATH-RELAX" when
+//     the driver turned relax on) records that the cluster owns them.
+//
+// Anything without the mark is foreign and never changed. docs/frr.md
+// describes the setup on a real FRR box.
+package frr
+
+import (
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+)
+
+//go:embed frr_vtysh.yaml
+var platformYAML []byte
+
+// Name is the driver's name in the configuration.
+const Name = config.DriverFRR
+
+// maxPathsLimit is the largest maximum-paths FRR accepts (MULTIPATH_NUM of
+// Debian's build; a switch built with a lower limit refuses the line).
+const maxPathsLimit = 256
+
+func init() { drivers.Register(Name, New) }
+
+// Driver drives the FRR switches of one fabric.
+type Driver struct {
+	fabric   config.Fabric
+	opts     drivers.Options
+	log      *slog.Logger
+	mark     cli.Mark
+	naming   cli.Naming
+	switches []config.Switch
+	filters  bool
+	maxPaths int
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	// seen is the running config of each switch at the last Observe; Render
+	// uses it to show the lines Apply would send now.
+	seen map[string]seenConfig
+}
+
+// New builds the driver for one fabric. It contacts no switch and reads no
+// secret: sessions open on first use.
+func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
+	if f.Driver != Name {
+		return nil, fmt.Errorf("fabric %s: driver %q is not %s", f.Name, f.Driver, Name)
+	}
+	if f.SSH == nil {
+		return nil, fmt.Errorf("fabric %s: the ssh section is required", f.Name)
+	}
+	vrf := ""
+	if f.FRR != nil {
+		vrf = f.FRR.VRF
+	}
+	naming, err := cli.NewNaming("FR", opts.Cluster, vrf, 0)
+	if err != nil {
+		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
+	}
+	for _, s := range f.Switches {
+		if _, _, err := splitHostPort(s.Address); err != nil {
+			return nil, fmt.Errorf("fabric %s: switch %s: %w", f.Name, s.Name, err)
+		}
+		if err := cli.ASN("switch AS", f.SwitchASN(s)); err != nil {
+			return nil, fmt.Errorf("fabric %s: switch %s: %w", f.Name, s.Name, err)
+		}
+	}
+	if f.FRR != nil && f.FRR.VRF != "" {
+		if err := cli.Name("frr.vrf", f.FRR.VRF, 63); err != nil {
+			return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	limit := f.MaximumPaths.Limit
+	if limit <= 0 || limit > maxPathsLimit {
+		limit = maxPathsLimit
+	}
+	cfg := config.Config{Cluster: opts.Cluster}
+	return &Driver{
+		fabric:   f,
+		opts:     opts,
+		log:      log.With("driver", Name),
+		mark:     cli.Mark(cfg.OwnerMark()),
+		naming:   naming,
+		switches: f.Switches,
+		filters:  !f.PrefixFilter.Disabled,
+		maxPaths: limit,
+		sessions: map[string]*session{},
+		seen:     map[string]seenConfig{},
+	}, nil
+}
+
+func (d *Driver) vrf() string {
+	if d.fabric.FRR == nil {
+		return ""
+	}
+	return d.fabric.FRR.VRF
+}
+
+func (d *Driver) switchByName(name string) (config.Switch, bool) {
+	for _, s := range d.switches {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return config.Switch{}, false
+}
+
+// session returns the switch's persistent session, creating it unopened.
+func (d *Driver) session(sw config.Switch) *session {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.sessions[sw.Name]
+	if s == nil {
+		host, port, _ := splitHostPort(sw.Address)
+		s = &session{name: sw.Name, host: host, port: port, ssh: *d.fabric.SSH, log: d.log.With("switch", sw.Name)}
+		d.sessions[sw.Name] = s
+	}
+	return s
+}
+
+// Close closes every session.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var first error
+	for _, s := range d.sessions {
+		if err := s.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	d.sessions = map[string]*session{}
+	return first
+}
+
+func (d *Driver) observeRequest(op string, err error) {
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.ObserveRequest(d.fabric.Name, Name, op, err)
+	}
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q is not host:port", addr)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, fmt.Errorf("address %q: bad port", addr)
+	}
+	if host == "" {
+		return "", 0, fmt.Errorf("address %q: no host", addr)
+	}
+	return host, port, nil
+}

@@ -1,0 +1,476 @@
+package frr
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/test/lab"
+)
+
+// The tests in this file run the driver against the real FRR leaves of a
+// lab of its own (namespaces "frdrv-*", SSH on 127.0.0.1:2301/2302), next
+// to the end-to-end lab of test/lab.
+const (
+	driverLab       = "frdrv"
+	driverPortShift = 100
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := lab.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "lab down:", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// logBuffer collects the driver's log (debug level) for the secret check.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type labEnv struct {
+	lab *lab.Lab
+	ctx context.Context
+	log *logBuffer
+}
+
+func labSetup(t *testing.T) *labEnv {
+	t.Helper()
+	l := lab.Shared(t, driverLab, driverPortShift)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if err := l.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &labEnv{lab: l, ctx: ctx, log: &logBuffer{}}
+	t.Cleanup(func() { e.checkNoSecret(t, e.log.String()) })
+	return e
+}
+
+func (e *labEnv) fabric(mod func(*config.Fabric)) config.Fabric {
+	f := config.Fabric{
+		Name: "lab", Driver: "frr", ASN: 63500,
+		Switches: []config.Switch{
+			{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}, Address: e.lab.Address("leaf201")},
+			{Name: "leaf202", PeerIPs: []string{"192.168.9.205"}, Address: e.lab.Address("leaf202")},
+		},
+		MaximumPaths: config.MaximumPaths{Mode: "auto", Limit: 64},
+		SSH: &config.SSH{Username: "admin", PasswordFile: lab.PasswordFile(), KnownHostsFile: e.lab.KnownHosts(),
+			Timeout: config.Duration{Duration: 5 * time.Second}},
+	}
+	if mod != nil {
+		mod(&f)
+	}
+	return f
+}
+
+func (e *labEnv) driver(t *testing.T, f config.Fabric) *Driver {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := drivers.Open(f, drivers.Options{Cluster: "haystack", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	return d.(*Driver)
+}
+
+func (e *labEnv) checkNoSecret(t *testing.T, text string) {
+	t.Helper()
+	pw, err := config.ReadSecretFile(lab.PasswordFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text, pw) {
+		t.Errorf("the SSH password appears in the driver's log or errors")
+	}
+}
+
+// reconcile observes, plans and applies, as the reconciler does.
+func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
+	t.Helper()
+	obs, err := d.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs)
+	res, err := d.Apply(ctx, plan)
+	return plan, res, err
+}
+
+func assertConverged(t *testing.T, ctx context.Context, d *Driver, want fabric.State) {
+	t.Helper()
+	obs, err := d.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs); len(plan.Changes) > 0 {
+		var b strings.Builder
+		_ = fabric.WriteText(&b, fabric.NewPlan([]fabric.FabricPlan{plan}, nil, nil))
+		t.Fatalf("not converged:\n%s", b.String())
+	}
+}
+
+func TestLabLogin(t *testing.T) {
+	e := labSetup(t)
+	otherKey := filepath.Join(t.TempDir(), "known_hosts")
+	b, err := os.ReadFile(e.lab.KnownHosts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// leaf202's host key, claimed for leaf201's address: a man in the middle.
+	var swapped []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if strings.Contains(f[0], strconv.Itoa(2202+driverPortShift)) {
+			swapped = append(swapped, strings.Replace(line, f[0], "[127.0.0.1]:"+strconv.Itoa(2201+driverPortShift), 1))
+		}
+	}
+	if err := os.WriteFile(otherKey, []byte(strings.Join(swapped, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrongPw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(wrongPw, []byte("not-the-lab-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		ssh    func(s *config.SSH)
+		errHas string
+	}{
+		{name: "password, known host", ssh: func(s *config.SSH) {}},
+		{name: "key, known host", ssh: func(s *config.SSH) { s.PasswordFile, s.PrivateKeyFile = "", e.lab.ClientKey() }},
+		{name: "lab-only opt-out", ssh: func(s *config.SSH) { s.KnownHostsFile, s.InsecureIgnoreHostKey = "", true }},
+		{name: "host key of another switch", ssh: func(s *config.SSH) { s.KnownHostsFile = otherKey }, errHas: "knownhosts: key mismatch"},
+		{name: "no known_hosts file", ssh: func(s *config.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
+		{name: "wrong password", ssh: func(s *config.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
+		{name: "wrong key", ssh: func(s *config.SSH) {
+			s.PasswordFile, s.PrivateKeyFile = "", filepath.Join(e.lab.RunDir(), "keys", "leaf201_host_ed25519")
+		},
+			errHas: "unable to authenticate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := e.driver(t, e.fabric(func(f *config.Fabric) {
+				f.Switches = f.Switches[:1]
+				tt.ssh(f.SSH)
+			}))
+			obs, err := d.Observe(e.ctx)
+			if tt.errHas == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(obs.Foreign) != 2 || obs.Foreign[0].ID != "192.168.9.206" {
+					t.Fatalf("observed %+v, want the hand-made neighbor as foreign", obs)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+				t.Fatalf("error %v, want one containing %q", err, tt.errHas)
+			}
+			e.checkNoSecret(t, err.Error())
+		})
+	}
+}
+
+// labState is what the cluster wants in the tests below: IPv4 peers (one
+// with local-as), an IPv6 peer, their filters and maximum-paths for both
+// families, on both leaves.
+func labState() fabric.State {
+	var st fabric.State
+	for _, sw := range []string{"leaf201", "leaf202"} {
+		st.Peers = append(st.Peers,
+			fabric.BGPPeer{Switch: sw, Node: "k8c1m0", PeerAddress: "192.168.9.193", RemoteASN: 63551, LocalASN: 63500, AddressFamily: fabric.IPv4},
+			fabric.BGPPeer{Switch: sw, Node: "k8c1s1", PeerAddress: "192.168.9.194", RemoteASN: 63552, LocalASN: 63501, AddressFamily: fabric.IPv4},
+			fabric.BGPPeer{Switch: sw, Node: "k8v6", PeerAddress: "2001:db8::9", RemoteASN: 65009, LocalASN: 63500, AddressFamily: fabric.IPv6})
+		st.PrefixFilters = append(st.PrefixFilters,
+			fabric.PrefixFilter{Switch: sw, Node: "k8c1m0", PeerAddress: "192.168.9.193", Prefixes: []fabric.PrefixRule{{Prefix: "172.27.114.0/26", LE: 26}, {Prefix: "172.29.0.0/16", LE: 32}}},
+			fabric.PrefixFilter{Switch: sw, Node: "k8c1s1", PeerAddress: "192.168.9.194", Prefixes: []fabric.PrefixRule{}},
+			fabric.PrefixFilter{Switch: sw, Node: "k8v6", PeerAddress: "2001:db8::9", Prefixes: []fabric.PrefixRule{{Prefix: "2001:db8:1::/64", LE: 64}, {Prefix: "2001:db8:ffff::/48", LE: 128}}})
+		st.MaximumPaths = append(st.MaximumPaths,
+			fabric.MaximumPaths{Switch: sw, AddressFamily: fabric.IPv4, Paths: 3},
+			fabric.MaximumPaths{Switch: sw, AddressFamily: fabric.IPv6, Paths: 2})
+	}
+	return st
+}
+
+// TestLabRoundTrip: what the driver writes, it reads back as written (no
+// change planned afterwards); deleting everything returns each leaf to its
+// exact baseline configuration.
+func TestLabRoundTrip(t *testing.T) {
+	e := labSetup(t)
+	baseline := map[string]string{}
+	for _, leaf := range []string{"leaf201", "leaf202"} {
+		c, err := e.lab.RunningConfig(e.ctx, leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		baseline[leaf] = c
+	}
+	d := e.driver(t, e.fabric(nil))
+	plan, res, err := reconcile(t, e.ctx, d, labState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Applied) != len(plan.Changes) || len(plan.Changes) != 16 {
+		t.Fatalf("applied %d of %d changes (want 16): %v", len(res.Applied), len(plan.Changes), res.Messages)
+	}
+	assertConverged(t, e.ctx, d, labState())
+	out, err := e.lab.Vtysh(e.ctx, "leaf201", "show running-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ip prefix-list FR-haystack-IN-192.168.9.194 seq 5 deny any",
+		"neighbor 192.168.9.194 local-as 63501 no-prepend replace-as",
+		"neighbor 2001:db8::9 activate",
+		"ipv6 prefix-list FR-haystack-IN-2001-db8--9 seq 10 permit 2001:db8:ffff::/48 le 128",
+		"maximum-paths ibgp 2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("leaf201 lacks %q", want)
+		}
+	}
+
+	// The cluster leaves the fabric.
+	_, res, err = reconcile(t, e.ctx, d, fabric.State{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Applied) != 16 {
+		t.Fatalf("deleted %d of 16: %v", len(res.Applied), res.Messages)
+	}
+	for leaf, want := range baseline {
+		got, err := e.lab.RunningConfig(e.ctx, leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s after deleting everything:\n%s\nbaseline:\n%s", leaf, got, want)
+		}
+	}
+}
+
+// sshSessions lists the per-connection sshd processes of a leaf.
+func sshSessions(t *testing.T, l *lab.Lab, leaf string) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.RunDir(), leaf, "sshd.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon := strings.TrimSpace(string(b))
+	var out []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, s := range stats {
+		st, err := os.ReadFile(s)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		rest := string(st[bytes.LastIndexByte(st, ')')+2:])
+		f := strings.Fields(rest)
+		if len(f) > 1 && f[1] == daemon && f[0] != "Z" {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(s)))
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// TestLabReconnect: a session the switch dropped is reopened on next use,
+// for observing and for applying.
+func TestLabReconnect(t *testing.T) {
+	e := labSetup(t)
+	d := e.driver(t, e.fabric(func(f *config.Fabric) { f.Switches = f.Switches[:1] }))
+	want := fabric.State{}
+	for _, o := range labState().Objects() {
+		if o.SwitchName() == "leaf201" {
+			want.Add(o)
+		}
+	}
+	for round, op := range []string{"observe", "apply"} {
+		if _, err := d.Observe(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		sessions := sshSessions(t, e.lab, "leaf201")
+		if len(sessions) == 0 {
+			t.Fatal("no SSH session on leaf201")
+		}
+		for _, pid := range sessions {
+			p, _ := os.FindProcess(pid)
+			_ = p.Kill()
+		}
+		start := time.Now()
+		switch op {
+		case "observe":
+			if _, err := d.Observe(e.ctx); err != nil {
+				t.Fatalf("observe after the switch dropped the session: %v", err)
+			}
+		case "apply":
+			if _, _, err := reconcile(t, e.ctx, d, want); err != nil {
+				t.Fatalf("apply after the switch dropped the session: %v", err)
+			}
+			assertConverged(t, e.ctx, d, want)
+		}
+		t.Logf("%s after the switch dropped the session: %s", op, time.Since(start).Round(time.Millisecond))
+		if got := d.session(d.switches[0]).opened; got != round+2 {
+			t.Fatalf("the session was opened %d times, want %d", got, round+2)
+		}
+	}
+}
+
+// TestLabBadValuesRefused: a value that fails the grammar fails its own
+// change (and a neighbor whose filter failed); the rest applies.
+func TestLabBadValuesRefused(t *testing.T) {
+	e := labSetup(t)
+	d := e.driver(t, e.fabric(func(f *config.Fabric) { f.Switches = f.Switches[:1] }))
+	evil := "k8c1x7\nrouter bgp 1"
+	want := fabric.State{
+		Peers: []fabric.BGPPeer{
+			{Switch: "leaf201", Node: evil, PeerAddress: "192.168.9.197", RemoteASN: 63557, LocalASN: 63500, AddressFamily: fabric.IPv4},
+			{Switch: "leaf201", Node: "k8c1s8", PeerAddress: "192.168.9.198", RemoteASN: 63558, LocalASN: 63500, AddressFamily: fabric.IPv4},
+		},
+		PrefixFilters: []fabric.PrefixFilter{
+			{Switch: "leaf201", Node: evil, PeerAddress: "192.168.9.197", Prefixes: []fabric.PrefixRule{{Prefix: "172.27.97.0/26", LE: 26}}},
+			{Switch: "leaf201", Node: "k8c1s8", PeerAddress: "192.168.9.198", Prefixes: []fabric.PrefixRule{{Prefix: "172.27.98.0/26;", LE: 26}}},
+		},
+	}
+	_, res, err := reconcile(t, e.ctx, d, want)
+	if err == nil {
+		t.Fatal("apply reported no error")
+	}
+	for _, w := range []string{
+		`refused create PrefixFilter leaf201/192.168.9.197: node name "k8c1x7\nrouter bgp 1": contains a line break`,
+		`refused create BGPPeer leaf201/192.168.9.197: node name "k8c1x7\nrouter bgp 1": contains a line break`,
+		`refused create PrefixFilter leaf201/192.168.9.198: filter prefix "172.27.98.0/26;": contains ';'`,
+		`refused create BGPPeer leaf201/192.168.9.198: not created: its prefix filter was refused`,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "\nrouter") || strings.Contains(strings.Join(res.Messages, " "), "\nrouter") {
+		t.Error("the raw newline reached the error or the messages")
+	}
+	c, _ := e.lab.RunningConfig(e.ctx, "leaf201")
+	for _, bad := range []string{"192.168.9.197", "192.168.9.198", "router bgp 1\n"} {
+		if strings.Contains(c, bad) {
+			t.Errorf("leaf201 holds %q:\n%s", bad, c)
+		}
+	}
+
+	// The same plan with the bad values fixed goes through.
+	want.Peers[0].Node, want.PrefixFilters[0].Node = "k8c1x7", "k8c1x7"
+	want.PrefixFilters[1].Prefixes[0].Prefix = "172.27.98.0/26"
+	if _, _, err := reconcile(t, e.ctx, d, want); err != nil {
+		t.Fatal(err)
+	}
+	assertConverged(t, e.ctx, d, want)
+}
+
+// TestLabConflictAtApply: a neighbor configured by hand between observing
+// and applying is found in the way, reported and left alone.
+func TestLabConflictAtApply(t *testing.T) {
+	e := labSetup(t)
+	d := e.driver(t, e.fabric(func(f *config.Fabric) { f.Switches = f.Switches[:1] }))
+	want := fabric.State{
+		Peers:         []fabric.BGPPeer{{Switch: "leaf201", Node: "k8c1s3", PeerAddress: "192.168.9.196", RemoteASN: 63554, LocalASN: 63500, AddressFamily: fabric.IPv4}},
+		PrefixFilters: []fabric.PrefixFilter{{Switch: "leaf201", Node: "k8c1s3", PeerAddress: "192.168.9.196", Prefixes: []fabric.PrefixRule{{Prefix: "172.27.200.0/26", LE: 26}}}},
+	}
+	obs, err := d.Observe(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, obs)
+	if err := e.lab.Configure(e.ctx, "leaf201", "router bgp 63500", "neighbor 192.168.9.196 remote-as 65196",
+		"neighbor 192.168.9.196 description set by hand"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.lab.RunningConfig(e.ctx, "leaf201")
+	res, err := d.Apply(e.ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Conflicts) != 2 || len(res.Applied) != 0 {
+		t.Fatalf("result %+v, want both changes in conflict", res)
+	}
+	for _, c := range res.Conflicts {
+		if !strings.Contains(c.Reason, "neighbor 192.168.9.196 is configured without this cluster's mark") {
+			t.Errorf("conflict reason %q", c.Reason)
+		}
+	}
+	if after, _ := e.lab.RunningConfig(e.ctx, "leaf201"); after != before {
+		t.Fatalf("the switch changed:\n%s\nbefore:\n%s", after, before)
+	}
+}
+
+// TestLabIncompleteRepaired: an owned filter unbound by hand is observed as
+// incomplete, and one apply puts the binding back, nothing else.
+func TestLabIncompleteRepaired(t *testing.T) {
+	e := labSetup(t)
+	d := e.driver(t, e.fabric(nil))
+	want := labState()
+	if _, _, err := reconcile(t, e.ctx, d, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.lab.Configure(e.ctx, "leaf202", "router bgp 63500", "address-family ipv4 unicast",
+		"no neighbor 192.168.9.193 route-map FR-haystack-IN-192.168.9.193 in"); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := d.Observe(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs)
+	// plan -o native after observing: exactly the lines Apply sends.
+	native, err := d.Render(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNative := "! switch leaf202 (" + e.lab.Address("leaf202") + "): 2 change(s), 3 line(s), against the configuration read at the last observation\n" +
+		"configure terminal\nrouter bgp 63500\n address-family ipv4 unicast\n  neighbor 192.168.9.193 route-map FR-haystack-IN-192.168.9.193 in\nend\n"
+	if native != wantNative {
+		t.Fatalf("Render after Observe:\n%s\nwant:\n%s", native, wantNative)
+	}
+	res, err := d.Apply(e.ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range plan.Changes {
+		got = append(got, string(c.Action)+" "+c.Key().String())
+	}
+	if strings.Join(got, ",") != "update PrefixFilter leaf202/192.168.9.193,update BGPPeer leaf202/192.168.9.193" {
+		t.Fatalf("plan %v", got)
+	}
+	if len(res.Messages) != 1 || !strings.Contains(res.Messages[0], "switch leaf202: 3 line(s) accepted") {
+		t.Fatalf("messages %v, want the 3 lines of the binding", res.Messages)
+	}
+	assertConverged(t, e.ctx, d, want)
+}

@@ -1,0 +1,432 @@
+package frr
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// runningConfig is what the driver reads from "show running-config": the
+// BGP instances, prefix-lists and route-maps. Everything else is ignored.
+type runningConfig struct {
+	Hostname    string
+	BGP         []*bgpInstance
+	PrefixLists map[plKey]*prefixList
+	RouteMaps   map[string]*routeMap
+	// ecmpMax is bgpd's default maximum-paths (zebra's ECMP limit): FRR
+	// omits a maximum-paths line with that value. 0 when unknown.
+	ecmpMax int
+}
+
+// plKey names a prefix-list: IPv4 ("ip") and IPv6 ("ipv6") lists have
+// separate name spaces.
+type plKey struct {
+	Family string // "ip" or "ipv6"
+	Name   string
+}
+
+type prefixList struct {
+	Key         plKey
+	Description string
+	HasDesc     bool
+	Entries     []plEntry
+}
+
+type plEntry struct {
+	Seq    int64
+	Action string // permit or deny
+	Prefix netip.Prefix
+	Any    bool
+	GE, LE int // 0 when absent
+}
+
+type routeMap struct {
+	Name    string
+	Entries []*rmEntry
+}
+
+type rmEntry struct {
+	Action      string // permit or deny
+	Seq         int
+	Description string
+	Lines       []string // every other line of the entry, trimmed
+}
+
+type bgpInstance struct {
+	ASN            uint32
+	VRF            string // "" for the default instance
+	MultipathRelax bool
+	NoDefaultIPv4  bool // "no bgp default ipv4-unicast"
+	Neighbors      map[string]*neighbor
+	AFs            map[string]*bgpAF // by "ipv4 unicast", "ipv6 unicast", ...
+}
+
+type neighbor struct {
+	ID           string     // address, interface or peer-group name as written
+	Addr         netip.Addr // valid when ID is an address
+	RemoteAS     string     // a number, "external", "internal", or "" (peer-group member)
+	Description  string
+	LocalAS      uint32
+	LocalASFlags string // "no-prepend replace-as", ...
+	Shutdown     bool
+	PeerGroup    string // the peer-group it belongs to
+	IsPeerGroup  bool
+}
+
+type bgpAF struct {
+	Name         string
+	MaxPaths     int // 0: no line (FRR's default)
+	MaxPathsIBGP int
+	Neighbors    map[string]*afNeighbor
+}
+
+type afNeighbor struct {
+	Activate    bool // "neighbor X activate"
+	Deactivated bool // "no neighbor X activate"
+	RouteMapIn  string
+}
+
+// parseRunningConfig reads the output of "show running-config".
+func parseRunningConfig(text string) (*runningConfig, error) {
+	cfg := &runningConfig{PrefixLists: map[plKey]*prefixList{}, RouteMaps: map[string]*routeMap{}}
+	var (
+		inst  *bgpInstance
+		af    *bgpAF
+		rme   *rmEntry
+		other bool // inside a block the driver does not read
+	)
+	closeBlock := func() { inst, af, rme, other = nil, nil, nil, false }
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	for n, raw := range lines {
+		line := strings.TrimRight(raw, " \t")
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "!") {
+			continue
+		}
+		if line == "Building configuration..." || line == "Current configuration:" {
+			continue
+		}
+		indented := line[0] == ' ' || line[0] == '\t'
+		if !indented {
+			closeBlock()
+			f := strings.Fields(line)
+			switch {
+			case line == "exit" || line == "end":
+			case f[0] == "hostname" && len(f) == 2:
+				cfg.Hostname = f[1]
+			case len(f) >= 3 && f[0] == "router" && f[1] == "bgp":
+				i, err := parseRouterBGP(f)
+				if err != nil {
+					return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+				}
+				if cfg.instance(i.VRF) != nil {
+					return nil, fmt.Errorf("line %d: two BGP instances for VRF %q", n+1, i.VRF)
+				}
+				cfg.BGP = append(cfg.BGP, i)
+				inst = i
+			case len(f) >= 3 && (f[0] == "ip" || f[0] == "ipv6") && f[1] == "prefix-list":
+				if err := cfg.parsePrefixList(f, trimmed); err != nil {
+					return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+				}
+			case len(f) == 4 && f[0] == "route-map":
+				seq, err := strconv.Atoi(f[3])
+				if err != nil || (f[2] != "permit" && f[2] != "deny") {
+					return nil, fmt.Errorf("line %d %q: not a route-map entry", n+1, line)
+				}
+				rm := cfg.RouteMaps[f[1]]
+				if rm == nil {
+					rm = &routeMap{Name: f[1]}
+					cfg.RouteMaps[f[1]] = rm
+				}
+				rme = &rmEntry{Action: f[2], Seq: seq}
+				rm.Entries = append(rm.Entries, rme)
+			default:
+				other = true
+			}
+			continue
+		}
+		switch {
+		case other:
+		case rme != nil:
+			if d, ok := strings.CutPrefix(trimmed, "description "); ok {
+				rme.Description = d
+			} else {
+				rme.Lines = append(rme.Lines, trimmed)
+			}
+		case inst != nil:
+			if err := inst.parseLine(trimmed, &af); err != nil {
+				return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+			}
+		}
+	}
+	return cfg, nil
+}
+
+func parseRouterBGP(f []string) (*bgpInstance, error) {
+	asn, err := strconv.ParseUint(f[2], 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("AS %q is not a number", f[2])
+	}
+	i := &bgpInstance{ASN: uint32(asn), Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}
+	switch {
+	case len(f) == 3:
+	case len(f) == 5 && f[3] == "vrf":
+		i.VRF = f[4]
+	case len(f) == 5 && f[3] == "view":
+		i.VRF = "view " + f[4] // never selected: views are not VRFs
+	default:
+		return nil, fmt.Errorf("unknown router bgp form")
+	}
+	return i, nil
+}
+
+func (c *runningConfig) parsePrefixList(f []string, line string) error {
+	k := plKey{Family: f[0], Name: f[2]}
+	pl := c.PrefixLists[k]
+	if pl == nil {
+		pl = &prefixList{Key: k}
+		c.PrefixLists[k] = pl
+	}
+	rest := f[3:]
+	if len(rest) == 0 {
+		return fmt.Errorf("empty prefix-list line")
+	}
+	if rest[0] == "description" {
+		_, d, _ := strings.Cut(line, " description ")
+		pl.Description, pl.HasDesc = d, true
+		return nil
+	}
+	e := plEntry{}
+	if rest[0] == "seq" {
+		if len(rest) < 2 {
+			return fmt.Errorf("seq without a number")
+		}
+		seq, err := strconv.ParseInt(rest[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad seq %q", rest[1])
+		}
+		e.Seq, rest = seq, rest[2:]
+	}
+	if len(rest) < 2 || (rest[0] != "permit" && rest[0] != "deny") {
+		return fmt.Errorf("not a prefix-list entry")
+	}
+	e.Action = rest[0]
+	if rest[1] == "any" {
+		e.Any = true
+	} else {
+		p, err := netip.ParsePrefix(rest[1])
+		if err != nil {
+			return fmt.Errorf("bad prefix %q", rest[1])
+		}
+		e.Prefix = p
+	}
+	for i := 2; i+1 < len(rest); i += 2 {
+		v, err := strconv.Atoi(rest[i+1])
+		if err != nil {
+			return fmt.Errorf("bad %s %q", rest[i], rest[i+1])
+		}
+		switch rest[i] {
+		case "ge":
+			e.GE = v
+		case "le":
+			e.LE = v
+		default:
+			return fmt.Errorf("unknown %q", rest[i])
+		}
+	}
+	pl.Entries = append(pl.Entries, e)
+	return nil
+}
+
+// parseLine reads one line inside "router bgp"; *af is the address family
+// the line is in, if any.
+func (i *bgpInstance) parseLine(line string, af **bgpAF) error {
+	f := strings.Fields(line)
+	switch {
+	case line == "exit-address-family":
+		*af = nil
+		return nil
+	case f[0] == "address-family" && len(f) >= 2:
+		name := strings.Join(f[1:], " ")
+		a := i.AFs[name]
+		if a == nil {
+			a = &bgpAF{Name: name, Neighbors: map[string]*afNeighbor{}}
+			i.AFs[name] = a
+		}
+		*af = a
+		return nil
+	case *af != nil:
+		return (*af).parseLine(f)
+	case line == "bgp bestpath as-path multipath-relax" || strings.HasPrefix(line, "bgp bestpath as-path multipath-relax "):
+		i.MultipathRelax = true
+	case line == "no bgp default ipv4-unicast":
+		i.NoDefaultIPv4 = true
+	case f[0] == "neighbor" && len(f) >= 3:
+		return i.parseNeighbor(f, line)
+	}
+	return nil
+}
+
+func (i *bgpInstance) neighbor(id string) *neighbor {
+	n := i.Neighbors[id]
+	if n == nil {
+		n = &neighbor{ID: id}
+		if a, err := netip.ParseAddr(id); err == nil {
+			n.Addr = a.Unmap()
+		}
+		i.Neighbors[id] = n
+	}
+	return n
+}
+
+func (i *bgpInstance) parseNeighbor(f []string, line string) error {
+	n := i.neighbor(f[1])
+	switch f[2] {
+	case "remote-as":
+		if len(f) != 4 {
+			return fmt.Errorf("remote-as takes one value")
+		}
+		n.RemoteAS = f[3]
+	case "description":
+		_, d, _ := strings.Cut(line, " description ")
+		n.Description = d
+	case "local-as":
+		if len(f) < 4 {
+			return fmt.Errorf("local-as without an AS")
+		}
+		v, err := strconv.ParseUint(f[3], 10, 32)
+		if err != nil {
+			return fmt.Errorf("local-as %q is not a number", f[3])
+		}
+		n.LocalAS, n.LocalASFlags = uint32(v), strings.Join(f[4:], " ")
+	case "shutdown":
+		n.Shutdown = true
+	case "peer-group":
+		if len(f) == 3 {
+			n.IsPeerGroup = true
+		} else {
+			n.PeerGroup = f[3]
+		}
+	case "interface":
+		if len(f) >= 5 && f[3] == "remote-as" {
+			n.RemoteAS = f[4]
+		}
+	}
+	return nil
+}
+
+func (a *bgpAF) neighbor(id string) *afNeighbor {
+	n := a.Neighbors[id]
+	if n == nil {
+		n = &afNeighbor{}
+		a.Neighbors[id] = n
+	}
+	return n
+}
+
+func (a *bgpAF) parseLine(f []string) error {
+	switch {
+	case f[0] == "maximum-paths" && len(f) == 2:
+		v, err := strconv.Atoi(f[1])
+		if err != nil {
+			return fmt.Errorf("maximum-paths %q", f[1])
+		}
+		a.MaxPaths = v
+	case f[0] == "maximum-paths" && len(f) >= 3 && f[1] == "ibgp":
+		v, err := strconv.Atoi(f[2])
+		if err != nil {
+			return fmt.Errorf("maximum-paths ibgp %q", f[2])
+		}
+		a.MaxPathsIBGP = v
+	case f[0] == "neighbor" && len(f) >= 3:
+		n := a.neighbor(f[1])
+		switch {
+		case f[2] == "activate":
+			n.Activate = true
+		case f[2] == "route-map" && len(f) == 5 && f[4] == "in":
+			n.RouteMapIn = f[3]
+		}
+	case f[0] == "no" && len(f) == 4 && f[1] == "neighbor" && f[3] == "activate":
+		a.neighbor(f[2]).Deactivated = true
+	}
+	return nil
+}
+
+// instance returns the BGP instance of a VRF ("" is the default instance).
+func (c *runningConfig) instance(vrf string) *bgpInstance {
+	for _, i := range c.BGP {
+		if i.VRF == vrf {
+			return i
+		}
+	}
+	return nil
+}
+
+// neighborAt returns the neighbor configured at an address, if any.
+func (i *bgpInstance) neighborAt(a netip.Addr) *neighbor {
+	if n, ok := i.Neighbors[a.String()]; ok {
+		return n
+	}
+	for _, n := range i.Neighbors {
+		if n.Addr == a {
+			return n
+		}
+	}
+	return nil
+}
+
+// af returns the address family section ("ipv4 unicast"), creating it.
+func (i *bgpInstance) af(name string) *bgpAF {
+	a := i.AFs[name]
+	if a == nil {
+		a = &bgpAF{Name: name, Neighbors: map[string]*afNeighbor{}}
+		i.AFs[name] = a
+	}
+	return a
+}
+
+// activated reports whether a neighbor is active in its address family.
+func (i *bgpInstance) activated(n *neighbor) bool {
+	name := afName(n.Addr)
+	an := i.af(name).Neighbors[n.ID]
+	if name == "ipv4 unicast" && !i.NoDefaultIPv4 {
+		return an == nil || !an.Deactivated
+	}
+	return an != nil && an.Activate
+}
+
+// routeMapIn is the inbound route-map of a neighbor in its address family.
+func (i *bgpInstance) routeMapIn(n *neighbor) string {
+	if an := i.af(afName(n.Addr)).Neighbors[n.ID]; an != nil {
+		return an.RouteMapIn
+	}
+	return ""
+}
+
+func afName(a netip.Addr) string {
+	if a.Is4() {
+		return "ipv4 unicast"
+	}
+	return "ipv6 unicast"
+}
+
+// plFamily is the prefix-list family of an address: "ip" or "ipv6".
+func plFamily(a netip.Addr) string {
+	if a.Is4() {
+		return "ip"
+	}
+	return "ipv6"
+}
+
+// parseECMPMax reads "ECMP Maximum" from "show zebra".
+func parseECMPMax(text string) int {
+	for _, l := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "ECMP Maximum"); ok {
+			if v, err := strconv.Atoi(strings.TrimSpace(rest)); err == nil {
+				return v
+			}
+		}
+	}
+	return 0
+}

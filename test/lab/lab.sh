@@ -1,0 +1,544 @@
+#!/usr/bin/env bash
+# lab.sh: the seed-003 lab in network namespaces. Two FRR leaves (Debian frr,
+# zebra + bgpd, sshd with a vtysh login) and Calico-style BIRD 1.6 nodes on
+# one bridge, plus a spare node that is not in the cluster state yet.
+#
+#   lab.sh up                 build or repair the lab (idempotent)
+#   lab.sh down               stop everything the lab started, delete its namespaces
+#   lab.sh status             print what runs; exit 0 only when everything does
+#   lab.sh reset              leaves back to their baseline config, nodes back to
+#                             their Calico routes (restarts FRR and BIRD; ~1 s)
+#   lab.sh vtysh LEAF [-c CMD]...
+#   lab.sh birdc NODE [CMD...]
+#   lab.sh rogue NODE [PREFIX...]   make NODE advertise PREFIXes it does not own
+#                                   (none: stop); Calico's filter is bypassed
+#   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
+#   lab.sh clean              down, then remove the run folder with its keys
+#
+# Environment:
+#   LAB            name of the lab (default frlab): namespaces are <LAB>-<name>,
+#                  state is in test/lab/run/<LAB>. Several labs can run at once.
+#   LAB_PORT_SHIFT added to the leaves' SSH forwarder ports (default 0: 2201/2202)
+#   FRR_PROFILE    FRR defaults profile: datacenter (default) or traditional
+#   WAIT_TIMEOUT   seconds to wait for daemons (default 20)
+#
+# Nothing listens outside the lab's namespaces except the SSH forwarders on
+# 127.0.0.1. Every process the lab starts is stopped by its PID.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+LAB=${LAB:-frlab}
+LAB_PORT_SHIFT=${LAB_PORT_SHIFT:-0}
+FRR_PROFILE=${FRR_PROFILE:-datacenter}
+WAIT_TIMEOUT=${WAIT_TIMEOUT:-20}
+TOPOLOGY=${LAB_TOPOLOGY:-$HERE/topology}
+PASSWORD_FILE=${LAB_PASSWORD_FILE:-$REPO/examples/haystack/secrets/frr-password}
+RUN=$HERE/run/$LAB
+KEYS=$RUN/keys
+SUBNET_BITS=28
+FRR_BIN=/usr/lib/frr
+
+case "$LAB" in
+  *[!a-zA-Z0-9-]* | '') echo "lab: LAB must be letters, digits and -" >&2; exit 2 ;;
+esac
+[ ${#LAB} -le 8 ] || { echo "lab: LAB must be at most 8 characters (namespace and link names)" >&2; exit 2; }
+
+log() { echo "lab[$LAB]: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# ---------------------------------------------------------------- topology
+LEAVES=() NODES=() SPARES=()
+declare -A ADDR ASN RID PORT BLOCK ROUTES ROLE
+while read -r role name addr asn a b; do
+  case "$role" in ''|'#'*) continue ;; esac
+  ROLE[$name]=$role ADDR[$name]=$addr ASN[$name]=$asn
+  case "$role" in
+    leaf) LEAVES+=("$name"); RID[$name]=$a; PORT[$name]=$((b + LAB_PORT_SHIFT)) ;;
+    node) NODES+=("$name"); BLOCK[$name]=$a; ROUTES[$name]=$b ;;
+    spare) SPARES+=("$name"); BLOCK[$name]=$a; ROUTES[$name]=$b ;;
+    *) die "topology: unknown role $role" ;;
+  esac
+done <"$TOPOLOGY"
+ALLNODES=("${NODES[@]}" "${SPARES[@]}")
+ALL=("${LEAVES[@]}" "${ALLNODES[@]}")
+
+ns() { echo "$LAB-$1"; }
+SW=$(ns sw)
+nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+has_ns() { [ -e "/run/netns/$1" ]; }
+
+# alive PIDFILE: the process in PIDFILE runs (not a zombie) and belongs to
+# this lab (its command line names the run folder or the lab's namespace).
+alive() {
+  local f=$1 pid st
+  pid=$( { tr -dc '0-9' <"$f"; } 2>/dev/null ) || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$st" != Z ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "$RUN" -e "$LAB-" || return 1
+}
+
+pidof_file() { { tr -dc '0-9' <"$1"; } 2>/dev/null; }
+
+wait_until() { # wait_until DESCRIPTION CMD...
+  local what=$1 deadline=$((SECONDS + WAIT_TIMEOUT)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "timed out after ${WAIT_TIMEOUT}s waiting for $what"
+    sleep 0.05
+  done
+}
+
+# ---------------------------------------------------------------- keys
+ensure_keys() {
+  mkdir -p "$KEYS"
+  chmod 700 "$KEYS"
+  [ -r "$PASSWORD_FILE" ] || die "missing $PASSWORD_FILE (the lab's admin password)"
+  [ -e "$KEYS/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$LAB-client" -f "$KEYS/client_ed25519"
+  cp "$KEYS/client_ed25519.pub" "$KEYS/authorized_keys"
+  local kh=$KEYS/known_hosts.tmp l
+  : >"$kh"
+  for l in "${LEAVES[@]}"; do
+    [ -e "$KEYS/${l}_host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$l" -f "$KEYS/${l}_host_ed25519"
+    echo "[127.0.0.1]:${PORT[$l]},${ADDR[$l]} $(cut -d' ' -f1,2 "$KEYS/${l}_host_ed25519.pub")" >>"$kh"
+  done
+  mv "$kh" "$KEYS/known_hosts"
+  # The leaves' sshd sees these two files at /etc/passwd and /etc/shadow (in
+  # its private mount namespace only): user admin logs in to vtysh.
+  local hash
+  hash=$(LAB_PW=$(head -n1 "$PASSWORD_FILE") perl -e 'my @c=("a".."z","A".."Z",0..9); my $s=join("",map {$c[rand @c]} 1..16); print crypt($ENV{LAB_PW}, "\$6\$$s\$")')
+  { grep -v '^admin:' /etc/passwd; echo "admin:x:0:0:lab admin:/root:/usr/bin/vtysh"; } >"$RUN/passwd"
+  { grep -v '^admin:' /etc/shadow; echo "admin:$hash:19000:0:99999:7:::"; } >"$RUN/shadow"
+  chmod 644 "$RUN/passwd"
+  chmod 600 "$RUN/shadow"
+}
+
+# ---------------------------------------------------------------- network
+ensure_netns() {
+  local n=$1
+  has_ns "$n" || ip netns add "$n"
+  ip netns exec "$n" ip link set lo up
+  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
+}
+
+ensure_network() {
+  ensure_netns "$SW"
+  local l
+  for l in "${LEAVES[@]}"; do ensure_netns "$(ns "$l")"; nsx "$l" sysctl -qw net.ipv4.ip_forward=1; done
+  ip netns exec "$SW" ip link show br0 >/dev/null 2>&1 || ip netns exec "$SW" ip link add br0 type bridge
+  ip netns exec "$SW" ip link set br0 up
+  local n
+  for n in "${ALL[@]}"; do
+    ensure_netns "$(ns "$n")"
+    if ! nsx "$n" ip link show eth0 >/dev/null 2>&1; then
+      ip netns exec "$SW" ip link del "p-$n" 2>/dev/null || true
+      ip link add eth0 netns "$(ns "$n")" type veth peer name "p-$n" netns "$SW"
+    fi
+    ip netns exec "$SW" ip link set "p-$n" master br0 up
+    nsx "$n" ip link set eth0 up
+    nsx "$n" ip addr replace "${ADDR[$n]}/$SUBNET_BITS" dev eth0
+  done
+}
+
+# ---------------------------------------------------------------- FRR leaves
+leaf_baseline() { # the network team's config: the BGP instance, a hand-made neighbor and prefix-list
+  local l=$1
+  cat <<EOF
+frr version 8.4
+frr defaults $FRR_PROFILE
+hostname $l
+log file $RUN/$l/frr.log informational
+service integrated-vtysh-config
+!
+ip prefix-list HANDMADE-BORDER-OUT seq 5 permit 172.16.0.0/12 le 24
+ip prefix-list HANDMADE-BORDER-OUT seq 10 deny any
+!
+router bgp ${ASN[$l]}
+ bgp router-id ${RID[$l]}
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 192.168.9.206 remote-as 65000
+ neighbor 192.168.9.206 description border router, configured by hand
+ !
+ address-family ipv4 unicast
+  neighbor 192.168.9.206 prefix-list HANDMADE-BORDER-OUT out
+ exit-address-family
+exit
+!
+EOF
+}
+
+leaf_dirs() {
+  local l=$1 d=$RUN/$1
+  mkdir -p "$d/etc" "$d/sock"
+  chown frr:frr "$d" "$d/sock" "$d/etc"
+  chmod 755 "$d"
+}
+
+write_leaf_config() {
+  local l=$1 d=$RUN/$1
+  leaf_dirs "$l"
+  leaf_baseline "$l" >"$d/etc/frr.conf"
+  echo "service integrated-vtysh-config" >"$d/etc/vtysh.conf"
+  chown frr:frr "$d/etc/frr.conf" "$d/etc/vtysh.conf"
+}
+
+vty() { # vty LEAF ARGS...: vtysh on a leaf, from the host
+  local l=$1; shift
+  nsx "$l" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$l" \
+    vtysh --vty_socket "$RUN/$l/sock" --config_dir "$RUN/$l/etc" "$@"
+}
+
+start_frr_daemon() { # start_frr_daemon LEAF DAEMON
+  local l=$1 dm=$2 d=$RUN/$1
+  alive "$d/$dm.pid" && return 0
+  rm -f "$d/$dm.pid"
+  nsx "$l" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$l" \
+    "$FRR_BIN/$dm" -d -F "$FRR_PROFILE" --vty_socket "$d/sock" -i "$d/$dm.pid" \
+    -z "$d/sock/zserv.api" -f "$d/etc/frr.conf" -P 0 --log "file:$d/$dm.log" >>"$d/$dm.start.log" 2>&1
+  wait_until "$dm on $l" test -S "$d/sock/$dm.vty"
+}
+
+start_leaf_frr() {
+  local l=$1 d=$RUN/$1 fresh=0
+  alive "$d/zebra.pid" && alive "$d/bgpd.pid" || fresh=1
+  [ -e "$d/etc/frr.conf" ] || write_leaf_config "$l"
+  [ $fresh = 1 ] || return 0
+  stop_pidfile "$d/bgpd.pid"
+  leaf_dirs "$l"
+  start_frr_daemon "$l" zebra
+  start_frr_daemon "$l" bgpd
+  vty "$l" -b >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$l: vtysh -b failed"; }
+}
+
+start_leaf_sshd() {
+  local l=$1 d=$RUN/$1
+  alive "$d/sshd.pid" && return 0
+  cat >"$d/sshd_config" <<EOF
+Port 22
+ListenAddress 0.0.0.0
+HostKey $KEYS/${l}_host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $KEYS/authorized_keys
+AllowUsers admin
+PermitRootLogin yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+UsePAM no
+StrictModes no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+MaxStartups 64
+LogLevel INFO
+EOF
+  rm -f "$d/sshd.pid"
+  # A private mount + UTS namespace: /run is a tmpfs (sshd's privsep dir),
+  # /run/frr and /etc/frr are this leaf's, and passwd/shadow add "admin".
+  # shellcheck disable=SC2016
+  nsx "$l" unshare --mount --uts --propagation private sh -c '
+    set -e; hostname "$1"
+    mount -t tmpfs -o mode=755 lab-run /run
+    mkdir -p /run/sshd /run/frr
+    mount --bind "$2/sock" /run/frr
+    mount --bind "$2/etc" /etc/frr
+    mount --bind "$3/passwd" /etc/passwd
+    mount --bind "$3/shadow" /etc/shadow
+    exec /usr/sbin/sshd -f "$2/sshd_config" -E "$2/sshd.log"' sh "$l" "$d" "$RUN" </dev/null
+  wait_until "sshd on $l" nsx "$l" bash -c "exec 3<>/dev/tcp/127.0.0.1/22"
+}
+
+start_forwarder() {
+  local l=$1 d=$RUN/$1
+  alive "$d/fwd.pid" && return 0
+  cat >"$d/fwd.sh" <<EOF
+#!/bin/sh
+# one SSH connection from 127.0.0.1:${PORT[$l]} into $l (TCP_NODELAY: no Nagle delays)
+exec ip netns exec $(ns "$l") socat STDIO TCP:127.0.0.1:22,nodelay
+EOF
+  chmod 755 "$d/fwd.sh"
+  if (exec 3<>"/dev/tcp/127.0.0.1/${PORT[$l]}") 2>/dev/null; then
+    die "127.0.0.1:${PORT[$l]} is taken by another program (set LAB_PORT_SHIFT)"
+  fi
+  setsid socat "TCP-LISTEN:${PORT[$l]},bind=127.0.0.1,reuseaddr,fork,nodelay" "EXEC:$d/fwd.sh" </dev/null >>"$d/fwd.log" 2>&1 &
+  echo $! >"$d/fwd.pid"
+  wait_until "forwarder 127.0.0.1:${PORT[$l]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/${PORT[$l]}"
+}
+
+# ---------------------------------------------------------------- BIRD nodes
+write_node_config() {
+  local n=$1 d=$RUN/$1 leaf r
+  mkdir -p "$d"
+  # Calico's bird.cfg / bird_aggr.cfg / bird_ipam.cfg layout (confd output),
+  # for this node's block, its service routes and peers.
+  cat >"$d/bird_aggr.cfg" <<EOF
+# Generated like Calico's confd bird_aggr.cfg
+protocol static {
+  # IP blocks for this host.
+  route ${BLOCK[$n]} blackhole;
+}
+
+# Aggregation of routes on this host; export the block, nothing beneath it.
+function calico_aggr ()
+{
+  # Block ${BLOCK[$n]} is confirmed
+  if ( net = ${BLOCK[$n]} ) then { accept; }
+  if ( net ~ ${BLOCK[$n]} ) then { reject; }
+}
+EOF
+  cat >"$d/bird_ipam.cfg" <<EOF
+# Generated like Calico's confd bird_ipam.cfg
+filter calico_export_to_bgp_peers {
+  # lab only (not Calico): routes of protocol lab_rogue are exported as
+  # they are, so a test can make a node advertise what it does not own.
+  if ( proto = "lab_rogue" ) then accept;
+  calico_aggr();
+  if ( net ~ 172.29.0.0/16 ) then {
+    accept;
+  }
+  if ( net ~ 172.27.0.0/16 ) then {
+    accept;
+  }
+  reject;
+}
+
+filter calico_kernel_programming {
+  if ( net ~ 172.27.0.0/16 ) then {
+    krt_tunnel = "";
+    accept;
+  }
+  accept;
+}
+EOF
+  # Upstream BIRD 1.6.8 has no krt_tunnel attribute (Calico's fork does).
+  sed -i 's/^    krt_tunnel = "";/    # krt_tunnel = ""; (Calico fork only)/' "$d/bird_ipam.cfg"
+  {
+    echo "# Generated like Calico's confd bird.cfg"
+    echo 'include "bird_aggr.cfg";'
+    echo 'include "bird_ipam.cfg";'
+    echo 'include "lab_rogue.cfg";'
+    echo
+    echo "router id ${ADDR[$n]};"
+    cat <<EOF
+
+protocol kernel {
+  learn;
+  persist;
+  scan time 2;
+  import all;
+  export none;       # the lab does not program the node's kernel
+  graceful restart;
+  merge paths on;
+}
+
+protocol device {
+  debug { states };
+  scan time 2;
+}
+
+protocol direct {
+  debug { states };
+  interface -"cali*", -"kube-ipvs*", "*";
+}
+
+# Service addresses Calico advertises (serviceLoadBalancerIPs and the
+# LoadBalancer /32s this node announces).
+protocol static {
+EOF
+    for r in ${ROUTES[$n]//,/ }; do echo "  route $r blackhole;"; done
+    cat <<EOF
+}
+
+template bgp bgp_template {
+  debug { states };
+  description "Connection to BGP peer";
+  local as ${ASN[$n]};
+  multihop;
+  gateway recursive;
+  import all;
+  export filter calico_export_to_bgp_peers;
+  add paths on;
+  graceful restart;
+  connect delay time 2;
+  connect retry time 5;
+  error wait time 5,30;
+}
+
+# ------------- Node-specific peers -------------
+EOF
+    for leaf in "${LEAVES[@]}"; do
+      cat <<EOF
+protocol bgp Node_${ADDR[$leaf]//./_} from bgp_template {
+  neighbor ${ADDR[$leaf]} as ${ASN[$leaf]};
+  source address ${ADDR[$n]};
+}
+EOF
+    done
+  } >"$d/bird.cfg"
+  write_rogue "$n"
+}
+
+write_rogue() { # write_rogue NODE [PREFIX...]
+  local n=$1 p; shift
+  {
+    echo "# lab.sh rogue: prefixes this node advertises without owning them"
+    echo "protocol static lab_rogue {"
+    for p in "$@"; do echo "  route $p blackhole;"; done
+    echo "}"
+  } >"$RUN/$n/lab_rogue.cfg.tmp"
+  mv "$RUN/$n/lab_rogue.cfg.tmp" "$RUN/$n/lab_rogue.cfg"
+}
+
+start_bird() {
+  local n=$1 d=$RUN/$1
+  [ -e "$d/bird.cfg" ] || write_node_config "$n"
+  alive "$d/bird.pid" && return 0
+  rm -f "$d/bird.pid" "$d/bird.ctl"
+  nsx "$n" bird -c "$d/bird.cfg" -s "$d/bird.ctl" -P "$d/bird.pid" >"$d/bird.start.log" 2>&1 \
+    || { cat "$d/bird.start.log" >&2; die "$n: bird did not start"; }
+  wait_until "bird on $n" nsx "$n" birdc -s "$d/bird.ctl" show status
+}
+
+# ---------------------------------------------------------------- stop
+stop_pidfile() {
+  local f=$1 pid i
+  alive "$f" || { rm -f "$f"; return 0; }
+  pid=$(pidof_file "$f")
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 100); do
+    alive "$f" || break
+    sleep 0.02
+  done
+  if alive "$f"; then kill -9 "$pid" 2>/dev/null || true; fi
+  rm -f "$f"
+}
+
+stop_forwarder() {
+  local f=$RUN/$1/fwd.pid pid
+  if alive "$f"; then
+    pid=$(pidof_file "$f")
+    # socat forks one child per connection; setsid made the listener a group leader.
+    kill -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+stop_leaf() {
+  local l=$1 d=$RUN/$1
+  stop_forwarder "$l"
+  stop_pidfile "$d/sshd.pid"
+  stop_pidfile "$d/bgpd.pid"
+  stop_pidfile "$d/zebra.pid"
+}
+
+# ---------------------------------------------------------------- commands
+cmd_up() {
+  local start=$SECONDS n
+  mkdir -p "$RUN"
+  ensure_keys
+  ensure_network
+  for n in "${LEAVES[@]}"; do start_leaf_frr "$n" & done; wait_all
+  for n in "${LEAVES[@]}"; do start_leaf_sshd "$n" & done
+  for n in "${ALLNODES[@]}"; do start_bird "$n" & done; wait_all
+  for n in "${LEAVES[@]}"; do start_forwarder "$n"; done
+  log "up in $((SECONDS - start))s: leaves ${LEAVES[*]} (ssh admin@127.0.0.1 -p $(for l in "${LEAVES[@]}"; do printf '%s ' "${PORT[$l]}"; done | sed 's/ $//; s/ /|/g')), nodes ${NODES[*]}, spare ${SPARES[*]}"
+}
+
+# wait_all waits for the background jobs and fails if one failed.
+wait_all() {
+  local rc=0 j
+  for j in $(jobs -p); do wait "$j" || rc=1; done
+  [ $rc = 0 ] || die "a component did not start (see above)"
+}
+
+cmd_down() {
+  local n nsn pid
+  if [ -d "$RUN" ]; then
+    for n in "${LEAVES[@]}"; do stop_leaf "$n"; done
+    for n in "${ALLNODES[@]}"; do stop_pidfile "$RUN/$n/bird.pid"; done
+  fi
+  # Anything still running in a lab namespace was started by the lab.
+  for n in sw "${ALL[@]}"; do
+    nsn=$(ns "$n")
+    has_ns "$nsn" || continue
+    for pid in $(ip netns pids "$nsn" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  for n in sw "${ALL[@]}"; do
+    nsn=$(ns "$n")
+    has_ns "$nsn" || continue
+    for pid in $(ip netns pids "$nsn" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$nsn"
+  done
+  if [ -d "$RUN" ]; then
+    for n in "${ALL[@]}"; do rm -rf "${RUN:?}/$n"; done
+    rm -f "$RUN/passwd" "$RUN/shadow"
+  fi
+  log "down"
+}
+
+cmd_status() {
+  local ok=0 n d
+  for n in sw "${ALL[@]}"; do has_ns "$(ns "$n")" || { echo "namespace $(ns "$n"): missing"; ok=1; }; done
+  for n in "${LEAVES[@]}"; do
+    d=$RUN/$n
+    for p in zebra bgpd sshd fwd; do
+      if alive "$d/$p.pid"; then echo "$n $p: running (pid $(pidof_file "$d/$p.pid"))"; else echo "$n $p: stopped"; ok=1; fi
+    done
+  done
+  for n in "${ALLNODES[@]}"; do
+    if alive "$RUN/$n/bird.pid"; then echo "$n bird: running (pid $(pidof_file "$RUN/$n/bird.pid"))"; else echo "$n bird: stopped"; ok=1; fi
+  done
+  return $ok
+}
+
+cmd_reset() {
+  local n
+  has_ns "$SW" && [ -d "$RUN" ] || die "the lab is not up (lab.sh up)"
+  for n in "${LEAVES[@]}"; do
+    (
+      stop_pidfile "$RUN/$n/bgpd.pid"
+      stop_pidfile "$RUN/$n/zebra.pid"
+      write_leaf_config "$n"
+      start_leaf_frr "$n"
+    ) &
+  done
+  for n in "${ALLNODES[@]}"; do
+    (
+      stop_pidfile "$RUN/$n/bird.pid"
+      write_node_config "$n"
+      start_bird "$n"
+    ) &
+  done
+  wait_all
+}
+
+cmd_rogue() {
+  local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
+  [ -n "${BLOCK[$n]:-}" ] || die "$n is not a node"
+  write_rogue "$n" "$@"
+  nsx "$n" birdc -s "$RUN/$n/bird.ctl" configure >/dev/null
+}
+
+main() {
+  local c=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$c" in
+    up|down|status|reset|clean) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
+  esac
+  case "$c" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    reset) cmd_reset ;;
+    clean) cmd_down; rm -rf "$RUN" ;;
+    vtysh) local l=${1:?usage: lab.sh vtysh LEAF [-c CMD]...}; shift; vty "$l" "$@" ;;
+    birdc) local n=${1:?usage: lab.sh birdc NODE [CMD...]}; shift; nsx "$n" birdc -s "$RUN/$n/bird.ctl" "$@" ;;
+    rogue) cmd_rogue "$@" ;;
+    exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
+    *) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
+  esac
+}
+
+main "$@"

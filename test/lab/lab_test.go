@@ -1,0 +1,198 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
+)
+
+// e2eLab is the lab the tests of this package use: the one
+// examples/haystack/fabric-frr.yaml points at (ports 2201/2202).
+const e2eLab = "frlab"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	var started []*Lab
+	for _, l := range sharedLab {
+		if l.Started {
+			started = append(started, l)
+		}
+	}
+	if err := Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "lab down:", err)
+		code = 1
+	}
+	// A lab this run started must leave nothing behind.
+	for _, l := range started {
+		if left := leftovers(l); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "lab %s left behind: %s\n", l.Name, strings.Join(left, ", "))
+			code = 1
+		}
+	}
+	if bin != "" {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
+// leftovers lists the lab's namespaces and processes still present.
+func leftovers(l *Lab) []string {
+	var out []string
+	if m, _ := filepath.Glob("/run/netns/" + l.Name + "-*"); len(m) > 0 {
+		out = append(out, m...)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), l.RunDir()+"/") {
+			continue
+		}
+		st, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+		if f := strings.Fields(string(st)); len(f) > 2 && f[2] == "Z" {
+			continue // exited, not yet reaped by PID 1
+		}
+		out = append(out, strings.ReplaceAll(string(b), "\x00", " "))
+	}
+	return out
+}
+
+// TestTopologyMatchesClusterState keeps the lab honest: the BIRD nodes
+// advertise what the cluster state says they do (blocks, the service range,
+// Cluster-policy /32s from every node, Local-policy /32s from the nodes with
+// an endpoint), with the addresses and AS numbers Calico gives them.
+func TestTopologyMatchesClusterState(t *testing.T) {
+	topo, err := ReadTopology(filepath.Join(Dir(), "topology"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := testenv.RepoRoot()
+	cs, err := k8swatch.LoadFiles(filepath.Join(root, "examples/haystack/cluster"), filepath.Join(Dir(), "cluster"), filepath.Join(Dir(), "spare"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Problems) > 0 {
+		t.Fatalf("cluster state problems: %v", cs.Problems)
+	}
+	inCluster, err := k8swatch.LoadFiles(filepath.Join(root, "examples/haystack/cluster"), filepath.Join(Dir(), "cluster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range topo.Nodes {
+		t.Run(n.Name, func(t *testing.T) {
+			if _, ok := inCluster.Node(n.Name); ok == n.Spare {
+				t.Fatalf("spare=%v but in the cluster state: %v", n.Spare, ok)
+			}
+			cn, ok := cs.Node(n.Name)
+			if !ok {
+				t.Fatalf("node %s is in no cluster file", n.Name)
+			}
+			if cn.BGP.IPv4Address.Addr() != n.Addr || cn.BGP.ASN != n.ASN {
+				t.Errorf("Calico says %s AS %d, the lab %s AS %d", cn.BGP.IPv4Address, cn.BGP.ASN, n.Addr, n.ASN)
+			}
+			if blocks := cs.NodeBlocks(n.Name); len(blocks) != 1 || blocks[0] != n.Block {
+				t.Errorf("IPAM blocks %v, the lab advertises %s", blocks, n.Block)
+			}
+			want := append([]netip.Prefix(nil), cs.BGPConfig.ServiceLoadBalancerIPs...)
+			for _, s := range cs.Services {
+				if s.ExternalTrafficPolicy == "Local" && !slices.Contains(s.EndpointNodes, n.Name) {
+					continue
+				}
+				for _, ip := range s.IPs {
+					want = append(want, netip.PrefixFrom(ip, 32))
+				}
+			}
+			if got, w := prefixSet(n.Routes), prefixSet(want); got != w {
+				t.Errorf("service routes %s, the cluster state says %s", got, w)
+			}
+		})
+	}
+	for _, l := range topo.Leaves {
+		found := false
+		for _, p := range cs.BGPPeers {
+			found = found || (p.PeerIP == l.Addr && p.ASN == l.ASN)
+		}
+		if !found {
+			t.Errorf("leaf %s (%s AS %d) is no BGPPeer of the cluster", l.Name, l.Addr, l.ASN)
+		}
+	}
+}
+
+func prefixSet(ps []netip.Prefix) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.String())
+	}
+	slices.Sort(s)
+	return strings.Join(slices.Compact(s), ",")
+}
+
+// TestLabRepairsItself checks lab.sh's promises: "up" on a running lab
+// changes nothing, and brings back daemons that died.
+func TestLabRepairsItself(t *testing.T) {
+	l := Shared(t, e2eLab, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := l.Script(ctx, "status"); err != nil {
+		t.Fatalf("status of a running lab: %v", err)
+	}
+	pids := func() string {
+		out, err := l.Script(ctx, "status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := pids()
+	start := time.Now()
+	if _, err := l.Script(ctx, "up"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("up on a running lab took %s", time.Since(start).Round(time.Millisecond))
+	if after := pids(); after != before {
+		t.Fatalf("up restarted components of a running lab:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	// Kill bgpd of leaf201 and BIRD of k8c1s1: status fails, up repairs.
+	for _, f := range []string{"leaf201/bgpd.pid", "k8c1s1/bird.pid"} {
+		b, err := os.ReadFile(filepath.Join(l.RunDir(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		fmt.Sscan(string(b), &pid)
+		p, err := os.FindProcess(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Eventually(ctx, "status to notice the dead daemons", func() (bool, string, error) {
+		_, err := l.Script(ctx, "status")
+		return err != nil, "status still ok", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if _, err := l.Script(ctx, "up"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("repair took %s", time.Since(start).Round(time.Millisecond))
+	if out, err := l.Script(ctx, "status"); err != nil {
+		t.Fatalf("after repair: %v\n%s", err, out)
+	}
+	out, err := l.Vtysh(ctx, "leaf201", "show bgp summary json")
+	if err != nil || !strings.Contains(out, `"as":63500`) {
+		t.Fatalf("bgpd of leaf201 after repair: %v %s", err, out)
+	}
+}
