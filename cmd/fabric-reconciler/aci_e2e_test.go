@@ -8,15 +8,10 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,7 +98,8 @@ func newACILab(t *testing.T, o labOpts) *aciLab {
 	replace("url: https://127.0.0.1:8443", "url: "+l.sim.URL)
 	replace("insecureSkipVerify: true", "caFile: "+ca)
 	if o.cert {
-		key, certPEM := userCert(t)
+		uc := testenv.NewUserCert(t)
+		key, certPEM := string(uc.KeyPEM), uc.CertPEM
 		l.keyPEM = key
 		if err := l.sim.AddCertificate("admin", "fabric-reconciler", certPEM); err != nil {
 			t.Fatal(err)
@@ -117,21 +113,6 @@ func newACILab(t *testing.T, o labOpts) *aciLab {
 	}
 	l.config = write("fabric.yaml", cfg)
 	return l
-}
-
-func userCert(t *testing.T) (keyPEM string, certPEM []byte) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "admin"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	return string(k), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 type cliRun struct {

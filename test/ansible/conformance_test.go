@@ -4,12 +4,6 @@ package ansible
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,21 +50,6 @@ func runPlaybook(t *testing.T, port string, auth ...string) (recap, string) {
 	return recap{ok: n(1), changed: n(2), unreachable: n(3), failed: n(4)}, string(out)
 }
 
-func userCert(t *testing.T) (keyPEM, certPEM []byte) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "admin"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
 func mustAbs(t *testing.T, p string) string {
 	a, err := filepath.Abs(p)
 	if err != nil {
@@ -110,7 +89,8 @@ func TestAnsibleConformance(t *testing.T) {
 	// emulator's signature check must agree with Python's signing, and
 	// the run must find everything as the first left it.
 	keyFile := filepath.Join(t.TempDir(), "ansible.key")
-	keyPEM, certPEM := userCert(t)
+	uc := testenv.NewUserCert(t)
+	keyPEM, certPEM := uc.KeyPEM, uc.CertPEM
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}

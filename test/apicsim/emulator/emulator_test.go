@@ -7,13 +7,10 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
 const pw = "sim-pw"
@@ -449,24 +448,10 @@ func TestDuplicateCookie(t *testing.T) {
 	}
 }
 
-func userCert(t *testing.T) (*rsa.PrivateKey, []byte) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "admin"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
 func TestSignatureAuth(t *testing.T) {
 	srv, hc := lab(t, Options{})
-	key, cert := userCert(t)
+	uc := testenv.NewUserCert(t)
+	key, cert := uc.Key, uc.CertPEM
 	if err := srv.AddCertificate("admin", "fr", cert); err != nil {
 		t.Fatal(err)
 	}
