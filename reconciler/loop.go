@@ -195,6 +195,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			arm(l.opts.Debounce)
 		case <-debounce:
 			debounce = nil
+			if ctx.Err() != nil {
+				return nil
+			}
 			if !l.rebuild(TriggerChange) {
 				arm(l.opts.Debounce) // not synced yet: look again shortly
 			}
@@ -289,6 +292,9 @@ func (w *fabricWorker) run(ctx context.Context) {
 		}
 		if failures > 0 && !retrying && time.Now().Before(retryAt) {
 			continue // backing off; the retry takes the latest state
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		want, trigger, cs := w.take()
 		if want == nil {
