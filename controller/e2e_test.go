@@ -43,7 +43,7 @@ type cluster struct {
 	objs   *kubeapi.Client
 }
 
-func startCluster(t *testing.T, opts kubeapi.Options) *cluster {
+func startCluster(t testing.TB, opts kubeapi.Options) *cluster {
 	t.Helper()
 	if opts.CRDs == nil {
 		opts.CRDs = labCRDs
@@ -78,7 +78,7 @@ type instance struct {
 }
 
 // stop cancels the replica and returns what Run returned.
-func (i *instance) stop(t *testing.T) error {
+func (i *instance) stop(t testing.TB) error {
 	t.Helper()
 	i.once.Do(func() {
 		i.cancel()
@@ -117,7 +117,7 @@ func fastElection(o *controller.Options) {
 }
 
 // startController runs a controller replica against the cluster.
-func startController(t *testing.T, cfg *rest.Config, fut fabricUnderTest, name string, mod ...func(*controller.Options)) *instance {
+func startController(t testing.TB, cfg *rest.Config, fut fabricUnderTest, name string, mod ...func(*controller.Options)) *instance {
 	t.Helper()
 	inst := &instance{name: name, done: make(chan error, 1), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
 	addr := make(chan string, 1)
@@ -153,7 +153,7 @@ func startController(t *testing.T, cfg *rest.Config, fut fabricUnderTest, name s
 }
 
 // get fetches one of the replica's HTTP endpoints.
-func (i *instance) get(t *testing.T, path string) (int, string) {
+func (i *instance) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + i.addr + path)
 	if err != nil {
@@ -165,7 +165,7 @@ func (i *instance) get(t *testing.T, path string) (int, string) {
 }
 
 // metric returns the value of one sample from /metrics, or "" when absent.
-func (i *instance) metric(t *testing.T, name string, labels ...string) string {
+func (i *instance) metric(t testing.TB, name string, labels ...string) string {
 	t.Helper()
 	_, body := i.get(t, "/metrics")
 	for _, line := range strings.Split(body, "\n") {
@@ -183,7 +183,7 @@ func (i *instance) metric(t *testing.T, name string, labels ...string) string {
 	return ""
 }
 
-func patchIngress(t *testing.T, c kubernetes.Interface, ns, name string, ips ...string) {
+func patchIngress(t testing.TB, c kubernetes.Interface, ns, name string, ips ...string) {
 	t.Helper()
 	var ing []string
 	for _, ip := range ips {
@@ -196,7 +196,7 @@ func patchIngress(t *testing.T, c kubernetes.Interface, ns, name string, ips ...
 	}
 }
 
-func eventsFor(t *testing.T, c kubernetes.Interface, ns, kind, name string) []corev1.Event {
+func eventsFor(t testing.TB, c kubernetes.Interface, ns, kind, name string) []corev1.Event {
 	t.Helper()
 	evs, err := c.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{
 		FieldSelector: "involvedObject.kind=" + kind + ",involvedObject.name=" + name})
@@ -330,7 +330,7 @@ spec: {peerIP: 192.168.9.205, asNumber: 63500, node: k8c1s3}
 }
 
 // leaseHolder returns who holds the controller's Lease.
-func leaseHolder(t *testing.T, c kubernetes.Interface) string {
+func leaseHolder(t testing.TB, c kubernetes.Interface) string {
 	t.Helper()
 	l, err := c.CoordinationV1().Leases("default").Get(context.Background(), controller.DefaultLeaseName, metav1.GetOptions{})
 	if err != nil || l.Spec.HolderIdentity == nil {

@@ -24,16 +24,16 @@ import (
 // the emulator's logged POSTs as writes, and the driver's Observe as State.
 type fabricUnderTest interface {
 	// Config is the configuration, with the fabric under test in it.
-	Config(t *testing.T) *config.Config
+	Config(t testing.TB) *config.Config
 	// Factory opens the driver of one controller replica; the fabric
 	// attributes that replica's writes to instance.
 	Factory(instance string) drivers.Factory
 	// Writes are the write requests the fabric received so far.
 	Writes() []fabricWrite
 	// State is what the fabric holds for the cluster now.
-	State(t *testing.T) fabric.State
+	State(t testing.TB) fabric.State
 	// Seed places objects the cluster owns on the fabric before a test.
-	Seed(t *testing.T, objs ...fabric.Object)
+	Seed(t testing.TB, objs ...fabric.Object)
 }
 
 // fabricWrite is one write request the fabric received.
@@ -55,16 +55,16 @@ func (w fabricWrite) String() string {
 // fabricsUnderTest lists the fabrics every end-to-end test runs against.
 var fabricsUnderTest = []struct {
 	name string
-	new  func(t *testing.T) fabricUnderTest
+	new  func(t testing.TB) fabricUnderTest
 }{
 	{"memfabric", newMemFabric},
 }
 
 type memFabricUT struct{ f *memfabric.Fabric }
 
-func newMemFabric(*testing.T) fabricUnderTest { return memFabricUT{f: memfabric.New()} }
+func newMemFabric(testing.TB) fabricUnderTest { return memFabricUT{f: memfabric.New()} }
 
-func (m memFabricUT) Config(t *testing.T) *config.Config {
+func (m memFabricUT) Config(t testing.TB) *config.Config {
 	cfg, err := config.Load(filepath.Join(testenv.RepoRoot(), "examples/haystack/fabric.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,9 +82,9 @@ func (m memFabricUT) Writes() []fabricWrite {
 	return out
 }
 
-func (m memFabricUT) State(*testing.T) fabric.State { return m.f.State() }
+func (m memFabricUT) State(testing.TB) fabric.State { return m.f.State() }
 
-func (m memFabricUT) Seed(_ *testing.T, objs ...fabric.Object) { m.f.Put(objs...) }
+func (m memFabricUT) Seed(_ testing.TB, objs ...fabric.Object) { m.f.Put(objs...) }
 
 // eachFabric runs a test against every fabric under test.
 func eachFabric(t *testing.T, test func(t *testing.T, fut fabricUnderTest)) {
@@ -97,7 +97,7 @@ func eachFabric(t *testing.T, test func(t *testing.T, fut fabricUnderTest)) {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
