@@ -49,6 +49,15 @@ const (
 	DefaultRetryPeriod   = 2 * time.Second
 )
 
+// ErrResourcesChanged is Run's answer when the cluster starts or stops
+// serving a kind the controller reads (the Calico API server or MetalLB
+// installed later): informers are set up at start, so the process should
+// exit and be restarted.
+var ErrResourcesChanged = errors.New("the cluster serves other kinds than at start")
+
+// DefaultDiscoveryInterval is how often the served kinds are checked.
+const DefaultDiscoveryInterval = time.Minute
+
 // ErrLostLeadership is Run's answer when another replica took the lease:
 // the process should exit (and be restarted), as its writes have stopped.
 var ErrLostLeadership = errors.New("lost the leader lease")
@@ -70,6 +79,10 @@ type Options struct {
 	// random suffix).
 	Identity                                  string
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+
+	// DiscoveryInterval is how often Run checks whether the cluster's
+	// served kinds changed (default DefaultDiscoveryInterval).
+	DiscoveryInterval time.Duration
 
 	// ListenAddress serves /metrics, /healthz and /readyz ("" = none).
 	ListenAddress string
@@ -101,6 +114,9 @@ func (o *Options) defaults() error {
 	}
 	if o.LeaseNamespace == "" {
 		o.LeaseNamespace = PodNamespace()
+	}
+	if o.DiscoveryInterval <= 0 {
+		o.DiscoveryInterval = DefaultDiscoveryInterval
 	}
 	if o.LeaseDuration <= 0 {
 		o.LeaseDuration = DefaultLeaseDuration
@@ -203,6 +219,18 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}()
 
+	// A change of the served kinds ends Run; it cancels ctx and reports
+	// through changed.
+	changed := make(chan []string, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if diff := watchDiscovery(ctx, client, opts, watcher.Resources()); diff != nil {
+			changed <- diff
+			cancel()
+		}
+	}()
+
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	defer broadcaster.Shutdown()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
@@ -237,12 +265,63 @@ func Run(ctx context.Context, opts Options) error {
 		return loop.Run(ctx)
 	}
 
+	var runErr error
 	if !opts.LeaderElection {
 		st.leading.Store(true)
 		metrics.leader.Set(1)
-		return lead(ctx)
+		runErr = lead(ctx)
+	} else {
+		runErr = runElected(ctx, opts, client, st, metrics, lead)
 	}
-	return runElected(ctx, opts, client, st, metrics, lead)
+	select {
+	case diff := <-changed:
+		log.Warn("the served kinds changed; exiting so that a restart watches them", "changes", diff)
+		return fmt.Errorf("%w: %s", ErrResourcesChanged, strings.Join(diff, ", "))
+	default:
+	}
+	return runErr
+}
+
+// watchDiscovery checks every DiscoveryInterval what the cluster serves and
+// returns the differences to what is watched once there are any (nil when
+// ctx ends). Discovery errors are passing states, not changes.
+func watchDiscovery(ctx context.Context, client kubernetes.Interface, opts Options, watched []k8swatch.Resource) []string {
+	tick := time.NewTicker(opts.DiscoveryInterval)
+	defer tick.Stop()
+	have := map[string]bool{}
+	for _, r := range watched {
+		have[r.String()] = true
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		now, err := k8swatch.DiscoverResources(ctx, client, k8swatch.LiveOptions{LegacyMetalLB: opts.LegacyMetalLB})
+		if err != nil {
+			if ctx.Err() == nil {
+				opts.Logger.Debug("discovery check failed", "error", err)
+			}
+			continue
+		}
+		var diff []string
+		seen := map[string]bool{}
+		for _, r := range now {
+			seen[r.String()] = true
+			if !have[r.String()] {
+				diff = append(diff, "+"+r.String())
+			}
+		}
+		for _, r := range watched {
+			if !seen[r.String()] {
+				diff = append(diff, "-"+r.String())
+			}
+		}
+		if len(diff) > 0 {
+			return diff
+		}
+	}
 }
 
 // runElected runs lead while this replica holds the lease. The lease is

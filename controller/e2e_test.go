@@ -559,3 +559,36 @@ func TestUnsyncedCacheNeverDeletes(t *testing.T) {
 		})
 	})
 }
+
+// TestServedKindsChange: MetalLB is installed while the controller runs;
+// informers are fixed at start, so Run ends with ErrResourcesChanged (the
+// process exits and its restart watches the new kind).
+func TestServedKindsChange(t *testing.T) {
+	t.Parallel()
+	eachFabric(t, func(t *testing.T, fut fabricUnderTest) {
+		cl := startCluster(t, kubeapi.Options{})
+		inst := startController(t, cl.srv.Config(), fut, "solo", fastElection, func(o *controller.Options) {
+			o.DiscoveryInterval = 200 * time.Millisecond
+		})
+		waitFor(t, 30*time.Second, "convergence", func() bool { return hasSubnet(fut.State(t), "172.29.0.7/32") })
+		select {
+		case err := <-inst.done:
+			t.Fatalf("Run returned before anything changed: %v", err)
+		case <-time.After(time.Second):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := kubeapi.InstallCRDs(ctx, cl.srv.Config(), kubeapi.MetalLB); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-inst.done:
+			inst.once.Do(func() { inst.err = err })
+			if !errors.Is(err, controller.ErrResourcesChanged) || !strings.Contains(err.Error(), "+ipaddresspools.metallb.io/v1beta1") {
+				t.Fatalf("Run returned %v, want ErrResourcesChanged naming ipaddresspools", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Run did not notice the new kind")
+		}
+	})
+}

@@ -95,6 +95,8 @@ the caches have synced). Logs are JSON on stderr.`,
 				"dryRun", opts.Loop.DryRun)
 			err = controller.Run(ctx, opts)
 			switch {
+			case errors.Is(err, controller.ErrResourcesChanged):
+				return &exitError{code: 1, err: fmt.Errorf("%w: exiting so that a restart watches them", err)}
 			case errors.Is(err, controller.ErrLostLeadership):
 				return &exitError{code: 1, err: fmt.Errorf("%w: exiting so that this replica restarts as a standby", err)}
 			case err != nil:
