@@ -175,16 +175,6 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// StartMain is Start for a TestMain or a benchmark driver: it returns an
-// error instead of failing a test, and the caller must Close the server.
-func StartMain(opts Options, logf func(format string, a ...any)) (*Server, error) {
-	b, err := FindBinaries()
-	if err != nil {
-		return nil, err
-	}
-	return start(b, opts, logf)
-}
-
 func start(bin Binaries, opts Options, logf func(string, ...any)) (*Server, error) {
 	if opts.Authorization == "" {
 		opts.Authorization = AlwaysAllow
