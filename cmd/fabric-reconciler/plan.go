@@ -21,6 +21,7 @@ import (
 type inputFlags struct {
 	configPath   string
 	clusterState []string
+	kubeconfig   string
 	fabricState  string
 	allowSkips   bool
 }
@@ -28,6 +29,7 @@ type inputFlags struct {
 func (f *inputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.configPath, "config", "", "configuration file (required)")
 	cmd.Flags().StringArrayVar(&f.clusterState, "cluster-state", nil, "exported cluster YAML: a file or a folder (repeatable)")
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "read the cluster state from a live cluster once, through this kubeconfig")
 	cmd.Flags().StringVar(&f.fabricState, "fabric-state", "", "a saved fabric observation (JSON from \"observe\") instead of asking the switches")
 	cmd.Flags().BoolVar(&f.allowSkips, "allow-skips", false, "exit 0 even when input objects were skipped as bad")
 	_ = cmd.MarkFlagRequired("config")
@@ -44,8 +46,22 @@ func (f *inputFlags) load() (*inputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.kubeconfig != "" {
+		if len(f.clusterState) > 0 {
+			return nil, fmt.Errorf("--kubeconfig and --cluster-state exclude each other")
+		}
+		rc, err := restConfig(f.kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		cs, err := k8swatch.LoadLive(context.Background(), rc, k8swatch.LiveOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("cluster state: %w", err)
+		}
+		return &inputs{cfg: cfg, cluster: cs}, nil
+	}
 	if len(f.clusterState) == 0 {
-		return nil, fmt.Errorf("--cluster-state is required")
+		return nil, fmt.Errorf("--cluster-state or --kubeconfig is required")
 	}
 	cs, err := k8swatch.LoadFiles(f.clusterState...)
 	if err != nil {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/controller"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+)
+
+// openDriver builds the drivers `run` uses; tests replace it.
+var openDriver drivers.Factory = drivers.Open
+
+// restConfig returns the cluster connection: the kubeconfig file when one
+// is given, else the in-cluster service account.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("not running in a cluster (%v): pass --kubeconfig", err)
+	}
+	return cfg, nil
+}
+
+func newRunCommand() *cobra.Command {
+	var (
+		configPath, kubeconfig   string
+		opts                     controller.Options
+		logLevel, logFormat      string
+		leaseNS                  string
+		debounce, resync         time.Duration
+		backoffInitial, backoffX time.Duration
+		timeout                  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run as a controller: follow the cluster and keep every fabric in step",
+		Long: `run watches the cluster (informers) and reconciles every configured fabric
+whenever something that matters changes, after a short debounce, and again
+every --resync to catch changes made on the switches by hand. Nothing is
+applied before every informer has synced. Fabrics are reconciled
+independently; a failing one is retried with exponential backoff.
+
+With --leader-elect (the default) the replicas share a coordination.k8s.io
+Lease and only its holder talks to the switches. A replica that loses the
+lease exits with code 1 so that Kubernetes restarts it as a standby.
+
+Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz (ready once
+the caches have synced). Logs are JSON on stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if logFormat != "json" && logFormat != "text" {
+				return &exitError{code: 1, err: fmt.Errorf("--log-format %q: use json or text", logFormat)}
+			}
+			log, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat == "json")
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			klog.SetSlogLogger(log.With("source", "client-go"))
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			rc, err := restConfig(kubeconfig)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			rc.UserAgent = "fabric-reconciler"
+			opts.Config, opts.RestConfig, opts.Logger, opts.OpenDriver = cfg, rc, log, openDriver
+			opts.LeaseNamespace = leaseNS
+			opts.Loop.Debounce, opts.Loop.Resync, opts.Loop.Timeout = debounce, resync, timeout
+			opts.Loop.BackoffInitial, opts.Loop.BackoffMax = backoffInitial, backoffX
+
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log.Info("starting", "cluster", cfg.Cluster, "fabrics", len(cfg.Fabrics), "leaderElection", opts.LeaderElection,
+				"dryRun", opts.Loop.DryRun)
+			err = controller.Run(ctx, opts)
+			switch {
+			case errors.Is(err, controller.ErrResourcesChanged):
+				return &exitError{code: 1, err: fmt.Errorf("%w: exiting so that a restart watches them", err)}
+			case errors.Is(err, controller.ErrLostLeadership):
+				return &exitError{code: 1, err: fmt.Errorf("%w: exiting so that this replica restarts as a standby", err)}
+			case err != nil:
+				return &exitError{code: 1, err: err}
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", "configuration file (required)")
+	_ = cmd.MarkFlagRequired("config")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster service account)")
+	f.DurationVar(&debounce, "debounce", reconciler.DefaultDebounce, "how long to gather cluster events before recomputing")
+	f.DurationVar(&resync, "resync", reconciler.DefaultResync, "how often to observe every fabric even without cluster changes (catches drift)")
+	f.DurationVar(&backoffInitial, "backoff-initial", reconciler.DefaultBackoffInitial, "first wait before retrying a failed fabric (doubles per failure)")
+	f.DurationVar(&backoffX, "backoff-max", reconciler.DefaultBackoffMax, "longest wait before retrying a failed fabric")
+	f.DurationVar(&timeout, "reconcile-timeout", reconciler.DefaultTimeout, "deadline for observing, planning and applying one fabric")
+	f.BoolVar(&opts.Loop.AllowEmpty, "allow-empty", false, "allow deleting everything the cluster owns on a fabric when it wants nothing there")
+	f.BoolVar(&opts.Loop.DryRun, "dry-run", false, "observe and plan, log the plans, apply nothing")
+	f.StringVar(&opts.LegacyMetalLB, "legacy-metallb-configmap", k8swatch.LegacyMetalLBAuto,
+		"read MetalLB's pre-0.13 ConfigMap metallb-system/config: auto (when no IPAddressPool CRD is served and RBAC allows), on, off")
+	f.BoolVar(&opts.LeaderElection, "leader-elect", true, "share a Lease with the other replicas; only its holder writes")
+	f.StringVar(&leaseNS, "leader-election-namespace", "", "namespace of the Lease (default: the pod's namespace)")
+	f.StringVar(&opts.LeaseName, "leader-election-id", controller.DefaultLeaseName, "name of the Lease")
+	f.DurationVar(&opts.LeaseDuration, "lease-duration", controller.DefaultLeaseDuration, "how long a standby waits before taking over a lease that is not renewed")
+	f.DurationVar(&opts.RenewDeadline, "renew-deadline", controller.DefaultRenewDeadline, "how long the leader retries renewing before it stops writing")
+	f.DurationVar(&opts.RetryPeriod, "retry-period", controller.DefaultRetryPeriod, "how often to try to acquire or renew the lease")
+	f.StringVar(&opts.ListenAddress, "listen", ":9090", "address for /metrics, /healthz and /readyz (empty: none)")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	return cmd
+}
