@@ -91,6 +91,13 @@ func (s *Sim) handleLogin(w http.ResponseWriter, body []byte) int {
 	return s.issue(w, lb.AaaUser.Attributes.Name)
 }
 
+// loginName is the user an aaaLogin body names.
+func loginName(body []byte) string {
+	var lb loginBody
+	_ = json.Unmarshal(body, &lb)
+	return lb.AaaUser.Attributes.Name
+}
+
 // apicCookies returns the APIC-Cookie values of a request in order. The
 // cookie name is matched case-insensitively: clients spell it APIC-Cookie
 // and APIC-cookie.
@@ -114,18 +121,19 @@ func cookieValue(r *http.Request, name string) string {
 }
 
 // authenticate checks a request's token or signature. It returns the token
-// the request used ("" for a signed request) or an error answer.
-func (s *Sim) authenticate(r *http.Request, body []byte) (string, *apicError) {
+// the request used ("" for a signed request) and the user it acts for, or an
+// error answer.
+func (s *Sim) authenticate(r *http.Request, body []byte) (tok, user string, aerr *apicError) {
 	toks := apicCookies(r)
 	if len(toks) == 0 {
 		if cookieValue(r, "APIC-Request-Signature") != "" {
 			if err := s.verifySignature(r, body); err != nil {
-				return "", err
+				return "", "", err
 			}
 			s.counters.SignedRequests++
-			return "", nil
+			return "", certUser(cookieValue(r, "APIC-Certificate-DN")), nil
 		}
-		return "", errf(403, "403", textNeedToken)
+		return "", "", errf(403, "403", textNeedToken)
 	}
 	if len(toks) > 1 {
 		s.counters.DuplicateCookies++
@@ -140,10 +148,16 @@ func (s *Sim) authenticate(r *http.Request, body []byte) (string, *apicError) {
 	now := s.now()
 	for _, tok := range toks {
 		if ss, ok := s.sessions[tok]; ok && now.Before(ss.expires) {
-			return tok, nil
+			return tok, ss.user, nil
 		}
 	}
-	return "", errf(403, "403", textTokenTimeout)
+	return "", "", errf(403, "403", textTokenTimeout)
+}
+
+// certUser reads the user out of uni/userext/user-<u>/usercert-<name>.
+func certUser(dn string) string {
+	u, _, _ := strings.Cut(strings.TrimPrefix(dn, "uni/userext/user-"), "/")
+	return u
 }
 
 // verifySignature checks a certificate-signed request: RSA PKCS#1 v1.5

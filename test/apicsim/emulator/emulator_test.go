@@ -597,6 +597,19 @@ func TestRequestLog(t *testing.T) {
 	if n := srv.Count("GET", "/api/mo/"); n != 1 {
 		t.Errorf("Count = %d", n)
 	}
+	// The Go log also says who each request acted for, as an APIC's audit
+	// log does: tests tell writers apart by it.
+	var users []string
+	for _, r := range srv.Requests() {
+		users = append(users, r.User)
+	}
+	if strings.Join(users, ",") != "admin,admin,admin" {
+		t.Errorf("users = %q", users)
+	}
+	do(t, hc, srv, "GET", "/api/mo/"+tn+".json", "", "")
+	if last := srv.Requests()[len(srv.Requests())-1]; last.User != "" || last.Status != 403 {
+		t.Errorf("unauthenticated request logged as %+v", last)
+	}
 }
 
 // TestFaultEndpoint: the program switches faults over HTTP.

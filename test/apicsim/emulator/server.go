@@ -52,13 +52,17 @@ type Counters struct {
 
 // Request is one logged request.
 type Request struct {
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Query  string    `json:"query"`
-	Status int       `json:"status"` // 0: the connection was reset
-	Time   time.Time `json:"-"`
-	Body   string    `json:"-"`
-	Fault  string    `json:"-"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Query  string `json:"query"`
+	Status int    `json:"status"` // 0: the connection was reset
+	// User is who the request acted for (the logged-in or signing user),
+	// as an APIC's audit log records it; "" when it was not authenticated.
+	// Tests read it; /_emulator/requests keeps to method, path, query, status.
+	User  string    `json:"-"`
+	Time  time.Time `json:"-"`
+	Body  string    `json:"-"`
+	Fault string    `json:"-"`
 }
 
 // Sim is one emulated APIC.
@@ -256,9 +260,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f != nil && f.Kind != FaultResetAfterCommit {
 		s.injected(rec, r, f)
 	} else if f != nil {
-		s.route(&discard{header: http.Header{}}, r, body)
+		entry.User = s.route(&discard{header: http.Header{}}, r, body)
 	} else {
-		s.route(rec, r, body)
+		entry.User = s.route(rec, r, body)
 	}
 	status := rec.status
 	if f != nil && f.Kind == FaultResetAfterCommit {
@@ -357,42 +361,51 @@ func (d *discard) Header() http.Header         { return d.header }
 func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(code int)        { d.status = code }
 
-// route answers one request (with s.mu held).
-func (s *Sim) route(w http.ResponseWriter, r *http.Request, body []byte) {
+// route answers one request (with s.mu held) and returns the user it was
+// made for.
+func (s *Sim) route(w http.ResponseWriter, r *http.Request, body []byte) (user string) {
 	p := r.URL.Path
 	switch {
 	case p == "/api/aaaLogin.json" && r.Method == http.MethodPost:
-		s.handleLogin(w, body)
-		return
+		if s.handleLogin(w, body) == http.StatusOK {
+			return loginName(body)
+		}
+		return ""
 	case p == "/api/aaaLogin.json":
 		writeError(w, errf(400, "400", "Request failed, aaaLogin needs POST"))
-		return
+		return ""
 	}
 	if !strings.HasPrefix(p, "/api/") {
 		notFound(w)
-		return
+		return ""
 	}
-	tok, aerr := s.authenticate(r, body)
+	tok, user, aerr := s.authenticate(r, body)
 	if aerr != nil {
 		writeError(w, aerr)
-		return
+		return ""
 	}
 	switch p {
 	case "/api/aaaRefresh.json":
 		if tok == "" {
 			writeError(w, errf(403, "403", textNeedToken))
-			return
+			return user
 		}
-		user := s.sessions[tok].user
 		s.counters.Refreshes++
 		s.issue(w, user)
-		return
+		return user
 	case "/api/aaaLogout.json":
 		delete(s.sessions, tok)
 		s.counters.Logouts++
 		writeJSON(w, 200, imdata(nil, 0))
-		return
+		return user
 	}
+	s.routeAPI(w, r, body)
+	return user
+}
+
+// routeAPI answers the object and class requests of an authenticated user.
+func (s *Sim) routeAPI(w http.ResponseWriter, r *http.Request, body []byte) {
+	p := r.URL.Path
 	rest := strings.TrimPrefix(p, "/api/")
 	rest = strings.TrimPrefix(rest, "node/")
 	if !strings.HasSuffix(rest, ".json") {
