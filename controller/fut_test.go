@@ -17,11 +17,9 @@ import (
 
 // fabricUnderTest is the fabric the end-to-end tests drive: the one
 // parameter that changes when they run against another driver. memFabric
-// (test/memfabric) is the in-memory recording driver; an implementation for
-// the ACI driver and the APIC emulator (test/apicsim) gives a config that
-// points at the emulator, drivers.Open as the factory (one APIC user per
-// instance, so that the emulator's request log tells the replicas apart),
-// the emulator's logged POSTs as writes, and the driver's Observe as State.
+// (test/memfabric) is the in-memory recording driver; aciFabricUT is the
+// real ACI driver against the APIC emulator (test/apicsim), one APIC user
+// per replica so that the emulator's request log tells the replicas apart.
 type fabricUnderTest interface {
 	// Config is the configuration, with the fabric under test in it.
 	Config(t testing.TB) *config.Config
@@ -58,6 +56,7 @@ var fabricsUnderTest = []struct {
 	new  func(t testing.TB) fabricUnderTest
 }{
 	{"memfabric", newMemFabric},
+	{"aci+apicsim", newACIFabric},
 }
 
 type memFabricUT struct{ f *memfabric.Fabric }

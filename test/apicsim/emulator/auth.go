@@ -187,6 +187,14 @@ func (s *Sim) verifySignature(r *http.Request, body []byte) *apicError {
 	return nil
 }
 
+// AddUser creates a local user (or changes its password) while the
+// emulator serves.
+func (s *Sim) AddUser(name, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Users[name] = password
+}
+
 // AddCertificate registers a user's X.509 certificate (PEM) under a name,
 // as uni/userext/user-<user>/usercert-<name>, for signature login.
 func (s *Sim) AddCertificate(user, name string, certPEM []byte) error {
