@@ -263,9 +263,17 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 		sh.setFrames(path)
 		return ""
 	}
+	var before *Config
+	if c.feature != nil && !*c.feature && srv.running.FeatureBGP {
+		// NX-OS makes a system checkpoint before it disables a feature.
+		before = srv.running.Clone()
+	}
 	if err := c.apply(srv.running, path, sh.now); err != nil {
 		sh.failed = true
 		return err.Error() + "\n"
+	}
+	if before != nil {
+		srv.addSystemCheckpoint("system-fm-bgp", sh.user, before, sh.now)
 	}
 	srv.lastChange = sh.now
 	sh.setFrames(path)
