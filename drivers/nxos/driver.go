@@ -63,16 +63,16 @@ func init() { drivers.Register(Name, New) }
 
 // Driver drives the NX-OS switches of one fabric.
 type Driver struct {
-	fabric     config.Fabric
-	opts       drivers.Options
-	log        *slog.Logger
-	mark       cli.Mark
-	naming     cli.Naming
-	switches   []config.Switch
-	filters    bool
-	maxPaths   int
-	vrf        string // "default" or a VRF context name
-	mode       string // config.CommitCheckpoint or config.CommitSession
+	fabric   config.Fabric
+	opts     drivers.Options
+	log      *slog.Logger
+	mark     cli.Mark
+	naming   cli.Naming
+	switches []config.Switch
+	filters  bool
+	maxPaths int
+	vrf      string // "default" or a VRF context name
+	mode     string // config.CommitCheckpoint or config.CommitSession
 	// cpName names the checkpoint (checkpoint mode) or the configuration
 	// session (session mode): nxos.sessionName.
 	cpName string
@@ -141,19 +141,19 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
 	return &Driver{
-		fabric:     f,
-		opts:       opts,
-		log:        log.With("driver", Name),
-		mark:       mark,
-		naming:     naming,
-		switches:   f.Switches,
-		filters:    !f.PrefixFilter.Disabled,
-		maxPaths:   limit,
-		vrf:        nx.VRF,
-		mode:       nx.CommitMode,
-		cpName:     nx.SessionName,
-		sessions:   map[string]*session{},
-		seen:       map[string]seenConfig{},
+		fabric:   f,
+		opts:     opts,
+		log:      log.With("driver", Name),
+		mark:     mark,
+		naming:   naming,
+		switches: f.Switches,
+		filters:  !f.PrefixFilter.Disabled,
+		maxPaths: limit,
+		vrf:      nx.VRF,
+		mode:     nx.CommitMode,
+		cpName:   nx.SessionName,
+		sessions: map[string]*session{},
+		seen:     map[string]seenConfig{},
 	}, nil
 }
 
