@@ -186,15 +186,18 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 		n = &neighbor{ID: id, Addr: a, AFs: map[string]*nbrAF{}}
 		p.v.Neighbors[id] = n
 	}
+	// The mark first: a neighbor cut off after it is the cluster's, and the
+	// only unmarked state an interrupted apply can leave is a bare
+	// "neighbor" line, which recovery knows is harmless.
 	mode := p.nbrMode(n.ID)
+	if n.Description != desc {
+		p.s.In(mode, "description "+desc)
+		n.Description = desc
+	}
 	remote := strconv.FormatUint(uint64(peer.RemoteASN), 10)
 	if n.RemoteAS != remote {
 		p.s.In(mode, "remote-as "+remote)
 		n.RemoteAS = remote
-	}
-	if n.Description != desc {
-		p.s.In(mode, "description "+desc)
-		n.Description = desc
 	}
 	if peer.LocalASN != p.asn {
 		if n.LocalAS != peer.LocalASN || n.LocalASFlags != localASFlags {

@@ -207,6 +207,10 @@ func (o ownedParts) vrfLines(v string, n *cfgNode, path string) []string {
 	switch {
 	case len(f) >= 2 && f[0] == "neighbor" && o.neighbors[v+"/"+f[1]]:
 		return nil
+	case len(f) == 2 && f[0] == "neighbor" && len(n.kids) == 0:
+		// A bare neighbor line does nothing; it is what an apply cut off
+		// right after entering a new neighbor leaves.
+		return nil
 	case n.text == relaxLine && ours && o.relax:
 		return nil
 	case len(f) == 3 && f[0] == "address-family":
@@ -254,12 +258,14 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session) ([]s
 		msgs = append(msgs, fmt.Sprintf("switch %s: rolled back to checkpoint %s, left by an interrupted apply, and deleted it", sw.Name, d.cpName))
 	}
 	if d.mode == config.CommitSession {
-		out, err := s.read(ctx, "show configuration session summary")
-		d.observeRequest("show configuration session summary", err)
+		// "show configuration session summary" pads names to 24 columns
+		// and runs longer ones into the owner: ask for the session itself.
+		out, failed, err := s.query(ctx, "show configuration session "+d.cpName)
+		d.observeRequest("show configuration session", err)
 		if err != nil {
 			return nil, err
 		}
-		if slices.Contains(parseSessionSummary(out), d.cpName) {
+		if !failed && strings.Contains(out, "config session name "+d.cpName) {
 			if err := s.abortLeftover(); err != nil {
 				return nil, fmt.Errorf("switch %s: aborting the configuration session %s left by an interrupted apply: %w", sw.Name, d.cpName, err)
 			}
@@ -268,25 +274,6 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session) ([]s
 		}
 	}
 	return msgs, nil
-}
-
-// parseSessionSummary reads the session names of "show configuration
-// session summary".
-func parseSessionSummary(out string) []string {
-	var names []string
-	rows := false
-	for _, l := range strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n") {
-		t := strings.TrimSpace(l)
-		switch {
-		case strings.HasPrefix(t, "----"):
-			rows = true
-		case strings.HasPrefix(t, "Number of active configuration sessions"):
-			rows = false
-		case rows && t != "":
-			names = append(names, strings.Fields(t)[0])
-		}
-	}
-	return names
 }
 
 // abortLeftover re-enters the driver's configuration session and aborts it.

@@ -207,6 +207,30 @@ func (s *session) read(ctx context.Context, cmd string) (string, error) {
 	}
 }
 
+// query runs an exec-mode command that changes nothing and may be refused
+// (asking for something that may not exist); it returns whether the platform
+// flagged the reply as failed. Retried like read. The caller holds s.mu.
+func (s *session) query(ctx context.Context, cmd string) (string, bool, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", false, err
+		}
+		fresh, err := s.ensure()
+		if err != nil {
+			return "", false, err
+		}
+		r, err := s.d.SendCommand(cmd)
+		if err == nil {
+			return r.Result, r.Failed != nil, nil
+		}
+		s.log.Info("session failed; reconnecting", "error", err)
+		s.drop()
+		if fresh {
+			return "", false, fmt.Errorf("switch %s: %q: %w", s.name, cmd, &connError{err})
+		}
+	}
+}
+
 // exec runs an exec-mode command that changes the switch (checkpoint,
 // rollback): never retried. It returns the output and whether the platform
 // flagged it as failed. The caller holds s.mu.
