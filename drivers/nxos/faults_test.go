@@ -32,7 +32,7 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 				"rolled back to checkpoint fabric-reconciler-haystack"},
 			rollbacks: 1},
 		{name: "session: refused when typed", mode: config.CommitSession,
-			rule: nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject, AtEntry: true},
+			rule:    nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject, AtEntry: true},
 			wantErr: []string{`create BGPPeer leaf201/192.168.9.194: switch leaf201 refused "remote-as 63552" in configuration session fabric-reconciler-haystack: ` + reject},
 			aborts:  1},
 		{name: "session: refused at verify", mode: config.CommitSession,
