@@ -160,7 +160,7 @@ func (p *planner) describe(node string) (string, error) {
 	}
 	if len(desc) > maxDescription {
 		return "", fmt.Errorf("node name %s: the description %s would be %d characters, NX-OS takes %d (node names of at most %d characters fit)",
-			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.d.mark.Describe("")))
+			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.d.mark.Describe("x"))+1)
 	}
 	return desc, nil
 }
