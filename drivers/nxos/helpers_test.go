@@ -3,9 +3,11 @@ package nxos
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
@@ -68,6 +71,7 @@ func (l *logBuffer) String() string {
 
 type lab struct {
 	sims       map[string]*nxossim.Server
+	keyFile    string // a client key the leaves accept (labOpts.clientKey)
 	password   string
 	dir        string
 	knownHosts string
@@ -78,6 +82,7 @@ type lab struct {
 type labOpts struct {
 	sessionsTakeBGP bool // the emulator's Options.SessionAllFeatures
 	startup         []string
+	clientKey       bool // the leaves also accept a public-key login
 }
 
 // newLab starts two emulated leaves with a random password and writes a
@@ -93,10 +98,27 @@ func newLab(t *testing.T, o labOpts) *lab {
 	if startup == nil {
 		startup = leafStartup
 	}
+	var keys []ssh.PublicKey
+	if o.clientKey {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, err := ssh.MarshalPrivateKey(priv, "fabric-reconciler test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.keyFile = l.write(t, "id_ed25519", string(pem.EncodeToMemory(blk)))
+		sp, err := ssh.NewPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, sp)
+	}
 	var hosts []string
 	for _, name := range leafNames {
 		sim, err := nxossim.Start(nxossim.Options{Username: "admin", Password: l.password, Hostname: name,
-			StartupConfig: startup, SessionAllFeatures: o.sessionsTakeBGP})
+			StartupConfig: startup, SessionAllFeatures: o.sessionsTakeBGP, AuthorizedKeys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}
