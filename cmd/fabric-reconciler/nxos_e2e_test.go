@@ -8,6 +8,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -49,9 +51,13 @@ type nxosOpts struct {
 	sessionsTakeBGP bool
 }
 
-func newNXOSLab(t *testing.T, o nxosOpts) *nxosLab {
+func newNXOSLab(t testing.TB, o nxosOpts) *nxosLab {
 	t.Helper()
-	l := &nxosLab{sims: map[string]*nxossim.Server{}, dir: t.TempDir(), password: randomSecret(t, "nxos-pw-"),
+	pw := make([]byte, 12)
+	if _, err := rand.Read(pw); err != nil {
+		t.Fatal(err)
+	}
+	l := &nxosLab{sims: map[string]*nxossim.Server{}, dir: t.TempDir(), password: "nxos-pw-" + hex.EncodeToString(pw),
 		cluster: []string{filepath.Join(testenv.RepoRoot(), "examples", "haystack", "cluster")}}
 	example, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", "haystack", "fabric-nxos.yaml"))
 	if err != nil {
@@ -86,7 +92,7 @@ func newNXOSLab(t *testing.T, o nxosOpts) *nxosLab {
 	return l
 }
 
-func (l *nxosLab) write(t *testing.T, name, content string) string {
+func (l *nxosLab) write(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(l.dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -97,7 +103,7 @@ func (l *nxosLab) write(t *testing.T, name, content string) string {
 
 // cli runs the command line in-process, as main would; the SSH password
 // must appear in no output.
-func (l *nxosLab) cli(t *testing.T, args ...string) cliRun {
+func (l *nxosLab) cli(t testing.TB, args ...string) cliRun {
 	t.Helper()
 	var out, errb bytes.Buffer
 	full := append(args, "--config", l.config)
