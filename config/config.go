@@ -174,8 +174,8 @@ const (
 type NXOS struct {
 	// VRF is the BGP VRF context; default "default".
 	VRF string `json:"vrf,omitempty"`
-	// SessionName is the configuration session name; default derived from
-	// the cluster name.
+	// SessionName names the configuration session (session mode) or the
+	// checkpoint (checkpoint mode); default derived from the cluster name.
 	SessionName string `json:"sessionName,omitempty"`
 	// CommitMode is how a change is made atomic: "checkpoint" (default) or
 	// "session".
