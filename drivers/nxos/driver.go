@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
@@ -114,6 +115,11 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	}
 	if err := cli.Name("nxos.sessionName", nx.SessionName, 63); err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
+	}
+	if nx.CommitMode == config.CommitSession && strings.Contains(nx.SessionName, ".") {
+		// NX-OS documents session names as alphanumeric; "-" and "_" pass.
+		return nil, fmt.Errorf("fabric %s: nxos.sessionName %s: a configuration session name has no '.'; set nxos.sessionName",
+			f.Name, cli.Quote(nx.SessionName))
 	}
 	naming, err := cli.NewNaming("FR", opts.Cluster, scopeOf(nx.VRF), maxNameLen)
 	if err != nil {

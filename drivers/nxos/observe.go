@@ -257,7 +257,7 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, v *bgpVRF, n 
 	switch {
 	case p.RemoteASN == 0:
 		why = fmt.Sprintf("remote-as %q", n.RemoteAS)
-	case n.LocalASFlags != "" && n.LocalASFlags != localASFlags:
+	case (n.LocalAS != 0 || n.LocalASFlags != "") && n.LocalASFlags != localASFlags:
 		why = "local-as without " + localASFlags
 	case n.AFs[af] == nil:
 		why = "address-family " + af + " not configured"

@@ -338,3 +338,104 @@ route-map FR-haystack-IN-192.168.9.193 deny 20
 		})
 	}
 }
+
+// TestNames: object names stay within NX-OS's 63 characters for the longest
+// cluster and VRF names and IPv6 addresses, read back to their address, and
+// keep two VRFs and two clusters apart.
+func TestNames(t *testing.T) {
+	long := strings.Repeat("c", 40)
+	cases := []struct{ cluster, vrf string }{
+		{"haystack", "default"}, {"haystack", "blue"}, {long, "default"}, {long, strings.Repeat("v", 32)}, {"haystack", "production-east"},
+	}
+	seen := map[string]string{}
+	for _, tc := range cases {
+		d, err := drivers.Open(config.Fabric{Name: "f", Driver: Name, ASN: 63500,
+			Switches: []config.Switch{{Name: "s", PeerIPs: []string{"10.0.0.1"}, Address: "127.0.0.1:22"}},
+			SSH:      &config.SSH{Username: "u", PasswordFile: "p", InsecureIgnoreHostKey: true},
+			NXOS:     &config.NXOS{VRF: tc.vrf}}, drivers.Options{Cluster: tc.cluster})
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		n := d.(*Driver).naming
+		a := netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")
+		for _, name := range []string{n.PeerFilter(a), n.Marker(markerRelax), n.Marker(markerMaxPaths(fabric.IPv6))} {
+			if len(name) > maxNameLen {
+				t.Errorf("%+v: %q is %d characters", tc, name, len(name))
+			}
+			if prev, dup := seen[name]; dup {
+				t.Errorf("%q names objects of %s and %+v", name, prev, tc)
+			}
+			seen[name] = tc.cluster + "/" + tc.vrf
+		}
+		if back, ok := n.ParsePeerFilter(n.PeerFilter(a)); !ok || back != a {
+			t.Errorf("%+v: %q reads back as %v %v", tc, n.PeerFilter(a), back, ok)
+		}
+	}
+	if _, err := drivers.Open(config.Fabric{Name: "f", Driver: Name, ASN: 63500,
+		Switches: []config.Switch{{Name: "s", PeerIPs: []string{"10.0.0.1"}, Address: "127.0.0.1:22"}},
+		SSH:      &config.SSH{Username: "u", PasswordFile: "p", InsecureIgnoreHostKey: true},
+		NXOS:     &config.NXOS{CommitMode: config.CommitSession}}, drivers.Options{Cluster: "prod.eu"}); err == nil ||
+		!strings.Contains(err.Error(), "a configuration session name has no '.'") {
+		t.Errorf("session name with a dot: %v", err)
+	}
+}
+
+// TestObserveIncomplete: owned objects changed by hand are observed as
+// incomplete (so the plan updates them); complete ones as written.
+func TestObserveIncomplete(t *testing.T) {
+	const nb = "router bgp 63500\n  neighbor 192.168.9.193\n    description orchestrator:fabric-reconciler.haystack node=k8c1m0\n    remote-as 63551\n"
+	const af = "    address-family ipv4 unicast\n      route-map FR-haystack-IN-192.168.9.193 in\n"
+	const pl = "ip prefix-list FR-haystack-IN-192.168.9.193 description orchestrator:fabric-reconciler.haystack node=k8c1m0\n" +
+		"ip prefix-list FR-haystack-IN-192.168.9.193 seq 5 permit 172.27.114.0/26\n"
+	const rm = "route-map FR-haystack-IN-192.168.9.193 permit 10\n  description orchestrator:fabric-reconciler.haystack node=k8c1m0\n" +
+		"  match ip address prefix-list FR-haystack-IN-192.168.9.193 \n"
+	cases := []struct {
+		name       string
+		config     string
+		peer, filt string // the observed node names
+		paths      int
+	}{
+		{"complete", nb + af + pl + rm, "k8c1m0", "k8c1m0", -1},
+		{"local-as without its flags", nb + "    local-as 63501\n" + af + pl + rm, "(incomplete: local-as without no-prepend replace-as)", "k8c1m0", -1},
+		{"address family missing", nb + pl + rm, "(incomplete: address-family ipv4 unicast not configured)", "(incomplete: not applied to the neighbor)", -1},
+		{"route-map unbound", nb + "    address-family ipv4 unicast\n" + pl + rm, "(incomplete: route-map FR-haystack-IN-192.168.9.193 not applied)",
+			"(incomplete: not applied to the neighbor)", -1},
+		{"entry with ge", nb + af + pl + "ip prefix-list FR-haystack-IN-192.168.9.193 seq 10 permit 10.0.0.0/8 ge 16\n" + rm, "k8c1m0",
+			"(incomplete: unexpected prefix-list entry)", -1},
+		{"extra route-map entry", nb + af + pl + rm + "route-map FR-haystack-IN-192.168.9.193 permit 20\n", "k8c1m0",
+			"(incomplete: unexpected route-map entries)", -1},
+		{"route-map match changed", nb + af + pl + strings.Replace(rm, "prefix-list FR-haystack-IN-192.168.9.193 ", "prefix-list OTHER ", 1), "k8c1m0",
+			"(incomplete: route-map match changed)", -1},
+		{"maximum-paths without relax", "router bgp 63500\n  address-family ipv4 unicast\n    maximum-paths 3\n    maximum-paths ibgp 3\n" +
+			"ip prefix-list FR-haystack-MARK-MAXPATHS-IPV4 description orchestrator:fabric-reconciler.haystack owns maximum-paths ipv4\n", "", "", 0},
+		{"maximum-paths 1 is not shown", "router bgp 63500\n  bestpath as-path multipath-relax\n" +
+			"ip prefix-list FR-haystack-MARK-MAXPATHS-IPV4 description orchestrator:fabric-reconciler.haystack owns maximum-paths ipv4\n", "", "", 1},
+	}
+	d := offlineDriver(t, nil)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseConfig("version 9.3(8)\nfeature bgp\n" + tc.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			owned, foreign, err := d.observeSwitch(d.switches[0], cfg)
+			if err != nil || len(foreign) != 0 {
+				t.Fatalf("%v %+v", err, foreign)
+			}
+			st := fabric.StateOf(owned...)
+			var peer, filt string
+			if len(st.Peers) > 0 {
+				peer = st.Peers[0].Node
+			}
+			if len(st.PrefixFilters) > 0 {
+				filt = st.PrefixFilters[0].Node
+			}
+			if peer != tc.peer || filt != tc.filt {
+				t.Errorf("peer node %q, filter node %q; want %q, %q", peer, filt, tc.peer, tc.filt)
+			}
+			if tc.paths >= 0 && (len(st.MaximumPaths) != 1 || st.MaximumPaths[0].Paths != tc.paths) {
+				t.Errorf("maximum-paths %+v, want paths %d", st.MaximumPaths, tc.paths)
+			}
+		})
+	}
+}
