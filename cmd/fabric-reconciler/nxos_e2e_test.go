@@ -462,3 +462,49 @@ func TestNXOSPlanNative(t *testing.T) {
 		t.Fatalf("session framing, exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// TestNXOSNoSecretsInOutput runs every command that talks to the leaves, at
+// debug level, and a login with a wrong password; the SSH password (and the
+// wrong one) appear in no output (nxosLab.cli checks each run). observe's
+// saved state reads back into the same plan.
+func TestNXOSNoSecretsInOutput(t *testing.T) {
+	l := newNXOSLab(t, nxosOpts{})
+	for _, args := range [][]string{
+		{"plan", "-o", "native", "--offline"},
+		{"plan", "-o", "native"},
+		{"plan", "-o", "json"},
+		{"sync", "--log-level", "debug"},
+		{"sync", "-o", "json", "--log-level", "debug"},
+		{"plan", "-o", "markdown"},
+	} {
+		if r := l.cli(t, args...); r.code != 0 {
+			t.Fatalf("%v exited %d:\n%s\n%s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := execute([]string{"observe", "--config", l.config}, &out, &errb); code != 0 {
+		t.Fatalf("observe exited %d: %s", code, errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), l.password) {
+		t.Fatal("the SSH password appears in the output of observe")
+	}
+	state := l.write(t, "state.json", out.String())
+	if r := l.cli(t, "plan", "--fabric-state", state, "--detailed-exitcode"); r.code != 0 {
+		t.Fatalf("plan from the saved observation exited %d:\n%s", r.code, r.stdout)
+	}
+
+	wrong := "wrong-" + l.password[8:]
+	cfg, err := os.ReadFile(l.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwFile := l.write(t, "wrong-password", wrong+"\n")
+	l.config = l.write(t, "wrong.yaml", regexp.MustCompile(`passwordFile: .*`).ReplaceAllString(string(cfg), "passwordFile: "+pwFile))
+	r := l.cli(t, "sync", "--log-level", "debug")
+	if r.code != 1 || !strings.Contains(r.stdout, "unable to authenticate") {
+		t.Fatalf("sync with a wrong password exited %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, wrong) {
+		t.Fatal("the wrong password appears in the output")
+	}
+}
