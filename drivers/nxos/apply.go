@@ -597,12 +597,15 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 		return res, errors.Join(errs...)
 	}
 	start := time.Now()
-	var n int
+	var (
+		n        int
+		leftover error // the lines went through, but the checkpoint stayed
+	)
 	if d.mode == config.CommitSession {
 		n, err = s.configureSession(ctx, lines)
 		d.observeRequest("configure session", err)
 	} else {
-		n, err = d.commitCheckpoint(ctx, s, lines)
+		n, leftover, err = d.commitCheckpoint(ctx, s, lines)
 	}
 	accepted := len(lines)
 	if err != nil {
@@ -612,6 +615,10 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	res.Messages = append(msgs, res.Messages...)
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
+	case leftover != nil:
+		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied in %s, but %v; the next apply rolls back to it and applies again",
+			sw.Name, len(lines), took, leftover))
+		errs = append(errs, leftover)
 	case err == nil && d.mode == config.CommitSession:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) committed in configuration session %s in %s", sw.Name, len(lines), d.cpName, took))
 	case err == nil:
@@ -637,33 +644,29 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 
 // commitCheckpoint takes the checkpoint, sends the lines in configure
 // terminal and deletes the checkpoint; on a refused line it rolls back to
-// the checkpoint first. It returns how many lines the switch took. The caller
+// the checkpoint first. It returns how many lines the switch took, and, when
+// all went through but the checkpoint could not be deleted, why. The caller
 // holds s.mu.
-func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.Line) (int, error) {
+func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.Line) (n int, leftover, err error) {
 	if err := d.takeCheckpoint(ctx, s); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	n, err := s.configure(ctx, lines)
+	n, err = s.configure(ctx, lines)
 	d.observeRequest("configure", err)
 	var ce *connError
 	if errors.As(err, &ce) {
-		return n, err // the checkpoint stays; the next apply recovers
+		return n, nil, err // the checkpoint stays; the next attempt recovers
 	}
 	if err != nil {
 		if rerr := d.rollback(ctx, s); rerr != nil {
-			return n, fmt.Errorf("%w; rolling back to checkpoint %s failed too: %v (the checkpoint is kept; the next apply tries again)", err, d.cpName, rerr)
+			return n, nil, fmt.Errorf("%w; rolling back to checkpoint %s failed too: %v (the checkpoint is kept; the next apply tries again)", err, d.cpName, rerr)
 		}
 		if derr := d.deleteCheckpoint(ctx, s); derr != nil {
-			return n, fmt.Errorf("%w; rolled back, but %v", err, derr)
+			return n, nil, fmt.Errorf("%w; rolled back, but %v", err, derr)
 		}
-		return n, fmt.Errorf("%w; rolled back to checkpoint %s", err, d.cpName)
+		return n, nil, fmt.Errorf("%w; rolled back to checkpoint %s", err, d.cpName)
 	}
-	if err := d.deleteCheckpoint(ctx, s); err != nil {
-		// Applied; the next apply rolls back to the checkpoint and
-		// applies again, which converges.
-		return n, err
-	}
-	return n, nil
+	return n, d.deleteCheckpoint(ctx, s), nil
 }
 
 // Render returns, per switch, what Apply would send: against the

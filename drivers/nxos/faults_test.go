@@ -304,3 +304,61 @@ func TestFailedRollbackKeepsCheckpoint(t *testing.T) {
 		t.Fatalf("checkpoints %+v", cps)
 	}
 }
+
+// TestCheckpointCommandRefused: a switch that refuses the checkpoint
+// (another user's checkpoint or rollback is running) gets no configuration
+// line; one that cannot delete it afterwards keeps the applied change, the
+// result says so, and the next run rolls back to the checkpoint and applies
+// again, ending converged and clean.
+func TestCheckpointCommandRefused(t *testing.T) {
+	single := func(f *config.Fabric) { f.Switches = f.Switches[:1] }
+	want := fabric.State{}
+	for _, p := range haystack().Peers {
+		if p.Switch == "leaf201" {
+			want.Peers = append(want.Peers, p)
+		}
+	}
+	t.Run("checkpoint refused", func(t *testing.T) {
+		t.Parallel()
+		l := newLab(t, labOpts{})
+		sim := l.sims["leaf201"]
+		d := l.driver(t, l.fabric(t, single))
+		before := l.body(t, "leaf201")
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint `),
+			Reply: "ERROR: another checkpoint or rollback operation is in progress"}}})
+		_, _, err := reconcile(t, l.ctx, d, want)
+		if err == nil || !strings.Contains(err.Error(), "switch leaf201: checkpoint fabric-reconciler-haystack: ERROR: another checkpoint or rollback operation is in progress") {
+			t.Fatalf("error %v", err)
+		}
+		if st := sim.Stats(); st.ConfigLines != 0 || l.body(t, "leaf201") != before {
+			t.Fatalf("the switch was configured: %+v", st)
+		}
+	})
+	t.Run("checkpoint not deleted", func(t *testing.T) {
+		t.Parallel()
+		l := newLab(t, labOpts{})
+		sim := l.sims["leaf201"]
+		d := l.driver(t, l.fabric(t, single))
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint `), Reply: "ERROR: checkpoint database busy"}}})
+		_, res, err := reconcile(t, l.ctx, d, want)
+		if err == nil || len(res.Applied) != 3 {
+			t.Fatalf("error %v, applied %d", err, len(res.Applied))
+		}
+		msgs := strings.Join(res.Messages, "\n")
+		if !strings.Contains(msgs, "switch leaf201: 17 line(s) applied in") ||
+			!strings.Contains(msgs, "deleting checkpoint fabric-reconciler-haystack: ERROR: checkpoint database busy; the next apply rolls back to it and applies again") {
+			t.Fatalf("messages:\n%s", msgs)
+		}
+		if !strings.Contains(l.body(t, "leaf201"), "neighbor 192.168.9.195") || len(sim.Checkpoints()) != 1 {
+			t.Fatalf("applied config or checkpoint missing: %+v", sim.Checkpoints())
+		}
+		sim.SetFaults(nxossim.Faults{})
+		if _, res, err := reconcile(t, l.ctx, d, want); err != nil {
+			t.Fatalf("next run: %v %q", err, res.Messages)
+		}
+		assertConverged(t, l.ctx, d, want)
+		if len(sim.Checkpoints()) != 0 {
+			t.Fatalf("checkpoints %+v", sim.Checkpoints())
+		}
+	})
+}

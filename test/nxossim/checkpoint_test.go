@@ -332,3 +332,23 @@ func TestSessionRefusesUndocumentedFeatures(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultRejectExec: an exec command matching a RejectExec rule is
+// answered with the rule's reply and not run; other commands run.
+func TestFaultRejectExec(t *testing.T) {
+	s := startSim(t, nil)
+	s.SetFaults(Faults{RejectExec: []RejectRule{{Match: regexp.MustCompile(`^checkpoint `), Reply: "ERROR: busy"}}})
+	rt := openTerm(t, s, 255)
+	if out := rt.run("checkpoint cp1", "leaf201# "); !strings.Contains(out, "ERROR: busy") {
+		t.Errorf("reply %q", out)
+	}
+	if len(s.Checkpoints()) != 0 {
+		t.Error("the rejected checkpoint was made")
+	}
+	if out := rt.run("show hostname", "leaf201# "); !strings.Contains(out, "leaf201\n") {
+		t.Errorf("show hostname: %q", out)
+	}
+	if e := s.Log()[0]; !e.Failed || s.Log()[1].Failed {
+		t.Errorf("log %+v", s.Log())
+	}
+}

@@ -75,6 +75,11 @@ type Faults struct {
 	FailNextCommit string
 	// CommandDelay is slept before answering each line.
 	CommandDelay time.Duration
+	// RejectExec answers exec-mode commands (show, checkpoint, rollback,
+	// ...) whose text matches with the rule's Reply, without running them:
+	// a switch busy with another user's checkpoint, say. AtEntry and
+	// SessionOnly do not apply.
+	RejectExec []RejectRule
 	// FailNextRollback, if set, makes the next rollback fail with this
 	// message and leave the running configuration unchanged (an atomic
 	// rollback that hit an error). It fires once.
@@ -397,6 +402,16 @@ func (s *Server) Sessions() []SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessionInfos()
+}
+
+func (s *Server) execRejectRule(text string) *RejectRule {
+	for i := range s.faults.RejectExec {
+		r := &s.faults.RejectExec[i]
+		if r.Match != nil && r.Match.MatchString(text) {
+			return r
+		}
+	}
+	return nil
 }
 
 func (s *Server) rejectRule(text string, inSession bool) *RejectRule {

@@ -241,6 +241,10 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 		return ""
 	}
 	if c.do != nil {
+		if r := sh.srv.execRejectRule(text); r != nil {
+			sh.failed = true
+			return r.reply() + "\n"
+		}
 		return c.do(sh)
 	}
 	path := append(append([]frame(nil), base...), c.push...)
