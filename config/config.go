@@ -158,13 +158,28 @@ type FRR struct {
 	VRF string `json:"vrf,omitempty"`
 }
 
+// NX-OS commit modes (NXOS.CommitMode).
+const (
+	// CommitCheckpoint: "checkpoint <name>", configure terminal, the lines,
+	// and "rollback running-config checkpoint <name>" on any error. Works on
+	// every NX-OS for every feature; the default.
+	CommitCheckpoint = "checkpoint"
+	// CommitSession: "configure session <name>", the lines, verify, commit
+	// (abort on any error). Cisco documents Session Manager for ACL and QoS
+	// only, so only for switches known to take BGP lines in a session.
+	CommitSession = "session"
+)
+
 // NXOS holds NX-OS settings.
 type NXOS struct {
 	// VRF is the BGP VRF context; default "default".
 	VRF string `json:"vrf,omitempty"`
-	// SessionName is the configuration session name; default derived from
-	// the cluster name.
+	// SessionName names the configuration session (session mode) or the
+	// checkpoint (checkpoint mode); default derived from the cluster name.
 	SessionName string `json:"sessionName,omitempty"`
+	// CommitMode is how a change is made atomic: "checkpoint" (default) or
+	// "session".
+	CommitMode string `json:"commitMode,omitempty"`
 }
 
 // PathsMode is a maximumPaths mode. YAML reads an unquoted `off` as the
@@ -300,6 +315,9 @@ func (c *Config) applyDefaults() {
 			}
 			if f.NXOS.SessionName == "" {
 				f.NXOS.SessionName = "fabric-reconciler-" + c.Cluster
+			}
+			if f.NXOS.CommitMode == "" {
+				f.NXOS.CommitMode = CommitCheckpoint
 			}
 		}
 	}
@@ -441,6 +459,11 @@ func (c *Config) Validate() error {
 			}
 			if !nameRe.MatchString(f.NXOS.SessionName) {
 				add("%s.nxos.sessionName: %q must be 1-63 characters of [a-zA-Z0-9_.-]", at, f.NXOS.SessionName)
+			}
+			switch f.NXOS.CommitMode {
+			case CommitCheckpoint, CommitSession:
+			default:
+				add("%s.nxos.commitMode: %q is not one of checkpoint, session", at, f.NXOS.CommitMode)
 			}
 		}
 	}

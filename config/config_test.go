@@ -101,7 +101,7 @@ fabrics:
 	if err != nil {
 		t.Fatalf("valid nxos config: %v", err)
 	}
-	if c.Fabrics[0].NXOS.VRF != "default" || c.Fabrics[0].NXOS.SessionName != "fabric-reconciler-c" {
+	if n := c.Fabrics[0].NXOS; n.VRF != "default" || n.SessionName != "fabric-reconciler-c" || n.CommitMode != CommitCheckpoint {
 		t.Errorf("nxos defaults: %+v", c.Fabrics[0].NXOS)
 	}
 	for name, tt := range map[string]struct{ from, to, want string }{
@@ -113,6 +113,7 @@ fabrics:
 		"duplicate peer":    {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s2, peerIPs: [10.0.0.1], address: \"127.0.0.1:2202\"}", "already designates f/s1"},
 		"duplicate switch":  {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s1, peerIPs: [10.0.0.2], address: \"127.0.0.1:2202\"}", "duplicate switch name"},
 		"bad vrf":           {"  ssh:", "  frr: {vrf: 'a b'}\n  ssh:", "frr.vrf"},
+		"bad commit mode":   {"driver: frr", "driver: nxos\n  nxos: {commitMode: candidate}", `nxos.commitMode: "candidate" is not one of checkpoint, session`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(strings.Replace(base, tt.from, tt.to, 1)))

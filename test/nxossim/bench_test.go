@@ -62,7 +62,7 @@ func BenchmarkShowRunningConfigBGP(b *testing.B) {
 // verify and commit: the emulator's side of one driver apply.
 func BenchmarkScrapligoSessionCommit(b *testing.B) {
 	lines := planFor(10)
-	s := startSim(b, nil)
+	s := startSim(b, sessionsTakeBGP)
 	d := scrapliDriver(b, s, transport.StandardTransport)
 	addSessionPriv(d, "bench")
 	sess := opoptions.WithPrivilegeLevel("configuration-session")

@@ -40,7 +40,7 @@ func TestFaultDropConnection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startSim(t, nil)
+			s := startSim(t, sessionsTakeBGP)
 			d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
 			var opts []util.Option
 			if tc.session {
@@ -119,7 +119,7 @@ func TestFaultRejectLine(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startSim(t, nil)
+			s := startSim(t, sessionsTakeBGP)
 			s.SetFaults(Faults{RejectLines: []RejectRule{{Match: match, Reply: "ERROR: no descriptions today",
 				AtEntry: tc.atEntry, SessionOnly: tc.sessionOnly}}})
 			d := scrapliDriver(t, s, transport.StandardTransport)

@@ -244,7 +244,7 @@ func TestGoldenSessionReplies(t *testing.T) {
 		return nil
 	}
 	collapse := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	s := startSim(t, func(o *Options) { o.Now = fixedClock() })
+	s := startSim(t, func(o *Options) { o.Now = fixedClock(); sessionsTakeBGP(o) })
 	rt := openTerm(t, s, 255)
 	reply := func(line, prompt string) []string {
 		out := strings.TrimSuffix(rt.run(line, prompt), prompt)

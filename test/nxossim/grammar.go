@@ -9,16 +9,22 @@ import (
 // case-sensitive alphanumeric strings of up to 63 characters; the emulator
 // also takes "_ . : - /", and nothing else (no ";", quotes or brackets).
 var (
-	nameRe = regexp.MustCompile(`^[A-Za-z0-9_.:/-]+$`)
-	vrfRe  = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
-	hostRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	sessRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	nameRe   = regexp.MustCompile(`^[A-Za-z0-9_.:/-]+$`)
+	vrfRe    = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+	hostRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	sessRe   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	cpNameRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 
 	nameP  = &param{kind: pWord, re: nameRe, maxLen: 63}
 	namesP = &param{kind: pNames, re: nameRe, maxLen: 63}
 	vrfP   = &param{kind: pWord, re: vrfRe, maxLen: 32, refuse: func(s string) bool { return s == "default" }}
 	hostP  = &param{kind: pWord, re: hostRe, maxLen: 63}
 	sessP  = &param{kind: pWord, re: sessRe, maxLen: 63}
+	// Checkpoint names: "any alphanumeric string up to 80 characters but
+	// cannot contain spaces" (keywords of the command excluded).
+	cpNameP = &param{kind: pWord, re: cpNameRe, maxLen: 80, refuse: func(s string) bool {
+		return s == "description" || s == "file" || s == "summary"
+	}}
 	asnP   = &param{kind: pASN}
 	ipv4P  = &param{kind: pIPv4}
 	ipP    = &param{kind: pIP}
@@ -57,14 +63,21 @@ func init() {
 	routeMapTree = buildRouteMap()
 }
 
-func inSession(sh *shell) bool  { return sh.sess != nil }
-func bgpEnabled(sh *shell) bool { return sh.featureBGP() }
+func inSession(sh *shell) bool { return sh.sess != nil }
+
+// sessionFeature tells whether the emulated configuration commands may be
+// typed: always in configure terminal; in a configuration session only with
+// Options.SessionAllFeatures, since Session Manager is documented for the ACL
+// and QoS features only and the emulator implements neither. Hidden
+// commands answer "% Invalid command at '^' marker." like any unknown one.
+func sessionFeature(sh *shell) bool { return sh.sess == nil || sh.srv.opts.SessionAllFeatures }
+func bgpEnabled(sh *shell) bool     { return sh.featureBGP() }
 
 var execWords = []string{
-	"attach", "blink", "callhome", "cd", "cfs", "checkpoint", "clear", "cli", "clock",
+	"attach", "blink", "callhome", "cd", "cfs", "cli", "clock",
 	"debug", "delete", "diff-clean", "dir", "echo", "find", "format", "gunzip", "gzip",
 	"install", "load", "locator-led", "mkdir", "move", "ping", "ping6", "purge", "pwd",
-	"reload", "rmdir", "rollback", "routing-context", "run-script", "save", "send", "setup",
+	"reload", "rmdir", "routing-context", "run-script", "save", "send", "setup",
 	"sleep", "ssh", "ssh6", "system", "tac-pac", "tail", "tar", "tclsh", "telnet", "telnet6",
 	"test", "traceroute", "traceroute6", "undebug", "where", "write", "xml",
 }
@@ -108,7 +121,14 @@ func buildExec() *node {
 		"feature", "bgp", "cdp", "lldp", "mac", "spanning-tree", "vrf", "hardware", "license",
 		"processes", "environment", "accounting", "startup-config", "tech-support", "terminal",
 		"ipv6", "route-map", "vpc", "port-channel", "policy-map", "class-map", "boot",
-		"checkpoint", "cli", "ntp", "snmp", "ssh", "system", "file", "diff")...)
+		"cli", "ntp", "snmp", "ssh", "system", "file", "diff")...)
+	show.add(kw("checkpoint",
+		kw("summary",
+			kwAs("which", "user").do(hShowCheckpointSummary),
+			kwAs("which", "system").do(hShowCheckpointSummary),
+		).do(hShowCheckpointSummary),
+		prm("name", cpNameP).do(hShowCheckpoint).add(unimpl("all")...),
+	).add(unimpl("system")...))
 
 	configure := kw("configure",
 		kw("terminal").do(hConfigTerminal),
@@ -120,8 +140,25 @@ func buildExec() *node {
 		kw("width", prm("n", &param{kind: pNum, min: 24, max: 511}).do(hTermWidth)),
 	).add(unimpl("monitor", "session-timeout", "type", "alias", "log-all", "dont-ask", "edit-mode", "history", "redirection-mode", "color", "output")...)
 
+	checkpointCmd := kw("checkpoint",
+		prm("name", cpNameP,
+			kw("description", prm("desc", lineP(80)).do(hCheckpoint)),
+		).do(hCheckpoint),
+		kw("description", prm("desc", lineP(80)).do(hCheckpoint)),
+	).do(hCheckpoint).add(unimpl("file")...)
+	rollback := kw("rollback", kw("running-config",
+		kw("checkpoint", prm("name", cpNameP,
+			kw("atomic").do(hRollback),
+		).do(hRollback).add(unimpl("best-effort", "stop-at-first-failure", "verbose")...)),
+	).add(unimpl("file")...))
+	clear := kw("clear", kw("checkpoint", kw("database",
+		kwAs("which", "user").do(hClearCheckpoints),
+		kwAs("which", "system").do(hClearCheckpoints),
+	).do(hClearCheckpoints))).add(unimpl("counters", "ip", "ipv6", "bgp", "logging", "mac", "arp", "line", "users", "screen")...)
+
 	root := kw("",
-		show, configure, terminal,
+		show, configure, terminal, checkpointCmd, rollback, clear,
+		kw("no", kw("checkpoint", prm("name", cpNameP).do(hNoCheckpoint))),
 		kw("copy", kw("running-config", kw("startup-config").do(hCopyRunStart))).add(unimpl("startup-config", "bootflash:", "scp:", "tftp:", "ftp:", "sftp:", "http:", "volatile:")...),
 		kw("exit").do(hLogout),
 	)
@@ -187,22 +224,22 @@ func buildConfig() *node {
 	root := kw("",
 		kw("feature", kw("bgp").do(hFeatureBGP(true))).add(unimpl("ospf", "ospfv3", "eigrp", "isis",
 			"interface-vlan", "lacp", "lldp", "nxapi", "bfd", "pim", "vpc", "hsrp", "vrrp", "scp-server",
-			"netconf", "grpc", "telnet", "tacacs+", "nv", "fabric", "vn-segment-vlan-based", "ssh", "bash-shell", "dhcp")...),
-		kw("hostname", prm("host", hostP).do(hHostname)),
+			"netconf", "grpc", "telnet", "tacacs+", "nv", "fabric", "vn-segment-vlan-based", "ssh", "bash-shell", "dhcp")...).when(sessionFeature),
+		kw("hostname", prm("host", hostP).do(hHostname)).when(sessionFeature),
 		kw("router",
 			kw("bgp", prm("asn", asnP).do(hRouterBGP)).when(bgpEnabled),
-		).add(unimpl("ospf", "ospfv3", "eigrp", "isis", "rip")...),
-		kw("ip", prefixListNode(false)).add(unimpl("route", "access-list", "domain-name", "domain-lookup",
+		).add(unimpl("ospf", "ospfv3", "eigrp", "isis", "rip")...).when(sessionFeature),
+		kw("ip", prefixListNode(false).when(sessionFeature)).add(unimpl("route", "access-list", "domain-name", "domain-lookup",
 			"name-server", "community-list", "as-path", "extcommunity-list", "igmp", "pim", "tcp", "arp", "host", "dhcp")...),
-		kw("ipv6", prefixListNode(true)).add(unimpl("route", "access-list", "nd", "pim", "host")...),
-		routeMapNode(hRouteMap),
+		kw("ipv6", prefixListNode(true).when(sessionFeature)).add(unimpl("route", "access-list", "nd", "pim", "host")...),
+		routeMapNode(hRouteMap).when(sessionFeature),
 		kw("no",
-			kw("feature", kw("bgp").do(hFeatureBGP(false))),
-			kw("hostname").do(hNoHostname),
-			kw("router", kw("bgp", prm("asn", asnP).do(hNoRouterBGP)).when(bgpEnabled)),
-			kw("ip", noPrefixListNode(false)),
-			kw("ipv6", noPrefixListNode(true)),
-			routeMapNode(hNoRouteMap),
+			kw("feature", kw("bgp").do(hFeatureBGP(false))).when(sessionFeature),
+			kw("hostname").do(hNoHostname).when(sessionFeature),
+			kw("router", kw("bgp", prm("asn", asnP).do(hNoRouterBGP)).when(bgpEnabled)).when(sessionFeature),
+			kw("ip", noPrefixListNode(false).when(sessionFeature)),
+			kw("ipv6", noPrefixListNode(true).when(sessionFeature)),
+			routeMapNode(hNoRouteMap).when(sessionFeature),
 		),
 	)
 	root.add(modeCommon()...)

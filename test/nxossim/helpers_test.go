@@ -43,6 +43,14 @@ func startSim(t testing.TB, mod func(*Options)) *Server {
 	return s
 }
 
+// sessionsTakeBGP plays a switch whose configuration sessions accept the
+// BGP, prefix-list and route-map commands (Options.SessionAllFeatures). The
+// tests that use it exercise the session machinery (queueing, verify,
+// commit, abort, prompts) with the only commands the emulator implements;
+// without it a session refuses them, as Cisco documents Session Manager for
+// ACL and QoS only (TestSessionRefusesUndocumentedFeatures).
+func sessionsTakeBGP(o *Options) { o.SessionAllFeatures = true }
+
 // scrapliDriver opens scrapligo's built-in cisco_nxos platform, unmodified,
 // against the emulator.
 func scrapliDriver(t testing.TB, s *Server, transportType string, extra ...util.Option) *network.Driver {

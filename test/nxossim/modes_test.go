@@ -63,7 +63,7 @@ func TestModesAndPrompts(t *testing.T) {
 		{"hostname spine1", "spine1(config)# "},
 		{"end", "spine1# "},
 	}
-	s := startSim(t, nil)
+	s := startSim(t, sessionsTakeBGP)
 	rt := openTerm(t, s, 0)
 	for _, st := range steps {
 		var out string

@@ -177,21 +177,31 @@ func (s *Server) runHeader(command string, now time.Time) []string {
 
 // showRunning renders `show running-config [bgp|rpm]`.
 func (s *Server) showRunning(section string, now time.Time) string {
-	c := s.running
+	command := "show running-config"
+	if section != "" {
+		command += " " + section
+	}
+	lines := s.runHeader(command, now)
+	if section == "rpm" {
+		lines = append(lines, "")
+	}
+	lines = append(lines, s.runningBody(s.running, section)...)
+	return strings.Join(lines, "\n") + "\n\n\n"
+}
+
+// runningBody is what `show running-config [bgp|rpm]` prints after the
+// version line, for the configuration c (the running one, or a checkpoint's).
+func (s *Server) runningBody(c *Config, section string) []string {
 	var lines []string
 	switch section {
 	case "bgp":
-		lines = s.runHeader("show running-config bgp", now)
 		if c.FeatureBGP {
 			lines = append(lines, "feature bgp", "")
 			lines = append(lines, renderBGP(c)...)
 		}
 	case "rpm":
-		lines = s.runHeader("show running-config rpm", now)
-		lines = append(lines, "")
 		lines = append(lines, renderRPM(c)...)
 	default:
-		lines = s.runHeader("show running-config", now)
 		lines = append(lines,
 			"hostname "+c.Hostname,
 			"vdc "+c.Hostname+" id 1",
@@ -216,5 +226,5 @@ func (s *Server) showRunning(section string, now time.Time) string {
 			"boot nxos bootflash:"+strings.TrimPrefix(s.platform.ImageFile, "bootflash://")+" ")
 		lines = append(lines, renderBGP(c)...)
 	}
-	return strings.Join(lines, "\n") + "\n\n\n"
+	return lines
 }

@@ -171,7 +171,7 @@ func TestScrapligoConfigSession(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startSim(t, func(o *Options) { o.StartupConfig = append(o.StartupConfig, tc.setup...) })
+			s := startSim(t, func(o *Options) { o.StartupConfig = append(o.StartupConfig, tc.setup...); sessionsTakeBGP(o) })
 			d := scrapliDriver(t, s, transport.StandardTransport)
 			addSessionPriv(d, "fabric-reconciler")
 			s.ResetLog()

@@ -51,6 +51,14 @@ type Options struct {
 	PreAuthBanner string
 	// LogLimit caps the command log (oldest entries are dropped); default 10000.
 	LogLimit int
+	// SessionAllFeatures lets configuration sessions take every command
+	// the emulator knows (BGP, prefix-lists, route-maps, ...). By default
+	// they take none of them, as documented: Cisco's Session Manager
+	// supports only the ACL and QoS features (Nexus 9000 guides; ACL only on
+	// Nexus 3000/5000), and the emulator implements neither. A command of
+	// another feature typed in a session is answered "% Invalid command at
+	// '^' marker." and not queued (docs/nxossim.md explains the choice).
+	SessionAllFeatures bool
 }
 
 // Faults are switched on with Server.SetFaults to test how a client copes.
@@ -67,6 +75,15 @@ type Faults struct {
 	FailNextCommit string
 	// CommandDelay is slept before answering each line.
 	CommandDelay time.Duration
+	// RejectExec answers exec-mode commands (show, checkpoint, rollback,
+	// ...) whose text matches with the rule's Reply, without running them:
+	// a switch busy with another user's checkpoint, say. AtEntry and
+	// SessionOnly do not apply.
+	RejectExec []RejectRule
+	// FailNextRollback, if set, makes the next rollback fail with this
+	// message and leave the running configuration unchanged (an atomic
+	// rollback that hit an error). It fires once.
+	FailNextRollback string
 }
 
 // RejectRule rejects configuration lines matching Match. In configure
@@ -105,6 +122,9 @@ type Stats struct {
 	CommitFailures    int
 	Aborts            int
 	Drops             int // connections closed by DropAfterConfigLines
+	Checkpoints       int // user checkpoints created
+	Rollbacks         int // rollback commands run
+	RollbackFailures  int
 }
 
 // LogEntry is one line a client typed and the emulator's reply.
@@ -135,6 +155,7 @@ type Server struct {
 	lastChange    time.Time
 	sessions      map[string]*cfgSession
 	nextSessionID int
+	checkpoints   []*checkpoint
 	stats         Stats
 	entries       []LogEntry
 	faults        Faults
@@ -381,6 +402,16 @@ func (s *Server) Sessions() []SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessionInfos()
+}
+
+func (s *Server) execRejectRule(text string) *RejectRule {
+	for i := range s.faults.RejectExec {
+		r := &s.faults.RejectExec[i]
+		if r.Match != nil && r.Match.MatchString(text) {
+			return r
+		}
+	}
+	return nil
 }
 
 func (s *Server) rejectRule(text string, inSession bool) *RejectRule {

@@ -120,7 +120,7 @@ func TestSessionAtomicity(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startSim(t, nil)
+			s := startSim(t, sessionsTakeBGP)
 			terms := []*rawTerm{openTerm(t, s, 0), openTerm(t, s, 0)}
 			for i, st := range tc.steps {
 				switch st.line {
@@ -150,7 +150,7 @@ func TestSessionAtomicity(t *testing.T) {
 // TestSessionShowOutputs checks show configuration session without a name
 // and the summary with several sessions and owners.
 func TestSessionShowOutputs(t *testing.T) {
-	s := startSim(t, func(o *Options) { o.Now = fixedClock() })
+	s := startSim(t, func(o *Options) { o.Now = fixedClock(); sessionsTakeBGP(o) })
 	if out, _ := s.Show("show configuration session"); out != "" {
 		t.Errorf("no sessions: %q", out)
 	}

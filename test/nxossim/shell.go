@@ -241,6 +241,10 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 		return ""
 	}
 	if c.do != nil {
+		if r := sh.srv.execRejectRule(text); r != nil {
+			sh.failed = true
+			return r.reply() + "\n"
+		}
 		return c.do(sh)
 	}
 	path := append(append([]frame(nil), base...), c.push...)
@@ -263,9 +267,17 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 		sh.setFrames(path)
 		return ""
 	}
+	var before *Config
+	if c.feature != nil && !*c.feature && srv.running.FeatureBGP {
+		// NX-OS makes a system checkpoint before it disables a feature.
+		before = srv.running.Clone()
+	}
 	if err := c.apply(srv.running, path, sh.now); err != nil {
 		sh.failed = true
 		return err.Error() + "\n"
+	}
+	if before != nil {
+		srv.addSystemCheckpoint("system-fm-bgp", sh.user, before, sh.now)
 	}
 	srv.lastChange = sh.now
 	sh.setFrames(path)

@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
 )
@@ -43,11 +44,13 @@ func run(argv []string) error {
 	hostKeyFile := fl.String("host-key", "", "SSH host key (PEM); generated and saved there if missing; default: a fresh key")
 	hostname := fl.String("hostname", "switch", "switch hostname (the prompt)")
 	configFile := fl.String("config", "", "file of configuration lines to apply at start (e.g. feature bgp)")
+	knownHosts := fl.String("known-hosts", "", "write this server's host key line to this known_hosts file (replacing the line for its address)")
+	sessionAll := fl.Bool("session-all-features", false, "let configuration sessions take BGP, prefix-list and route-map lines (Cisco documents ACL and QoS only)")
 	verbose := fl.Bool("v", false, "log logins and faults to stderr")
 	if err := fl.Parse(argv); err != nil {
 		return err
 	}
-	opts := nxossim.Options{Listen: *listen, Username: *user, Hostname: *hostname}
+	opts := nxossim.Options{Listen: *listen, Username: *user, Hostname: *hostname, SessionAllFeatures: *sessionAll}
 	if *pwFile != "" {
 		pw, err := readSecret(*pwFile)
 		if err != nil {
@@ -90,12 +93,36 @@ func run(argv []string) error {
 	if err != nil {
 		return err
 	}
+	if *knownHosts != "" {
+		if err := writeKnownHost(*knownHosts, srv.Addr(), srv.HostKey()); err != nil {
+			_ = srv.Close()
+			return err
+		}
+	}
 	fmt.Printf("nxossim: listening on %s (hostname %s, host key %s)\n", srv.Addr(), *hostname,
 		ssh.FingerprintSHA256(srv.HostKey()))
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	return srv.Close()
+}
+
+// writeKnownHost puts the server's host key line into a known_hosts file,
+// replacing an older line for the same address.
+func writeKnownHost(path, addr string, key ssh.PublicKey) error {
+	host := knownhosts.Normalize(addr)
+	var keep []string
+	if b, err := os.ReadFile(path); err == nil {
+		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] != host {
+				keep = append(keep, l)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	keep = append(keep, knownhosts.Line([]string{host}, key))
+	return os.WriteFile(path, []byte(strings.Join(keep, "\n")+"\n"), 0o644)
 }
 
 // readSecret reads a secret file, dropping one trailing newline. The value

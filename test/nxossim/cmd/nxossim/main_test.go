@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 const secret = "prog-s3cret-77ab"
@@ -44,6 +46,19 @@ func TestProgram(t *testing.T) {
 	pw := filepath.Join(dir, "password")
 	cfg := filepath.Join(dir, "leaf202.cfg")
 	hostKey := filepath.Join(dir, "host_key")
+	knownHosts := filepath.Join(dir, "known_hosts")
+	otherPub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ssh.NewPublicKey(otherPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another switch's line: kept as it is.
+	if err := os.WriteFile(knownHosts, []byte(knownhosts.Line([]string{"[127.0.0.1]:1"}, other)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(pw, []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +68,7 @@ func TestProgram(t *testing.T) {
 	var fingerprints []string
 	for run := 0; run < 2; run++ {
 		cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--username", "admin", "--password-file", pw,
-			"--hostname", "leaf202", "--config", cfg, "--host-key", hostKey, "-v")
+			"--hostname", "leaf202", "--config", cfg, "--host-key", hostKey, "--known-hosts", knownHosts, "-v")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()
@@ -75,11 +90,17 @@ func TestProgram(t *testing.T) {
 		}
 		fingerprints = append(fingerprints, m[3])
 		var seenKey string
+		// The host key is checked against the known_hosts file it wrote.
+		check, err := knownhosts.New(knownHosts)
+		if err != nil {
+			_ = cmd.Process.Kill()
+			t.Fatal(err)
+		}
 		c, err := ssh.Dial("tcp", m[1], &ssh.ClientConfig{
 			User: "admin", Auth: []ssh.AuthMethod{ssh.Password(secret)},
-			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+			HostKeyCallback: func(host string, remote net.Addr, k ssh.PublicKey) error {
 				seenKey = ssh.FingerprintSHA256(k)
-				return nil
+				return check(host, remote, k)
 			},
 			Timeout: 5 * time.Second,
 		})
@@ -117,6 +138,9 @@ func TestProgram(t *testing.T) {
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("host key file: %v %v", err, st)
 		}
+	}
+	if b, _ := os.ReadFile(knownHosts); !strings.HasPrefix(string(b), "[127.0.0.1]:1 ssh-ed25519") || strings.Count(string(b), "\n") != 3 {
+		t.Errorf("known_hosts:\n%s", b)
 	}
 	if fingerprints[0] != fingerprints[1] {
 		t.Errorf("host key changed between runs: %v", fingerprints)

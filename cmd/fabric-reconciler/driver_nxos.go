@@ -1,0 +1,3 @@
+package main
+
+import _ "github.com/fabric-reconciler/fabric-reconciler/drivers/nxos"

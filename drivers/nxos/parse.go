@@ -1,0 +1,381 @@
+package nxos
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// runningConfig is what the driver reads from "show running-config bgp" and
+// "show running-config rpm" (or from a whole configuration: "show
+// running-config", "show checkpoint NAME"): the BGP instance, prefix-lists
+// and route-maps. Everything else is ignored.
+type runningConfig struct {
+	FeatureBGP  bool
+	BGP         *bgpRouter // nil without "router bgp"
+	PrefixLists map[plKey]*prefixList
+	RouteMaps   map[string]*routeMap
+}
+
+type bgpRouter struct {
+	ASN  uint32
+	VRFs map[string]*bgpVRF // "default" is the router's own context
+}
+
+// bgpVRF is what NX-OS allows both directly under "router bgp" and under its
+// "vrf <name>" contexts.
+type bgpVRF struct {
+	Name           string
+	MultipathRelax bool // bestpath as-path multipath-relax
+	AFs            map[string]*bgpAF
+	Neighbors      map[string]*neighbor // by the text after "neighbor"
+}
+
+type bgpAF struct {
+	Name         string // "ipv4 unicast", "ipv6 unicast"
+	MaxPaths     int    // 0: no line (NX-OS's default, 1)
+	MaxPathsIBGP int
+}
+
+type neighbor struct {
+	ID           string     // as written: an address, or a prefix for dynamic peers
+	Addr         netip.Addr // valid when ID is an address
+	RemoteAS     string
+	LocalAS      uint32
+	LocalASFlags string // "no-prepend replace-as", ...
+	Description  string
+	AFs          map[string]*nbrAF
+}
+
+type nbrAF struct {
+	PrefixListIn string
+	RouteMapIn   string
+}
+
+// plKey names a prefix-list: IPv4 ("ip") and IPv6 ("ipv6") lists have
+// separate name spaces.
+type plKey struct {
+	Family string
+	Name   string
+}
+
+type prefixList struct {
+	Key         plKey
+	Description string
+	HasDesc     bool
+	Entries     []plEntry
+	// Bad is set when a line of the list could not be read: an owned list
+	// with it is rewritten, a foreign one left alone.
+	Bad bool
+}
+
+type plEntry struct {
+	Seq    int64
+	Action string // permit or deny
+	Prefix netip.Prefix
+	GE, LE int // 0 when absent
+}
+
+type routeMap struct {
+	Name    string
+	Entries []*rmEntry
+}
+
+type rmEntry struct {
+	Action      string // permit or deny
+	Seq         int
+	Description string
+	Lines       []string // every other line of the entry, trimmed
+}
+
+func newConfig() *runningConfig {
+	return &runningConfig{PrefixLists: map[plKey]*prefixList{}, RouteMaps: map[string]*routeMap{}}
+}
+
+func newVRF(name string) *bgpVRF {
+	return &bgpVRF{Name: name, AFs: map[string]*bgpAF{}, Neighbors: map[string]*neighbor{}}
+}
+
+// vrf returns a VRF context of the BGP instance, nil when absent.
+func (c *runningConfig) vrf(name string) *bgpVRF {
+	if c.BGP == nil {
+		return nil
+	}
+	return c.BGP.VRFs[name]
+}
+
+// af returns an address family of a VRF context, creating it.
+func (v *bgpVRF) af(name string) *bgpAF {
+	a := v.AFs[name]
+	if a == nil {
+		a = &bgpAF{Name: name}
+		v.AFs[name] = a
+	}
+	return a
+}
+
+// neighborAt finds the neighbor configured for an address.
+func (v *bgpVRF) neighborAt(a netip.Addr) *neighbor {
+	for _, n := range v.Neighbors {
+		if n.Addr.IsValid() && n.Addr == a {
+			return n
+		}
+	}
+	return nil
+}
+
+func (n *neighbor) af(name string) *nbrAF {
+	a := n.AFs[name]
+	if a == nil {
+		a = &nbrAF{}
+		n.AFs[name] = a
+	}
+	return a
+}
+
+// cfgNode is one line of a configuration and the lines indented below it.
+type cfgNode struct {
+	text string // trimmed
+	kids []*cfgNode
+}
+
+// configBody returns the configuration lines after NX-OS's header: what
+// follows the "version ..." line, or everything when there is none.
+func configBody(text string) []string {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "version ") {
+			return lines[i+1:]
+		}
+	}
+	return lines
+}
+
+// parseTree builds the line tree from indentation (NX-OS indents each level
+// by two spaces). Comment lines ("!...") and blank lines are dropped.
+func parseTree(text string) []*cfgNode {
+	type open struct {
+		indent int
+		n      *cfgNode
+	}
+	var roots []*cfgNode
+	var stack []open
+	for _, raw := range configBody(text) {
+		line := strings.TrimRight(raw, " \t")
+		trimmed := strings.TrimLeft(line, " \t")
+		if trimmed == "" || strings.HasPrefix(trimmed, "!") {
+			continue
+		}
+		indent := len(line) - len(trimmed)
+		n := &cfgNode{text: trimmed}
+		for len(stack) > 0 && stack[len(stack)-1].indent >= indent {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 {
+			roots = append(roots, n)
+		} else {
+			p := stack[len(stack)-1].n
+			p.kids = append(p.kids, n)
+		}
+		stack = append(stack, open{indent, n})
+	}
+	return roots
+}
+
+// parseConfig reads the BGP instance, prefix-lists and route-maps out of
+// NX-OS configuration text. It fails only on a "router bgp" line it cannot
+// read: everything else it does not understand belongs to someone else and
+// is skipped.
+func parseConfig(text string) (*runningConfig, error) {
+	cfg := newConfig()
+	for _, n := range parseTree(text) {
+		f := strings.Fields(n.text)
+		switch {
+		case n.text == "feature bgp":
+			cfg.FeatureBGP = true
+		case len(f) == 3 && f[0] == "router" && f[1] == "bgp":
+			asn, err := parseASN(f[2])
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", n.text, err)
+			}
+			if cfg.BGP != nil {
+				return nil, fmt.Errorf("two BGP instances (router bgp %d and %s)", cfg.BGP.ASN, f[2])
+			}
+			cfg.BGP = &bgpRouter{ASN: asn, VRFs: map[string]*bgpVRF{"default": newVRF("default")}}
+			for _, k := range n.kids {
+				kf := strings.Fields(k.text)
+				if len(kf) == 2 && kf[0] == "vrf" {
+					v := cfg.BGP.VRFs[kf[1]]
+					if v == nil {
+						v = newVRF(kf[1])
+						cfg.BGP.VRFs[kf[1]] = v
+					}
+					for _, vk := range k.kids {
+						parseVRFLine(v, vk)
+					}
+					continue
+				}
+				parseVRFLine(cfg.BGP.VRFs["default"], k)
+			}
+		case len(f) >= 3 && (f[0] == "ip" || f[0] == "ipv6") && f[1] == "prefix-list":
+			cfg.parsePrefixList(f)
+		case len(f) == 4 && f[0] == "route-map" && (f[2] == "permit" || f[2] == "deny"):
+			seq, err := strconv.Atoi(f[3])
+			if err != nil {
+				continue
+			}
+			rm := cfg.RouteMaps[f[1]]
+			if rm == nil {
+				rm = &routeMap{Name: f[1]}
+				cfg.RouteMaps[f[1]] = rm
+			}
+			e := &rmEntry{Action: f[2], Seq: seq}
+			for _, k := range n.kids {
+				if d, ok := strings.CutPrefix(k.text, "description "); ok {
+					e.Description = d
+				} else {
+					e.Lines = append(e.Lines, k.text)
+				}
+			}
+			rm.Entries = append(rm.Entries, e)
+		}
+	}
+	return cfg, nil
+}
+
+func parseVRFLine(v *bgpVRF, n *cfgNode) {
+	f := strings.Fields(n.text)
+	switch {
+	case n.text == "bestpath as-path multipath-relax":
+		v.MultipathRelax = true
+	case len(f) == 3 && f[0] == "address-family":
+		a := v.af(f[1] + " " + f[2])
+		for _, k := range n.kids {
+			kf := strings.Fields(k.text)
+			switch {
+			case len(kf) == 2 && kf[0] == "maximum-paths":
+				a.MaxPaths, _ = strconv.Atoi(kf[1])
+			case len(kf) == 3 && kf[0] == "maximum-paths" && kf[1] == "ibgp":
+				a.MaxPathsIBGP, _ = strconv.Atoi(kf[2])
+			}
+		}
+	case len(f) >= 2 && f[0] == "neighbor":
+		nb := &neighbor{ID: f[1], AFs: map[string]*nbrAF{}}
+		if a, err := netip.ParseAddr(f[1]); err == nil {
+			nb.Addr = a.Unmap()
+		}
+		if len(f) >= 4 && f[2] == "remote-as" {
+			nb.RemoteAS = f[3]
+		}
+		for _, k := range n.kids {
+			parseNeighborLine(nb, k)
+		}
+		v.Neighbors[nb.ID] = nb
+	}
+}
+
+func parseNeighborLine(nb *neighbor, n *cfgNode) {
+	f := strings.Fields(n.text)
+	switch {
+	case len(f) == 2 && f[0] == "remote-as":
+		nb.RemoteAS = f[1]
+	case len(f) >= 2 && f[0] == "local-as":
+		if asn, err := parseASN(f[1]); err == nil {
+			nb.LocalAS = asn
+			nb.LocalASFlags = strings.Join(f[2:], " ")
+		} else {
+			nb.LocalAS = 0
+			nb.LocalASFlags = "unreadable " + f[1]
+		}
+	case f[0] == "description":
+		nb.Description = strings.TrimSpace(strings.TrimPrefix(n.text, "description"))
+	case len(f) == 3 && f[0] == "address-family":
+		a := nb.af(f[1] + " " + f[2])
+		for _, k := range n.kids {
+			kf := strings.Fields(k.text)
+			if len(kf) == 3 && kf[2] == "in" {
+				switch kf[0] {
+				case "prefix-list":
+					a.PrefixListIn = kf[1]
+				case "route-map":
+					a.RouteMapIn = kf[1]
+				}
+			}
+		}
+	}
+}
+
+// parsePrefixList reads "ip[v6] prefix-list NAME description TEXT" and
+// "ip[v6] prefix-list NAME seq N permit|deny PREFIX [ge N] [le N]".
+func (c *runningConfig) parsePrefixList(f []string) {
+	key := plKey{Family: f[0], Name: f[2]}
+	pl := c.PrefixLists[key]
+	if pl == nil {
+		pl = &prefixList{Key: key}
+		c.PrefixLists[key] = pl
+	}
+	rest := f[3:]
+	if len(rest) >= 1 && rest[0] == "description" {
+		pl.Description, pl.HasDesc = strings.Join(rest[1:], " "), true
+		return
+	}
+	e, ok := parseEntry(rest, f[0] == "ipv6")
+	if !ok {
+		pl.Bad = true
+		return
+	}
+	pl.Entries = append(pl.Entries, e)
+}
+
+func parseEntry(f []string, v6 bool) (plEntry, bool) {
+	var e plEntry
+	if len(f) < 4 || f[0] != "seq" {
+		return e, false
+	}
+	seq, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || (f[2] != "permit" && f[2] != "deny") {
+		return e, false
+	}
+	p, err := netip.ParsePrefix(f[3])
+	if err != nil || p.Addr().Is6() != v6 || p.Masked() != p {
+		return e, false
+	}
+	e = plEntry{Seq: seq, Action: f[2], Prefix: p}
+	for i := 4; i < len(f); i += 2 {
+		if i+1 >= len(f) {
+			return e, false
+		}
+		n, err := strconv.Atoi(f[i+1])
+		if err != nil {
+			return e, false
+		}
+		switch f[i] {
+		case "ge":
+			e.GE = n
+		case "le":
+			e.LE = n
+		default:
+			return e, false
+		}
+	}
+	return e, true
+}
+
+// parseASN reads an AS number in asplain or asdot ("1.10").
+func parseASN(s string) (uint32, error) {
+	hi, lo, dot := strings.Cut(s, ".")
+	if !dot {
+		v, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || v == 0 {
+			return 0, fmt.Errorf("AS number %q", s)
+		}
+		return uint32(v), nil
+	}
+	h, err1 := strconv.ParseUint(hi, 10, 16)
+	l, err2 := strconv.ParseUint(lo, 10, 16)
+	if err1 != nil || err2 != nil || (h == 0 && l == 0) {
+		return 0, fmt.Errorf("AS number %q", s)
+	}
+	return uint32(h<<16 | l), nil
+}
