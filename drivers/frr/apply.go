@@ -547,7 +547,7 @@ func (d *Driver) applySwitch(ctx context.Context, name string, changes []fabric.
 	}
 	start := time.Now()
 	lines := s.Lines()
-	accepted, sendErr := d.session(sw).configure(ctx, lines, indent)
+	accepted, sendErr := d.session(sw).configure(ctx, lines)
 	d.observeRequest("configure", sendErr)
 	res := s.Result(accepted)
 	var errs []error

@@ -339,7 +339,7 @@ func TestLabReconnect(t *testing.T) {
 			assertConverged(t, e.ctx, d, want)
 		}
 		t.Logf("%s after the switch dropped the session: %s", op, time.Since(start).Round(time.Millisecond))
-		if got := d.session(d.switches[0]).opened; got != round+2 {
+		if got := d.session(d.switches[0]).Opened(); got != round+2 {
 			t.Fatalf("the session was opened %d times, want %d", got, round+2)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -554,8 +555,7 @@ func (d *Driver) applySwitch(ctx context.Context, name string, changes []fabric.
 	var msgs []string
 	for attempt := 1; ; attempt++ {
 		res, err := d.applyOnce(ctx, sw, changes)
-		var ce *connError
-		if errors.As(err, &ce) && attempt == 1 && ctx.Err() == nil {
+		if clissh.IsConnError(err) && attempt == 1 && ctx.Err() == nil {
 			d.log.Warn("connection lost during the apply; reconnecting to recover and apply again", "switch", sw.Name, "error", err)
 			msgs = append(msgs, res.Messages...)
 			msgs = append(msgs, fmt.Sprintf("switch %s: reconnecting to recover and apply again", sw.Name))
@@ -568,8 +568,8 @@ func (d *Driver) applySwitch(ctx context.Context, name string, changes []fabric.
 
 func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabric.Change) (fabric.ApplyResult, error) {
 	s := d.session(sw)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	msgs, err := d.recover(ctx, sw, s)
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, err
@@ -624,9 +624,8 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	case err == nil:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied under checkpoint %s in %s", sw.Name, len(lines), d.cpName, took))
 	default:
-		var ce *connError
 		undone := "nothing was changed"
-		if errors.As(err, &ce) {
+		if clissh.IsConnError(err) {
 			undone = "the switch is recovered when it is reached again"
 		}
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d of %d line(s) sent, then: %v; %s", sw.Name, n, len(lines), err, undone))
@@ -646,15 +645,14 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 // terminal and deletes the checkpoint; on a refused line it rolls back to
 // the checkpoint first. It returns how many lines the switch took, and, when
 // all went through but the checkpoint could not be deleted, why. The caller
-// holds s.mu.
+// holds the session's lock.
 func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.Line) (n int, leftover, err error) {
 	if err := d.takeCheckpoint(ctx, s); err != nil {
 		return 0, nil, err
 	}
 	n, err = s.configure(ctx, lines)
 	d.observeRequest("configure", err)
-	var ce *connError
-	if errors.As(err, &ce) {
+	if clissh.IsConnError(err) {
 		return n, nil, err // the checkpoint stays; the next attempt recovers
 	}
 	if err != nil {

@@ -32,14 +32,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 )
 
 // Name is the driver's name in the configuration.
@@ -65,8 +64,8 @@ func init() { drivers.Register(Name, New) }
 // Driver drives the NX-OS switches of one fabric.
 type Driver struct {
 	fabric   config.Fabric
-	opts     drivers.Options
 	log      *slog.Logger
+	metrics  clissh.Metrics
 	mark     cli.Mark
 	naming   cli.Naming
 	switches []config.Switch
@@ -78,8 +77,9 @@ type Driver struct {
 	// session (session mode): nxos.sessionName.
 	cpName string
 
-	mu       sync.Mutex
-	sessions map[string]*session
+	sessions *clissh.Pool[*session]
+
+	mu sync.Mutex
 	// seen is what each switch held at the last Observe; Render plans
 	// against it.
 	seen map[string]seenConfig
@@ -125,13 +125,8 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
-	for _, s := range f.Switches {
-		if _, _, err := splitHostPort(s.Address); err != nil {
-			return nil, fmt.Errorf("fabric %s: switch %s: %w", f.Name, s.Name, err)
-		}
-		if err := cli.ASN("switch AS", f.SwitchASN(s)); err != nil {
-			return nil, fmt.Errorf("fabric %s: switch %s: %w", f.Name, s.Name, err)
-		}
+	if err := clissh.CheckSwitches(f); err != nil {
+		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -146,10 +141,10 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if err := cli.Text("ownership mark", string(mark), maxDescription); err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
-	return &Driver{
+	d := &Driver{
 		fabric:   f,
-		opts:     opts,
 		log:      log.With("driver", Name),
+		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
 		mark:     mark,
 		naming:   naming,
 		switches: f.Switches,
@@ -158,9 +153,12 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		vrf:      nx.VRF,
 		mode:     nx.CommitMode,
 		cpName:   nx.SessionName,
-		sessions: map[string]*session{},
 		seen:     map[string]seenConfig{},
-	}, nil
+	}
+	d.sessions = clissh.NewPool(sessionConfig(d), func(_ config.Switch, c clissh.Config) *session {
+		return &session{Session: clissh.New(c), cfgName: d.cpName}
+	})
+	return d, nil
 }
 
 // scopeOf is the VRF part of object names: none for the default VRF, the
@@ -188,50 +186,9 @@ func (d *Driver) switchByName(name string) (config.Switch, bool) {
 }
 
 // session returns the switch's persistent session, creating it unopened.
-func (d *Driver) session(sw config.Switch) *session {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s := d.sessions[sw.Name]
-	if s == nil {
-		host, port, _ := splitHostPort(sw.Address)
-		s = &session{name: sw.Name, host: host, port: port, ssh: *d.fabric.SSH, cfgName: d.cpName,
-			log: d.log.With("switch", sw.Name)}
-		d.sessions[sw.Name] = s
-	}
-	return s
-}
+func (d *Driver) session(sw config.Switch) *session { return d.sessions.Get(sw) }
 
 // Close closes every session.
-func (d *Driver) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var first error
-	for _, s := range d.sessions {
-		if err := s.close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	d.sessions = map[string]*session{}
-	return first
-}
+func (d *Driver) Close() error { return d.sessions.Close() }
 
-func (d *Driver) observeRequest(op string, err error) {
-	if d.opts.Metrics != nil {
-		d.opts.Metrics.ObserveRequest(d.fabric.Name, Name, op, err)
-	}
-}
-
-func splitHostPort(addr string) (string, int, error) {
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("address %q is not host:port", addr)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("address %q: bad port", addr)
-	}
-	if host == "" {
-		return "", 0, fmt.Errorf("address %q: no host", addr)
-	}
-	return host, port, nil
-}
+func (d *Driver) observeRequest(op string, err error) { d.metrics.Request(op, err) }

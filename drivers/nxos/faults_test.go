@@ -154,7 +154,7 @@ func TestReconnectMidApply(t *testing.T) {
 			if st.Drops != 1 || st.Connections != 2 {
 				t.Errorf("stats %+v", st)
 			}
-			if got := d.session(d.switches[1]).opened; got != 2 {
+			if got := d.session(d.switches[1]).Opened(); got != 2 {
 				t.Errorf("leaf202's session was opened %d times", got)
 			}
 			if cps, ss := sim.Checkpoints(), sim.Sessions(); len(cps)+len(ss) != 0 {

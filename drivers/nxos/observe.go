@@ -131,8 +131,8 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 // configuration of the driver's leftover checkpoint.
 func (d *Driver) readSwitch(ctx context.Context, sw config.Switch) (seenConfig, *runningConfig, error) {
 	s := d.session(sw)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	lo, err := d.findLeftover(ctx, sw, s)
 	if err != nil {
 		return seenConfig{}, nil, err
@@ -160,11 +160,11 @@ func (d *Driver) readSwitch(ctx context.Context, sw config.Switch) (seenConfig, 
 }
 
 // readRunning reads the parts of the running configuration the driver
-// works on. The caller holds s.mu.
+// works on. The caller holds the session's lock.
 func (d *Driver) readRunning(ctx context.Context, s *session) ([]string, error) {
 	var texts []string
 	for _, cmd := range []string{"show running-config bgp", "show running-config rpm"} {
-		out, err := s.read(ctx, cmd)
+		out, err := s.Read(ctx, cmd)
 		d.observeRequest(cmd, err)
 		if err != nil {
 			return nil, err

@@ -66,9 +66,9 @@ type leftover struct {
 
 // findLeftover looks for the driver's checkpoint on a switch. It returns nil
 // when there is none, and an error when there is one the driver must not roll
-// back to. The caller holds s.mu.
+// back to. The caller holds the session's lock.
 func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session) (*leftover, error) {
-	out, err := s.read(ctx, "show checkpoint summary")
+	out, err := s.Read(ctx, "show checkpoint summary")
 	d.observeRequest("show checkpoint summary", err)
 	if err != nil {
 		return nil, err
@@ -82,12 +82,12 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session)
 		return nil, fmt.Errorf("switch %s: a checkpoint named %s exists that fabric-reconciler did not make (its description is %s, not %s); "+
 			"delete it (no checkpoint %s) or set another nxos.sessionName", sw.Name, d.cpName, cli.Quote(entry.Description), d.mark, d.cpName)
 	}
-	cpText, err := s.read(ctx, "show checkpoint "+d.cpName)
+	cpText, err := s.Read(ctx, "show checkpoint "+d.cpName)
 	d.observeRequest("show checkpoint", err)
 	if err != nil {
 		return nil, err
 	}
-	run, err := s.read(ctx, "show running-config")
+	run, err := s.Read(ctx, "show running-config")
 	d.observeRequest("show running-config", err)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func flatten(n *cfgNode, path string) []string {
 
 // recover rolls a switch back to the driver's leftover checkpoint and
 // deletes it, and aborts a leftover configuration session. It returns what
-// it did, for the apply's messages. The caller holds s.mu.
+// it did, for the apply's messages. The caller holds the session's lock.
 func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session) ([]string, error) {
 	var msgs []string
 	lo, err := d.findLeftover(ctx, sw, s)
@@ -260,7 +260,7 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session) ([]s
 	if d.mode == config.CommitSession {
 		// "show configuration session summary" pads names to 24 columns
 		// and runs longer ones into the owner: ask for the session itself.
-		out, failed, err := s.query(ctx, "show configuration session "+d.cpName)
+		out, failed, err := s.Query(ctx, "show configuration session "+d.cpName)
 		d.observeRequest("show configuration session", err)
 		if err != nil {
 			return nil, err
@@ -278,21 +278,19 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session) ([]s
 
 // abortLeftover re-enters the driver's configuration session and aborts it.
 func (s *session) abortLeftover() error {
-	if _, err := s.ensure(); err != nil {
+	if _, err := s.Ensure(); err != nil {
 		return err
 	}
-	if err := s.d.AcquirePriv(sessionPriv); err != nil {
-		s.drop()
-		return &connError{err}
+	if err := s.Enter(sessionPriv); err != nil {
+		return err
 	}
-	r, err := s.d.Driver.SendCommand("abort")
+	out, failed, err := s.Send("abort", 0)
 	if err != nil {
-		s.drop()
-		return &connError{err}
+		return err
 	}
-	if r.Failed != nil {
-		s.leave()
-		return fmt.Errorf("abort: %s", reply(r.Result))
+	if failed {
+		s.Leave()
+		return fmt.Errorf("abort: %s", reply(out))
 	}
 	return nil
 }
@@ -300,7 +298,7 @@ func (s *session) abortLeftover() error {
 // rollback runs "rollback running-config checkpoint NAME" (atomic, NX-OS's
 // default) and requires the switch to confirm it.
 func (d *Driver) rollback(ctx context.Context, s *session) error {
-	out, failed, err := s.exec(ctx, "rollback running-config checkpoint "+d.cpName, s.slowTimeout())
+	out, failed, err := s.Exec(ctx, "rollback running-config checkpoint "+d.cpName, s.slowTimeout())
 	d.observeRequest("rollback", err)
 	if err != nil {
 		return err
@@ -312,13 +310,13 @@ func (d *Driver) rollback(ctx context.Context, s *session) error {
 }
 
 func (d *Driver) deleteCheckpoint(ctx context.Context, s *session) error {
-	out, failed, err := s.exec(ctx, "no checkpoint "+d.cpName, s.timeout())
+	out, failed, err := s.Exec(ctx, "no checkpoint "+d.cpName, s.Timeout())
 	d.observeRequest("no checkpoint", err)
 	if err != nil {
 		return err
 	}
 	if failed || reply(out) != "" {
-		return fmt.Errorf("switch %s: deleting checkpoint %s: %s", s.name, d.cpName, reply(out))
+		return fmt.Errorf("switch %s: deleting checkpoint %s: %s", s.Name(), d.cpName, reply(out))
 	}
 	return nil
 }
@@ -326,13 +324,13 @@ func (d *Driver) deleteCheckpoint(ctx context.Context, s *session) error {
 // takeCheckpoint runs "checkpoint NAME description MARK" and requires the
 // switch to confirm it ("Done").
 func (d *Driver) takeCheckpoint(ctx context.Context, s *session) error {
-	out, failed, err := s.exec(ctx, "checkpoint "+d.cpName+" description "+string(d.mark), s.slowTimeout())
+	out, failed, err := s.Exec(ctx, "checkpoint "+d.cpName+" description "+string(d.mark), s.slowTimeout())
 	d.observeRequest("checkpoint", err)
 	if err != nil {
 		return err
 	}
 	if failed || !strings.Contains(out, "Done") {
-		return fmt.Errorf("switch %s: checkpoint %s: %s", s.name, d.cpName, reply(out))
+		return fmt.Errorf("switch %s: checkpoint %s: %s", s.Name(), d.cpName, reply(out))
 	}
 	return nil
 }

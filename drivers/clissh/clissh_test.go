@@ -1,0 +1,108 @@
+package clissh
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+)
+
+func TestSplitHostPort(t *testing.T) {
+	tests := []struct {
+		addr   string
+		host   string
+		port   int
+		errHas string
+	}{
+		{addr: "127.0.0.1:2201", host: "127.0.0.1", port: 2201},
+		{addr: "[::1]:22", host: "::1", port: 22},
+		{addr: "leaf201.example.net:22", host: "leaf201.example.net", port: 22},
+		{addr: "leaf201", errHas: `address "leaf201" is not host:port`},
+		{addr: "leaf201:0", errHas: "bad port"},
+		{addr: "leaf201:65536", errHas: "bad port"},
+		{addr: "leaf201:ssh", errHas: "bad port"},
+		{addr: ":22", errHas: "no host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			host, port, err := SplitHostPort(tt.addr)
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("error %v, want one containing %q", err, tt.errHas)
+				}
+				return
+			}
+			if err != nil || host != tt.host || port != tt.port {
+				t.Fatalf("got %q %d %v, want %q %d", host, port, err, tt.host, tt.port)
+			}
+		})
+	}
+}
+
+func TestCheckSwitches(t *testing.T) {
+	tests := []struct {
+		name   string
+		sw     config.Switch
+		errHas string
+	}{
+		{name: "fine", sw: config.Switch{Name: "leaf201", Address: "127.0.0.1:22"}},
+		{name: "no port", sw: config.Switch{Name: "leaf201", Address: "127.0.0.1"}, errHas: "switch leaf201: address"},
+		{name: "AS_TRANS", sw: config.Switch{Name: "leaf201", Address: "127.0.0.1:22", ASN: 23456}, errHas: "switch leaf201: switch AS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckSwitches(config.Fabric{ASN: 63500, Switches: []config.Switch{tt.sw}})
+			if (tt.errHas == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.errHas)) {
+				t.Fatalf("error %v, want %q", err, tt.errHas)
+			}
+		})
+	}
+}
+
+// The drivers' error texts depend on these: FRR's errors quote a lost
+// connection alone, NX-OS's say "connection lost"; either way the apply can
+// tell a lost connection from a refusal.
+func TestErrorTexts(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+		conn bool
+	}{
+		{name: "line error, one mode", err: &LineError{Switch: "leaf201", Line: " neighbor 10.0.0.1 local-as 1", Reply: "% Unknown command"},
+			want: `switch leaf201 refused "neighbor 10.0.0.1 local-as 1": % Unknown command`},
+		{name: "line error, named mode", err: &LineError{Switch: "leaf201", Line: "  remote-as 1", Reply: "% Invalid command", Where: "configure terminal"},
+			want: `switch leaf201 refused "remote-as 1" in configure terminal: % Invalid command`},
+		{name: "connection error", err: fmt.Errorf("switch leaf201: %q: %w", "show running-config", &ConnError{Err: io.EOF}),
+			want: `switch leaf201: "show running-config": EOF`, conn: true},
+		{name: "labelled connection error", err: fmt.Errorf("switch leaf201: %w", &ConnError{Err: io.EOF, label: true}),
+			want: `switch leaf201: connection lost: EOF`, conn: true},
+		{name: "other", err: errors.New("no"), want: "no"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Fatalf("%q, want %q", got, tt.want)
+			}
+			if IsConnError(tt.err) != tt.conn {
+				t.Fatalf("IsConnError = %v", !tt.conn)
+			}
+		})
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                   "",
+		" \r\n ":                             "",
+		"% Unknown command: x\n":             "% Unknown command: x",
+		"BGP is already running;\n AS is 1 ": "BGP is already running; AS is 1",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
