@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
@@ -510,33 +509,10 @@ func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
 // in the safe order and sends them one by one; the first refused line stops
 // that switch. Applied lists the changes that went through completely.
 func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
-	switches, by := cli.BySwitch(plan.Changes)
-	results := make([]fabric.ApplyResult, len(switches))
-	errs := make([]error, len(switches))
-	var wg sync.WaitGroup
-	for i, name := range switches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = d.applySwitch(ctx, name, by[name])
-		}()
-	}
-	wg.Wait()
-	var res fabric.ApplyResult
-	for i := range switches {
-		res.Applied = append(res.Applied, results[i].Applied...)
-		res.Conflicts = append(res.Conflicts, results[i].Conflicts...)
-		res.Messages = append(res.Messages, results[i].Messages...)
-	}
-	return res, errors.Join(errs...)
+	return d.switches.Apply(ctx, plan, d.applySwitch)
 }
 
-func (d *Driver) applySwitch(ctx context.Context, name string, changes []fabric.Change) (fabric.ApplyResult, error) {
-	sw, ok := d.switchByName(name)
-	if !ok {
-		return fabric.ApplyResult{Messages: []string{fmt.Sprintf("switch %s is not in the configuration: %d change(s) not applied", cli.Quote(name), len(changes))}},
-			fmt.Errorf("switch %s is not in the configuration", cli.Quote(name))
-	}
+func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fabric.Change) (fabric.ApplyResult, error) {
 	_, cfg, err := d.readConfig(ctx, sw)
 	if err != nil {
 		return fabric.ApplyResult{}, err
@@ -577,52 +553,34 @@ func (d *Driver) applySwitch(ctx context.Context, name string, changes []fabric.
 // observed (plan --offline), against a switch that holds only its BGP
 // instance.
 func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
-	var b strings.Builder
-	switches, by := cli.BySwitch(plan.Changes)
-	if len(switches) == 0 {
-		b.WriteString("! no changes\n")
-	}
-	for _, name := range switches {
-		sw, ok := d.switchByName(name)
-		if !ok {
-			fmt.Fprintf(&b, "! switch %s is not in the configuration: %d change(s) not rendered\n", cli.Quote(name), len(by[name]))
-			continue
-		}
+	return d.switches.Render(plan, func(b *strings.Builder, sw config.Switch, changes []fabric.Change) error {
 		d.mu.Lock()
-		seen, observed := d.seen[name]
+		seen, observed := d.seen[sw.Name]
 		d.mu.Unlock()
 		basis := "against the configuration read at the last observation"
 		cfg := emptyConfig(d.fabric.SwitchASN(sw), d.vrf())
 		if observed {
 			parsed, err := parseRunningConfig(seen.text)
 			if err != nil {
-				return "", fmt.Errorf("switch %s: %w", sw.Name, err)
+				return fmt.Errorf("switch %s: %w", sw.Name, err)
 			}
 			cfg, cfg.ecmpMax = parsed, seen.ecmp
 		} else {
 			basis = "assuming the switch holds only its BGP instance"
 		}
-		s, err := d.script(sw, cfg, by[name])
+		s, err := d.script(sw, cfg, changes)
 		if err != nil {
-			return "", err
+			return err
 		}
-		fmt.Fprintf(&b, "! switch %s (%s): %d change(s), %d line(s), %s\n", sw.Name, sw.Address, len(by[name]), len(s.Lines()), basis)
-		for _, r := range s.Refused() {
-			fmt.Fprintf(&b, "! refused %s %s: %s\n", r.Change.Action, r.Change.Key(), oneLine(r.Err.Error()))
-		}
-		for _, c := range s.Conflicts() {
-			fmt.Fprintf(&b, "! conflict %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
-		}
+		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s\n", sw.Name, sw.Address, len(changes), len(s.Lines()), basis)
+		cli.WriteNotes(b, s, oneLine)
 		if len(s.Lines()) > 0 {
 			b.WriteString("configure terminal\n")
 			b.WriteString(s.Text())
 			b.WriteString("end\n")
 		}
-	}
-	for _, c := range plan.Conflicts {
-		fmt.Fprintf(&b, "! conflict %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
-	}
-	return b.String(), nil
+		return nil
+	})
 }
 
 func hasControl(s string) bool {

@@ -309,7 +309,7 @@ func TestScriptLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sw, _ := d.switchByName("leaf202")
+			sw, _ := d.switches.ByName("leaf202")
 			s, err := d.script(sw, cfg, tt.changes)
 			if err != nil {
 				t.Fatal(err)

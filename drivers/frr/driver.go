@@ -52,7 +52,7 @@ type Driver struct {
 	metrics  clissh.Metrics
 	mark     cli.Mark
 	naming   cli.Naming
-	switches []config.Switch
+	switches cli.Switches
 	filters  bool
 	maxPaths int
 	sessions *clissh.Pool[*session]
@@ -103,7 +103,7 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
 		mark:     cli.Mark(cfg.OwnerMark()),
 		naming:   naming,
-		switches: f.Switches,
+		switches: cli.Switches(f.Switches),
 		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,
 		seen:     map[string]seenConfig{},
@@ -119,15 +119,6 @@ func (d *Driver) vrf() string {
 		return ""
 	}
 	return d.fabric.FRR.VRF
-}
-
-func (d *Driver) switchByName(name string) (config.Switch, bool) {
-	for _, s := range d.switches {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return config.Switch{}, false
 }
 
 // session returns the switch's persistent session, creating it unopened.

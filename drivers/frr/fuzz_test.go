@@ -25,7 +25,7 @@ func FuzzParseRunningConfig(f *testing.F) {
 		f.Fatal(err)
 	}
 	drv := d.(*Driver)
-	sw, _ := drv.switchByName("leaf202")
+	sw, _ := drv.switches.ByName("leaf202")
 	changes := []fabric.Change{
 		create(filter("192.168.9.193", "k8c1m0", rule("172.27.114.0/26", 26), rule("172.29.0.0/16", 32))),
 		create(peer("192.168.9.193", "k8c1m0", 63551, 63501)),

@@ -2,13 +2,11 @@ package frr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -36,46 +34,21 @@ func incomplete(reason string) string { return "(incomplete: " + reason + ")" }
 // returns the objects carrying this cluster's mark, plus the unmarked ones
 // at places the cluster may write.
 func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
-	type result struct {
-		text    string
-		cfg     *runningConfig
-		owned   []fabric.Object
-		foreign []fabric.Foreign
-		err     error
-	}
-	results := make([]result, len(d.switches))
-	var wg sync.WaitGroup
-	for i, sw := range d.switches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &results[i]
-			r.text, r.cfg, r.err = d.readConfig(ctx, sw)
-			if r.err == nil {
-				r.owned, r.foreign, r.err = d.observeSwitch(ctx, sw, r.cfg)
-			}
-		}()
-	}
-	wg.Wait()
-	var (
-		obs  fabric.Observed
-		errs []error
-	)
-	for i, r := range results {
-		if r.err != nil {
-			errs = append(errs, r.err)
-			continue
+	return d.switches.Observe(ctx, func(ctx context.Context, sw config.Switch) ([]fabric.Object, []fabric.Foreign, error) {
+		text, cfg, err := d.readConfig(ctx, sw)
+		if err != nil {
+			return nil, nil, err
 		}
-		seen := seenConfig{text: r.text, ecmp: d.session(d.switches[i]).cachedECMP()}
+		owned, foreign, err := d.observeSwitch(ctx, sw, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		seen := seenConfig{text: text, ecmp: d.session(sw).cachedECMP()}
 		d.mu.Lock()
-		d.seen[d.switches[i].Name] = seen
+		d.seen[sw.Name] = seen
 		d.mu.Unlock()
-		for _, o := range r.owned {
-			obs.Owned.Add(o)
-		}
-		obs.Foreign = append(obs.Foreign, r.foreign...)
-	}
-	return obs, errors.Join(errs...)
+		return owned, foreign, nil
+	})
 }
 
 // readConfig reads and parses one switch's running configuration, and checks

@@ -173,7 +173,7 @@ func TestObserveFixture(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.ecmpMax = tt.ecmp
-			sw, _ := d.switchByName("leaf202")
+			sw, _ := d.switches.ByName("leaf202")
 			owned, foreign, err := d.observeSwitch(context.Background(), sw, cfg)
 			if tt.errHas != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errHas) {

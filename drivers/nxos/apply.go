@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
@@ -525,33 +524,10 @@ func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
 // commits them atomically: all of them or none. A switch whose connection
 // drops during the apply is reconnected, recovered and applied again once.
 func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
-	switches, by := cli.BySwitch(plan.Changes)
-	results := make([]fabric.ApplyResult, len(switches))
-	errs := make([]error, len(switches))
-	var wg sync.WaitGroup
-	for i, name := range switches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = d.applySwitch(ctx, name, by[name])
-		}()
-	}
-	wg.Wait()
-	var res fabric.ApplyResult
-	for i := range switches {
-		res.Applied = append(res.Applied, results[i].Applied...)
-		res.Conflicts = append(res.Conflicts, results[i].Conflicts...)
-		res.Messages = append(res.Messages, results[i].Messages...)
-	}
-	return res, errors.Join(errs...)
+	return d.switches.Apply(ctx, plan, d.applySwitch)
 }
 
-func (d *Driver) applySwitch(ctx context.Context, name string, changes []fabric.Change) (fabric.ApplyResult, error) {
-	sw, ok := d.switchByName(name)
-	if !ok {
-		return fabric.ApplyResult{Messages: []string{fmt.Sprintf("switch %s is not in the configuration: %d change(s) not applied", cli.Quote(name), len(changes))}},
-			fmt.Errorf("switch %s is not in the configuration", cli.Quote(name))
-	}
+func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fabric.Change) (fabric.ApplyResult, error) {
 	var msgs []string
 	for attempt := 1; ; attempt++ {
 		res, err := d.applyOnce(ctx, sw, changes)
@@ -672,61 +648,43 @@ func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.L
 // observed (plan --offline), against a switch that holds only its BGP
 // instance.
 func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
-	var b strings.Builder
-	switches, by := cli.BySwitch(plan.Changes)
-	if len(switches) == 0 {
-		b.WriteString("! no changes\n")
-	}
-	for _, name := range switches {
-		sw, ok := d.switchByName(name)
-		if !ok {
-			fmt.Fprintf(&b, "! switch %s is not in the configuration: %d change(s) not rendered\n", cli.Quote(name), len(by[name]))
-			continue
-		}
+	return d.switches.Render(plan, func(b *strings.Builder, sw config.Switch, changes []fabric.Change) error {
 		d.mu.Lock()
-		seen, observed := d.seen[name]
+		seen, observed := d.seen[sw.Name]
 		d.mu.Unlock()
 		basis := "against the configuration read at the last observation"
 		cfg := d.emptyConfig(sw)
 		if observed {
 			parsed, err := seen.parse()
 			if err != nil {
-				return "", fmt.Errorf("switch %s: %w", sw.Name, err)
+				return fmt.Errorf("switch %s: %w", sw.Name, err)
 			}
 			cfg = parsed
 		} else {
 			basis = "assuming the switch holds only its BGP instance"
 		}
-		s, err := d.script(sw, cfg, by[name])
+		s, err := d.script(sw, cfg, changes)
 		if err != nil {
-			return "", err
+			return err
 		}
 		lines := s.Lines()
-		fmt.Fprintf(&b, "! switch %s (%s): %d change(s), %d line(s), %s, commit mode %s\n", sw.Name, sw.Address, len(by[name]), len(lines), basis, d.mode)
+		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s, commit mode %s\n", sw.Name, sw.Address, len(changes), len(lines), basis, d.mode)
 		if seen.pending {
-			fmt.Fprintf(&b, "! first: rollback running-config checkpoint %s; no checkpoint %s (left by an interrupted apply)\n", d.cpName, d.cpName)
+			fmt.Fprintf(b, "! first: rollback running-config checkpoint %s; no checkpoint %s (left by an interrupted apply)\n", d.cpName, d.cpName)
 		}
-		for _, r := range s.Refused() {
-			fmt.Fprintf(&b, "! refused %s %s: %s\n", r.Change.Action, r.Change.Key(), reply(r.Err.Error()))
-		}
-		for _, c := range s.Conflicts() {
-			fmt.Fprintf(&b, "! conflict %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
-		}
+		cli.WriteNotes(b, s, reply)
 		if len(lines) == 0 {
-			continue
+			return nil
 		}
 		if d.mode == config.CommitSession {
-			fmt.Fprintf(&b, "configure session %s\n%sverify\ncommit\n", d.cpName, s.Text())
+			fmt.Fprintf(b, "configure session %s\n%sverify\ncommit\n", d.cpName, s.Text())
 			b.WriteString("! on a refused line or a failed verify/commit instead: abort\n")
-			continue
+			return nil
 		}
-		fmt.Fprintf(&b, "checkpoint %s description %s\nconfigure terminal\n%send\nno checkpoint %s\n", d.cpName, d.mark, s.Text(), d.cpName)
-		fmt.Fprintf(&b, "! on a refused line instead: end; rollback running-config checkpoint %s; no checkpoint %s\n", d.cpName, d.cpName)
-	}
-	for _, c := range plan.Conflicts {
-		fmt.Fprintf(&b, "! conflict %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
-	}
-	return b.String(), nil
+		fmt.Fprintf(b, "checkpoint %s description %s\nconfigure terminal\n%send\nno checkpoint %s\n", d.cpName, d.mark, s.Text(), d.cpName)
+		fmt.Fprintf(b, "! on a refused line instead: end; rollback running-config checkpoint %s; no checkpoint %s\n", d.cpName, d.cpName)
+		return nil
+	})
 }
 
 // emptyConfig is a switch that holds only its BGP instance (and VRF).

@@ -68,7 +68,7 @@ type Driver struct {
 	metrics  clissh.Metrics
 	mark     cli.Mark
 	naming   cli.Naming
-	switches []config.Switch
+	switches cli.Switches
 	filters  bool
 	maxPaths int
 	vrf      string // "default" or a VRF context name
@@ -147,7 +147,7 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
 		mark:     mark,
 		naming:   naming,
-		switches: f.Switches,
+		switches: cli.Switches(f.Switches),
 		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,
 		vrf:      nx.VRF,
@@ -174,15 +174,6 @@ func scopeOf(vrf string) string {
 	}
 	sum := sha256.Sum256([]byte(vrf))
 	return vrf[:3] + "-" + hex.EncodeToString(sum[:])[:4]
-}
-
-func (d *Driver) switchByName(name string) (config.Switch, bool) {
-	for _, s := range d.switches {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return config.Switch{}, false
 }
 
 // session returns the switch's persistent session, creating it unopened.

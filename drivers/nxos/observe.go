@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -86,45 +85,20 @@ func parseConfigs(texts ...string) (*runningConfig, error) {
 // write. A switch with a checkpoint left by an interrupted apply is observed
 // as that checkpoint holds it: the next apply rolls back to it first.
 func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
-	type result struct {
-		seen    seenConfig
-		owned   []fabric.Object
-		foreign []fabric.Foreign
-		err     error
-	}
-	results := make([]result, len(d.switches))
-	var wg sync.WaitGroup
-	for i, sw := range d.switches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &results[i]
-			var cfg *runningConfig
-			r.seen, cfg, r.err = d.readSwitch(ctx, sw)
-			if r.err == nil {
-				r.owned, r.foreign, r.err = d.observeSwitch(sw, cfg)
-			}
-		}()
-	}
-	wg.Wait()
-	var (
-		obs  fabric.Observed
-		errs []error
-	)
-	for i, r := range results {
-		if r.err != nil {
-			errs = append(errs, r.err)
-			continue
+	return d.switches.Observe(ctx, func(ctx context.Context, sw config.Switch) ([]fabric.Object, []fabric.Foreign, error) {
+		seen, cfg, err := d.readSwitch(ctx, sw)
+		if err != nil {
+			return nil, nil, err
+		}
+		owned, foreign, err := d.observeSwitch(sw, cfg)
+		if err != nil {
+			return nil, nil, err
 		}
 		d.mu.Lock()
-		d.seen[d.switches[i].Name] = r.seen
+		d.seen[sw.Name] = seen
 		d.mu.Unlock()
-		for _, o := range r.owned {
-			obs.Owned.Add(o)
-		}
-		obs.Foreign = append(obs.Foreign, r.foreign...)
-	}
-	return obs, errors.Join(errs...)
+		return owned, foreign, nil
+	})
 }
 
 // readSwitch reads what a switch holds: its running configuration, or the
