@@ -29,13 +29,6 @@ var dialect = cli.Dialect{Indent: indent, Exit: func(mode string) string {
 	return "exit"
 }}
 
-func afModeName(af fabric.AddressFamily) string {
-	if af == fabric.IPv6 {
-		return "ipv6 unicast"
-	}
-	return "ipv4 unicast"
-}
-
 // planner turns one switch's changes into CLI lines against its running
 // configuration, which it updates as it goes: each line is planned against
 // the state the previous lines leave, so only missing lines are sent.
@@ -69,7 +62,7 @@ func (p *planner) bgpMode() []string {
 }
 
 func (p *planner) afMode(af fabric.AddressFamily) []string {
-	return append(p.bgpMode(), "address-family "+afModeName(af))
+	return append(p.bgpMode(), "address-family "+cli.AFName(af))
 }
 
 func (p *planner) change(c fabric.Change) {
@@ -147,7 +140,7 @@ func (p *planner) change(c fabric.Change) {
 }
 
 // owns reports whether a neighbor carries this cluster's mark.
-func (p *planner) owns(n *neighbor) bool { return p.d.mark.Owns(n.Description) }
+func (p *planner) owns(n *neighbor) bool { return p.d.own.Mark.Owns(n.Description) }
 
 func (p *planner) conflictNeighbor(n *neighbor, what string) {
 	owner, _ := cli.Parse(n.Description)
@@ -170,7 +163,7 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 		p.s.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
 		return
 	}
-	desc := p.d.mark.Describe(peer.Node)
+	desc := p.d.own.Mark.Describe(peer.Node)
 	if err := cli.Text("description", desc, 0); err != nil {
 		p.s.Refuse(err)
 		return
@@ -197,12 +190,12 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 		p.s.In(af, fmt.Sprintf("neighbor %s activate", id))
 		an.Activate, an.Deactivated = true, false
 	}
-	want, have := p.d.bindingFor(p.cfg, a), an.RouteMapIn
+	want, have := p.d.own.BindingFor(&p.cfg.Filters, a), an.RouteMapIn
 	switch {
 	case want != "" && have != want:
 		p.s.In(af, fmt.Sprintf("neighbor %s route-map %s in", id, want))
 		an.RouteMapIn = want
-	case want == "" && have != "" && p.d.isFilterName(have):
+	case want == "" && have != "" && p.d.own.IsFilterName(have):
 		p.s.In(af, fmt.Sprintf("no neighbor %s route-map %s in", id, have))
 		an.RouteMapIn = ""
 	}
@@ -240,40 +233,21 @@ func (p *planner) peerDown(a netip.Addr) {
 // "deny any". FRR 8.4 denies on an empty prefix-list too (checked in the
 // lab), but a list whose only entry is its description reads like a
 // forgotten filter, and the entry does not depend on that behaviour.
-func wantEntries(f fabric.PrefixFilter) []plEntry {
+func wantEntries(f fabric.PrefixFilter) []cli.PrefixListEntry {
 	f = fabric.Canonical(f).(fabric.PrefixFilter)
-	var out []plEntry
+	var out []cli.PrefixListEntry
 	for _, r := range f.Prefixes {
 		p := netip.MustParsePrefix(r.Prefix) // checked by cli.CheckPrefixFilter
-		e := plEntry{Action: "permit", Prefix: p}
+		e := cli.PrefixListEntry{Action: "permit", Prefix: p}
 		if r.LE != p.Bits() {
 			e.LE = r.LE
 		}
 		out = append(out, e)
 	}
 	if len(out) == 0 {
-		out = append(out, plEntry{Action: "deny", Any: true})
+		out = append(out, cli.PrefixListEntry{Action: "deny", Any: true})
 	}
 	return out
-}
-
-func sameEntry(a, b plEntry) bool {
-	return a.Action == b.Action && a.Any == b.Any && a.Prefix == b.Prefix && a.GE == b.GE && a.LE == b.LE
-}
-
-func (e plEntry) text() string {
-	s := e.Action + " "
-	if e.Any {
-		return s + "any"
-	}
-	s += e.Prefix.String()
-	if e.GE != 0 {
-		s += fmt.Sprintf(" ge %d", e.GE)
-	}
-	if e.LE != 0 {
-		s += fmt.Sprintf(" le %d", e.LE)
-	}
-	return s
 }
 
 func (p *planner) filterUp(f fabric.PrefixFilter) {
@@ -284,20 +258,20 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 		p.conflictNeighbor(n, "its inbound filter is not this cluster's to set")
 		return
 	}
-	desc := p.d.mark.Describe(f.Node)
+	desc := p.d.own.Mark.Describe(f.Node)
 	if err := cli.Text("description", desc, 0); err != nil {
 		p.s.Refuse(err)
 		return
 	}
-	name := p.d.naming.PeerFilter(a)
+	name := p.d.own.Naming.PeerFilter(a)
 	fam := plFamily(a)
-	key := plKey{fam, name}
+	key := cli.PrefixListKey{Family: fam, Name: name}
 
 	// The prefix-list: new entries before old ones go, so that a route the
 	// node may keep advertising is never denied in between.
 	pl := p.cfg.PrefixLists[key]
 	if pl == nil {
-		pl = &prefixList{Key: key}
+		pl = &cli.PrefixList{Key: key}
 		p.cfg.PrefixLists[key] = pl
 	}
 	if !pl.HasDesc || pl.Description != desc {
@@ -313,12 +287,12 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	for _, w := range want {
 		found := false
 		for _, h := range have {
-			found = found || sameEntry(w, h)
+			found = found || w.Same(h)
 		}
 		if !found {
 			seq += 5
 			w.Seq = seq
-			p.s.Top(fmt.Sprintf("%s prefix-list %s seq %d %s", fam, name, seq, w.text()))
+			p.s.Top(fmt.Sprintf("%s prefix-list %s seq %d %s", fam, name, seq, w.Text()))
 			pl.Entries = append(pl.Entries, w)
 		}
 	}
@@ -326,7 +300,7 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	for _, h := range pl.Entries {
 		wanted := false
 		for _, w := range want {
-			wanted = wanted || sameEntry(w, h)
+			wanted = wanted || w.Same(h)
 		}
 		if wanted {
 			kept = append(kept, h)
@@ -340,11 +314,11 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	// it does not permit fall to the route-map's implicit deny.
 	rm := p.cfg.RouteMaps[name]
 	if rm == nil {
-		rm = &routeMap{Name: name}
+		rm = &cli.RouteMap{Name: name}
 		p.cfg.RouteMaps[name] = rm
 	}
-	var entry *rmEntry
-	var others []*rmEntry
+	var entry *cli.RouteMapEntry
+	var others []*cli.RouteMapEntry
 	for _, e := range rm.Entries {
 		if e.Action == "permit" && e.Seq == 10 {
 			entry = e
@@ -356,15 +330,15 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 		p.s.Top(fmt.Sprintf("no route-map %s %s %d", name, e.Action, e.Seq))
 	}
 	if entry == nil {
-		entry = &rmEntry{Action: "permit", Seq: 10}
+		entry = &cli.RouteMapEntry{Action: "permit", Seq: 10}
 	}
-	rm.Entries = []*rmEntry{entry}
+	rm.Entries = []*cli.RouteMapEntry{entry}
 	mode := []string{"route-map " + name + " permit 10"}
 	if entry.Description != desc {
 		p.s.In(mode, "description "+desc)
 		entry.Description = desc
 	}
-	match := matchLine(a, name)
+	match := cli.MatchLine(a, name)
 	hasMatch := false
 	var lines []string
 	for _, l := range entry.Lines {
@@ -399,8 +373,8 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 }
 
 func (p *planner) filterDown(a netip.Addr) {
-	name := p.d.naming.PeerFilter(a)
-	key := plKey{plFamily(a), name}
+	name := p.d.own.Naming.PeerFilter(a)
+	key := cli.PrefixListKey{Family: plFamily(a), Name: name}
 	if n := p.inst.neighborAt(a); n != nil && p.inst.routeMapIn(n) == name {
 		if !p.owns(n) {
 			p.conflictNeighbor(n, "it uses this filter, which is therefore kept")
@@ -420,7 +394,7 @@ func (p *planner) filterDown(a netip.Addr) {
 }
 
 func (p *planner) hasMarker(what string) bool {
-	_, ok := p.cfg.PrefixLists[plKey{"ip", p.d.naming.Marker(what)}]
+	_, ok := p.cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: p.d.own.Naming.Marker(what)}]
 	return ok
 }
 
@@ -428,31 +402,31 @@ func (p *planner) hasMarker(what string) bool {
 // made: an apply that stops in between leaves an owned, incomplete setting
 // (completed by the next sync), never an unowned one.
 func (p *planner) addMarker(what, setting string) {
-	name := p.d.naming.Marker(what)
-	p.s.Top(fmt.Sprintf("ip prefix-list %s description %s", name, p.d.mark.DescribeSetting(setting)))
-	p.cfg.PrefixLists[plKey{"ip", name}] = &prefixList{Key: plKey{"ip", name}, HasDesc: true}
+	name := p.d.own.Naming.Marker(what)
+	p.s.Top(fmt.Sprintf("ip prefix-list %s description %s", name, p.d.own.Mark.DescribeSetting(setting)))
+	p.cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: name}] = &cli.PrefixList{Key: cli.PrefixListKey{Family: "ip", Name: name}, HasDesc: true}
 }
 
 func (p *planner) dropMarker(what string) {
-	name := p.d.naming.Marker(what)
+	name := p.d.own.Naming.Marker(what)
 	p.s.Top("no ip prefix-list " + name)
-	delete(p.cfg.PrefixLists, plKey{"ip", name})
+	delete(p.cfg.PrefixLists, cli.PrefixListKey{Family: "ip", Name: name})
 }
 
 func (p *planner) maxPathsUp(m fabric.MaximumPaths) {
-	what := markerMaxPaths(m.AddressFamily)
-	af := p.inst.af(afModeName(m.AddressFamily))
+	what := cli.MarkerMaxPaths(m.AddressFamily)
+	af := p.inst.af(cli.AFName(m.AddressFamily))
 	if !p.hasMarker(what) {
 		if af.MaxPaths != 0 || af.MaxPathsIBGP != 0 {
 			p.s.Conflict("", fmt.Sprintf("maximum-paths is set in address-family %s without this cluster's marker (prefix-list %s); it is left alone",
-				af.Name, p.d.naming.Marker(what)))
+				af.Name, p.d.own.Naming.Marker(what)))
 			return
 		}
 		p.addMarker(what, "maximum-paths "+string(m.AddressFamily))
 	}
 	if !p.inst.MultipathRelax {
-		if !p.hasMarker(markerRelax) {
-			p.addMarker(markerRelax, relaxLine)
+		if !p.hasMarker(cli.MarkerRelax) {
+			p.addMarker(cli.MarkerRelax, relaxLine)
 		}
 		p.s.In(p.bgpMode(), relaxLine)
 		p.inst.MultipathRelax = true
@@ -476,11 +450,11 @@ func orDefault(v, def int) int {
 }
 
 func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
-	what := markerMaxPaths(fam)
+	what := cli.MarkerMaxPaths(fam)
 	if !p.hasMarker(what) {
 		return // no longer ours: nothing to delete
 	}
-	af := p.inst.af(afModeName(fam))
+	af := p.inst.af(cli.AFName(fam))
 	mode := p.afMode(fam)
 	if af.MaxPaths != 0 {
 		p.s.In(mode, "no maximum-paths")
@@ -490,16 +464,16 @@ func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
 		p.s.In(mode, "no maximum-paths ibgp")
 		af.MaxPathsIBGP = 0
 	}
-	other := markerMaxPaths(fabric.IPv4)
+	other := cli.MarkerMaxPaths(fabric.IPv4)
 	if fam == fabric.IPv4 {
-		other = markerMaxPaths(fabric.IPv6)
+		other = cli.MarkerMaxPaths(fabric.IPv6)
 	}
-	if p.hasMarker(markerRelax) && !p.hasMarker(other) {
+	if p.hasMarker(cli.MarkerRelax) && !p.hasMarker(other) {
 		if p.inst.MultipathRelax {
 			p.s.In(p.bgpMode(), "no "+relaxLine)
 			p.inst.MultipathRelax = false
 		}
-		p.dropMarker(markerRelax)
+		p.dropMarker(cli.MarkerRelax)
 	}
 	p.dropMarker(what)
 }
@@ -595,8 +569,7 @@ func hasControl(s string) bool {
 // emptyConfig is a switch that holds only its BGP instance.
 func emptyConfig(asn uint32, vrf string) *runningConfig {
 	return &runningConfig{
-		BGP:         []*bgpInstance{{ASN: asn, VRF: vrf, Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}},
-		PrefixLists: map[plKey]*prefixList{},
-		RouteMaps:   map[string]*routeMap{},
+		BGP:     []*bgpInstance{{ASN: asn, VRF: vrf, Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}},
+		Filters: cli.NewFilters(),
 	}
 }

@@ -50,8 +50,7 @@ type Driver struct {
 	fabric   config.Fabric
 	log      *slog.Logger
 	metrics  clissh.Metrics
-	mark     cli.Mark
-	naming   cli.Naming
+	own      cli.Ownership
 	switches cli.Switches
 	filters  bool
 	maxPaths int
@@ -101,8 +100,7 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		fabric:   f,
 		log:      log.With("driver", Name),
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
-		mark:     cli.Mark(cfg.OwnerMark()),
-		naming:   naming,
+		own:      cli.Ownership{Mark: cli.Mark(cfg.OwnerMark()), Naming: naming},
 		switches: cli.Switches(f.Switches),
 		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,

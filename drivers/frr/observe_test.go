@@ -11,6 +11,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -213,7 +214,7 @@ func TestParseRunningConfig(t *testing.T) {
 	if pg := inst.Neighbors["SPINES"]; !pg.IsPeerGroup || pg.Addr.IsValid() || pg.RemoteAS != "external" {
 		t.Fatalf("peer-group %+v", pg)
 	}
-	pl := cfg.PrefixLists[plKey{"ip", "HANDMADE-BORDER-OUT"}]
+	pl := cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: "HANDMADE-BORDER-OUT"}]
 	if len(pl.Entries) != 2 || pl.Entries[0].LE != 24 || !pl.Entries[1].Any || pl.Entries[1].Action != "deny" {
 		t.Fatalf("prefix-list %+v", pl)
 	}

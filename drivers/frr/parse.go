@@ -5,52 +5,20 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
 // runningConfig is what the driver reads from "show running-config": the
 // BGP instances, prefix-lists and route-maps. Everything else is ignored.
 type runningConfig struct {
-	Hostname    string
-	BGP         []*bgpInstance
-	PrefixLists map[plKey]*prefixList
-	RouteMaps   map[string]*routeMap
+	Hostname string
+	BGP      []*bgpInstance
+	cli.Filters
 	// ecmpMax is bgpd's default maximum-paths (zebra's ECMP limit): FRR
 	// omits a maximum-paths line with that value. 0 when unknown.
 	ecmpMax int
-}
-
-// plKey names a prefix-list: IPv4 ("ip") and IPv6 ("ipv6") lists have
-// separate name spaces.
-type plKey struct {
-	Family string // "ip" or "ipv6"
-	Name   string
-}
-
-type prefixList struct {
-	Key         plKey
-	Description string
-	HasDesc     bool
-	Entries     []plEntry
-}
-
-type plEntry struct {
-	Seq    int64
-	Action string // permit or deny
-	Prefix netip.Prefix
-	Any    bool
-	GE, LE int // 0 when absent
-}
-
-type routeMap struct {
-	Name    string
-	Entries []*rmEntry
-}
-
-type rmEntry struct {
-	Action      string // permit or deny
-	Seq         int
-	Description string
-	Lines       []string // every other line of the entry, trimmed
 }
 
 type bgpInstance struct {
@@ -62,23 +30,20 @@ type bgpInstance struct {
 	AFs            map[string]*bgpAF // by "ipv4 unicast", "ipv6 unicast", ...
 }
 
+// neighbor is a neighbor's lines; its ID is an address, an interface or a
+// peer-group name as written, and RemoteAS a number, "external",
+// "internal", or "" (peer-group member).
 type neighbor struct {
-	ID           string     // address, interface or peer-group name as written
-	Addr         netip.Addr // valid when ID is an address
-	RemoteAS     string     // a number, "external", "internal", or "" (peer-group member)
-	Description  string
-	LocalAS      uint32
-	LocalASFlags string // "no-prepend replace-as", ...
-	Shutdown     bool
-	PeerGroup    string // the peer-group it belongs to
-	IsPeerGroup  bool
+	cli.Neighbor
+	Shutdown    bool
+	PeerGroup   string // the peer-group it belongs to
+	IsPeerGroup bool
 }
 
 type bgpAF struct {
-	Name         string
-	MaxPaths     int // 0: no line (FRR's default)
-	MaxPathsIBGP int
-	Neighbors    map[string]*afNeighbor
+	Name      string
+	cli.Paths // 0: no line (FRR's default)
+	Neighbors map[string]*afNeighbor
 }
 
 type afNeighbor struct {
@@ -89,11 +54,11 @@ type afNeighbor struct {
 
 // parseRunningConfig reads the output of "show running-config".
 func parseRunningConfig(text string) (*runningConfig, error) {
-	cfg := &runningConfig{PrefixLists: map[plKey]*prefixList{}, RouteMaps: map[string]*routeMap{}}
+	cfg := &runningConfig{Filters: cli.NewFilters()}
 	var (
 		inst  *bgpInstance
 		af    *bgpAF
-		rme   *rmEntry
+		rme   *cli.RouteMapEntry
 		other bool // inside a block the driver does not read
 	)
 	closeBlock := func() { inst, af, rme, other = nil, nil, nil, false }
@@ -136,10 +101,10 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 				}
 				rm := cfg.RouteMaps[f[1]]
 				if rm == nil {
-					rm = &routeMap{Name: f[1]}
+					rm = &cli.RouteMap{Name: f[1]}
 					cfg.RouteMaps[f[1]] = rm
 				}
-				rme = &rmEntry{Action: f[2], Seq: seq}
+				rme = &cli.RouteMapEntry{Action: f[2], Seq: seq}
 				rm.Entries = append(rm.Entries, rme)
 			default:
 				other = true
@@ -182,10 +147,10 @@ func parseRouterBGP(f []string) (*bgpInstance, error) {
 }
 
 func (c *runningConfig) parsePrefixList(f []string, line string) error {
-	k := plKey{Family: f[0], Name: f[2]}
+	k := cli.PrefixListKey{Family: f[0], Name: f[2]}
 	pl := c.PrefixLists[k]
 	if pl == nil {
-		pl = &prefixList{Key: k}
+		pl = &cli.PrefixList{Key: k}
 		c.PrefixLists[k] = pl
 	}
 	rest := f[3:]
@@ -197,7 +162,7 @@ func (c *runningConfig) parsePrefixList(f []string, line string) error {
 		pl.Description, pl.HasDesc = d, true
 		return nil
 	}
-	e := plEntry{}
+	e := cli.PrefixListEntry{}
 	if rest[0] == "seq" {
 		if len(rest) < 2 {
 			return fmt.Errorf("seq without a number")
@@ -271,7 +236,7 @@ func (i *bgpInstance) parseLine(line string, af **bgpAF) error {
 func (i *bgpInstance) neighbor(id string) *neighbor {
 	n := i.Neighbors[id]
 	if n == nil {
-		n = &neighbor{ID: id}
+		n = &neighbor{Neighbor: cli.Neighbor{ID: id}}
 		if a, err := netip.ParseAddr(id); err == nil {
 			n.Addr = a.Unmap()
 		}
@@ -404,20 +369,11 @@ func (i *bgpInstance) routeMapIn(n *neighbor) string {
 	return ""
 }
 
-func afName(a netip.Addr) string {
-	if a.Is4() {
-		return "ipv4 unicast"
-	}
-	return "ipv6 unicast"
-}
+// afName is the address family of a neighbor's address.
+func afName(a netip.Addr) string { return cli.AFName(fabric.FamilyOf(a)) }
 
 // plFamily is the prefix-list family of an address: "ip" or "ipv6".
-func plFamily(a netip.Addr) string {
-	if a.Is4() {
-		return "ip"
-	}
-	return "ipv6"
-}
+func plFamily(a netip.Addr) string { return cli.PrefixListFamily(a) }
 
 // parseECMPMax reads "ECMP Maximum" from "show zebra".
 func parseECMPMax(text string) int {

@@ -57,13 +57,13 @@ func (p *planner) bgpMode() []string {
 }
 
 func (p *planner) afMode(af fabric.AddressFamily) []string {
-	return append(p.bgpMode(), "address-family "+afModeName(af))
+	return append(p.bgpMode(), "address-family "+cli.AFName(af))
 }
 
 func (p *planner) nbrMode(id string) []string { return append(p.bgpMode(), "neighbor "+id) }
 
 func (p *planner) nbrAFMode(id string, af fabric.AddressFamily) []string {
-	return append(p.nbrMode(id), "address-family "+afModeName(af))
+	return append(p.nbrMode(id), "address-family "+cli.AFName(af))
 }
 
 func (p *planner) change(c fabric.Change) {
@@ -140,7 +140,7 @@ func (p *planner) change(c fabric.Change) {
 	}
 }
 
-func (p *planner) owns(n *neighbor) bool { return p.d.mark.Owns(n.Description) }
+func (p *planner) owns(n *neighbor) bool { return p.d.own.Mark.Owns(n.Description) }
 
 func (p *planner) conflictNeighbor(n *neighbor, what string) {
 	owner, _ := cli.Parse(n.Description)
@@ -154,13 +154,13 @@ func (p *planner) conflictNeighbor(n *neighbor, what string) {
 // describe is the description of a node's objects, checked against the
 // grammar and NX-OS's 80-character limit for neighbor descriptions.
 func (p *planner) describe(node string) (string, error) {
-	desc := p.d.mark.Describe(node)
+	desc := p.d.own.Mark.Describe(node)
 	if err := cli.Text("description", desc, 0); err != nil {
 		return "", err
 	}
 	if len(desc) > maxDescription {
 		return "", fmt.Errorf("node name %s: the description %s would be %d characters, NX-OS takes %d (node names of at most %d characters fit)",
-			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.d.mark.Describe("x"))+1)
+			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.d.own.Mark.Describe("x"))+1)
 	}
 	return desc, nil
 }
@@ -183,7 +183,7 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 		return
 	}
 	if n == nil {
-		n = &neighbor{ID: id, Addr: a, AFs: map[string]*nbrAF{}}
+		n = &neighbor{Neighbor: cli.Neighbor{ID: id, Addr: a}, AFs: map[string]*nbrAF{}}
 		p.v.Neighbors[id] = n
 	}
 	// The mark first: a neighbor cut off after it is the cluster's, and the
@@ -212,17 +212,17 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	// inbound route-map comes with it.
 	fam := fabric.FamilyOf(a)
 	afMode := p.nbrAFMode(n.ID, fam)
-	naf := n.AFs[afModeName(fam)]
+	naf := n.AFs[cli.AFName(fam)]
 	if naf == nil {
 		p.s.In(afMode)
-		naf = n.af(afModeName(fam))
+		naf = n.af(cli.AFName(fam))
 	}
-	want, have := p.d.bindingFor(p.cfg, a), naf.RouteMapIn
+	want, have := p.d.own.BindingFor(&p.cfg.Filters, a), naf.RouteMapIn
 	switch {
 	case want != "" && have != want:
 		p.s.In(afMode, "route-map "+want+" in")
 		naf.RouteMapIn = want
-	case want == "" && have != "" && p.d.isFilterName(have):
+	case want == "" && have != "" && p.d.own.IsFilterName(have):
 		p.s.In(afMode, "no route-map "+have+" in")
 		naf.RouteMapIn = ""
 	}
@@ -245,36 +245,21 @@ func (p *planner) peerDown(a netip.Addr) {
 // without "le" (NX-OS refuses an "le" equal to the prefix length), "le" for
 // ranges; a filter that permits nothing holds one explicit deny of
 // everything, so that it never reads like a forgotten list.
-func wantEntries(f fabric.PrefixFilter, a netip.Addr) []plEntry {
+func wantEntries(f fabric.PrefixFilter, a netip.Addr) []cli.PrefixListEntry {
 	f = fabric.Canonical(f).(fabric.PrefixFilter)
-	var out []plEntry
+	var out []cli.PrefixListEntry
 	for _, r := range f.Prefixes {
 		p := netip.MustParsePrefix(r.Prefix) // checked by cli.CheckPrefixFilter
-		e := plEntry{Action: "permit", Prefix: p}
+		e := cli.PrefixListEntry{Action: "permit", Prefix: p}
 		if r.LE != p.Bits() {
 			e.LE = r.LE
 		}
 		out = append(out, e)
 	}
 	if len(out) == 0 {
-		out = append(out, plEntry{Action: "deny", Prefix: anyPrefix(a), LE: a.BitLen()})
+		out = append(out, cli.PrefixListEntry{Action: "deny", Prefix: anyPrefix(a), LE: a.BitLen()})
 	}
 	return out
-}
-
-func sameEntry(a, b plEntry) bool {
-	return a.Action == b.Action && a.Prefix == b.Prefix && a.GE == b.GE && a.LE == b.LE
-}
-
-func (e plEntry) text() string {
-	s := fmt.Sprintf("seq %d %s %s", e.Seq, e.Action, e.Prefix)
-	if e.GE != 0 {
-		s += fmt.Sprintf(" ge %d", e.GE)
-	}
-	if e.LE != 0 {
-		s += fmt.Sprintf(" le %d", e.LE)
-	}
-	return s
 }
 
 func (p *planner) filterUp(f fabric.PrefixFilter) {
@@ -290,9 +275,9 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 		p.s.Refuse(err)
 		return
 	}
-	name := p.d.naming.PeerFilter(a)
+	name := p.d.own.Naming.PeerFilter(a)
 	fam := plFamily(a)
-	key := plKey{fam, name}
+	key := cli.PrefixListKey{Family: fam, Name: name}
 
 	// The prefix-list: new entries before old ones go, so that a route the
 	// node may keep advertising is never denied in between. A list with a
@@ -303,7 +288,7 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 		pl = nil
 	}
 	if pl == nil {
-		pl = &prefixList{Key: key}
+		pl = &cli.PrefixList{Key: key}
 		p.cfg.PrefixLists[key] = pl
 	}
 	if !pl.HasDesc || pl.Description != desc {
@@ -318,12 +303,12 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	for _, w := range want {
 		found := false
 		for _, h := range pl.Entries {
-			found = found || sameEntry(w, h)
+			found = found || w.Same(h)
 		}
 		if !found {
 			seq += 5
 			w.Seq = seq
-			p.s.Top(fmt.Sprintf("%s prefix-list %s %s", fam, name, w.text()))
+			p.s.Top(fmt.Sprintf("%s prefix-list %s seq %d %s", fam, name, w.Seq, w.Text()))
 			pl.Entries = append(pl.Entries, w)
 		}
 	}
@@ -331,7 +316,7 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	for _, h := range pl.Entries {
 		wanted := false
 		for _, w := range want {
-			wanted = wanted || sameEntry(w, h)
+			wanted = wanted || w.Same(h)
 		}
 		if wanted {
 			kept = append(kept, h)
@@ -345,11 +330,11 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	// it does not permit fall to the route-map's implicit deny.
 	rm := p.cfg.RouteMaps[name]
 	if rm == nil {
-		rm = &routeMap{Name: name}
+		rm = &cli.RouteMap{Name: name}
 		p.cfg.RouteMaps[name] = rm
 	}
-	var entry *rmEntry
-	var others []*rmEntry
+	var entry *cli.RouteMapEntry
+	var others []*cli.RouteMapEntry
 	for _, e := range rm.Entries {
 		if e.Action == "permit" && e.Seq == 10 {
 			entry = e
@@ -361,15 +346,15 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 		p.s.Top(fmt.Sprintf("no route-map %s %s %d", name, e.Action, e.Seq))
 	}
 	if entry == nil {
-		entry = &rmEntry{Action: "permit", Seq: 10}
+		entry = &cli.RouteMapEntry{Action: "permit", Seq: 10}
 	}
-	rm.Entries = []*rmEntry{entry}
+	rm.Entries = []*cli.RouteMapEntry{entry}
 	mode := []string{"route-map " + name + " permit 10"}
 	if entry.Description != desc {
 		p.s.In(mode, "description "+desc)
 		entry.Description = desc
 	}
-	match := matchLine(a, name)
+	match := cli.MatchLine(a, name)
 	hasMatch := false
 	var lines []string
 	for _, l := range entry.Lines {
@@ -396,7 +381,7 @@ func (p *planner) filterUp(f fabric.PrefixFilter) {
 	// when it is created.
 	if n != nil {
 		fam := fabric.FamilyOf(a)
-		naf := n.AFs[afModeName(fam)]
+		naf := n.AFs[cli.AFName(fam)]
 		if naf != nil && naf.RouteMapIn != name {
 			p.s.In(p.nbrAFMode(n.ID, fam), "route-map "+name+" in")
 			naf.RouteMapIn = name
@@ -416,11 +401,11 @@ func cleanLine(l string) bool {
 }
 
 func (p *planner) filterDown(a netip.Addr) {
-	name := p.d.naming.PeerFilter(a)
-	key := plKey{plFamily(a), name}
+	name := p.d.own.Naming.PeerFilter(a)
+	key := cli.PrefixListKey{Family: plFamily(a), Name: name}
 	fam := fabric.FamilyOf(a)
 	if n := p.v.neighborAt(a); n != nil {
-		if naf := n.AFs[afModeName(fam)]; naf != nil && naf.RouteMapIn == name {
+		if naf := n.AFs[cli.AFName(fam)]; naf != nil && naf.RouteMapIn == name {
 			if !p.owns(n) {
 				p.conflictNeighbor(n, "it uses this filter, which is therefore kept")
 				return
@@ -442,39 +427,39 @@ func (p *planner) filterDown(a netip.Addr) {
 // addMarker records that the cluster owns a setting, before the setting is
 // made.
 func (p *planner) addMarker(what, setting string) {
-	name := p.d.naming.Marker(what)
-	desc := p.d.mark.DescribeSetting(setting)
+	name := p.d.own.Naming.Marker(what)
+	desc := p.d.own.Mark.DescribeSetting(setting)
 	p.s.Top(fmt.Sprintf("ip prefix-list %s description %s", name, desc))
-	p.cfg.PrefixLists[plKey{"ip", name}] = &prefixList{Key: plKey{"ip", name}, Description: desc, HasDesc: true}
+	p.cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: name}] = &cli.PrefixList{Key: cli.PrefixListKey{Family: "ip", Name: name}, Description: desc, HasDesc: true}
 }
 
 func (p *planner) dropMarker(what string) {
-	name := p.d.naming.Marker(what)
+	name := p.d.own.Naming.Marker(what)
 	p.s.Top("no ip prefix-list " + name)
-	delete(p.cfg.PrefixLists, plKey{"ip", name})
+	delete(p.cfg.PrefixLists, cli.PrefixListKey{Family: "ip", Name: name})
 }
 
 func (p *planner) maxPathsUp(m fabric.MaximumPaths) {
-	what := markerMaxPaths(m.AddressFamily)
-	af := p.v.AFs[afModeName(m.AddressFamily)]
-	if !p.d.hasMarker(p.cfg, what) {
+	what := cli.MarkerMaxPaths(m.AddressFamily)
+	af := p.v.AFs[cli.AFName(m.AddressFamily)]
+	if !p.d.own.HasMarker(&p.cfg.Filters, what) {
 		if af != nil && (af.MaxPaths != 0 || af.MaxPathsIBGP != 0) {
 			p.s.Conflict("", fmt.Sprintf("maximum-paths is set in address-family %s without this cluster's marker (prefix-list %s); it is left alone",
-				af.Name, p.d.naming.Marker(what)))
+				af.Name, p.d.own.Naming.Marker(what)))
 			return
 		}
 		p.addMarker(what, "maximum-paths "+string(m.AddressFamily))
 	}
 	if !p.v.MultipathRelax {
-		if !p.d.hasMarker(p.cfg, markerRelax) {
-			p.addMarker(markerRelax, relaxLine)
+		if !p.d.own.HasMarker(&p.cfg.Filters, cli.MarkerRelax) {
+			p.addMarker(cli.MarkerRelax, relaxLine)
 		}
 		p.s.In(p.bgpMode(), relaxLine)
 		p.v.MultipathRelax = true
 	}
 	mode := p.afMode(m.AddressFamily)
 	if af == nil {
-		af = p.v.af(afModeName(m.AddressFamily))
+		af = p.v.af(cli.AFName(m.AddressFamily))
 		p.s.In(mode)
 	}
 	if orDefault(af.MaxPaths, 1) != m.Paths {
@@ -488,12 +473,12 @@ func (p *planner) maxPathsUp(m fabric.MaximumPaths) {
 }
 
 func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
-	what := markerMaxPaths(fam)
-	if !p.d.hasMarker(p.cfg, what) {
+	what := cli.MarkerMaxPaths(fam)
+	if !p.d.own.HasMarker(&p.cfg.Filters, what) {
 		return // no longer ours: nothing to delete
 	}
 	mode := p.afMode(fam)
-	if af := p.v.AFs[afModeName(fam)]; af != nil {
+	if af := p.v.AFs[cli.AFName(fam)]; af != nil {
 		if af.MaxPaths != 0 {
 			p.s.In(mode, "no maximum-paths")
 			af.MaxPaths = 0
@@ -503,16 +488,16 @@ func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
 			af.MaxPathsIBGP = 0
 		}
 	}
-	other := markerMaxPaths(fabric.IPv4)
+	other := cli.MarkerMaxPaths(fabric.IPv4)
 	if fam == fabric.IPv4 {
-		other = markerMaxPaths(fabric.IPv6)
+		other = cli.MarkerMaxPaths(fabric.IPv6)
 	}
-	if p.d.hasMarker(p.cfg, markerRelax) && !p.d.hasMarker(p.cfg, other) {
+	if p.d.own.HasMarker(&p.cfg.Filters, cli.MarkerRelax) && !p.d.own.HasMarker(&p.cfg.Filters, other) {
 		if p.v.MultipathRelax {
 			p.s.In(p.bgpMode(), "no "+relaxLine)
 			p.v.MultipathRelax = false
 		}
-		p.dropMarker(markerRelax)
+		p.dropMarker(cli.MarkerRelax)
 	}
 	p.dropMarker(what)
 }
@@ -681,7 +666,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 			b.WriteString("! on a refused line or a failed verify/commit instead: abort\n")
 			return nil
 		}
-		fmt.Fprintf(b, "checkpoint %s description %s\nconfigure terminal\n%send\nno checkpoint %s\n", d.cpName, d.mark, s.Text(), d.cpName)
+		fmt.Fprintf(b, "checkpoint %s description %s\nconfigure terminal\n%send\nno checkpoint %s\n", d.cpName, d.own.Mark, s.Text(), d.cpName)
 		fmt.Fprintf(b, "! on a refused line instead: end; rollback running-config checkpoint %s; no checkpoint %s\n", d.cpName, d.cpName)
 		return nil
 	})
@@ -696,4 +681,11 @@ func (d *Driver) emptyConfig(sw config.Switch) *runningConfig {
 		c.BGP.VRFs[d.vrf] = newVRF(d.vrf)
 	}
 	return c
+}
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }

@@ -66,8 +66,7 @@ type Driver struct {
 	fabric   config.Fabric
 	log      *slog.Logger
 	metrics  clissh.Metrics
-	mark     cli.Mark
-	naming   cli.Naming
+	own      cli.Ownership
 	switches cli.Switches
 	filters  bool
 	maxPaths int
@@ -145,8 +144,7 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		fabric:   f,
 		log:      log.With("driver", Name),
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
-		mark:     mark,
-		naming:   naming,
+		own:      cli.Ownership{Mark: mark, Naming: naming, StrictMarkers: true},
 		switches: cli.Switches(f.Switches),
 		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,

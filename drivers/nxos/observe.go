@@ -4,46 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
-	"sort"
-	"strings"
+	"slices"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-// Markers of settings that cannot carry a mark.
-const (
-	markerRelax = "MULTIPATH-RELAX"
-	relaxLine   = "bestpath as-path multipath-relax"
-)
+// relaxLine lets peers of different AS numbers share a prefix: the nodes
+// have one AS each.
+const relaxLine = "bestpath as-path multipath-relax"
 
 var afNames = []fabric.AddressFamily{fabric.IPv4, fabric.IPv6}
 
-func markerMaxPaths(af fabric.AddressFamily) string {
-	return "MAXPATHS-" + strings.ToUpper(string(af))
-}
-
-func afModeName(af fabric.AddressFamily) string {
-	if af == fabric.IPv6 {
-		return "ipv6 unicast"
-	}
-	return "ipv4 unicast"
-}
-
-func plFamily(a netip.Addr) string {
-	if a.Is4() {
-		return "ip"
-	}
-	return "ipv6"
-}
-
-// incomplete is the node name Observe reports for an owned object whose
-// configuration is incomplete or was changed by hand: the model has no field
-// for that, and a node name no desired object has makes the plan update the
-// object, which completes it.
-func incomplete(reason string) string { return "(incomplete: " + reason + ")" }
+func plFamily(a netip.Addr) string { return cli.PrefixListFamily(a) }
 
 // seenConfig is what a switch held at an observation: the texts read, and
 // whether they are a leftover checkpoint's that the next apply rolls back to.
@@ -175,48 +151,37 @@ func (d *Driver) observeSwitch(sw config.Switch, cfg *runningConfig) ([]fabric.O
 	if err != nil {
 		return nil, nil, err
 	}
-	var (
-		owned   []fabric.Object
-		foreign []fabric.Foreign
-	)
-	ids := make([]string, 0, len(v.Neighbors))
-	for id := range v.Neighbors {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	o := &cli.Observation{Ownership: d.own, Switch: sw.Name, Filters: &cfg.Filters, Log: d.log}
+	for _, id := range slices.Sorted(maps.Keys(v.Neighbors)) {
 		n := v.Neighbors[id]
 		if !n.Addr.IsValid() {
 			continue // a prefix (dynamic) neighbor: never the cluster's
 		}
-		owner, _ := cli.Parse(n.Description)
-		if owner != string(d.mark) {
-			foreign = append(foreign,
-				fabric.Foreign{Kind: fabric.KindBGPPeer, Switch: sw.Name, ID: n.Addr.String(), Owner: owner},
-				fabric.Foreign{Kind: fabric.KindPrefixFilter, Switch: sw.Name, ID: n.Addr.String(), Owner: owner})
-			continue
-		}
-		owned = append(owned, d.observePeer(sw, cfg, v, n))
+		o.Neighbor(&n.Neighbor, func() (fabric.BGPPeer, string) { return d.observePeer(sw, cfg, n) })
 	}
-	for _, a := range d.filterAddrs(cfg) {
-		owned = append(owned, d.observeFilter(sw, cfg, v, a))
-	}
-	for _, af := range afNames {
-		a := v.AFs[afModeName(af)]
-		if !d.hasMarker(cfg, markerMaxPaths(af)) {
-			if a != nil && (a.MaxPaths != 0 || a.MaxPathsIBGP != 0) {
-				foreign = append(foreign, fabric.Foreign{Kind: fabric.KindMaximumPaths, Switch: sw.Name, ID: string(af)})
+	o.PeerFilters(isDenyAll, func(a netip.Addr, name string) string {
+		if n := v.neighborAt(a); n != nil && d.own.Mark.Owns(n.Description) {
+			if naf := n.AFs[cli.AFName(fabric.FamilyOf(a))]; naf == nil || naf.RouteMapIn != name {
+				return "not applied to the neighbor"
 			}
-			continue
 		}
-		owned = append(owned, d.observeMaxPaths(sw, v, a, af))
+		return ""
+	})
+	for _, af := range afNames {
+		var have *cli.Paths
+		if a := v.AFs[cli.AFName(af)]; a != nil {
+			have = &a.Paths
+		}
+		// NX-OS does not show maximum-paths 1, its default.
+		o.MaxPaths(af, have, v.MultipathRelax, relaxLine, func() int { return 1 })
 	}
-	return owned, foreign, nil
+	return o.Owned, o.Foreign, nil
 }
 
 const localASFlags = "no-prepend replace-as"
 
-func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, v *bgpVRF, n *neighbor) fabric.BGPPeer {
+// observePeer reads an owned neighbor, and what is wrong with it.
+func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, n *neighbor) (fabric.BGPPeer, string) {
 	_, node := cli.Parse(n.Description)
 	p := fabric.BGPPeer{Switch: sw.Name, Node: node, PeerAddress: n.Addr.String(), LocalASN: d.fabric.SwitchASN(sw),
 		AddressFamily: fabric.FamilyOf(n.Addr)}
@@ -226,82 +191,16 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, v *bgpVRF, n 
 	if n.LocalAS != 0 {
 		p.LocalASN = n.LocalAS
 	}
-	af := afModeName(p.AddressFamily)
-	var why string
+	af := cli.AFName(p.AddressFamily)
 	switch {
 	case p.RemoteASN == 0:
-		why = fmt.Sprintf("remote-as %q", n.RemoteAS)
+		return p, fmt.Sprintf("remote-as %q", n.RemoteAS)
 	case (n.LocalAS != 0 || n.LocalASFlags != "") && n.LocalASFlags != localASFlags:
-		why = "local-as without " + localASFlags
+		return p, "local-as without " + localASFlags
 	case n.AFs[af] == nil:
-		why = "address-family " + af + " not configured"
+		return p, "address-family " + af + " not configured"
 	}
-	if why == "" {
-		have := n.AFs[af].RouteMapIn
-		if want := d.bindingFor(cfg, n.Addr); want != "" && have != want {
-			why = "route-map " + want + " not applied"
-		} else if want == "" && have != "" && d.isFilterName(have) {
-			why = "route-map " + have + " applied but missing"
-		}
-	}
-	if why != "" {
-		d.log.Warn("owned neighbor is incomplete; the plan completes it", "switch", sw.Name, "neighbor", p.PeerAddress, "reason", why)
-		p.Node = incomplete(why)
-	}
-	return p
-}
-
-// bindingFor is the route-map a neighbor must use inbound: its filter's,
-// when the filter's prefix-list exists.
-func (d *Driver) bindingFor(cfg *runningConfig, a netip.Addr) string {
-	name := d.naming.PeerFilter(a)
-	if _, ok := cfg.PrefixLists[plKey{plFamily(a), name}]; ok {
-		return name
-	}
-	return ""
-}
-
-func (d *Driver) isFilterName(name string) bool {
-	_, ok := d.naming.ParsePeerFilter(name)
-	return ok
-}
-
-func (d *Driver) isMarkerName(name string) bool {
-	for _, w := range []string{markerRelax, markerMaxPaths(fabric.IPv4), markerMaxPaths(fabric.IPv6)} {
-		if d.naming.IsMarker(name, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// hasMarker reports whether the marker prefix-list of a setting exists and
-// carries this cluster's mark.
-func (d *Driver) hasMarker(cfg *runningConfig, what string) bool {
-	pl, ok := cfg.PrefixLists[plKey{"ip", d.naming.Marker(what)}]
-	return ok && strings.HasPrefix(pl.Description, string(d.mark)+" ")
-}
-
-// filterAddrs lists the peers that have a prefix-list or route-map of this
-// cluster, sorted.
-func (d *Driver) filterAddrs(cfg *runningConfig) []netip.Addr {
-	seen := map[netip.Addr]bool{}
-	for k := range cfg.PrefixLists {
-		if a, ok := d.naming.ParsePeerFilter(k.Name); ok && k.Family == plFamily(a) {
-			seen[a] = true
-		}
-	}
-	for name := range cfg.RouteMaps {
-		if a, ok := d.naming.ParsePeerFilter(name); ok {
-			seen[a] = true
-		}
-	}
-	out := make([]netip.Addr, 0, len(seen))
-	for a := range seen {
-		out = append(out, a)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	return out
+	return p, d.own.BindingProblem(d.own.BindingFor(&cfg.Filters, n.Addr), n.AFs[af].RouteMapIn)
 }
 
 // anyPrefix is what a filter that permits nothing denies: NX-OS has no
@@ -313,102 +212,12 @@ func anyPrefix(a netip.Addr) netip.Prefix {
 	return netip.MustParsePrefix("::/0")
 }
 
-func (d *Driver) observeFilter(sw config.Switch, cfg *runningConfig, v *bgpVRF, a netip.Addr) fabric.PrefixFilter {
-	name := d.naming.PeerFilter(a)
-	f := fabric.PrefixFilter{Switch: sw.Name, PeerAddress: a.String(), Prefixes: []fabric.PrefixRule{}}
-	var why string
-	pl := cfg.PrefixLists[plKey{plFamily(a), name}]
-	if pl == nil {
-		why = "prefix-list missing"
-	} else {
-		var owner string
-		owner, f.Node = cli.Parse(pl.Description)
-		if owner != string(d.mark) {
-			why = "prefix-list description changed"
-		}
-		denyAll := 0
-		for _, e := range pl.Entries {
-			if e.Action == "deny" && e.Prefix == anyPrefix(a) && e.LE == a.BitLen() && e.GE == 0 {
-				denyAll++ // what a filter that permits nothing holds
-				continue
-			}
-			if e.Action != "permit" || e.GE != 0 {
-				why = "unexpected prefix-list entry"
-				continue
-			}
-			le := e.LE
-			if le == 0 {
-				le = e.Prefix.Bits()
-			}
-			f.Prefixes = append(f.Prefixes, fabric.PrefixRule{Prefix: e.Prefix.String(), LE: le})
-		}
-		if pl.Bad || denyAll > 1 || (denyAll == 1 && len(f.Prefixes) > 0) || (denyAll == 0 && len(f.Prefixes) == 0) {
-			why = "unexpected prefix-list entry"
-		}
-	}
-	if why == "" {
-		why = d.routeMapProblem(cfg, a, pl)
-	}
-	if why == "" {
-		if n := v.neighborAt(a); n != nil && d.mark.Owns(n.Description) {
-			if naf := n.AFs[afModeName(fabric.FamilyOf(a))]; naf == nil || naf.RouteMapIn != name {
-				why = "not applied to the neighbor"
-			}
-		}
-	}
-	if why != "" {
-		d.log.Warn("owned prefix filter is incomplete; the plan completes it", "switch", sw.Name, "filter", name, "reason", why)
-		f.Node = incomplete(why)
-	}
-	return f
+// denyAll is the entry of a filter that permits nothing.
+func denyAll(a netip.Addr) cli.PrefixListEntry {
+	return cli.PrefixListEntry{Action: "deny", Prefix: anyPrefix(a), LE: a.BitLen()}
 }
 
-// routeMapProblem checks a filter's route-map: one entry, "permit 10", with
-// the mark and a match on the prefix-list, nothing else.
-func (d *Driver) routeMapProblem(cfg *runningConfig, a netip.Addr, pl *prefixList) string {
-	name := d.naming.PeerFilter(a)
-	rm := cfg.RouteMaps[name]
-	switch {
-	case rm == nil:
-		return "route-map missing"
-	case len(rm.Entries) != 1 || rm.Entries[0].Action != "permit" || rm.Entries[0].Seq != 10:
-		return "unexpected route-map entries"
-	}
-	e := rm.Entries[0]
-	if e.Description != pl.Description {
-		return "route-map description changed"
-	}
-	if len(e.Lines) != 1 || e.Lines[0] != matchLine(a, name) {
-		return "route-map match changed"
-	}
-	return ""
-}
-
-func matchLine(a netip.Addr, name string) string {
-	return "match " + plFamily(a) + " address prefix-list " + name
-}
-
-func (d *Driver) observeMaxPaths(sw config.Switch, v *bgpVRF, a *bgpAF, af fabric.AddressFamily) fabric.MaximumPaths {
-	m := fabric.MaximumPaths{Switch: sw.Name, AddressFamily: af}
-	// NX-OS does not show maximum-paths 1, its default.
-	ebgp, ibgp := 1, 1
-	if a != nil {
-		ebgp, ibgp = orDefault(a.MaxPaths, 1), orDefault(a.MaxPathsIBGP, 1)
-	}
-	switch {
-	case !v.MultipathRelax:
-		d.log.Warn("owned maximum-paths is not in effect: bestpath as-path multipath-relax is missing", "switch", sw.Name)
-	case ebgp != ibgp:
-		d.log.Warn("owned maximum-paths differ for eBGP and iBGP", "switch", sw.Name, "ebgp", ebgp, "ibgp", ibgp)
-	default:
-		m.Paths = ebgp
-	}
-	return m
-}
-
-func orDefault(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
+// isDenyAll recognises denyAll.
+func isDenyAll(a netip.Addr, e cli.PrefixListEntry) bool {
+	return e.Action == "deny" && e.Prefix == anyPrefix(a) && e.LE == a.BitLen() && e.GE == 0
 }

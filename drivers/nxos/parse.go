@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 )
 
 // runningConfig is what the driver reads from "show running-config bgp" and
@@ -12,10 +14,9 @@ import (
 // running-config", "show checkpoint NAME"): the BGP instance, prefix-lists
 // and route-maps. Everything else is ignored.
 type runningConfig struct {
-	FeatureBGP  bool
-	BGP         *bgpRouter // nil without "router bgp"
-	PrefixLists map[plKey]*prefixList
-	RouteMaps   map[string]*routeMap
+	FeatureBGP bool
+	BGP        *bgpRouter // nil without "router bgp"
+	cli.Filters
 }
 
 type bgpRouter struct {
@@ -33,19 +34,15 @@ type bgpVRF struct {
 }
 
 type bgpAF struct {
-	Name         string // "ipv4 unicast", "ipv6 unicast"
-	MaxPaths     int    // 0: no line (NX-OS's default, 1)
-	MaxPathsIBGP int
+	Name      string // "ipv4 unicast", "ipv6 unicast"
+	cli.Paths        // 0: no line (NX-OS's default, 1)
 }
 
+// neighbor is a neighbor's lines; its ID is an address, or a prefix for
+// dynamic peers.
 type neighbor struct {
-	ID           string     // as written: an address, or a prefix for dynamic peers
-	Addr         netip.Addr // valid when ID is an address
-	RemoteAS     string
-	LocalAS      uint32
-	LocalASFlags string // "no-prepend replace-as", ...
-	Description  string
-	AFs          map[string]*nbrAF
+	cli.Neighbor
+	AFs map[string]*nbrAF
 }
 
 type nbrAF struct {
@@ -53,44 +50,8 @@ type nbrAF struct {
 	RouteMapIn   string
 }
 
-// plKey names a prefix-list: IPv4 ("ip") and IPv6 ("ipv6") lists have
-// separate name spaces.
-type plKey struct {
-	Family string
-	Name   string
-}
-
-type prefixList struct {
-	Key         plKey
-	Description string
-	HasDesc     bool
-	Entries     []plEntry
-	// Bad is set when a line of the list could not be read: an owned list
-	// with it is rewritten, a foreign one left alone.
-	Bad bool
-}
-
-type plEntry struct {
-	Seq    int64
-	Action string // permit or deny
-	Prefix netip.Prefix
-	GE, LE int // 0 when absent
-}
-
-type routeMap struct {
-	Name    string
-	Entries []*rmEntry
-}
-
-type rmEntry struct {
-	Action      string // permit or deny
-	Seq         int
-	Description string
-	Lines       []string // every other line of the entry, trimmed
-}
-
 func newConfig() *runningConfig {
-	return &runningConfig{PrefixLists: map[plKey]*prefixList{}, RouteMaps: map[string]*routeMap{}}
+	return &runningConfig{Filters: cli.NewFilters()}
 }
 
 func newVRF(name string) *bgpVRF {
@@ -227,10 +188,10 @@ func parseConfig(text string) (*runningConfig, error) {
 			}
 			rm := cfg.RouteMaps[f[1]]
 			if rm == nil {
-				rm = &routeMap{Name: f[1]}
+				rm = &cli.RouteMap{Name: f[1]}
 				cfg.RouteMaps[f[1]] = rm
 			}
-			e := &rmEntry{Action: f[2], Seq: seq}
+			e := &cli.RouteMapEntry{Action: f[2], Seq: seq}
 			for _, k := range n.kids {
 				if d, ok := strings.CutPrefix(k.text, "description "); ok {
 					e.Description = d
@@ -261,7 +222,7 @@ func parseVRFLine(v *bgpVRF, n *cfgNode) {
 			}
 		}
 	case len(f) >= 2 && f[0] == "neighbor":
-		nb := &neighbor{ID: f[1], AFs: map[string]*nbrAF{}}
+		nb := &neighbor{Neighbor: cli.Neighbor{ID: f[1]}, AFs: map[string]*nbrAF{}}
 		if a, err := netip.ParseAddr(f[1]); err == nil {
 			nb.Addr = a.Unmap()
 		}
@@ -309,10 +270,10 @@ func parseNeighborLine(nb *neighbor, n *cfgNode) {
 // parsePrefixList reads "ip[v6] prefix-list NAME description TEXT" and
 // "ip[v6] prefix-list NAME seq N permit|deny PREFIX [ge N] [le N]".
 func (c *runningConfig) parsePrefixList(f []string) {
-	key := plKey{Family: f[0], Name: f[2]}
+	key := cli.PrefixListKey{Family: f[0], Name: f[2]}
 	pl := c.PrefixLists[key]
 	if pl == nil {
-		pl = &prefixList{Key: key}
+		pl = &cli.PrefixList{Key: key}
 		c.PrefixLists[key] = pl
 	}
 	rest := f[3:]
@@ -328,8 +289,8 @@ func (c *runningConfig) parsePrefixList(f []string) {
 	pl.Entries = append(pl.Entries, e)
 }
 
-func parseEntry(f []string, v6 bool) (plEntry, bool) {
-	var e plEntry
+func parseEntry(f []string, v6 bool) (cli.PrefixListEntry, bool) {
+	var e cli.PrefixListEntry
 	if len(f) < 4 || f[0] != "seq" {
 		return e, false
 	}
@@ -341,7 +302,7 @@ func parseEntry(f []string, v6 bool) (plEntry, bool) {
 	if err != nil || p.Addr().Is6() != v6 || p.Masked() != p {
 		return e, false
 	}
-	e = plEntry{Seq: seq, Action: f[2], Prefix: p}
+	e = cli.PrefixListEntry{Seq: seq, Action: f[2], Prefix: p}
 	for i := 4; i < len(f); i += 2 {
 		if i+1 >= len(f) {
 			return e, false

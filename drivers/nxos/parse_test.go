@@ -10,6 +10,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -120,14 +121,14 @@ router bgp 1.10
 	if n := c.vrf("blue").Neighbors["10.2.2.2"]; n == nil || n.RemoteAS != "1.2" {
 		t.Errorf("vrf neighbor %+v", n)
 	}
-	a := c.PrefixLists[plKey{"ip", "A"}]
+	a := c.PrefixLists[cli.PrefixListKey{Family: "ip", Name: "A"}]
 	if len(a.Entries) != 2 || a.Entries[0].GE != 16 || a.Entries[0].LE != 24 || a.Entries[1].Action != "deny" || a.Bad {
 		t.Errorf("prefix-list A %+v", a)
 	}
-	if b := c.PrefixLists[plKey{"ip", "B"}]; b.Description != "two words" || !b.Bad || len(b.Entries) != 0 {
+	if b := c.PrefixLists[cli.PrefixListKey{Family: "ip", Name: "B"}]; b.Description != "two words" || !b.Bad || len(b.Entries) != 0 {
 		t.Errorf("prefix-list B (host bits set: unreadable) %+v", b)
 	}
-	if c6 := c.PrefixLists[plKey{"ipv6", "C"}]; c6 == nil || c6.Entries[0].LE != 64 {
+	if c6 := c.PrefixLists[cli.PrefixListKey{Family: "ipv6", Name: "C"}]; c6 == nil || c6.Entries[0].LE != 64 {
 		t.Errorf("ipv6 prefix-list %+v", c6)
 	}
 	rm := c.RouteMaps["RM"]
@@ -356,9 +357,9 @@ func TestNames(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%+v: %v", tc, err)
 		}
-		n := d.(*Driver).naming
+		n := d.(*Driver).own.Naming
 		a := netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")
-		for _, name := range []string{n.PeerFilter(a), n.Marker(markerRelax), n.Marker(markerMaxPaths(fabric.IPv6))} {
+		for _, name := range []string{n.PeerFilter(a), n.Marker(cli.MarkerRelax), n.Marker(cli.MarkerMaxPaths(fabric.IPv6))} {
 			if len(name) > maxNameLen {
 				t.Errorf("%+v: %q is %d characters", tc, name, len(name))
 			}

@@ -78,9 +78,9 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session)
 		return nil, nil
 	}
 	entry := parseCheckpointSummary(out)[i]
-	if entry.Description != string(d.mark) {
+	if entry.Description != string(d.own.Mark) {
 		return nil, fmt.Errorf("switch %s: a checkpoint named %s exists that fabric-reconciler did not make (its description is %s, not %s); "+
-			"delete it (no checkpoint %s) or set another nxos.sessionName", sw.Name, d.cpName, cli.Quote(entry.Description), d.mark, d.cpName)
+			"delete it (no checkpoint %s) or set another nxos.sessionName", sw.Name, d.cpName, cli.Quote(entry.Description), d.own.Mark, d.cpName)
 	}
 	cpText, err := s.Read(ctx, "show checkpoint "+d.cpName)
 	d.observeRequest("show checkpoint", err)
@@ -151,23 +151,23 @@ type ownedParts struct {
 
 func (d *Driver) ownedParts(cfgs ...*runningConfig) ownedParts {
 	o := ownedParts{neighbors: map[string]bool{}, maxPaths: map[string]bool{}, vrf: d.vrf,
-		isName: func(n string) bool { return d.isFilterName(n) || d.isMarkerName(n) }}
+		isName: func(n string) bool { return d.own.IsFilterName(n) || d.own.IsMarkerName(n) }}
 	for _, c := range cfgs {
 		if c.BGP != nil {
 			for name, v := range c.BGP.VRFs {
 				for id, n := range v.Neighbors {
-					if d.mark.Owns(n.Description) {
+					if d.own.Mark.Owns(n.Description) {
 						o.neighbors[name+"/"+id] = true
 					}
 				}
 			}
 		}
 		for _, af := range afNames {
-			if d.hasMarker(c, markerMaxPaths(af)) {
-				o.maxPaths[afModeName(af)] = true
+			if d.own.HasMarker(&c.Filters, cli.MarkerMaxPaths(af)) {
+				o.maxPaths[cli.AFName(af)] = true
 			}
 		}
-		o.relax = o.relax || d.hasMarker(c, markerRelax)
+		o.relax = o.relax || d.own.HasMarker(&c.Filters, cli.MarkerRelax)
 	}
 	return o
 }
@@ -324,7 +324,7 @@ func (d *Driver) deleteCheckpoint(ctx context.Context, s *session) error {
 // takeCheckpoint runs "checkpoint NAME description MARK" and requires the
 // switch to confirm it ("Done").
 func (d *Driver) takeCheckpoint(ctx context.Context, s *session) error {
-	out, failed, err := s.Exec(ctx, "checkpoint "+d.cpName+" description "+string(d.mark), s.slowTimeout())
+	out, failed, err := s.Exec(ctx, "checkpoint "+d.cpName+" description "+string(d.own.Mark), s.slowTimeout())
 	d.observeRequest("checkpoint", err)
 	if err != nil {
 		return err
