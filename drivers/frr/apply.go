@@ -31,18 +31,14 @@ var dialect = cli.Dialect{Indent: indent, Exit: func(mode string) string {
 
 // planner turns one switch's changes into CLI lines against its running
 // configuration, which it updates as it goes: each line is planned against
-// the state the previous lines leave, so only missing lines are sent.
+// the state the previous lines leave, so only missing lines are sent. What
+// is not FRR's syntax is cli.Planner's.
 type planner struct {
-	d    *Driver
-	sw   config.Switch
+	cli.Planner
 	cfg  *runningConfig
 	inst *bgpInstance
 	// ecmp is the switch's default maximum-paths, 0 when unknown.
 	ecmp int
-	s    *cli.Script
-	// refusedFilters are peers whose filter was refused: their neighbor is
-	// not created unfiltered.
-	refusedFilters map[netip.Addr]bool
 }
 
 func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.Change) (*cli.Script, error) {
@@ -50,11 +46,13 @@ func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.C
 	if err != nil {
 		return nil, err
 	}
-	p := &planner{d: d, sw: sw, cfg: cfg, inst: inst, ecmp: cfg.ecmpMax, s: cli.NewScript(dialect), refusedFilters: map[netip.Addr]bool{}}
-	for _, c := range cli.Order(changes) {
-		p.change(c)
+	p := &planner{
+		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, Platform: "FRR",
+			MaxPaths: d.maxPaths, Filters: &cfg.Filters},
+		cfg: cfg, inst: inst, ecmp: cfg.ecmpMax,
 	}
-	return p.s, nil
+	p.Plan(changes, p)
+	return p.Script, nil
 }
 
 func (p *planner) bgpMode() []string {
@@ -65,107 +63,20 @@ func (p *planner) afMode(af fabric.AddressFamily) []string {
 	return append(p.bgpMode(), "address-family "+cli.AFName(af))
 }
 
-func (p *planner) change(c fabric.Change) {
-	p.s.Begin(c)
-	if c.Switch != p.sw.Name {
-		p.s.Refuse(fmt.Errorf("the change is for switch %s", cli.Quote(c.Switch)))
-		return
-	}
-	del := c.Action == fabric.ActionDelete
-	switch c.Kind {
-	case fabric.KindBGPPeer:
-		if del {
-			if a, err := cli.Addr("peer address", c.ID); err != nil {
-				p.s.Refuse(err)
-			} else {
-				p.peerDown(a)
-			}
-			return
-		}
-		peer, ok := c.After.(fabric.BGPPeer)
-		if !ok {
-			p.s.Refuse(errors.New("no peer to configure"))
-			return
-		}
-		if err := cli.CheckPeer(peer); err != nil {
-			p.s.Refuse(err)
-			return
-		}
-		p.peerUp(peer)
-	case fabric.KindPrefixFilter:
-		if del {
-			if a, err := cli.Addr("peer address", c.ID); err != nil {
-				p.s.Refuse(err)
-			} else {
-				p.filterDown(a)
-			}
-			return
-		}
-		f, ok := c.After.(fabric.PrefixFilter)
-		if !ok {
-			p.s.Refuse(errors.New("no filter to configure"))
-			return
-		}
-		if err := cli.CheckPrefixFilter(f); err != nil {
-			if a, aerr := cli.Addr("peer address", f.PeerAddress); aerr == nil {
-				p.refusedFilters[a] = true
-			}
-			p.s.Refuse(err)
-			return
-		}
-		p.filterUp(f)
-	case fabric.KindMaximumPaths:
-		af := fabric.AddressFamily(c.ID)
-		if af != fabric.IPv4 && af != fabric.IPv6 {
-			p.s.Refuse(fmt.Errorf("address family %s must be ipv4 or ipv6", cli.Quote(c.ID)))
-			return
-		}
-		if del {
-			p.maxPathsDown(af)
-			return
-		}
-		m, ok := c.After.(fabric.MaximumPaths)
-		if !ok {
-			p.s.Refuse(errors.New("no maximum-paths to configure"))
-			return
-		}
-		if err := cli.CheckMaximumPaths(m, p.d.maxPaths); err != nil {
-			p.s.Refuse(err)
-			return
-		}
-		p.maxPathsUp(m)
-	default:
-		p.s.Refuse(fmt.Errorf("%s objects are not configured on FRR", c.Kind))
-	}
-}
-
-// owns reports whether a neighbor carries this cluster's mark.
-func (p *planner) owns(n *neighbor) bool { return p.d.own.Mark.Owns(n.Description) }
-
-func (p *planner) conflictNeighbor(n *neighbor, what string) {
-	owner, _ := cli.Parse(n.Description)
-	who := "without this cluster's mark"
-	if owner != "" {
-		who = "owned by " + owner
-	}
-	p.s.Conflict(owner, fmt.Sprintf("neighbor %s is configured %s; %s", n.ID, who, what))
-}
-
-func (p *planner) peerUp(peer fabric.BGPPeer) {
+func (p *planner) PeerUp(peer fabric.BGPPeer) {
 	a, _ := cli.Addr("peer address", peer.PeerAddress)
 	id := a.String()
 	n := p.inst.neighborAt(a)
-	if n != nil && !p.owns(n) {
-		p.conflictNeighbor(n, "it is left alone")
+	if n != nil && !p.Mark.Owns(n.Description) {
+		p.ConflictNeighbor(&n.Neighbor, "it is left alone")
 		return
 	}
-	if n == nil && p.refusedFilters[a] {
-		p.s.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
+	if p.RefuseUnfiltered(a, n != nil) {
 		return
 	}
-	desc := p.d.own.Mark.Describe(peer.Node)
-	if err := cli.Text("description", desc, 0); err != nil {
-		p.s.Refuse(err)
+	desc, err := p.Describe(peer.Node)
+	if err != nil {
+		p.Refuse(err)
 		return
 	}
 	bgp := p.bgpMode()
@@ -174,309 +85,126 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	// foreign to the next observation), then the inbound filter: the
 	// session cannot come up within these few milliseconds.
 	if n == nil || n.RemoteAS != remote {
-		p.s.In(bgp, fmt.Sprintf("neighbor %s remote-as %s", id, remote))
+		p.In(bgp, fmt.Sprintf("neighbor %s remote-as %s", id, remote))
 		if n == nil {
 			n = p.inst.neighbor(id)
 		}
 		n.RemoteAS = remote
 	}
 	if n.Description != desc {
-		p.s.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
+		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		n.Description = desc
 	}
 	af := p.afMode(fabric.FamilyOf(a))
 	an := p.inst.af(afName(a)).neighbor(id)
 	if !p.inst.activated(n) {
-		p.s.In(af, fmt.Sprintf("neighbor %s activate", id))
+		p.In(af, fmt.Sprintf("neighbor %s activate", id))
 		an.Activate, an.Deactivated = true, false
 	}
-	want, have := p.d.own.BindingFor(&p.cfg.Filters, a), an.RouteMapIn
-	switch {
-	case want != "" && have != want:
-		p.s.In(af, fmt.Sprintf("neighbor %s route-map %s in", id, want))
-		an.RouteMapIn = want
-	case want == "" && have != "" && p.d.own.IsFilterName(have):
-		p.s.In(af, fmt.Sprintf("no neighbor %s route-map %s in", id, have))
+	switch bind, unbind := p.Rebind(p.BindingFor(p.Filters, a), an.RouteMapIn); {
+	case bind != "":
+		p.In(af, fmt.Sprintf("neighbor %s route-map %s in", id, bind))
+		an.RouteMapIn = bind
+	case unbind != "":
+		p.In(af, fmt.Sprintf("no neighbor %s route-map %s in", id, unbind))
 		an.RouteMapIn = ""
 	}
 	// local-as last: FRR checks it against remote-as and may refuse it; the
 	// neighbor is then already filtered.
 	if peer.LocalASN != p.inst.ASN {
 		if n.LocalAS != peer.LocalASN || n.LocalASFlags != localASFlags {
-			p.s.In(bgp, fmt.Sprintf("neighbor %s local-as %d %s", id, peer.LocalASN, localASFlags))
+			p.In(bgp, fmt.Sprintf("neighbor %s local-as %d %s", id, peer.LocalASN, localASFlags))
 			n.LocalAS, n.LocalASFlags = peer.LocalASN, localASFlags
 		}
 	} else if n.LocalAS != 0 {
-		p.s.In(bgp, fmt.Sprintf("no neighbor %s local-as", id))
+		p.In(bgp, fmt.Sprintf("no neighbor %s local-as", id))
 		n.LocalAS, n.LocalASFlags = 0, ""
 	}
 }
 
-func (p *planner) peerDown(a netip.Addr) {
+func (p *planner) PeerDown(a netip.Addr) {
 	n := p.inst.neighborAt(a)
 	if n == nil {
 		return // already gone
 	}
-	if !p.owns(n) {
-		p.conflictNeighbor(n, "it is not deleted")
+	if !p.Mark.Owns(n.Description) {
+		p.ConflictNeighbor(&n.Neighbor, "it is not deleted")
 		return
 	}
-	p.s.In(p.bgpMode(), "no neighbor "+n.ID)
+	p.In(p.bgpMode(), "no neighbor "+n.ID)
 	delete(p.inst.Neighbors, n.ID)
 	for _, af := range p.inst.AFs {
 		delete(af.Neighbors, n.ID)
 	}
 }
 
-// wantEntries are the prefix-list entries of a filter's rules: exact
-// entries, "le" for ranges; a filter that permits nothing holds one explicit
-// "deny any". FRR 8.4 denies on an empty prefix-list too (checked in the
-// lab), but a list whose only entry is its description reads like a
-// forgotten filter, and the entry does not depend on that behaviour.
-func wantEntries(f fabric.PrefixFilter) []cli.PrefixListEntry {
-	f = fabric.Canonical(f).(fabric.PrefixFilter)
-	var out []cli.PrefixListEntry
-	for _, r := range f.Prefixes {
-		p := netip.MustParsePrefix(r.Prefix) // checked by cli.CheckPrefixFilter
-		e := cli.PrefixListEntry{Action: "permit", Prefix: p}
-		if r.LE != p.Bits() {
-			e.LE = r.LE
-		}
-		out = append(out, e)
+// denyAny is what a filter that permits nothing holds. FRR 8.4 denies on an
+// empty prefix-list too (checked in the lab), but a list whose only entry is
+// its description reads like a forgotten filter, and the entry does not
+// depend on that behaviour.
+var denyAny = cli.PrefixListEntry{Action: "deny", Any: true}
+
+// echoable refuses to send back a route-map line with control characters:
+// only what the switch printed reaches it.
+func echoable(routeMap, line string) error {
+	if hasControl(line) {
+		return fmt.Errorf("route-map %s holds a line with control characters: %s", routeMap, cli.Quote(line))
 	}
-	if len(out) == 0 {
-		out = append(out, cli.PrefixListEntry{Action: "deny", Any: true})
-	}
-	return out
+	return nil
 }
 
-func (p *planner) filterUp(f fabric.PrefixFilter) {
+func (p *planner) FilterUp(f fabric.PrefixFilter) {
 	a, _ := cli.Addr("peer address", f.PeerAddress)
 	id := a.String()
 	n := p.inst.neighborAt(a)
-	if n != nil && !p.owns(n) {
-		p.conflictNeighbor(n, "its inbound filter is not this cluster's to set")
+	if n != nil && !p.Mark.Owns(n.Description) {
+		p.ConflictNeighbor(&n.Neighbor, "its inbound filter is not this cluster's to set")
 		return
 	}
-	desc := p.d.own.Mark.Describe(f.Node)
-	if err := cli.Text("description", desc, 0); err != nil {
-		p.s.Refuse(err)
+	desc, err := p.Describe(f.Node)
+	if err != nil {
+		p.Refuse(err)
 		return
 	}
-	name := p.d.own.Naming.PeerFilter(a)
-	fam := plFamily(a)
-	key := cli.PrefixListKey{Family: fam, Name: name}
-
-	// The prefix-list: new entries before old ones go, so that a route the
-	// node may keep advertising is never denied in between.
-	pl := p.cfg.PrefixLists[key]
-	if pl == nil {
-		pl = &cli.PrefixList{Key: key}
-		p.cfg.PrefixLists[key] = pl
+	if !p.FilterLists(a, desc, cli.WantEntries(f, denyAny), echoable) {
+		return
 	}
-	if !pl.HasDesc || pl.Description != desc {
-		p.s.Top(fmt.Sprintf("%s prefix-list %s description %s", fam, name, desc))
-		pl.Description, pl.HasDesc = desc, true
-	}
-	want := wantEntries(f)
-	var seq int64
-	for _, e := range pl.Entries {
-		seq = max(seq, e.Seq)
-	}
-	have := pl.Entries
-	for _, w := range want {
-		found := false
-		for _, h := range have {
-			found = found || w.Same(h)
-		}
-		if !found {
-			seq += 5
-			w.Seq = seq
-			p.s.Top(fmt.Sprintf("%s prefix-list %s seq %d %s", fam, name, seq, w.Text()))
-			pl.Entries = append(pl.Entries, w)
-		}
-	}
-	kept := pl.Entries[:0]
-	for _, h := range pl.Entries {
-		wanted := false
-		for _, w := range want {
-			wanted = wanted || w.Same(h)
-		}
-		if wanted {
-			kept = append(kept, h)
-		} else {
-			p.s.Top(fmt.Sprintf("no %s prefix-list %s seq %d", fam, name, h.Seq))
-		}
-	}
-	pl.Entries = kept
-
-	// The route-map: one entry "permit 10" matching the prefix-list; routes
-	// it does not permit fall to the route-map's implicit deny.
-	rm := p.cfg.RouteMaps[name]
-	if rm == nil {
-		rm = &cli.RouteMap{Name: name}
-		p.cfg.RouteMaps[name] = rm
-	}
-	var entry *cli.RouteMapEntry
-	var others []*cli.RouteMapEntry
-	for _, e := range rm.Entries {
-		if e.Action == "permit" && e.Seq == 10 {
-			entry = e
-		} else {
-			others = append(others, e)
-		}
-	}
-	for _, e := range others {
-		p.s.Top(fmt.Sprintf("no route-map %s %s %d", name, e.Action, e.Seq))
-	}
-	if entry == nil {
-		entry = &cli.RouteMapEntry{Action: "permit", Seq: 10}
-	}
-	rm.Entries = []*cli.RouteMapEntry{entry}
-	mode := []string{"route-map " + name + " permit 10"}
-	if entry.Description != desc {
-		p.s.In(mode, "description "+desc)
-		entry.Description = desc
-	}
-	match := cli.MatchLine(a, name)
-	hasMatch := false
-	var lines []string
-	for _, l := range entry.Lines {
-		switch {
-		case l == match:
-			hasMatch = true
-			lines = append(lines, l)
-		case hasControl(l):
-			// Only what the switch printed reaches this line: never echo
-			// control characters back to it.
-			p.s.Refuse(fmt.Errorf("route-map %s holds a line with control characters: %s", name, cli.Quote(l)))
-			return
-		default:
-			p.s.In(mode, "no "+l)
-		}
-	}
-	if !hasMatch {
-		p.s.In(mode, match)
-		lines = append(lines, match)
-	}
-	entry.Lines = lines
-
 	// An existing neighbor of ours gets the filter now; a new one gets it
 	// when it is created.
 	if n != nil {
+		name := p.Naming.PeerFilter(a)
 		an := p.inst.af(afName(a)).neighbor(id)
 		if an.RouteMapIn != name {
-			p.s.In(p.afMode(fabric.FamilyOf(a)), fmt.Sprintf("neighbor %s route-map %s in", id, name))
+			p.In(p.afMode(fabric.FamilyOf(a)), fmt.Sprintf("neighbor %s route-map %s in", id, name))
 			an.RouteMapIn = name
 		}
 	}
 }
 
-func (p *planner) filterDown(a netip.Addr) {
-	name := p.d.own.Naming.PeerFilter(a)
-	key := cli.PrefixListKey{Family: plFamily(a), Name: name}
+func (p *planner) FilterDown(a netip.Addr) {
+	name := p.Naming.PeerFilter(a)
 	if n := p.inst.neighborAt(a); n != nil && p.inst.routeMapIn(n) == name {
-		if !p.owns(n) {
-			p.conflictNeighbor(n, "it uses this filter, which is therefore kept")
+		if !p.Mark.Owns(n.Description) {
+			p.ConflictNeighbor(&n.Neighbor, "it uses this filter, which is therefore kept")
 			return
 		}
-		p.s.In(p.afMode(fabric.FamilyOf(a)), fmt.Sprintf("no neighbor %s route-map %s in", n.ID, name))
+		p.In(p.afMode(fabric.FamilyOf(a)), fmt.Sprintf("no neighbor %s route-map %s in", n.ID, name))
 		p.inst.af(afName(a)).neighbor(n.ID).RouteMapIn = ""
 	}
-	if _, ok := p.cfg.RouteMaps[name]; ok {
-		p.s.Top("no route-map " + name)
-		delete(p.cfg.RouteMaps, name)
-	}
-	if _, ok := p.cfg.PrefixLists[key]; ok {
-		p.s.Top(fmt.Sprintf("no %s prefix-list %s", key.Family, name))
-		delete(p.cfg.PrefixLists, key)
-	}
+	p.DropFilterLists(a)
 }
 
-func (p *planner) hasMarker(what string) bool {
-	_, ok := p.cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: p.d.own.Naming.Marker(what)}]
-	return ok
+// pathsAt is where FRR keeps an address family's maximum-paths: in the
+// instance's address-family block (created in the model if missing; FRR
+// creates it with the first line).
+func (p *planner) pathsAt(af fabric.AddressFamily) cli.PathsAt {
+	return cli.PathsAt{AF: &p.inst.af(cli.AFName(af)).Paths, AFName: cli.AFName(af), AFMode: p.afMode(af), BGPMode: p.bgpMode(),
+		Relax: &p.inst.MultipathRelax, RelaxLine: relaxLine, Default: p.ecmp}
 }
 
-// addMarker records that the cluster owns a setting, before the setting is
-// made: an apply that stops in between leaves an owned, incomplete setting
-// (completed by the next sync), never an unowned one.
-func (p *planner) addMarker(what, setting string) {
-	name := p.d.own.Naming.Marker(what)
-	p.s.Top(fmt.Sprintf("ip prefix-list %s description %s", name, p.d.own.Mark.DescribeSetting(setting)))
-	p.cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: name}] = &cli.PrefixList{Key: cli.PrefixListKey{Family: "ip", Name: name}, HasDesc: true}
-}
+func (p *planner) MaxPathsUp(m fabric.MaximumPaths) { p.PlanMaxPaths(m, p.pathsAt(m.AddressFamily)) }
 
-func (p *planner) dropMarker(what string) {
-	name := p.d.own.Naming.Marker(what)
-	p.s.Top("no ip prefix-list " + name)
-	delete(p.cfg.PrefixLists, cli.PrefixListKey{Family: "ip", Name: name})
-}
-
-func (p *planner) maxPathsUp(m fabric.MaximumPaths) {
-	what := cli.MarkerMaxPaths(m.AddressFamily)
-	af := p.inst.af(cli.AFName(m.AddressFamily))
-	if !p.hasMarker(what) {
-		if af.MaxPaths != 0 || af.MaxPathsIBGP != 0 {
-			p.s.Conflict("", fmt.Sprintf("maximum-paths is set in address-family %s without this cluster's marker (prefix-list %s); it is left alone",
-				af.Name, p.d.own.Naming.Marker(what)))
-			return
-		}
-		p.addMarker(what, "maximum-paths "+string(m.AddressFamily))
-	}
-	if !p.inst.MultipathRelax {
-		if !p.hasMarker(cli.MarkerRelax) {
-			p.addMarker(cli.MarkerRelax, relaxLine)
-		}
-		p.s.In(p.bgpMode(), relaxLine)
-		p.inst.MultipathRelax = true
-	}
-	mode := p.afMode(m.AddressFamily)
-	if cur := orDefault(af.MaxPaths, p.ecmp); cur != m.Paths {
-		p.s.In(mode, fmt.Sprintf("maximum-paths %d", m.Paths))
-		af.MaxPaths = m.Paths
-	}
-	if cur := orDefault(af.MaxPathsIBGP, p.ecmp); cur != m.Paths {
-		p.s.In(mode, fmt.Sprintf("maximum-paths ibgp %d", m.Paths))
-		af.MaxPathsIBGP = m.Paths
-	}
-}
-
-func orDefault(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
-	what := cli.MarkerMaxPaths(fam)
-	if !p.hasMarker(what) {
-		return // no longer ours: nothing to delete
-	}
-	af := p.inst.af(cli.AFName(fam))
-	mode := p.afMode(fam)
-	if af.MaxPaths != 0 {
-		p.s.In(mode, "no maximum-paths")
-		af.MaxPaths = 0
-	}
-	if af.MaxPathsIBGP != 0 {
-		p.s.In(mode, "no maximum-paths ibgp")
-		af.MaxPathsIBGP = 0
-	}
-	other := cli.MarkerMaxPaths(fabric.IPv4)
-	if fam == fabric.IPv4 {
-		other = cli.MarkerMaxPaths(fabric.IPv6)
-	}
-	if p.hasMarker(cli.MarkerRelax) && !p.hasMarker(other) {
-		if p.inst.MultipathRelax {
-			p.s.In(p.bgpMode(), "no "+relaxLine)
-			p.inst.MultipathRelax = false
-		}
-		p.dropMarker(cli.MarkerRelax)
-	}
-	p.dropMarker(what)
-}
+func (p *planner) MaxPathsDown(af fabric.AddressFamily) { p.DropMaxPaths(af, p.pathsAt(af)) }
 
 // Apply makes the plan's changes, switch by switch (concurrently). On each
 // switch it reads the running configuration again, plans the missing lines

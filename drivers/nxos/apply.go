@@ -23,17 +23,13 @@ var dialect = cli.Dialect{Indent: indent}
 
 // planner turns one switch's changes into CLI lines against its
 // configuration, which it updates as it goes: each line is planned against
-// the state the previous lines leave, so only missing lines are sent.
+// the state the previous lines leave, so only missing lines are sent. What
+// is not NX-OS's syntax is cli.Planner's.
 type planner struct {
-	d   *Driver
-	sw  config.Switch
-	cfg *runningConfig
+	cli.Planner
+	vrf string // the driver's VRF context, "default" for the router's own
 	v   *bgpVRF
 	asn uint32
-	s   *cli.Script
-	// refusedFilters are peers whose filter was refused: their neighbor is
-	// not created unfiltered.
-	refusedFilters map[netip.Addr]bool
 }
 
 func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.Change) (*cli.Script, error) {
@@ -41,17 +37,19 @@ func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.C
 	if err != nil {
 		return nil, err
 	}
-	p := &planner{d: d, sw: sw, cfg: cfg, v: v, asn: cfg.BGP.ASN, s: cli.NewScript(dialect), refusedFilters: map[netip.Addr]bool{}}
-	for _, c := range cli.Order(changes) {
-		p.change(c)
+	p := &planner{
+		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, Platform: "NX-OS",
+			MaxPaths: d.maxPaths, Filters: &cfg.Filters},
+		vrf: d.vrf, v: v, asn: cfg.BGP.ASN,
 	}
-	return p.s, nil
+	p.Plan(changes, p)
+	return p.Script, nil
 }
 
 func (p *planner) bgpMode() []string {
 	m := []string{"router bgp " + strconv.FormatUint(uint64(p.asn), 10)}
-	if p.d.vrf != "default" {
-		m = append(m, "vrf "+p.d.vrf)
+	if p.vrf != "default" {
+		m = append(m, "vrf "+p.vrf)
 	}
 	return m
 }
@@ -66,120 +64,34 @@ func (p *planner) nbrAFMode(id string, af fabric.AddressFamily) []string {
 	return append(p.nbrMode(id), "address-family "+cli.AFName(af))
 }
 
-func (p *planner) change(c fabric.Change) {
-	p.s.Begin(c)
-	if c.Switch != p.sw.Name {
-		p.s.Refuse(fmt.Errorf("the change is for switch %s", cli.Quote(c.Switch)))
-		return
-	}
-	del := c.Action == fabric.ActionDelete
-	switch c.Kind {
-	case fabric.KindBGPPeer:
-		if del {
-			if a, err := cli.Addr("peer address", c.ID); err != nil {
-				p.s.Refuse(err)
-			} else {
-				p.peerDown(a)
-			}
-			return
-		}
-		peer, ok := c.After.(fabric.BGPPeer)
-		if !ok {
-			p.s.Refuse(errors.New("no peer to configure"))
-			return
-		}
-		if err := cli.CheckPeer(peer); err != nil {
-			p.s.Refuse(err)
-			return
-		}
-		p.peerUp(peer)
-	case fabric.KindPrefixFilter:
-		if del {
-			if a, err := cli.Addr("peer address", c.ID); err != nil {
-				p.s.Refuse(err)
-			} else {
-				p.filterDown(a)
-			}
-			return
-		}
-		f, ok := c.After.(fabric.PrefixFilter)
-		if !ok {
-			p.s.Refuse(errors.New("no filter to configure"))
-			return
-		}
-		if err := cli.CheckPrefixFilter(f); err != nil {
-			if a, aerr := cli.Addr("peer address", f.PeerAddress); aerr == nil {
-				p.refusedFilters[a] = true
-			}
-			p.s.Refuse(err)
-			return
-		}
-		p.filterUp(f)
-	case fabric.KindMaximumPaths:
-		af := fabric.AddressFamily(c.ID)
-		if af != fabric.IPv4 && af != fabric.IPv6 {
-			p.s.Refuse(fmt.Errorf("address family %s must be ipv4 or ipv6", cli.Quote(c.ID)))
-			return
-		}
-		if del {
-			p.maxPathsDown(af)
-			return
-		}
-		m, ok := c.After.(fabric.MaximumPaths)
-		if !ok {
-			p.s.Refuse(errors.New("no maximum-paths to configure"))
-			return
-		}
-		if err := cli.CheckMaximumPaths(m, p.d.maxPaths); err != nil {
-			p.s.Refuse(err)
-			return
-		}
-		p.maxPathsUp(m)
-	default:
-		p.s.Refuse(fmt.Errorf("%s objects are not configured on NX-OS", c.Kind))
-	}
-}
-
-func (p *planner) owns(n *neighbor) bool { return p.d.own.Mark.Owns(n.Description) }
-
-func (p *planner) conflictNeighbor(n *neighbor, what string) {
-	owner, _ := cli.Parse(n.Description)
-	who := "without this cluster's mark"
-	if owner != "" {
-		who = "owned by " + owner
-	}
-	p.s.Conflict(owner, fmt.Sprintf("neighbor %s is configured %s; %s", n.ID, who, what))
-}
-
 // describe is the description of a node's objects, checked against the
 // grammar and NX-OS's 80-character limit for neighbor descriptions.
 func (p *planner) describe(node string) (string, error) {
-	desc := p.d.own.Mark.Describe(node)
-	if err := cli.Text("description", desc, 0); err != nil {
+	desc, err := p.Describe(node)
+	if err != nil {
 		return "", err
 	}
 	if len(desc) > maxDescription {
 		return "", fmt.Errorf("node name %s: the description %s would be %d characters, NX-OS takes %d (node names of at most %d characters fit)",
-			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.d.own.Mark.Describe("x"))+1)
+			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.Mark.Describe("x"))+1)
 	}
 	return desc, nil
 }
 
-func (p *planner) peerUp(peer fabric.BGPPeer) {
+func (p *planner) PeerUp(peer fabric.BGPPeer) {
 	a, _ := cli.Addr("peer address", peer.PeerAddress)
 	id := a.String()
 	n := p.v.neighborAt(a)
-	if n != nil && !p.owns(n) {
-		p.conflictNeighbor(n, "it is left alone")
+	if n != nil && !p.Mark.Owns(n.Description) {
+		p.ConflictNeighbor(&n.Neighbor, "it is left alone")
 		return
 	}
-	if n == nil && p.refusedFilters[a] {
-		p.s.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
+	if p.RefuseUnfiltered(a, n != nil) {
 		return
 	}
 	desc, err := p.describe(peer.Node)
 	if err != nil {
-		p.s.Refuse(err)
+		p.Refuse(err)
 		return
 	}
 	if n == nil {
@@ -191,21 +103,21 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	// "neighbor" line, which recovery knows is harmless.
 	mode := p.nbrMode(n.ID)
 	if n.Description != desc {
-		p.s.In(mode, "description "+desc)
+		p.In(mode, "description "+desc)
 		n.Description = desc
 	}
 	remote := strconv.FormatUint(uint64(peer.RemoteASN), 10)
 	if n.RemoteAS != remote {
-		p.s.In(mode, "remote-as "+remote)
+		p.In(mode, "remote-as "+remote)
 		n.RemoteAS = remote
 	}
 	if peer.LocalASN != p.asn {
 		if n.LocalAS != peer.LocalASN || n.LocalASFlags != localASFlags {
-			p.s.In(mode, fmt.Sprintf("local-as %d %s", peer.LocalASN, localASFlags))
+			p.In(mode, fmt.Sprintf("local-as %d %s", peer.LocalASN, localASFlags))
 			n.LocalAS, n.LocalASFlags = peer.LocalASN, localASFlags
 		}
 	} else if n.LocalAS != 0 || n.LocalASFlags != "" {
-		p.s.In(mode, "no local-as")
+		p.In(mode, "no local-as")
 		n.LocalAS, n.LocalASFlags = 0, ""
 	}
 	// The address family last: it starts the exchange of routes, and the
@@ -214,176 +126,67 @@ func (p *planner) peerUp(peer fabric.BGPPeer) {
 	afMode := p.nbrAFMode(n.ID, fam)
 	naf := n.AFs[cli.AFName(fam)]
 	if naf == nil {
-		p.s.In(afMode)
+		p.In(afMode)
 		naf = n.af(cli.AFName(fam))
 	}
-	want, have := p.d.own.BindingFor(&p.cfg.Filters, a), naf.RouteMapIn
-	switch {
-	case want != "" && have != want:
-		p.s.In(afMode, "route-map "+want+" in")
-		naf.RouteMapIn = want
-	case want == "" && have != "" && p.d.own.IsFilterName(have):
-		p.s.In(afMode, "no route-map "+have+" in")
+	switch bind, unbind := p.Rebind(p.BindingFor(p.Filters, a), naf.RouteMapIn); {
+	case bind != "":
+		p.In(afMode, "route-map "+bind+" in")
+		naf.RouteMapIn = bind
+	case unbind != "":
+		p.In(afMode, "no route-map "+unbind+" in")
 		naf.RouteMapIn = ""
 	}
 }
 
-func (p *planner) peerDown(a netip.Addr) {
+func (p *planner) PeerDown(a netip.Addr) {
 	n := p.v.neighborAt(a)
 	if n == nil {
 		return // already gone
 	}
-	if !p.owns(n) {
-		p.conflictNeighbor(n, "it is not deleted")
+	if !p.Mark.Owns(n.Description) {
+		p.ConflictNeighbor(&n.Neighbor, "it is not deleted")
 		return
 	}
-	p.s.In(p.bgpMode(), "no neighbor "+n.ID)
+	p.In(p.bgpMode(), "no neighbor "+n.ID)
 	delete(p.v.Neighbors, n.ID)
 }
 
-// wantEntries are the prefix-list entries of a filter's rules: exact entries
-// without "le" (NX-OS refuses an "le" equal to the prefix length), "le" for
-// ranges; a filter that permits nothing holds one explicit deny of
-// everything, so that it never reads like a forgotten list.
-func wantEntries(f fabric.PrefixFilter, a netip.Addr) []cli.PrefixListEntry {
-	f = fabric.Canonical(f).(fabric.PrefixFilter)
-	var out []cli.PrefixListEntry
-	for _, r := range f.Prefixes {
-		p := netip.MustParsePrefix(r.Prefix) // checked by cli.CheckPrefixFilter
-		e := cli.PrefixListEntry{Action: "permit", Prefix: p}
-		if r.LE != p.Bits() {
-			e.LE = r.LE
-		}
-		out = append(out, e)
+// echoable refuses to send back a route-map line that is not clean: only
+// what the switch printed reaches it.
+func echoable(routeMap, line string) error {
+	if !cleanLine(line) {
+		return fmt.Errorf("route-map %s holds a line the driver will not echo back: %s", routeMap, cli.Quote(line))
 	}
-	if len(out) == 0 {
-		out = append(out, cli.PrefixListEntry{Action: "deny", Prefix: anyPrefix(a), LE: a.BitLen()})
-	}
-	return out
+	return nil
 }
 
-func (p *planner) filterUp(f fabric.PrefixFilter) {
+func (p *planner) FilterUp(f fabric.PrefixFilter) {
 	a, _ := cli.Addr("peer address", f.PeerAddress)
 	n := p.v.neighborAt(a)
-	if n != nil && !p.owns(n) {
-		p.conflictNeighbor(n, "its inbound filter is not this cluster's to set")
+	if n != nil && !p.Mark.Owns(n.Description) {
+		p.ConflictNeighbor(&n.Neighbor, "its inbound filter is not this cluster's to set")
 		return
 	}
 	desc, err := p.describe(f.Node)
 	if err != nil {
-		p.refusedFilters[a] = true
-		p.s.Refuse(err)
+		p.RefuseFilter(a)
+		p.Refuse(err)
 		return
 	}
-	name := p.d.own.Naming.PeerFilter(a)
-	fam := plFamily(a)
-	key := cli.PrefixListKey{Family: fam, Name: name}
-
-	// The prefix-list: new entries before old ones go, so that a route the
-	// node may keep advertising is never denied in between. A list with a
-	// line the driver could not read is rebuilt.
-	pl := p.cfg.PrefixLists[key]
-	if pl != nil && pl.Bad {
-		p.s.Top(fmt.Sprintf("no %s prefix-list %s", fam, name))
-		pl = nil
+	// NX-OS prefix-lists have no "any": a filter that permits nothing
+	// denies 0.0.0.0/0 le 32 (::/0 le 128).
+	if !p.FilterLists(a, desc, cli.WantEntries(f, denyAll(a)), echoable) {
+		return
 	}
-	if pl == nil {
-		pl = &cli.PrefixList{Key: key}
-		p.cfg.PrefixLists[key] = pl
-	}
-	if !pl.HasDesc || pl.Description != desc {
-		p.s.Top(fmt.Sprintf("%s prefix-list %s description %s", fam, name, desc))
-		pl.Description, pl.HasDesc = desc, true
-	}
-	want := wantEntries(f, a)
-	var seq int64
-	for _, e := range pl.Entries {
-		seq = max(seq, e.Seq)
-	}
-	for _, w := range want {
-		found := false
-		for _, h := range pl.Entries {
-			found = found || w.Same(h)
-		}
-		if !found {
-			seq += 5
-			w.Seq = seq
-			p.s.Top(fmt.Sprintf("%s prefix-list %s seq %d %s", fam, name, w.Seq, w.Text()))
-			pl.Entries = append(pl.Entries, w)
-		}
-	}
-	kept := pl.Entries[:0]
-	for _, h := range pl.Entries {
-		wanted := false
-		for _, w := range want {
-			wanted = wanted || w.Same(h)
-		}
-		if wanted {
-			kept = append(kept, h)
-		} else {
-			p.s.Top(fmt.Sprintf("no %s prefix-list %s seq %d", fam, name, h.Seq))
-		}
-	}
-	pl.Entries = kept
-
-	// The route-map: one entry "permit 10" matching the prefix-list; routes
-	// it does not permit fall to the route-map's implicit deny.
-	rm := p.cfg.RouteMaps[name]
-	if rm == nil {
-		rm = &cli.RouteMap{Name: name}
-		p.cfg.RouteMaps[name] = rm
-	}
-	var entry *cli.RouteMapEntry
-	var others []*cli.RouteMapEntry
-	for _, e := range rm.Entries {
-		if e.Action == "permit" && e.Seq == 10 {
-			entry = e
-		} else {
-			others = append(others, e)
-		}
-	}
-	for _, e := range others {
-		p.s.Top(fmt.Sprintf("no route-map %s %s %d", name, e.Action, e.Seq))
-	}
-	if entry == nil {
-		entry = &cli.RouteMapEntry{Action: "permit", Seq: 10}
-	}
-	rm.Entries = []*cli.RouteMapEntry{entry}
-	mode := []string{"route-map " + name + " permit 10"}
-	if entry.Description != desc {
-		p.s.In(mode, "description "+desc)
-		entry.Description = desc
-	}
-	match := cli.MatchLine(a, name)
-	hasMatch := false
-	var lines []string
-	for _, l := range entry.Lines {
-		switch {
-		case l == match:
-			hasMatch = true
-			lines = append(lines, l)
-		case !cleanLine(l):
-			// Only what the switch printed reaches this line: never echo
-			// anything unexpected back to it.
-			p.s.Refuse(fmt.Errorf("route-map %s holds a line the driver will not echo back: %s", name, cli.Quote(l)))
-			return
-		default:
-			p.s.In(mode, "no "+l)
-		}
-	}
-	if !hasMatch {
-		p.s.In(mode, match)
-		lines = append(lines, match)
-	}
-	entry.Lines = lines
-
 	// An existing neighbor of ours gets the filter now; a new one gets it
 	// when it is created.
 	if n != nil {
+		name := p.Naming.PeerFilter(a)
 		fam := fabric.FamilyOf(a)
 		naf := n.AFs[cli.AFName(fam)]
 		if naf != nil && naf.RouteMapIn != name {
-			p.s.In(p.nbrAFMode(n.ID, fam), "route-map "+name+" in")
+			p.In(p.nbrAFMode(n.ID, fam), "route-map "+name+" in")
 			naf.RouteMapIn = name
 		}
 	}
@@ -400,107 +203,37 @@ func cleanLine(l string) bool {
 	return true
 }
 
-func (p *planner) filterDown(a netip.Addr) {
-	name := p.d.own.Naming.PeerFilter(a)
-	key := cli.PrefixListKey{Family: plFamily(a), Name: name}
+func (p *planner) FilterDown(a netip.Addr) {
+	name := p.Naming.PeerFilter(a)
 	fam := fabric.FamilyOf(a)
 	if n := p.v.neighborAt(a); n != nil {
 		if naf := n.AFs[cli.AFName(fam)]; naf != nil && naf.RouteMapIn == name {
-			if !p.owns(n) {
-				p.conflictNeighbor(n, "it uses this filter, which is therefore kept")
+			if !p.Mark.Owns(n.Description) {
+				p.ConflictNeighbor(&n.Neighbor, "it uses this filter, which is therefore kept")
 				return
 			}
-			p.s.In(p.nbrAFMode(n.ID, fam), "no route-map "+name+" in")
+			p.In(p.nbrAFMode(n.ID, fam), "no route-map "+name+" in")
 			naf.RouteMapIn = ""
 		}
 	}
-	if _, ok := p.cfg.RouteMaps[name]; ok {
-		p.s.Top("no route-map " + name)
-		delete(p.cfg.RouteMaps, name)
-	}
-	if _, ok := p.cfg.PrefixLists[key]; ok {
-		p.s.Top(fmt.Sprintf("no %s prefix-list %s", key.Family, name))
-		delete(p.cfg.PrefixLists, key)
-	}
+	p.DropFilterLists(a)
 }
 
-// addMarker records that the cluster owns a setting, before the setting is
-// made.
-func (p *planner) addMarker(what, setting string) {
-	name := p.d.own.Naming.Marker(what)
-	desc := p.d.own.Mark.DescribeSetting(setting)
-	p.s.Top(fmt.Sprintf("ip prefix-list %s description %s", name, desc))
-	p.cfg.PrefixLists[cli.PrefixListKey{Family: "ip", Name: name}] = &cli.PrefixList{Key: cli.PrefixListKey{Family: "ip", Name: name}, Description: desc, HasDesc: true}
+// pathsAt is where NX-OS keeps an address family's maximum-paths: in the
+// router's (or VRF context's) address-family block, which may not exist.
+func (p *planner) pathsAt(af fabric.AddressFamily) cli.PathsAt {
+	at := cli.PathsAt{AFName: cli.AFName(af), AFMode: p.afMode(af), BGPMode: p.bgpMode(),
+		NewAF: func() *cli.Paths { return &p.v.af(cli.AFName(af)).Paths },
+		Relax: &p.v.MultipathRelax, RelaxLine: relaxLine, Default: 1}
+	if a := p.v.AFs[cli.AFName(af)]; a != nil {
+		at.AF = &a.Paths
+	}
+	return at
 }
 
-func (p *planner) dropMarker(what string) {
-	name := p.d.own.Naming.Marker(what)
-	p.s.Top("no ip prefix-list " + name)
-	delete(p.cfg.PrefixLists, cli.PrefixListKey{Family: "ip", Name: name})
-}
+func (p *planner) MaxPathsUp(m fabric.MaximumPaths) { p.PlanMaxPaths(m, p.pathsAt(m.AddressFamily)) }
 
-func (p *planner) maxPathsUp(m fabric.MaximumPaths) {
-	what := cli.MarkerMaxPaths(m.AddressFamily)
-	af := p.v.AFs[cli.AFName(m.AddressFamily)]
-	if !p.d.own.HasMarker(&p.cfg.Filters, what) {
-		if af != nil && (af.MaxPaths != 0 || af.MaxPathsIBGP != 0) {
-			p.s.Conflict("", fmt.Sprintf("maximum-paths is set in address-family %s without this cluster's marker (prefix-list %s); it is left alone",
-				af.Name, p.d.own.Naming.Marker(what)))
-			return
-		}
-		p.addMarker(what, "maximum-paths "+string(m.AddressFamily))
-	}
-	if !p.v.MultipathRelax {
-		if !p.d.own.HasMarker(&p.cfg.Filters, cli.MarkerRelax) {
-			p.addMarker(cli.MarkerRelax, relaxLine)
-		}
-		p.s.In(p.bgpMode(), relaxLine)
-		p.v.MultipathRelax = true
-	}
-	mode := p.afMode(m.AddressFamily)
-	if af == nil {
-		af = p.v.af(cli.AFName(m.AddressFamily))
-		p.s.In(mode)
-	}
-	if orDefault(af.MaxPaths, 1) != m.Paths {
-		p.s.In(mode, fmt.Sprintf("maximum-paths %d", m.Paths))
-		af.MaxPaths = m.Paths
-	}
-	if orDefault(af.MaxPathsIBGP, 1) != m.Paths {
-		p.s.In(mode, fmt.Sprintf("maximum-paths ibgp %d", m.Paths))
-		af.MaxPathsIBGP = m.Paths
-	}
-}
-
-func (p *planner) maxPathsDown(fam fabric.AddressFamily) {
-	what := cli.MarkerMaxPaths(fam)
-	if !p.d.own.HasMarker(&p.cfg.Filters, what) {
-		return // no longer ours: nothing to delete
-	}
-	mode := p.afMode(fam)
-	if af := p.v.AFs[cli.AFName(fam)]; af != nil {
-		if af.MaxPaths != 0 {
-			p.s.In(mode, "no maximum-paths")
-			af.MaxPaths = 0
-		}
-		if af.MaxPathsIBGP != 0 {
-			p.s.In(mode, "no maximum-paths ibgp")
-			af.MaxPathsIBGP = 0
-		}
-	}
-	other := cli.MarkerMaxPaths(fabric.IPv4)
-	if fam == fabric.IPv4 {
-		other = cli.MarkerMaxPaths(fabric.IPv6)
-	}
-	if p.d.own.HasMarker(&p.cfg.Filters, cli.MarkerRelax) && !p.d.own.HasMarker(&p.cfg.Filters, other) {
-		if p.v.MultipathRelax {
-			p.s.In(p.bgpMode(), "no "+relaxLine)
-			p.v.MultipathRelax = false
-		}
-		p.dropMarker(cli.MarkerRelax)
-	}
-	p.dropMarker(what)
-}
+func (p *planner) MaxPathsDown(af fabric.AddressFamily) { p.DropMaxPaths(af, p.pathsAt(af)) }
 
 // Apply makes the plan's changes, switch by switch (concurrently). On each
 // switch it first recovers from an interrupted apply (rolls back to a
@@ -681,11 +414,4 @@ func (d *Driver) emptyConfig(sw config.Switch) *runningConfig {
 		c.BGP.VRFs[d.vrf] = newVRF(d.vrf)
 	}
 	return c
-}
-
-func orDefault(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
