@@ -8,53 +8,74 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-// Handler writes a platform's lines for the changes Planner.Plan has
-// checked: every value of a created or updated object passed the grammar
-// (CheckPeer, CheckPrefixFilter, CheckMaximumPaths), every deleted address
-// parsed. A driver's planner implements it.
-type Handler interface {
-	PeerUp(fabric.BGPPeer)
-	PeerDown(netip.Addr)
-	FilterUp(fabric.PrefixFilter)
-	FilterDown(netip.Addr)
-	MaxPathsUp(fabric.MaximumPaths)
-	MaxPathsDown(fabric.AddressFamily)
+// Platform is what the shared planner needs of a driver: its
+// configuration model of the switch's BGP context, and its syntax. Planner
+// decides what may be written (ownership, grammar, conflicts, refusals); a
+// Platform only writes lines for what was decided, and updates its model.
+type Platform interface {
+	// NeighborAt returns the neighbor configured at an address in the
+	// driver's BGP context, nil when there is none.
+	NeighborAt(netip.Addr) *Neighbor
+	// PeerUp writes the lines a peer still needs, creating its neighbor
+	// when absent: the neighbor at its address, if any, is the cluster's;
+	// desc is its description (Planner.Describe).
+	PeerUp(peer fabric.BGPPeer, desc string)
+	// PeerDown deletes an owned neighbor.
+	PeerDown(*Neighbor)
+	// RouteMapIn is the inbound route-map of a neighbor in its address
+	// family ("" when none).
+	RouteMapIn(*Neighbor) string
+	// Bind makes name the inbound route-map of an owned neighbor unless it
+	// is already (a new neighbor gets it in PeerUp); Unbind removes it.
+	Bind(n *Neighbor, name string)
+	Unbind(n *Neighbor, name string)
+	// DenyAll is the entry a filter that permits nothing holds.
+	DenyAll(netip.Addr) PrefixListEntry
+	// Echo vets a line found in an owned route-map entry before it is sent
+	// back after "no "; an error refuses the filter.
+	Echo(routeMap, line string) error
+	// PathsAt says where the platform keeps an address family's
+	// maximum-paths.
+	PathsAt(fabric.AddressFamily) PathsAt
 }
 
-// Planner is the vendor-neutral part of a driver's line planner for one
-// switch: it orders and checks the changes, and plans what is the same on
-// every CLI platform (the prefix-list and route-map of a peer filter, the
-// markers, maximum-paths and its relax setting). The driver's planner
-// embeds it and writes its own syntax for neighbors. Both update the
-// switch's configuration model as they go, so that only missing lines are
-// planned.
+// Planner plans the lines of one switch's changes. It orders and checks
+// them, and decides, the same way on every CLI platform, what may be
+// written: a neighbor the cluster does not own is a conflict, a value that
+// fails the grammar refuses its change, a new neighbor whose filter was
+// refused is not created. It writes what FRR and NX-OS write alike (the
+// prefix-list and route-map of a peer filter, the markers, maximum-paths
+// and its relax setting) and asks the Platform for the rest. The driver's
+// planner embeds it and implements Platform. Both update the switch's
+// configuration model as they go, so that only missing lines are planned.
 type Planner struct {
 	*Script
 	Ownership
 	// Switch is the switch the changes are for; a change for another one
 	// is refused.
 	Switch string
-	// Platform names the platform in refusals ("FRR", "NX-OS").
-	Platform string
+	// PlatformName names the platform in refusals ("FRR", "NX-OS").
+	PlatformName string
 	// MaxPaths is the platform's maximum-paths limit.
 	MaxPaths int
+	// MaxDescription is the platform's longest description (0: no limit).
+	MaxDescription int
 	// Filters are the switch's prefix-lists and route-maps.
 	Filters *Filters
 
 	refusedFilters map[netip.Addr]bool
 }
 
-// Plan checks each change and hands it to h, in the safe order (Order).
+// Plan checks each change, in the safe order (Order), and plans its lines.
 // A change that fails the grammar is refused with the reason and produces
-// no line; so is a new neighbor whose filter was refused (see
-// RefuseUnfiltered).
-func (p *Planner) Plan(changes []fabric.Change, h Handler) {
+// no line.
+func (p *Planner) Plan(changes []fabric.Change, pl Platform) {
 	for _, c := range Order(changes) {
-		p.change(c, h)
+		p.change(c, pl)
 	}
 }
 
-func (p *Planner) change(c fabric.Change, h Handler) {
+func (p *Planner) change(c fabric.Change, pl Platform) {
 	p.Begin(c)
 	if c.Switch != p.Switch {
 		p.Refuse(fmt.Errorf("the change is for switch %s", Quote(c.Switch)))
@@ -67,7 +88,7 @@ func (p *Planner) change(c fabric.Change, h Handler) {
 			if a, err := Addr("peer address", c.ID); err != nil {
 				p.Refuse(err)
 			} else {
-				h.PeerDown(a)
+				p.peerDown(pl, a)
 			}
 			return
 		}
@@ -80,13 +101,13 @@ func (p *Planner) change(c fabric.Change, h Handler) {
 			p.Refuse(err)
 			return
 		}
-		h.PeerUp(peer)
+		p.peerUp(pl, peer)
 	case fabric.KindPrefixFilter:
 		if del {
 			if a, err := Addr("peer address", c.ID); err != nil {
 				p.Refuse(err)
 			} else {
-				h.FilterDown(a)
+				p.filterDown(pl, a)
 			}
 			return
 		}
@@ -97,12 +118,12 @@ func (p *Planner) change(c fabric.Change, h Handler) {
 		}
 		if err := CheckPrefixFilter(f); err != nil {
 			if a, aerr := Addr("peer address", f.PeerAddress); aerr == nil {
-				p.RefuseFilter(a)
+				p.refuseFilter(a)
 			}
 			p.Refuse(err)
 			return
 		}
-		h.FilterUp(f)
+		p.filterUp(pl, f)
 	case fabric.KindMaximumPaths:
 		af := fabric.AddressFamily(c.ID)
 		if af != fabric.IPv4 && af != fabric.IPv6 {
@@ -110,7 +131,7 @@ func (p *Planner) change(c fabric.Change, h Handler) {
 			return
 		}
 		if del {
-			h.MaxPathsDown(af)
+			p.dropMaxPaths(af, pl.PathsAt(af))
 			return
 		}
 		m, ok := c.After.(fabric.MaximumPaths)
@@ -122,48 +143,118 @@ func (p *Planner) change(c fabric.Change, h Handler) {
 			p.Refuse(err)
 			return
 		}
-		h.MaxPathsUp(m)
+		p.planMaxPaths(m, pl.PathsAt(af))
 	default:
-		p.Refuse(fmt.Errorf("%s objects are not configured on %s", c.Kind, p.Platform))
+		p.Refuse(fmt.Errorf("%s objects are not configured on %s", c.Kind, p.PlatformName))
 	}
 }
 
-// RefuseFilter records that the filter of a peer was refused: its neighbor,
-// if new, is then not created (a neighbor is never configured unfiltered).
-func (p *Planner) RefuseFilter(a netip.Addr) {
-	if p.refusedFilters == nil {
-		p.refusedFilters = map[netip.Addr]bool{}
+// Describe is the description of a node's objects, checked against the
+// grammar and the platform's length limit.
+func (p *Planner) Describe(node string) (string, error) {
+	desc, err := p.Ownership.Describe(node)
+	if err != nil {
+		return "", err
 	}
-	p.refusedFilters[a] = true
+	if p.MaxDescription > 0 && len(desc) > p.MaxDescription {
+		return "", fmt.Errorf("node name %s: the description %s would be %d characters, %s takes %d (node names of at most %d characters fit)",
+			Quote(node), Quote(desc), len(desc), p.PlatformName, p.MaxDescription, p.MaxDescription-len(p.Mark.Describe("x"))+1)
+	}
+	return desc, nil
 }
 
-// RefuseUnfiltered refuses the current change, a neighbor at a, when the
-// neighbor does not exist yet and its filter was refused; it tells whether
-// it did.
-func (p *Planner) RefuseUnfiltered(a netip.Addr, exists bool) bool {
-	if exists || !p.refusedFilters[a] {
+// inTheWay records a conflict when a neighbor the cluster does not own is
+// at the change's address; what says what happens to the change.
+func (p *Planner) inTheWay(n *Neighbor, what string) bool {
+	if n == nil || p.Mark.Owns(n.Description) {
 		return false
 	}
-	p.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
-	return true
-}
-
-// ConflictNeighbor records that the current change found a neighbor it does
-// not own at its address; what says what happens to the change.
-func (p *Planner) ConflictNeighbor(n *Neighbor, what string) {
 	owner, _ := Parse(n.Description)
 	who := "without this cluster's mark"
 	if owner != "" {
 		who = "owned by " + owner
 	}
 	p.Conflict(owner, fmt.Sprintf("neighbor %s is configured %s; %s", n.ID, who, what))
+	return true
 }
 
-// Rebind returns the route-map line change an owned neighbor needs: bind
-// the filter's route-map (want, from BindingFor) or unbind one of the
-// cluster's filters that no longer exists; both "" when nothing is to do.
-func (p *Planner) Rebind(want, have string) (bind, unbind string) {
-	switch {
+func (p *Planner) peerUp(pl Platform, peer fabric.BGPPeer) {
+	a, _ := Addr("peer address", peer.PeerAddress)
+	n := pl.NeighborAt(a)
+	if p.inTheWay(n, "it is left alone") {
+		return
+	}
+	if n == nil && p.refusedFilters[a] {
+		p.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
+		return
+	}
+	desc, err := p.Describe(peer.Node)
+	if err != nil {
+		p.Refuse(err)
+		return
+	}
+	pl.PeerUp(peer, desc)
+}
+
+func (p *Planner) peerDown(pl Platform, a netip.Addr) {
+	n := pl.NeighborAt(a)
+	if n == nil {
+		return // already gone
+	}
+	if p.inTheWay(n, "it is not deleted") {
+		return
+	}
+	pl.PeerDown(n)
+}
+
+func (p *Planner) filterUp(pl Platform, f fabric.PrefixFilter) {
+	a, _ := Addr("peer address", f.PeerAddress)
+	n := pl.NeighborAt(a)
+	if p.inTheWay(n, "its inbound filter is not this cluster's to set") {
+		return
+	}
+	desc, err := p.Describe(f.Node)
+	if err != nil {
+		p.refuseFilter(a)
+		p.Refuse(err)
+		return
+	}
+	if !p.filterLists(a, desc, WantEntries(f, pl.DenyAll(a)), pl.Echo) {
+		return
+	}
+	// An existing neighbor of ours gets the filter now; a new one gets it
+	// when it is created.
+	if n != nil {
+		pl.Bind(n, p.Naming.PeerFilter(a))
+	}
+}
+
+func (p *Planner) filterDown(pl Platform, a netip.Addr) {
+	name := p.Naming.PeerFilter(a)
+	if n := pl.NeighborAt(a); n != nil && pl.RouteMapIn(n) == name {
+		if p.inTheWay(n, "it uses this filter, which is therefore kept") {
+			return
+		}
+		pl.Unbind(n, name)
+	}
+	p.dropFilterLists(a)
+}
+
+// refuseFilter records that the filter of a peer was refused: its neighbor,
+// if new, is then not created (a neighbor is never configured unfiltered).
+func (p *Planner) refuseFilter(a netip.Addr) {
+	if p.refusedFilters == nil {
+		p.refusedFilters = map[netip.Addr]bool{}
+	}
+	p.refusedFilters[a] = true
+}
+
+// Rebind says how the inbound route-map of an owned neighbor at a, have
+// now, must change: bind its filter's route-map when the filter's
+// prefix-list exists, or unbind one of the cluster's filters that no longer
+// does; both "" when nothing is to do.
+func (p *Planner) Rebind(a netip.Addr, have string) (bind, unbind string) {
+	switch want := p.BindingFor(p.Filters, a); {
 	case want != "" && have != want:
 		return want, ""
 	case want == "" && have != "" && p.IsFilterName(have):
@@ -172,16 +263,16 @@ func (p *Planner) Rebind(want, have string) (bind, unbind string) {
 	return "", ""
 }
 
-// FilterLists plans a peer filter's prefix-list and route-map: the
+// filterLists plans a peer filter's prefix-list and route-map: the
 // prefix-list "<fam> prefix-list NAME" with description desc and the
 // entries want (new entries before old ones go, so that a route the node
 // may keep advertising is never denied in between; a list with a line the
 // driver could not read is rebuilt), and the route-map NAME with one entry,
 // "permit 10", with the description and the match on the prefix-list.
 // echo vets a line found in that entry before the planner sends it back
-// after "no "; when it refuses one, the change is refused and FilterLists
-// returns false. Binding the route-map to the neighbor is the driver's.
-func (p *Planner) FilterLists(a netip.Addr, desc string, want []PrefixListEntry, echo func(routeMap, line string) error) bool {
+// after "no "; when it refuses one, the change is refused and filterLists
+// returns false.
+func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry, echo func(routeMap, line string) error) bool {
 	name := p.Naming.PeerFilter(a)
 	fam := PrefixListFamily(a)
 	key := PrefixListKey{fam, name}
@@ -282,9 +373,9 @@ func (p *Planner) FilterLists(a netip.Addr, desc string, want []PrefixListEntry,
 	return true
 }
 
-// DropFilterLists plans the deletion of a peer filter's route-map and
+// dropFilterLists plans the deletion of a peer filter's route-map and
 // prefix-list, once no neighbor uses it.
-func (p *Planner) DropFilterLists(a netip.Addr) {
+func (p *Planner) dropFilterLists(a netip.Addr) {
 	name := p.Naming.PeerFilter(a)
 	key := PrefixListKey{PrefixListFamily(a), name}
 	if _, ok := p.Filters.RouteMaps[name]; ok {
@@ -297,10 +388,10 @@ func (p *Planner) DropFilterLists(a netip.Addr) {
 	}
 }
 
-// AddMarker records that the cluster owns a setting, before the setting is
+// addMarker records that the cluster owns a setting, before the setting is
 // made: an apply that stops in between leaves an owned, incomplete setting
 // (completed by the next sync), never an unowned one.
-func (p *Planner) AddMarker(what, setting string) {
+func (p *Planner) addMarker(what, setting string) {
 	name := p.Naming.Marker(what)
 	desc := p.Mark.DescribeSetting(setting)
 	p.Top(fmt.Sprintf("ip prefix-list %s description %s", name, desc))
@@ -308,8 +399,8 @@ func (p *Planner) AddMarker(what, setting string) {
 	p.Filters.PrefixLists[key] = &PrefixList{Key: key, Description: desc, HasDesc: true}
 }
 
-// DropMarker deletes a setting's marker.
-func (p *Planner) DropMarker(what string) {
+// dropMarker deletes a setting's marker.
+func (p *Planner) dropMarker(what string) {
 	name := p.Naming.Marker(what)
 	p.Top("no ip prefix-list " + name)
 	delete(p.Filters.PrefixLists, PrefixListKey{"ip", name})
@@ -321,7 +412,7 @@ type PathsAt struct {
 	// AF holds the family's lines; nil when its address-family block does
 	// not exist (yet).
 	AF *Paths
-	// NewAF adds the block to the model; PlanMaxPaths enters AFMode for it
+	// NewAF adds the block to the model; the planner enters AFMode for it
 	// before its first line.
 	NewAF func() *Paths
 	// AFName is "ipv4 unicast" or "ipv6 unicast".
@@ -336,11 +427,11 @@ type PathsAt struct {
 	Default int
 }
 
-// PlanMaxPaths plans maximum-paths (eBGP and iBGP) for an address family,
+// planMaxPaths plans maximum-paths (eBGP and iBGP) for an address family,
 // with multipath-relax: the nodes have different AS numbers. The marker
 // goes first; maximum-paths set without it is a conflict and left alone;
 // relax set by hand stays the network team's (no marker for it).
-func (p *Planner) PlanMaxPaths(m fabric.MaximumPaths, at PathsAt) {
+func (p *Planner) planMaxPaths(m fabric.MaximumPaths, at PathsAt) {
 	what := MarkerMaxPaths(m.AddressFamily)
 	af := at.AF
 	if !p.HasMarker(p.Filters, what) {
@@ -349,11 +440,11 @@ func (p *Planner) PlanMaxPaths(m fabric.MaximumPaths, at PathsAt) {
 				at.AFName, p.Naming.Marker(what)))
 			return
 		}
-		p.AddMarker(what, "maximum-paths "+string(m.AddressFamily))
+		p.addMarker(what, "maximum-paths "+string(m.AddressFamily))
 	}
 	if !*at.Relax {
 		if !p.HasMarker(p.Filters, MarkerRelax) {
-			p.AddMarker(MarkerRelax, at.RelaxLine)
+			p.addMarker(MarkerRelax, at.RelaxLine)
 		}
 		p.In(at.BGPMode, at.RelaxLine)
 		*at.Relax = true
@@ -372,9 +463,9 @@ func (p *Planner) PlanMaxPaths(m fabric.MaximumPaths, at PathsAt) {
 	}
 }
 
-// DropMaxPaths plans the deletion of an owned maximum-paths, and of relax
+// dropMaxPaths plans the deletion of an owned maximum-paths, and of relax
 // with the last family when the driver turned it on.
-func (p *Planner) DropMaxPaths(fam fabric.AddressFamily, at PathsAt) {
+func (p *Planner) dropMaxPaths(fam fabric.AddressFamily, at PathsAt) {
 	what := MarkerMaxPaths(fam)
 	if !p.HasMarker(p.Filters, what) {
 		return // no longer ours: nothing to delete
@@ -398,9 +489,9 @@ func (p *Planner) DropMaxPaths(fam fabric.AddressFamily, at PathsAt) {
 			p.In(at.BGPMode, "no "+at.RelaxLine)
 			*at.Relax = false
 		}
-		p.DropMarker(MarkerRelax)
+		p.dropMarker(MarkerRelax)
 	}
-	p.DropMarker(what)
+	p.dropMarker(what)
 }
 
 func orDefault(v, def int) int {

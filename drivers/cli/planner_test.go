@@ -9,8 +9,8 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-// toy is a minimal platform on top of Planner: neighbors are one line each
-// in "router bgp 1", bound with "neighbor X route-map NAME in".
+// toy is a minimal platform on top of Planner: neighbors are lines in
+// "router bgp 1", bound with "neighbor X route-map NAME in".
 type toy struct {
 	Planner
 	neighbors map[netip.Addr]*Neighbor
@@ -21,21 +21,11 @@ type toy struct {
 
 var toyBGP = []string{"router bgp 1"}
 
-func (p *toy) PeerUp(peer fabric.BGPPeer) {
+func (p *toy) NeighborAt(a netip.Addr) *Neighbor { return p.neighbors[a] }
+
+func (p *toy) PeerUp(peer fabric.BGPPeer, desc string) {
 	a, _ := Addr("peer address", peer.PeerAddress)
 	n := p.neighbors[a]
-	if n != nil && !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(n, "it is left alone")
-		return
-	}
-	if p.RefuseUnfiltered(a, n != nil) {
-		return
-	}
-	desc, err := p.Describe(peer.Node)
-	if err != nil {
-		p.Refuse(err)
-		return
-	}
 	if n == nil {
 		n = &Neighbor{ID: a.String(), Addr: a}
 		p.neighbors[a] = n
@@ -44,47 +34,45 @@ func (p *toy) PeerUp(peer fabric.BGPPeer) {
 		p.In(toyBGP, fmt.Sprintf("neighbor %s description %s", a, desc))
 		n.Description = desc
 	}
-	if bind, unbind := p.Rebind(p.BindingFor(p.Filters, a), p.bound[a]); bind != "" {
-		p.In(toyBGP, fmt.Sprintf("neighbor %s route-map %s in", a, bind))
-		p.bound[a] = bind
+	if bind, unbind := p.Rebind(a, p.bound[a]); bind != "" {
+		p.Bind(n, bind)
 	} else if unbind != "" {
-		p.In(toyBGP, fmt.Sprintf("no neighbor %s route-map %s in", a, unbind))
-		delete(p.bound, a)
+		p.Unbind(n, unbind)
 	}
 }
 
-func (p *toy) PeerDown(a netip.Addr) {
-	if n := p.neighbors[a]; n != nil {
-		p.In(toyBGP, "no neighbor "+n.ID)
-		delete(p.neighbors, a)
+func (p *toy) PeerDown(n *Neighbor) {
+	p.In(toyBGP, "no neighbor "+n.ID)
+	delete(p.neighbors, n.Addr)
+}
+
+func (p *toy) RouteMapIn(n *Neighbor) string { return p.bound[n.Addr] }
+
+func (p *toy) Bind(n *Neighbor, name string) {
+	if p.bound[n.Addr] != name {
+		p.In(toyBGP, fmt.Sprintf("neighbor %s route-map %s in", n.ID, name))
+		p.bound[n.Addr] = name
 	}
 }
 
-func (p *toy) FilterUp(f fabric.PrefixFilter) {
-	a, _ := Addr("peer address", f.PeerAddress)
-	desc, err := p.Describe(f.Node)
-	if err != nil {
-		p.Refuse(err)
-		return
-	}
-	p.FilterLists(a, desc, WantEntries(f, PrefixListEntry{Action: "deny", Any: true}), func(rm, l string) error {
-		if strings.ContainsAny(l, "\x00\x1b") {
-			return fmt.Errorf("route-map %s holds %s", rm, Quote(l))
-		}
-		return nil
-	})
+func (p *toy) Unbind(n *Neighbor, name string) {
+	p.In(toyBGP, fmt.Sprintf("no neighbor %s route-map %s in", n.ID, name))
+	delete(p.bound, n.Addr)
 }
 
-func (p *toy) FilterDown(a netip.Addr) { p.DropFilterLists(a) }
+func (p *toy) DenyAll(netip.Addr) PrefixListEntry { return PrefixListEntry{Action: "deny", Any: true} }
 
-func (p *toy) at() PathsAt {
+func (p *toy) Echo(rm, l string) error {
+	if strings.ContainsAny(l, "\x00\x1b") {
+		return fmt.Errorf("route-map %s holds %s", rm, Quote(l))
+	}
+	return nil
+}
+
+func (p *toy) PathsAt(fabric.AddressFamily) PathsAt {
 	return PathsAt{AF: p.af, NewAF: func() *Paths { p.af = &Paths{}; return p.af }, AFName: "ipv4 unicast",
 		AFMode: append(toyBGP, "address-family ipv4 unicast"), BGPMode: toyBGP, Relax: &p.relax, RelaxLine: "relax", Default: 1}
 }
-
-func (p *toy) MaxPathsUp(m fabric.MaximumPaths) { p.PlanMaxPaths(m, p.at()) }
-
-func (p *toy) MaxPathsDown(af fabric.AddressFamily) { p.DropMaxPaths(af, p.at()) }
 
 func TestPlanner(t *testing.T) {
 	const (
@@ -127,6 +115,7 @@ func TestPlanner(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
+		maxDesc   int
 		setup     []func(*toy)
 		changes   []fabric.Change
 		want      []string
@@ -206,6 +195,51 @@ func TestPlanner(t *testing.T) {
 		{name: "filter deleted", setup: []func(*toy){ownList(entry(5, "permit", "172.27.0.0/26", 0))},
 			changes: []fabric.Change{del(filter("10.0.0.1", "n1"))},
 			want:    []string{"no route-map " + name, "no ip prefix-list " + name}},
+		{name: "filter deleted: the neighbor is unbound first", setup: []func(*toy){ownList(entry(5, "permit", "172.27.0.0/26", 0)), func(p *toy) {
+			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: mark + " node=n1"}
+			p.bound[a1] = name
+		}},
+			changes: []fabric.Change{del(filter("10.0.0.1", "n1"))},
+			want:    []string{"router bgp 1", " no neighbor 10.0.0.1 route-map " + name + " in", "exit", "no route-map " + name, "no ip prefix-list " + name}},
+		{name: "a filter another cluster's neighbor uses is kept", setup: []func(*toy){ownList(entry(5, "permit", "172.27.0.0/26", 0)), func(p *toy) {
+			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: "orchestrator:fabric-reconciler.other node=x"}
+			p.bound[a1] = name
+		}},
+			changes:   []fabric.Change{del(filter("10.0.0.1", "n1"))},
+			conflicts: []string{"neighbor 10.0.0.1 is configured owned by orchestrator:fabric-reconciler.other; it uses this filter, which is therefore kept"}},
+		{name: "a hand-made neighbor is not deleted", setup: []func(*toy){func(p *toy) {
+			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: "uplink"}
+		}},
+			changes:   []fabric.Change{del(peer("10.0.0.1", "n1"))},
+			conflicts: []string{"neighbor 10.0.0.1 is configured without this cluster's mark; it is not deleted"}},
+		{name: "an owned neighbor is deleted, a missing one is gone already", setup: []func(*toy){func(p *toy) {
+			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: mark + " node=n1"}
+		}},
+			changes: []fabric.Change{del(peer("10.0.0.1", "n1")), del(peer("10.0.0.2", "n2"))},
+			want:    []string{"router bgp 1", " no neighbor 10.0.0.1"}},
+		{name: "an existing owned neighbor gets its new filter bound", setup: []func(*toy){func(p *toy) {
+			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: mark + " node=n1"}
+		}},
+			changes: []fabric.Change{create(filter("10.0.0.1", "n1", rule("172.27.0.0/26", 26)))},
+			want: []string{
+				"ip prefix-list " + name + " description " + mark + " node=n1",
+				"ip prefix-list " + name + " seq 5 permit 172.27.0.0/26",
+				"route-map " + name + " permit 10",
+				" description " + mark + " node=n1",
+				" match ip address prefix-list " + name,
+				"exit",
+				"router bgp 1",
+				" neighbor 10.0.0.1 route-map " + name + " in",
+			}},
+		{name: "another cluster's neighbor in the way of a filter", setup: []func(*toy){func(p *toy) {
+			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: "orchestrator:fabric-reconciler.other node=x"}
+		}},
+			changes:   []fabric.Change{create(filter("10.0.0.1", "n1", rule("172.27.0.0/26", 26)))},
+			conflicts: []string{"neighbor 10.0.0.1 is configured owned by orchestrator:fabric-reconciler.other; its inbound filter is not this cluster's to set"}},
+		{name: "a description over the platform's limit refuses the filter and its new neighbor", maxDesc: 48,
+			changes: []fabric.Change{create(filter("10.0.0.1", "a-rather-long-node-name", rule("172.27.0.0/26", 26))), create(peer("10.0.0.1", "a-rather-long-node-name"))},
+			refused: []string{`node name "a-rather-long-node-name": the description "` + mark + ` node=a-rather-long-node-name" would be 68 characters, TOY takes 48 (node names of at most 3 characters fit)`,
+				"not created: its prefix filter was refused"}},
 		{name: "a neighbor bound to a filter that is gone is unbound", setup: []func(*toy){func(p *toy) {
 			p.neighbors[a1] = &Neighbor{ID: "10.0.0.1", Addr: a1, Description: mark + " node=n1"}
 			p.bound[a1] = name
@@ -247,8 +281,8 @@ func TestPlanner(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := NewFilters()
-			p := &toy{Planner: Planner{Script: NewScript(Dialect{}), Ownership: testOwnership(t, false), Switch: "s1", Platform: "TOY",
-				MaxPaths: 64, Filters: &fs}, neighbors: map[netip.Addr]*Neighbor{}, bound: map[netip.Addr]string{}}
+			p := &toy{Planner: Planner{Script: NewScript(Dialect{}), Ownership: testOwnership(t, false), Switch: "s1", PlatformName: "TOY",
+				MaxPaths: 64, MaxDescription: tt.maxDesc, Filters: &fs}, neighbors: map[netip.Addr]*Neighbor{}, bound: map[netip.Addr]string{}}
 			for _, f := range tt.setup {
 				f(p)
 			}
@@ -286,18 +320,26 @@ func TestPlanner(t *testing.T) {
 }
 
 func TestRebind(t *testing.T) {
-	p := &Planner{Ownership: testOwnership(t, false)}
-	tests := []struct{ want, have, bind, unbind string }{
-		{want: "FR-haystack-IN-10.0.0.1", have: "FR-haystack-IN-10.0.0.1"},
-		{want: "FR-haystack-IN-10.0.0.1", have: "", bind: "FR-haystack-IN-10.0.0.1"},
-		{want: "FR-haystack-IN-10.0.0.1", have: "HANDMADE", bind: "FR-haystack-IN-10.0.0.1"},
-		{want: "", have: "FR-haystack-IN-10.0.0.1", unbind: "FR-haystack-IN-10.0.0.1"},
-		{want: "", have: "HANDMADE"},
-		{want: "", have: ""},
+	const name = "FR-haystack-IN-10.0.0.1"
+	tests := []struct {
+		filter             bool // the filter's prefix-list exists
+		have, bind, unbind string
+	}{
+		{filter: true, have: name},
+		{filter: true, have: "", bind: name},
+		{filter: true, have: "HANDMADE", bind: name},
+		{have: name, unbind: name},
+		{have: "HANDMADE"},
+		{have: ""},
 	}
 	for _, tt := range tests {
-		if bind, unbind := p.Rebind(tt.want, tt.have); bind != tt.bind || unbind != tt.unbind {
-			t.Errorf("Rebind(%q, %q) = %q, %q; want %q, %q", tt.want, tt.have, bind, unbind, tt.bind, tt.unbind)
+		fs := NewFilters()
+		if tt.filter {
+			fs.PrefixLists[PrefixListKey{"ip", name}] = &PrefixList{}
+		}
+		p := &Planner{Ownership: testOwnership(t, false), Filters: &fs}
+		if bind, unbind := p.Rebind(netip.MustParseAddr("10.0.0.1"), tt.have); bind != tt.bind || unbind != tt.unbind {
+			t.Errorf("filter %v, Rebind(%q) = %q, %q; want %q, %q", tt.filter, tt.have, bind, unbind, tt.bind, tt.unbind)
 		}
 	}
 }

@@ -35,7 +35,6 @@ var dialect = cli.Dialect{Indent: indent, Exit: func(mode string) string {
 // is not FRR's syntax is cli.Planner's.
 type planner struct {
 	cli.Planner
-	cfg  *runningConfig
 	inst *bgpInstance
 	// ecmp is the switch's default maximum-paths, 0 when unknown.
 	ecmp int
@@ -47,9 +46,9 @@ func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.C
 		return nil, err
 	}
 	p := &planner{
-		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, Platform: "FRR",
+		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, PlatformName: "FRR",
 			MaxPaths: d.maxPaths, Filters: &cfg.Filters},
-		cfg: cfg, inst: inst, ecmp: cfg.ecmpMax,
+		inst: inst, ecmp: cfg.ecmpMax,
 	}
 	p.Plan(changes, p)
 	return p.Script, nil
@@ -63,22 +62,17 @@ func (p *planner) afMode(af fabric.AddressFamily) []string {
 	return append(p.bgpMode(), "address-family "+cli.AFName(af))
 }
 
-func (p *planner) PeerUp(peer fabric.BGPPeer) {
+func (p *planner) NeighborAt(a netip.Addr) *cli.Neighbor {
+	if n := p.inst.neighborAt(a); n != nil {
+		return &n.Neighbor
+	}
+	return nil
+}
+
+func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	a, _ := cli.Addr("peer address", peer.PeerAddress)
 	id := a.String()
 	n := p.inst.neighborAt(a)
-	if n != nil && !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(&n.Neighbor, "it is left alone")
-		return
-	}
-	if p.RefuseUnfiltered(a, n != nil) {
-		return
-	}
-	desc, err := p.Describe(peer.Node)
-	if err != nil {
-		p.Refuse(err)
-		return
-	}
 	bgp := p.bgpMode()
 	remote := strconv.FormatUint(uint64(peer.RemoteASN), 10)
 	// The mark follows remote-as at once (a neighbor without it would be
@@ -101,7 +95,7 @@ func (p *planner) PeerUp(peer fabric.BGPPeer) {
 		p.In(af, fmt.Sprintf("neighbor %s activate", id))
 		an.Activate, an.Deactivated = true, false
 	}
-	switch bind, unbind := p.Rebind(p.BindingFor(p.Filters, a), an.RouteMapIn); {
+	switch bind, unbind := p.Rebind(a, an.RouteMapIn); {
 	case bind != "":
 		p.In(af, fmt.Sprintf("neighbor %s route-map %s in", id, bind))
 		an.RouteMapIn = bind
@@ -122,15 +116,7 @@ func (p *planner) PeerUp(peer fabric.BGPPeer) {
 	}
 }
 
-func (p *planner) PeerDown(a netip.Addr) {
-	n := p.inst.neighborAt(a)
-	if n == nil {
-		return // already gone
-	}
-	if !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(&n.Neighbor, "it is not deleted")
-		return
-	}
+func (p *planner) PeerDown(n *cli.Neighbor) {
 	p.In(p.bgpMode(), "no neighbor "+n.ID)
 	delete(p.inst.Neighbors, n.ID)
 	for _, af := range p.inst.AFs {
@@ -138,73 +124,46 @@ func (p *planner) PeerDown(a netip.Addr) {
 	}
 }
 
-// denyAny is what a filter that permits nothing holds. FRR 8.4 denies on an
-// empty prefix-list too (checked in the lab), but a list whose only entry is
-// its description reads like a forgotten filter, and the entry does not
-// depend on that behaviour.
-var denyAny = cli.PrefixListEntry{Action: "deny", Any: true}
+func (p *planner) RouteMapIn(n *cli.Neighbor) string { return p.inst.routeMapIn(n) }
 
-// echoable refuses to send back a route-map line with control characters:
-// only what the switch printed reaches it.
-func echoable(routeMap, line string) error {
+func (p *planner) Bind(n *cli.Neighbor, name string) {
+	id := n.Addr.String()
+	if an := p.inst.af(afName(n.Addr)).neighbor(id); an.RouteMapIn != name {
+		p.In(p.afMode(fabric.FamilyOf(n.Addr)), fmt.Sprintf("neighbor %s route-map %s in", id, name))
+		an.RouteMapIn = name
+	}
+}
+
+func (p *planner) Unbind(n *cli.Neighbor, name string) {
+	p.In(p.afMode(fabric.FamilyOf(n.Addr)), fmt.Sprintf("no neighbor %s route-map %s in", n.ID, name))
+	p.inst.af(afName(n.Addr)).neighbor(n.ID).RouteMapIn = ""
+}
+
+// DenyAll is "deny any". FRR 8.4 denies on an empty prefix-list too
+// (checked in the lab), but a list whose only entry is its description
+// reads like a forgotten filter, and the entry does not depend on that
+// behaviour.
+func (p *planner) DenyAll(netip.Addr) cli.PrefixListEntry {
+	return cli.PrefixListEntry{Action: "deny", Any: true}
+}
+
+// Echo refuses to send back a route-map line with control characters: only
+// what the switch printed reaches it.
+func (p *planner) Echo(routeMap, line string) error {
 	if hasControl(line) {
 		return fmt.Errorf("route-map %s holds a line with control characters: %s", routeMap, cli.Quote(line))
 	}
 	return nil
 }
 
-func (p *planner) FilterUp(f fabric.PrefixFilter) {
-	a, _ := cli.Addr("peer address", f.PeerAddress)
-	id := a.String()
-	n := p.inst.neighborAt(a)
-	if n != nil && !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(&n.Neighbor, "its inbound filter is not this cluster's to set")
-		return
-	}
-	desc, err := p.Describe(f.Node)
-	if err != nil {
-		p.Refuse(err)
-		return
-	}
-	if !p.FilterLists(a, desc, cli.WantEntries(f, denyAny), echoable) {
-		return
-	}
-	// An existing neighbor of ours gets the filter now; a new one gets it
-	// when it is created.
-	if n != nil {
-		name := p.Naming.PeerFilter(a)
-		an := p.inst.af(afName(a)).neighbor(id)
-		if an.RouteMapIn != name {
-			p.In(p.afMode(fabric.FamilyOf(a)), fmt.Sprintf("neighbor %s route-map %s in", id, name))
-			an.RouteMapIn = name
-		}
-	}
-}
-
-func (p *planner) FilterDown(a netip.Addr) {
-	name := p.Naming.PeerFilter(a)
-	if n := p.inst.neighborAt(a); n != nil && p.inst.routeMapIn(n) == name {
-		if !p.Mark.Owns(n.Description) {
-			p.ConflictNeighbor(&n.Neighbor, "it uses this filter, which is therefore kept")
-			return
-		}
-		p.In(p.afMode(fabric.FamilyOf(a)), fmt.Sprintf("no neighbor %s route-map %s in", n.ID, name))
-		p.inst.af(afName(a)).neighbor(n.ID).RouteMapIn = ""
-	}
-	p.DropFilterLists(a)
-}
-
-// pathsAt is where FRR keeps an address family's maximum-paths: in the
+// PathsAt is where FRR keeps an address family's maximum-paths: in the
 // instance's address-family block (created in the model if missing; FRR
-// creates it with the first line).
-func (p *planner) pathsAt(af fabric.AddressFamily) cli.PathsAt {
+// creates it with the first line). A missing line means the switch's ECMP
+// maximum.
+func (p *planner) PathsAt(af fabric.AddressFamily) cli.PathsAt {
 	return cli.PathsAt{AF: &p.inst.af(cli.AFName(af)).Paths, AFName: cli.AFName(af), AFMode: p.afMode(af), BGPMode: p.bgpMode(),
 		Relax: &p.inst.MultipathRelax, RelaxLine: relaxLine, Default: p.ecmp}
 }
-
-func (p *planner) MaxPathsUp(m fabric.MaximumPaths) { p.PlanMaxPaths(m, p.pathsAt(m.AddressFamily)) }
-
-func (p *planner) MaxPathsDown(af fabric.AddressFamily) { p.DropMaxPaths(af, p.pathsAt(af)) }
 
 // Apply makes the plan's changes, switch by switch (concurrently). On each
 // switch it reads the running configuration again, plans the missing lines

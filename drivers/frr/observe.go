@@ -107,7 +107,7 @@ func (d *Driver) observeSwitch(ctx context.Context, sw config.Switch, cfg *runni
 		o.Neighbor(&n.Neighbor, func() (fabric.BGPPeer, string) { return d.observePeer(sw, cfg, inst, n) })
 	}
 	o.PeerFilters(isDenyAll, func(a netip.Addr, name string) string {
-		if n := inst.neighborAt(a); n != nil && d.own.Mark.Owns(n.Description) && inst.routeMapIn(n) != name {
+		if n := inst.neighborAt(a); n != nil && d.own.Mark.Owns(n.Description) && inst.routeMapIn(&n.Neighbor) != name {
 			return "not applied to the neighbor"
 		}
 		return ""
@@ -147,7 +147,7 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 	case !inst.activated(n):
 		return p, "not activated in " + afName(n.Addr)
 	}
-	return p, d.own.BindingProblem(d.own.BindingFor(&cfg.Filters, n.Addr), inst.routeMapIn(n))
+	return p, d.own.BindingProblem(d.own.BindingFor(&cfg.Filters, n.Addr), inst.routeMapIn(&n.Neighbor))
 }
 
 // isDenyAll recognises the entry of a filter that permits nothing: "deny

@@ -362,7 +362,7 @@ func (i *bgpInstance) activated(n *neighbor) bool {
 }
 
 // routeMapIn is the inbound route-map of a neighbor in its address family.
-func (i *bgpInstance) routeMapIn(n *neighbor) string {
+func (i *bgpInstance) routeMapIn(n *cli.Neighbor) string {
 	if an := i.af(afName(n.Addr)).Neighbors[n.ID]; an != nil {
 		return an.RouteMapIn
 	}

@@ -38,8 +38,8 @@ func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.C
 		return nil, err
 	}
 	p := &planner{
-		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, Platform: "NX-OS",
-			MaxPaths: d.maxPaths, Filters: &cfg.Filters},
+		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, PlatformName: "NX-OS",
+			MaxPaths: d.maxPaths, MaxDescription: maxDescription, Filters: &cfg.Filters},
 		vrf: d.vrf, v: v, asn: cfg.BGP.ASN,
 	}
 	p.Plan(changes, p)
@@ -64,36 +64,26 @@ func (p *planner) nbrAFMode(id string, af fabric.AddressFamily) []string {
 	return append(p.nbrMode(id), "address-family "+cli.AFName(af))
 }
 
-// describe is the description of a node's objects, checked against the
-// grammar and NX-OS's 80-character limit for neighbor descriptions.
-func (p *planner) describe(node string) (string, error) {
-	desc, err := p.Describe(node)
-	if err != nil {
-		return "", err
+func (p *planner) NeighborAt(a netip.Addr) *cli.Neighbor {
+	if n := p.v.neighborAt(a); n != nil {
+		return &n.Neighbor
 	}
-	if len(desc) > maxDescription {
-		return "", fmt.Errorf("node name %s: the description %s would be %d characters, NX-OS takes %d (node names of at most %d characters fit)",
-			cli.Quote(node), cli.Quote(desc), len(desc), maxDescription, maxDescription-len(p.Mark.Describe("x"))+1)
-	}
-	return desc, nil
+	return nil
 }
 
-func (p *planner) PeerUp(peer fabric.BGPPeer) {
+// nbrAF is the address-family block of a neighbor in its family, nil when
+// it has none.
+func (p *planner) nbrAF(n *cli.Neighbor) *nbrAF {
+	if nb := p.v.Neighbors[n.ID]; nb != nil {
+		return nb.AFs[cli.AFName(fabric.FamilyOf(n.Addr))]
+	}
+	return nil
+}
+
+func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	a, _ := cli.Addr("peer address", peer.PeerAddress)
 	id := a.String()
 	n := p.v.neighborAt(a)
-	if n != nil && !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(&n.Neighbor, "it is left alone")
-		return
-	}
-	if p.RefuseUnfiltered(a, n != nil) {
-		return
-	}
-	desc, err := p.describe(peer.Node)
-	if err != nil {
-		p.Refuse(err)
-		return
-	}
 	if n == nil {
 		n = &neighbor{Neighbor: cli.Neighbor{ID: id, Addr: a}, AFs: map[string]*nbrAF{}}
 		p.v.Neighbors[id] = n
@@ -129,7 +119,7 @@ func (p *planner) PeerUp(peer fabric.BGPPeer) {
 		p.In(afMode)
 		naf = n.af(cli.AFName(fam))
 	}
-	switch bind, unbind := p.Rebind(p.BindingFor(p.Filters, a), naf.RouteMapIn); {
+	switch bind, unbind := p.Rebind(a, naf.RouteMapIn); {
 	case bind != "":
 		p.In(afMode, "route-map "+bind+" in")
 		naf.RouteMapIn = bind
@@ -139,57 +129,43 @@ func (p *planner) PeerUp(peer fabric.BGPPeer) {
 	}
 }
 
-func (p *planner) PeerDown(a netip.Addr) {
-	n := p.v.neighborAt(a)
-	if n == nil {
-		return // already gone
-	}
-	if !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(&n.Neighbor, "it is not deleted")
-		return
-	}
+func (p *planner) PeerDown(n *cli.Neighbor) {
 	p.In(p.bgpMode(), "no neighbor "+n.ID)
 	delete(p.v.Neighbors, n.ID)
 }
 
-// echoable refuses to send back a route-map line that is not clean: only
-// what the switch printed reaches it.
-func echoable(routeMap, line string) error {
+func (p *planner) RouteMapIn(n *cli.Neighbor) string {
+	if naf := p.nbrAF(n); naf != nil {
+		return naf.RouteMapIn
+	}
+	return ""
+}
+
+// Bind binds in the neighbor's address family; a neighbor without one gets
+// it, with the route-map, from PeerUp.
+func (p *planner) Bind(n *cli.Neighbor, name string) {
+	if naf := p.nbrAF(n); naf != nil && naf.RouteMapIn != name {
+		p.In(p.nbrAFMode(n.ID, fabric.FamilyOf(n.Addr)), "route-map "+name+" in")
+		naf.RouteMapIn = name
+	}
+}
+
+func (p *planner) Unbind(n *cli.Neighbor, name string) {
+	p.In(p.nbrAFMode(n.ID, fabric.FamilyOf(n.Addr)), "no route-map "+name+" in")
+	p.nbrAF(n).RouteMapIn = ""
+}
+
+// DenyAll is 0.0.0.0/0 le 32 (::/0 le 128): NX-OS prefix-lists have no
+// "any".
+func (p *planner) DenyAll(a netip.Addr) cli.PrefixListEntry { return denyAll(a) }
+
+// Echo refuses to send back a route-map line that is not clean: only what
+// the switch printed reaches it.
+func (p *planner) Echo(routeMap, line string) error {
 	if !cleanLine(line) {
 		return fmt.Errorf("route-map %s holds a line the driver will not echo back: %s", routeMap, cli.Quote(line))
 	}
 	return nil
-}
-
-func (p *planner) FilterUp(f fabric.PrefixFilter) {
-	a, _ := cli.Addr("peer address", f.PeerAddress)
-	n := p.v.neighborAt(a)
-	if n != nil && !p.Mark.Owns(n.Description) {
-		p.ConflictNeighbor(&n.Neighbor, "its inbound filter is not this cluster's to set")
-		return
-	}
-	desc, err := p.describe(f.Node)
-	if err != nil {
-		p.RefuseFilter(a)
-		p.Refuse(err)
-		return
-	}
-	// NX-OS prefix-lists have no "any": a filter that permits nothing
-	// denies 0.0.0.0/0 le 32 (::/0 le 128).
-	if !p.FilterLists(a, desc, cli.WantEntries(f, denyAll(a)), echoable) {
-		return
-	}
-	// An existing neighbor of ours gets the filter now; a new one gets it
-	// when it is created.
-	if n != nil {
-		name := p.Naming.PeerFilter(a)
-		fam := fabric.FamilyOf(a)
-		naf := n.AFs[cli.AFName(fam)]
-		if naf != nil && naf.RouteMapIn != name {
-			p.In(p.nbrAFMode(n.ID, fam), "route-map "+name+" in")
-			naf.RouteMapIn = name
-		}
-	}
 }
 
 // cleanLine tells whether a line read from the switch may be sent back
@@ -203,25 +179,10 @@ func cleanLine(l string) bool {
 	return true
 }
 
-func (p *planner) FilterDown(a netip.Addr) {
-	name := p.Naming.PeerFilter(a)
-	fam := fabric.FamilyOf(a)
-	if n := p.v.neighborAt(a); n != nil {
-		if naf := n.AFs[cli.AFName(fam)]; naf != nil && naf.RouteMapIn == name {
-			if !p.Mark.Owns(n.Description) {
-				p.ConflictNeighbor(&n.Neighbor, "it uses this filter, which is therefore kept")
-				return
-			}
-			p.In(p.nbrAFMode(n.ID, fam), "no route-map "+name+" in")
-			naf.RouteMapIn = ""
-		}
-	}
-	p.DropFilterLists(a)
-}
-
-// pathsAt is where NX-OS keeps an address family's maximum-paths: in the
-// router's (or VRF context's) address-family block, which may not exist.
-func (p *planner) pathsAt(af fabric.AddressFamily) cli.PathsAt {
+// PathsAt is where NX-OS keeps an address family's maximum-paths: in the
+// router's (or VRF context's) address-family block, which may not exist. A
+// missing line means 1.
+func (p *planner) PathsAt(af fabric.AddressFamily) cli.PathsAt {
 	at := cli.PathsAt{AFName: cli.AFName(af), AFMode: p.afMode(af), BGPMode: p.bgpMode(),
 		NewAF: func() *cli.Paths { return &p.v.af(cli.AFName(af)).Paths },
 		Relax: &p.v.MultipathRelax, RelaxLine: relaxLine, Default: 1}
@@ -230,10 +191,6 @@ func (p *planner) pathsAt(af fabric.AddressFamily) cli.PathsAt {
 	}
 	return at
 }
-
-func (p *planner) MaxPathsUp(m fabric.MaximumPaths) { p.PlanMaxPaths(m, p.pathsAt(m.AddressFamily)) }
-
-func (p *planner) MaxPathsDown(af fabric.AddressFamily) { p.DropMaxPaths(af, p.pathsAt(af)) }
 
 // Apply makes the plan's changes, switch by switch (concurrently). On each
 // switch it first recovers from an interrupted apply (rolls back to a
