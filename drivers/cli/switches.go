@@ -25,6 +25,32 @@ func (ss Switches) ByName(name string) (config.Switch, bool) {
 	return config.Switch{}, false
 }
 
+// Seen keeps what each switch held at the last observation, for Render
+// to plan against. Observations of several switches set it concurrently.
+type Seen[T any] struct {
+	mu sync.Mutex
+	m  map[string]T
+}
+
+// Set records what a switch held.
+func (s *Seen[T]) Set(sw string, v T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]T{}
+	}
+	s.m[sw] = v
+}
+
+// Get returns what a switch held at the last observation; ok is false
+// when it was not observed.
+func (s *Seen[T]) Get(sw string) (v T, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok = s.m[sw]
+	return v, ok
+}
+
 // Observe runs observe on every switch concurrently and merges what they
 // found, in the configuration's switch order; the switches that failed
 // are left out, and their errors joined.

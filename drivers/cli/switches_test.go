@@ -166,3 +166,23 @@ func TestWriteNotes(t *testing.T) {
 		t.Fatalf("notes:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestSeen(t *testing.T) {
+	var s Seen[int]
+	if _, ok := s.Get("leaf201"); ok {
+		t.Fatal("an unobserved switch was seen")
+	}
+	_, err := twoLeaves.Observe(context.Background(), func(_ context.Context, sw config.Switch) ([]fabric.Object, []fabric.Foreign, error) {
+		s.Set(sw.Name, len(sw.Address))
+		return nil, nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("leaf202", 7)
+	for name, want := range map[string]int{"leaf201": len("127.0.0.1:1"), "leaf202": 7} {
+		if v, ok := s.Get(name); !ok || v != want {
+			t.Errorf("%s: %d %v, want %d", name, v, ok, want)
+		}
+	}
+}

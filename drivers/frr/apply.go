@@ -215,9 +215,7 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 // instance.
 func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	return d.switches.Render(plan, func(b *strings.Builder, sw config.Switch, changes []fabric.Change) error {
-		d.mu.Lock()
-		seen, observed := d.seen[sw.Name]
-		d.mu.Unlock()
+		seen, observed := d.seen.Get(sw.Name)
 		basis := "against the configuration read at the last observation"
 		cfg := emptyConfig(d.fabric.SwitchASN(sw), d.vrf())
 		if observed {

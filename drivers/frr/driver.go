@@ -25,7 +25,6 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -56,10 +55,9 @@ type Driver struct {
 	maxPaths int
 	sessions *clissh.Pool[*session]
 
-	mu sync.Mutex
 	// seen is the running config of each switch at the last Observe; Render
 	// uses it to show the lines Apply would send now.
-	seen map[string]seenConfig
+	seen cli.Seen[seenConfig]
 }
 
 // New builds the driver for one fabric. It contacts no switch and reads no
@@ -104,7 +102,6 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		switches: cli.Switches(f.Switches),
 		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,
-		seen:     map[string]seenConfig{},
 	}
 	d.sessions = clissh.NewPool(sessionConfig(d), func(_ config.Switch, c clissh.Config) *session {
 		return &session{Session: clissh.New(c)}

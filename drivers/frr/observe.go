@@ -31,9 +31,7 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 			return nil, nil, err
 		}
 		seen := seenConfig{text: text, ecmp: d.session(sw).cachedECMP()}
-		d.mu.Lock()
-		d.seen[sw.Name] = seen
-		d.mu.Unlock()
+		d.seen.Set(sw.Name, seen)
 		return owned, foreign, nil
 	})
 }

@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -78,10 +77,9 @@ type Driver struct {
 
 	sessions *clissh.Pool[*session]
 
-	mu sync.Mutex
 	// seen is what each switch held at the last Observe; Render plans
 	// against it.
-	seen map[string]seenConfig
+	seen cli.Seen[seenConfig]
 }
 
 // New builds the driver for one fabric. It contacts no switch and reads no
@@ -151,7 +149,6 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		vrf:      nx.VRF,
 		mode:     nx.CommitMode,
 		cpName:   nx.SessionName,
-		seen:     map[string]seenConfig{},
 	}
 	d.sessions = clissh.NewPool(sessionConfig(d), func(_ config.Switch, c clissh.Config) *session {
 		return &session{Session: clissh.New(c), cfgName: d.cpName}

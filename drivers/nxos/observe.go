@@ -70,9 +70,7 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		d.mu.Lock()
-		d.seen[sw.Name] = seen
-		d.mu.Unlock()
+		d.seen.Set(sw.Name, seen)
 		return owned, foreign, nil
 	})
 }
