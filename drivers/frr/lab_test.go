@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/lab"
 )
@@ -36,28 +34,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// logBuffer collects the driver's log (debug level) for the secret check.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type labEnv struct {
 	lab *lab.Lab
 	ctx context.Context
-	log *logBuffer
+	log *clitest.LogBuffer
 }
 
 func labSetup(t *testing.T) *labEnv {
@@ -68,7 +48,7 @@ func labSetup(t *testing.T) *labEnv {
 	if err := l.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &labEnv{lab: l, ctx: ctx, log: &logBuffer{}}
+	e := &labEnv{lab: l, ctx: ctx, log: &clitest.LogBuffer{}}
 	t.Cleanup(func() { e.checkNoSecret(t, e.log.String()) })
 	return e
 }
@@ -92,13 +72,7 @@ func (e *labEnv) fabric(mod func(*config.Fabric)) config.Fabric {
 
 func (e *labEnv) driver(t *testing.T, f config.Fabric) *Driver {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := drivers.Open(f, drivers.Options{Cluster: "haystack", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	return d.(*Driver)
+	return clitest.Open(t, f, "haystack", e.log).(*Driver)
 }
 
 func (e *labEnv) checkNoSecret(t *testing.T, text string) {
@@ -115,26 +89,12 @@ func (e *labEnv) checkNoSecret(t *testing.T, text string) {
 // reconcile observes, plans and applies, as the reconciler does.
 func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
 	t.Helper()
-	obs, err := d.Observe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs)
-	res, err := d.Apply(ctx, plan)
-	return plan, res, err
+	return clitest.Reconcile(t, ctx, d, Name, want)
 }
 
 func assertConverged(t *testing.T, ctx context.Context, d *Driver, want fabric.State) {
 	t.Helper()
-	obs, err := d.Observe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs); len(plan.Changes) > 0 {
-		var b strings.Builder
-		_ = fabric.WriteText(&b, fabric.NewPlan([]fabric.FabricPlan{plan}, nil, nil))
-		t.Fatalf("not converged:\n%s", b.String())
-	}
+	clitest.AssertConverged(t, ctx, d, Name, want)
 }
 
 func TestLabLogin(t *testing.T) {

@@ -1,19 +1,14 @@
 package nxos
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
-	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +16,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
 )
@@ -52,30 +47,13 @@ var leafStartup = []string{
 	"ip prefix-list CORE-IN seq 5 permit 0.0.0.0/0",
 }
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type lab struct {
 	sims       map[string]*nxossim.Server
 	keyFile    string // a client key the leaves accept (labOpts.clientKey)
 	password   string
 	dir        string
 	knownHosts string
-	log        *logBuffer
+	log        *clitest.LogBuffer
 	ctx        context.Context
 }
 
@@ -93,7 +71,7 @@ func newLab(t *testing.T, o labOpts) *lab {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	l := &lab{sims: map[string]*nxossim.Server{}, password: "nxos-pw-" + hex.EncodeToString(b), dir: t.TempDir(), log: &logBuffer{}}
+	l := &lab{sims: map[string]*nxossim.Server{}, password: "nxos-pw-" + hex.EncodeToString(b), dir: t.TempDir(), log: &clitest.LogBuffer{}}
 	startup := o.startup
 	if startup == nil {
 		startup = leafStartup
@@ -162,13 +140,7 @@ func (l *lab) fabric(t *testing.T, mod func(*config.Fabric)) config.Fabric {
 
 func (l *lab) driver(t *testing.T, f config.Fabric) *Driver {
 	t.Helper()
-	d, err := drivers.Open(f, drivers.Options{Cluster: "haystack",
-		Logger: slog.New(slog.NewTextHandler(l.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	return d.(*Driver)
+	return clitest.Open(t, f, "haystack", l.log).(*Driver)
 }
 
 // checkNoSecret fails when the password shows up in text or the log.
@@ -224,39 +196,13 @@ func haystack() fabric.State {
 // reconcile observes, plans and applies, as the reconciler does.
 func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
 	t.Helper()
-	obs, err := d.Observe(ctx)
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs)
-	res, err := d.Apply(ctx, plan)
-	return plan, res, err
+	return clitest.Reconcile(t, ctx, d, Name, want)
 }
 
 // assertConverged checks that a fresh observation needs no change.
 func assertConverged(t *testing.T, ctx context.Context, d *Driver, want fabric.State) {
 	t.Helper()
-	obs, err := d.Observe(ctx)
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs); len(plan.Changes) > 0 {
-		var keys []string
-		for _, c := range plan.Changes {
-			keys = append(keys, string(c.Action)+" "+c.Key().String())
-		}
-		t.Fatalf("not converged: %v\n%s", keys, l2s(plan))
-	}
-}
-
-func l2s(p fabric.FabricPlan) string {
-	var b strings.Builder
-	for _, c := range p.Changes {
-		before, _ := json.Marshal(c.Before)
-		after, _ := json.Marshal(c.After)
-		fmt.Fprintf(&b, "%s %s before %s after %s\n", c.Action, c.Key(), before, after)
-	}
-	return b.String()
+	clitest.AssertConverged(t, ctx, d, Name, want)
 }
 
 // configLines are the lines typed in configuration modes (and session
