@@ -51,7 +51,6 @@ type Driver struct {
 	metrics  clissh.Metrics
 	own      cli.Ownership
 	switches cli.Switches
-	filters  bool
 	maxPaths int
 	sessions *clissh.Pool[*session]
 
@@ -100,7 +99,6 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
 		own:      cli.Ownership{Mark: cli.Mark(cfg.OwnerMark()), Naming: naming},
 		switches: cli.Switches(f.Switches),
-		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,
 	}
 	d.sessions = clissh.NewPool(sessionConfig(d), func(_ config.Switch, c clissh.Config) *session {

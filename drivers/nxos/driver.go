@@ -67,7 +67,6 @@ type Driver struct {
 	metrics  clissh.Metrics
 	own      cli.Ownership
 	switches cli.Switches
-	filters  bool
 	maxPaths int
 	vrf      string // "default" or a VRF context name
 	mode     string // config.CommitCheckpoint or config.CommitSession
@@ -144,7 +143,6 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
 		own:      cli.Ownership{Mark: mark, Naming: naming, StrictMarkers: true},
 		switches: cli.Switches(f.Switches),
-		filters:  !f.PrefixFilter.Disabled,
 		maxPaths: limit,
 		vrf:      nx.VRF,
 		mode:     nx.CommitMode,
