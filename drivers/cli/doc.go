@@ -1,7 +1,8 @@
 // Package cli holds what the drivers that configure switches through a
 // command line (FRR over vtysh, NX-OS) share, and nothing that belongs to one
-// vendor's syntax. A driver keeps its own line templates and its own parser of
-// the running configuration; this package gives it:
+// vendor's syntax. A driver keeps its parser of the running configuration,
+// its model of the BGP context, its line templates and its commit framing;
+// the SSH sessions are drivers/clissh's. This package gives it:
 //
 // # Grammar: nothing unvalidated reaches a switch
 //
@@ -64,4 +65,54 @@
 // produced no line because its input was invalid; Conflict records an object
 // found in the way at apply time. Text renders the script with indentation
 // for review (plan -o native).
+//
+// # Planning: what may be written, and what is the same everywhere
+//
+// A Planner plans one switch's changes into a Script. It owns every
+// decision that keeps the safety contract, the same way on each platform:
+// it orders the changes (Order), refuses a change for another switch, of a
+// kind the platform does not configure, or with a value that fails the
+// grammar, reports a neighbor it does not own at the change's address as a
+// conflict (not changed, not deleted, its filter kept), and never creates a
+// neighbor whose filter was refused. It writes what FRR and NX-OS write
+// alike: a peer filter's prefix-list (WantEntries; new entries before old
+// ones go; a list with a line the parser could not read is rebuilt) and
+// route-map ("permit 10", the description, MatchLine; foreign lines removed
+// if Platform.Echo allows sending them back), the marker prefix-lists, and
+// maximum-paths with multipath-relax (PathsAt says where the platform keeps
+// them and what a missing line means). For the rest it asks the driver's
+// planner, which embeds Planner and implements Platform:
+//
+//	NeighborAt, RouteMapIn   its model: the neighbor at an address, its inbound route-map
+//	PeerUp, PeerDown         its neighbor lines (Rebind says how the binding must change)
+//	Bind, Unbind             its route-map binding lines
+//	DenyAll, Echo, PathsAt   its deny-everything entry, its echo check, its maximum-paths
+//
+// Both update the switch's model as they go (Filters, the driver's BGP
+// context), so each line is planned against the state the previous ones
+// leave and only missing lines are sent.
+//
+// # Observing
+//
+// Filters are the prefix-lists and route-maps a driver's parser read;
+// Neighbor and Paths are the fields every platform's neighbor and
+// address-family types have (a driver's types embed them). Ownership ties
+// the Mark and the Naming together: Describe, BindingFor and
+// BindingProblem, FilterAddrs, IsFilterName and IsMarkerName, and HasMarker
+// (with StrictMarkers a marker also needs the mark in its description, as
+// on NX-OS; FRR recognises it by name). An Observation collects one
+// switch's owned objects and foreign places: Neighbor (owned by the mark,
+// else foreign with the filter the cluster would attach), PeerFilters (read
+// back entry by entry and route-map by route-map), MaxPaths (owned through
+// its marker, 0 paths when relax is missing or eBGP and iBGP differ). An
+// owned object that is incomplete or was changed by hand is observed with
+// node Incomplete(reason), so the plan repairs it.
+//
+// # Per switch
+//
+// Switches runs Observe, Apply and Render on each switch of the fabric,
+// all in parallel, merging results in a fixed order; changes for a switch
+// the configuration lacks are reported, not applied. Render writes "!"
+// comments around the driver's lines (WriteNotes: refusals and conflicts).
+// Seen keeps what each switch held at the last observation, for Render.
 package cli
