@@ -372,9 +372,6 @@ func (i *bgpInstance) routeMapIn(n *cli.Neighbor) string {
 // afName is the address family of a neighbor's address.
 func afName(a netip.Addr) string { return cli.AFName(fabric.FamilyOf(a)) }
 
-// plFamily is the prefix-list family of an address: "ip" or "ipv6".
-func plFamily(a netip.Addr) string { return cli.PrefixListFamily(a) }
-
 // parseECMPMax reads "ECMP Maximum" from "show zebra".
 func parseECMPMax(text string) int {
 	for _, l := range strings.Split(text, "\n") {

@@ -19,8 +19,6 @@ const relaxLine = "bestpath as-path multipath-relax"
 
 var afNames = []fabric.AddressFamily{fabric.IPv4, fabric.IPv6}
 
-func plFamily(a netip.Addr) string { return cli.PrefixListFamily(a) }
-
 // seenConfig is what a switch held at an observation: the texts read, and
 // whether they are a leftover checkpoint's that the next apply rolls back to.
 type seenConfig struct {
