@@ -123,9 +123,6 @@ func (s *Session) Unlock() { s.mu.Unlock() }
 // Name is the switch's name.
 func (s *Session) Name() string { return s.cfg.Switch }
 
-// Log is the session's logger.
-func (s *Session) Log() *slog.Logger { return s.cfg.Log }
-
 // Connected reports whether the session is open (it may still have died
 // since its last use).
 func (s *Session) Connected() bool { return s.d != nil }
