@@ -86,6 +86,10 @@ func run(args []string) error {
 			return fmt.Errorf("--user-cert: %w", err)
 		}
 	}
+	// Catch SIGTERM before the banner says we are up: whoever reads the
+	// banner may stop us at once, and must not hit the default action.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	srv, err := emulator.Start(sim, *listen)
 	if err != nil {
 		return err
@@ -97,8 +101,6 @@ func run(args []string) error {
 		}
 	}
 	fmt.Printf("apicsim: serving %s (user %s); request log at %s/_emulator/requests\n", srv.URL, *user, srv.URL)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	return nil
 }

@@ -89,6 +89,10 @@ func run(argv []string) error {
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// Catch SIGTERM before the banner says we are up: whoever reads the
+	// banner may stop us at once, and must not hit the default action.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	srv, err := nxossim.Start(opts)
 	if err != nil {
 		return err
@@ -101,8 +105,6 @@ func run(argv []string) error {
 	}
 	fmt.Printf("nxossim: listening on %s (hostname %s, host key %s)\n", srv.Addr(), *hostname,
 		ssh.FingerprintSHA256(srv.HostKey()))
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	return srv.Close()
 }
