@@ -25,6 +25,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
 	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
 // The seed-003 lab as a cluster with Calico's Kubernetes datastore
@@ -71,7 +72,7 @@ type instance struct {
 	cancel context.CancelFunc
 	done   chan error
 	addr   string
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	reg    *prometheus.Registry
 	once   sync.Once
 	err    error
@@ -92,23 +93,6 @@ func (i *instance) stop(t testing.TB) error {
 	return i.err
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // fastElection keeps leader hand-overs within a few seconds.
 func fastElection(o *controller.Options) {
 	o.LeaderElection = true
@@ -119,7 +103,7 @@ func fastElection(o *controller.Options) {
 // startController runs a controller replica against the cluster.
 func startController(t testing.TB, cfg *rest.Config, fut fabricUnderTest, name string, mod ...func(*controller.Options)) *instance {
 	t.Helper()
-	inst := &instance{name: name, done: make(chan error, 1), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	inst := &instance{name: name, done: make(chan error, 1), logs: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
 	addr := make(chan string, 1)
 	opts := controller.Options{
 		Config:        fut.Config(t),

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,23 +87,6 @@ func TestPlanFromLiveCluster(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -128,7 +110,7 @@ func TestRunCommand(t *testing.T) {
 	addr := freeAddr(t)
 	root := newRootCommand()
 	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
+	stderr := &testenv.LogBuffer{}
 	root.SetOut(&stdout)
 	root.SetErr(stderr)
 	root.SetArgs([]string{"run", "--config", haystackConfig, "--kubeconfig", kc, "--listen", addr,

@@ -5,39 +5,18 @@
 package clitest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
-
-// LogBuffer collects a driver's log; the drivers write it from several
-// goroutines.
-type LogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Open builds the driver of a fabric for cluster, logging at debug level
 // (where secrets would show if a driver leaked them) to log, and closes it

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
@@ -58,21 +57,5 @@ func TestReconcileAndConverged(t *testing.T) {
 	AssertConverged(f, context.Background(), d, "mem", want)
 	if len(f.msgs) != 0 {
 		t.Fatalf("after the apply: %q", f.msgs)
-	}
-}
-
-func TestLogBuffer(t *testing.T) {
-	var l LogBuffer
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fmt.Fprintf(&l, "line %d\n", i)
-		}()
-	}
-	wg.Wait()
-	if n := strings.Count(l.String(), "\n"); n != 8 {
-		t.Fatalf("%d lines in %q", n, l.String())
 	}
 }

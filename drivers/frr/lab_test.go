@@ -15,6 +15,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/lab"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
 // The tests in this file run the driver against the real FRR leaves of a
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 type labEnv struct {
 	lab *lab.Lab
 	ctx context.Context
-	log *clitest.LogBuffer
+	log *testenv.LogBuffer
 }
 
 func labSetup(t *testing.T) *labEnv {
@@ -48,7 +49,7 @@ func labSetup(t *testing.T) *labEnv {
 	if err := l.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &labEnv{lab: l, ctx: ctx, log: &clitest.LogBuffer{}}
+	e := &labEnv{lab: l, ctx: ctx, log: &testenv.LogBuffer{}}
 	t.Cleanup(func() { e.checkNoSecret(t, e.log.String()) })
 	return e
 }

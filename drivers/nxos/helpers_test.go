@@ -19,6 +19,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
 // The tests drive emulated Nexus leaves (test/nxossim) on 127.0.0.1 with
@@ -53,7 +54,7 @@ type lab struct {
 	password   string
 	dir        string
 	knownHosts string
-	log        *clitest.LogBuffer
+	log        *testenv.LogBuffer
 	ctx        context.Context
 }
 
@@ -71,7 +72,7 @@ func newLab(t *testing.T, o labOpts) *lab {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	l := &lab{sims: map[string]*nxossim.Server{}, password: "nxos-pw-" + hex.EncodeToString(b), dir: t.TempDir(), log: &clitest.LogBuffer{}}
+	l := &lab{sims: map[string]*nxossim.Server{}, password: "nxos-pw-" + hex.EncodeToString(b), dir: t.TempDir(), log: &testenv.LogBuffer{}}
 	startup := o.startup
 	if startup == nil {
 		startup = leafStartup

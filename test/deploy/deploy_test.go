@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,23 +58,6 @@ func find(objs []*unstructured.Unstructured, kind, name string) *unstructured.Un
 		}
 	}
 	return nil
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestDeployManifests builds examples/deploy, validates it against a real
@@ -136,7 +118,7 @@ func TestDeployManifests(t *testing.T) {
 		t.Fatal(err)
 	}
 	fab := memfabric.New()
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {

@@ -1,15 +1,14 @@
 package nxossim
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 	"github.com/scrapli/scrapligo/transport"
 	"golang.org/x/crypto/ssh"
 )
@@ -218,7 +217,7 @@ func TestStartOptions(t *testing.T) {
 // TestSecretNeverShown logs in, makes errors and reads everything the
 // emulator can show or log: the password must appear nowhere.
 func TestSecretNeverShown(t *testing.T) {
-	logBuf := &lockedBuffer{}
+	logBuf := &testenv.LogBuffer{}
 	s := startSim(t, func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -252,23 +251,6 @@ func TestSecretNeverShown(t *testing.T) {
 	if !strings.Contains(logBuf.String(), "login") {
 		t.Errorf("server log is empty: %q", logBuf.String())
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestCloseEndsSessions checks that Close disconnects clients.
