@@ -146,19 +146,11 @@ func (l *nxosLab) sync(t *testing.T, extra ...string) nxosSync {
 // comment headers.
 func (l *nxosLab) body(t *testing.T, leaf string) string {
 	t.Helper()
-	var parts []string
-	for _, sect := range []string{"bgp", "rpm"} {
-		out, err := l.sims[leaf].Show("show running-config " + sect)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, b, ok := strings.Cut(out, " Bios:version  \n")
-		if !ok {
-			t.Fatalf("no version line in %q", out)
-		}
-		parts = append(parts, strings.Trim(b, "\n"))
+	b, err := l.sims[leaf].ConfigBody("bgp", "rpm")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return strings.Join(parts, "\n!\n") + "\n"
+	return b
 }
 
 func (l *nxosLab) nothingLeft(t *testing.T) {

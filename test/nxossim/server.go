@@ -364,6 +364,25 @@ func (s *Server) Show(command string) (string, error) {
 	return out, nil
 }
 
+// ConfigBody returns `show running-config <section>` for each section,
+// without the comment header and version line that change from run to run,
+// joined by "!" lines: what golden files compare.
+func (s *Server) ConfigBody(sections ...string) (string, error) {
+	var parts []string
+	for _, sect := range sections {
+		out, err := s.Show("show running-config " + sect)
+		if err != nil {
+			return "", err
+		}
+		_, b, ok := strings.Cut(out, " Bios:version  \n")
+		if !ok {
+			return "", fmt.Errorf("show running-config %s: no version line in %q", sect, out)
+		}
+		parts = append(parts, strings.Trim(b, "\n"))
+	}
+	return strings.Join(parts, "\n!\n") + "\n", nil
+}
+
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
