@@ -146,7 +146,7 @@ func (l *aciLab) checkGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	if *update {
+	if *testenv.Update {
 		if err := os.MkdirAll(filepath.Dir(goldenACI), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -193,7 +193,7 @@ func TestNXOSSyncHaystack(t *testing.T) {
 				t.Fatalf("first sync exit %d, plan %+v, results %+v\n%s", s.code, s.Plan.Summary(), s.Results, s.raw.stderr)
 			}
 			for _, leaf := range nxosLeaves {
-				golden(t, "nxos/haystack-"+leaf+".running.txt", l.body(t, leaf))
+				testenv.Golden(t, "nxos/haystack-"+leaf+".running.txt", l.body(t, leaf))
 				keptLines(t, leaf, handMade[leaf], l.body(t, leaf))
 				l.sims[leaf].ResetLog()
 			}
@@ -429,7 +429,7 @@ func TestNXOSPlanNative(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "haystack-nxos.native.txt", out)
+	testenv.Golden(t, "haystack-nxos.native.txt", out)
 	for _, want := range []string{"checkpoint fabric-reconciler-haystack description orchestrator:fabric-reconciler.haystack\nconfigure terminal\n",
 		"  neighbor 192.168.9.193\n    description orchestrator:fabric-reconciler.haystack node=k8c1m0\n    remote-as 63551\n",
 		"end\nno checkpoint fabric-reconciler-haystack\n"} {

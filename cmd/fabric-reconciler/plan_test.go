@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var (
 	haystack    = filepath.Join(testenv.RepoRoot(), "examples", "haystack")
@@ -28,24 +25,6 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./cmd/fabric-reconciler -update to accept):\n%s", name, got)
-	}
-}
-
 // TestHaystackPlanGolden pins the seed-003 plan in every output format.
 func TestHaystackPlanGolden(t *testing.T) {
 	for _, format := range []string{"text", "json", "markdown"} {
@@ -55,7 +34,7 @@ func TestHaystackPlanGolden(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			ext := map[string]string{"text": "txt", "json": "json", "markdown": "md"}[format]
-			golden(t, "haystack-aci.plan."+ext, out)
+			testenv.Golden(t, "haystack-aci.plan."+ext, out)
 		})
 	}
 }

@@ -1,35 +1,13 @@
 package nxos
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./drivers/nxos -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./drivers/nxos -update to accept):\n%s", name, got)
-	}
-}
 
 // TestRoundTrip: one apply of the haystack state makes exactly the golden
 // running configuration on both leaves, in either commit mode, and leaves no
@@ -55,7 +33,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 			for _, leaf := range leafNames {
-				golden(t, "haystack-"+leaf+".running.txt", l.body(t, leaf))
+				testenv.Golden(t, "haystack-"+leaf+".running.txt", l.body(t, leaf))
 				if cps := l.sims[leaf].Checkpoints(); len(cps) != 0 {
 					t.Errorf("%s: checkpoints left: %+v", leaf, cps)
 				}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
 func keysOf(cs []fabric.Conflict) []string {
@@ -324,7 +325,7 @@ func TestVRFContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertConverged(t, l.ctx, d, want)
-	golden(t, "vrf-blue-leaf201.running.txt", l.body(t, "leaf201"))
+	testenv.Golden(t, "vrf-blue-leaf201.running.txt", l.body(t, "leaf201"))
 
 	red := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.VRF = "red" }))
 	if _, err := red.Observe(l.ctx); err == nil || !strings.Contains(err.Error(),
