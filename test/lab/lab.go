@@ -338,10 +338,13 @@ func Eventually(ctx context.Context, what string, cond func() (bool, string, err
 // Lock takes an exclusive lock on the lab for this process, so that two
 // test runs never share one lab; it waits up to the context's deadline.
 func (l *Lab) Lock(ctx context.Context) error {
-	if err := os.MkdirAll(filepath.Join(Dir(), "run"), 0o755); err != nil {
+	// The lock is machine-wide, not per checkout: namespaces and forwarder
+	// ports are global, so two checkouts running the same lab must take turns.
+	dir := filepath.Join(os.TempDir(), "fabric-reconciler-labs")
+	if err := os.MkdirAll(dir, 0o1777); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(Dir(), "run", l.Name+".tests.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, l.Name+".tests.lock"), os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		return err
 	}
@@ -388,12 +391,14 @@ func Shared(t testing.TB, name string, portShift int) *Lab {
 	if l := sharedLab[name]; l != nil {
 		return l
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	lockCtx, cancelLock := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancelLock()
 	l, err := New(name, portShift)
 	if err == nil {
-		err = l.Lock(ctx)
+		err = l.Lock(lockCtx)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	if err == nil {
 		err = l.Up(ctx)
 		if err != nil {
