@@ -26,6 +26,8 @@ import (
 const (
 	OpObserve = "observe"
 	OpApply   = "apply"
+	OpLock    = "lock"
+	OpUnlock  = "unlock"
 )
 
 // Call is one request a driver instance made.
@@ -46,6 +48,7 @@ type Fabric struct {
 	calls   []Call
 	fail    error
 	changed chan struct{} // closed and replaced on every call
+	lock    *drivers.LockRecord
 }
 
 // New returns an empty fabric.
@@ -238,6 +241,45 @@ func (d *driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	}
 	res.Messages = append(res.Messages, fmt.Sprintf("memfabric: %d change(s) by %s", len(res.Applied), d.instance))
 	return res, nil
+}
+
+// TryLock takes the fabric's writer lock: an in-memory marker replaced only
+// when free or expired, atomically (the fabric's mutex).
+func (d *driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.Unlock, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	d.f.mu.Lock()
+	defer d.f.mu.Unlock()
+	err := d.f.fail
+	d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpLock, Err: err})
+	if err != nil {
+		return nil, err
+	}
+	if l := d.f.lock; l != nil && !l.Expired(req.Clock()) && !l.Same(req.Record()) {
+		return nil, &drivers.HeldError{Record: *l, Where: "memfabric"}
+	}
+	rec := req.Record()
+	d.f.lock = &rec
+	return func(context.Context) error {
+		d.f.mu.Lock()
+		defer d.f.mu.Unlock()
+		d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpUnlock})
+		if d.f.lock != nil && d.f.lock.Same(rec) {
+			d.f.lock = nil
+		}
+		return nil
+	}, nil
+}
+
+// Lock returns the lock record the fabric holds, if any.
+func (f *Fabric) Lock() (drivers.LockRecord, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lock == nil {
+		return drivers.LockRecord{}, false
+	}
+	return *f.lock, true
 }
 
 func (d *driver) Render(plan fabric.FabricPlan) (string, error) {
