@@ -1,6 +1,7 @@
 package k8swatch
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -57,6 +58,21 @@ type Builder struct {
 	problems    []Problem
 	// Ignored counts objects of kinds the reconciler does not read.
 	Ignored int
+	// seen counts objects per kind; identities remembers the content of
+	// each object (by API group, kind, namespace and name) to catch one
+	// object given twice with different content; conflicted holds those.
+	seen       map[string]int
+	identities map[string]identity
+	conflicted map[string]bool
+	// blockKeys maps "IPAMBlock/<name>" and "BlockAffinity/<name>" to the
+	// key the object is recorded under in blocks or affinities.
+	blockKeys map[string]string
+}
+
+// identity is what the builder remembers of one input object.
+type identity struct {
+	sum    [sha256.Size]byte
+	source string
 }
 
 // prioritized keeps the v3 spelling over the crd.projectcalico.org/v1 one
@@ -83,6 +99,7 @@ func NewBuilder() *Builder {
 		peers: map[string]prioritized[BGPPeer]{}, pools: map[string]prioritized[IPPool]{},
 		blocks: map[string]IPAMBlock{}, affinities: map[string]IPAMBlock{},
 		services: map[string]Service{}, slices: map[string]sliceInfo{}, lbPools: map[string]LBPool{},
+		seen: map[string]int{}, identities: map[string]identity{}, conflicted: map[string]bool{}, blockKeys: map[string]string{},
 	}
 }
 
@@ -121,8 +138,12 @@ func (b *Builder) Add(source string, raw []byte) bool {
 		b.Ignored++
 		return false
 	}
+	b.seen[seenKind(env.Kind)]++
 	if env.Metadata.Name == "" {
 		b.problem(source, obj, "metadata.name is missing")
+		return true
+	}
+	if !b.firstOrSame(source, obj, env, raw) {
 		return true
 	}
 	var err error
@@ -156,6 +177,105 @@ func (b *Builder) Add(source string, raw []byte) bool {
 		b.problem(source, obj, "%v", err)
 	}
 	return true
+}
+
+// seenKind is the kind an object counts as in ClusterState.Seen.
+func seenKind(kind string) string {
+	if kind == "ConfigMap" || kind == "IPAddressPool" || kind == "ServiceGroup" {
+		return "LBPool"
+	}
+	return kind
+}
+
+// firstOrSame reports whether an object should be read: the first time its
+// identity is seen, yes; again with the same content (the same file given
+// twice), no, silently; again with other content, no, and the object is
+// left out altogether: which copy is right cannot be told, and file order
+// must not decide.
+func (b *Builder) firstOrSame(source, obj string, env envelope, raw []byte) bool {
+	id := env.APIVersion + "|" + env.Kind + "|" + env.Metadata.Namespace + "|" + env.Metadata.Name
+	sum := contentSum(raw)
+	prev, dup := b.identities[id]
+	switch {
+	case !dup:
+		b.identities[id] = identity{sum: sum, source: source}
+		return true
+	case b.conflicted[id]:
+		return false
+	case prev.sum == sum:
+		return false
+	}
+	b.conflicted[id] = true
+	b.forget(env)
+	where := "earlier in the input"
+	if prev.source != "" {
+		where = "in " + prev.source
+	}
+	b.problem(source, obj, "the same object is also given %s with different content; neither copy is used", where)
+	return false
+}
+
+// contentSum hashes an object's content in a canonical form (keys sorted),
+// without the metadata that changes on every read.
+func contentSum(raw []byte) [sha256.Size]byte {
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return sha256.Sum256(raw)
+	}
+	if m, ok := v["metadata"].(map[string]any); ok {
+		for _, k := range []string{"resourceVersion", "managedFields", "generation", "uid", "selfLink"} {
+			delete(m, k)
+		}
+	}
+	delete(v, "status")
+	if v["kind"] == "Service" {
+		// A Service's status (its LoadBalancer IPs) is what the fabric
+		// follows: two copies that differ there differ.
+		var full map[string]any
+		_ = json.Unmarshal(raw, &full)
+		v["status"] = full["status"]
+	}
+	b, _ := json.Marshal(v) // encoding/json sorts map keys
+	return sha256.Sum256(b)
+}
+
+// forget drops what an earlier copy of an object recorded.
+func (b *Builder) forget(env envelope) {
+	name, ns := env.Metadata.Name, env.Metadata.Namespace
+	switch env.Kind {
+	case "Node":
+		if env.APIVersion == "v1" {
+			delete(b.coreNodes, name)
+		} else {
+			delete(b.calicoNodes, name)
+		}
+	case "Service":
+		delete(b.services, ns+"/"+name)
+	case "EndpointSlice":
+		delete(b.slices, ns+"/"+name)
+	case "BGPPeer":
+		delete(b.peers, name)
+	case "BGPConfiguration":
+		if name == "default" {
+			b.bgpConfig = nil
+		}
+	case "IPPool":
+		delete(b.pools, name)
+	case "IPAMBlock":
+		delete(b.blocks, b.blockKeys[env.Kind+"/"+name])
+	case "BlockAffinity":
+		delete(b.affinities, b.blockKeys[env.Kind+"/"+name])
+	case "IPAddressPool":
+		delete(b.lbPools, "metallb/"+ns+"/"+name)
+	case "ServiceGroup":
+		delete(b.lbPools, "purelb/"+ns+"/"+name)
+	case "ConfigMap":
+		for k := range b.lbPools {
+			if strings.HasPrefix(k, "metallb-configmap/") {
+				delete(b.lbPools, k)
+			}
+		}
+	}
 }
 
 func (b *Builder) knownKind(apiVersion, kind string) bool {
@@ -622,6 +742,7 @@ func (b *Builder) addIPAMBlock(env envelope) error {
 		return fmt.Errorf("spec.affinity: %v", err)
 	}
 	b.blocks[p.String()] = IPAMBlock{CIDR: p, Node: node}
+	b.blockKeys["IPAMBlock/"+env.Metadata.Name] = p.String()
 	return nil
 }
 
@@ -657,6 +778,7 @@ func (b *Builder) addBlockAffinity(env envelope) error {
 		return nil
 	}
 	b.affinities[p.String()+"@"+spec.Node] = IPAMBlock{CIDR: p, Node: spec.Node}
+	b.blockKeys["BlockAffinity/"+env.Metadata.Name] = p.String() + "@" + spec.Node
 	return nil
 }
 
@@ -927,6 +1049,8 @@ func (b *Builder) Clone() *Builder {
 		blocks: maps.Clone(b.blocks), affinities: maps.Clone(b.affinities),
 		services: maps.Clone(b.services), slices: maps.Clone(b.slices), lbPools: maps.Clone(b.lbPools),
 		problems: slices.Clone(b.problems), Ignored: b.Ignored,
+		seen: maps.Clone(b.seen), identities: maps.Clone(b.identities), conflicted: maps.Clone(b.conflicted),
+		blockKeys: maps.Clone(b.blockKeys),
 	}
 	if b.bgpConfig != nil {
 		cfg := *b.bgpConfig
@@ -1028,6 +1152,7 @@ func (b *Builder) Build() ClusterState {
 		return a.Source+"/"+a.Namespace+"/"+a.Name < c.Source+"/"+c.Namespace+"/"+c.Name
 	})
 
+	cs.Seen = maps.Clone(b.seen)
 	cs.Problems = append([]Problem(nil), b.problems...)
 	sort.SliceStable(cs.Problems, func(i, j int) bool { return cs.Problems[i].Object < cs.Problems[j].Object })
 	return cs

@@ -397,7 +397,10 @@ func (w *Watcher) State() (ClusterState, error) {
 		}
 	}
 	w.memo = memo
-	return b.Build(), nil
+	cs := b.Build()
+	// The informers list every kind they read: none means none.
+	cs.Complete = true
+	return cs, nil
 }
 
 // Reference returns a reference to a cached Node or Service (for Events).

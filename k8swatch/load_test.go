@@ -317,3 +317,67 @@ func FuzzLoad(f *testing.F) {
 		cs.ResolvePeers()
 	})
 }
+
+// One object given twice: the same content is read once, silently; other
+// content leaves the object out altogether, whatever the file order, and
+// says where both copies were.
+func TestDuplicateObjects(t *testing.T) {
+	node := func(asn string) string { return calicoNode("n1", "10.0.0.1/24", "", asn) }
+	svc := func(ip string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: demo}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\nstatus: {loadBalancer: {ingress: [{ip: " + ip + "}]}}\n"
+	}
+	for _, tc := range []struct {
+		name          string
+		files         map[string]string
+		nodes, svcs   int
+		problemObject string
+	}{
+		{"same node twice", map[string]string{"a.yaml": node("65001"), "b.yaml": node("65001")}, 1, 0, ""},
+		{"node with two ASNs", map[string]string{"a.yaml": node("65001"), "b.yaml": node("65002")}, 0, 0, "Node/n1"},
+		{"node with two ASNs, other order", map[string]string{"z.yaml": node("65001"), "b.yaml": node("65002")}, 0, 0, "Node/n1"},
+		{"node three times", map[string]string{"a.yaml": node("65001"), "b.yaml": node("65002"), "c.yaml": node("65001")}, 0, 0, "Node/n1"},
+		{"service status differs", map[string]string{"a.yaml": svc("172.29.0.9"), "b.yaml": svc("172.29.0.10")}, 0, 0, "Service/demo/web"},
+		{"service identical", map[string]string{"a.yaml": svc("172.29.0.9"), "b.yaml": svc("172.29.0.9")}, 0, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, err := LoadFiles(writeFiles(t, tc.files))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs.Nodes) != tc.nodes || len(cs.Services) != tc.svcs {
+				t.Fatalf("%d nodes, %d services; want %d, %d", len(cs.Nodes), len(cs.Services), tc.nodes, tc.svcs)
+			}
+			if tc.problemObject == "" {
+				if len(cs.Problems) != 0 {
+					t.Fatalf("problems: %v", cs.Problems)
+				}
+				return
+			}
+			if len(cs.Problems) != 1 || cs.Problems[0].Object != tc.problemObject ||
+				!strings.Contains(cs.Problems[0].Reason, "different content") || !strings.Contains(cs.Problems[0].Reason, ".yaml") {
+				t.Fatalf("problems: %v, want one for %s naming both files", cs.Problems, tc.problemObject)
+			}
+		})
+	}
+}
+
+// Seen tells a missing kind from an empty one.
+func TestSeenKinds(t *testing.T) {
+	cs, err := LoadFiles(writeFiles(t, map[string]string{
+		"a.yaml": calicoNode("n1", "10.0.0.1/24", "", "65001") +
+			"---\napiVersion: v1\nkind: Service\nmetadata: {name: kubernetes, namespace: default}\nspec: {type: ClusterIP, ports: [{port: 443}]}\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cs.Has(KindNode) || !cs.Has(KindService) || cs.Has(KindIPAMBlock) || cs.Has(KindBGPConfiguration) {
+		t.Fatalf("seen %v", cs.Seen)
+	}
+	if len(cs.Services) != 0 {
+		t.Fatalf("a ClusterIP service became %v", cs.Services)
+	}
+	cs.Complete = true
+	if !cs.Has(KindIPAMBlock) {
+		t.Fatal("a complete source has every kind")
+	}
+}

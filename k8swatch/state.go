@@ -22,7 +22,33 @@ type ClusterState struct {
 	LBPools   []LBPool    `json:"lbPools"`
 	// Problems are input objects that were malformed and left out.
 	Problems []Problem `json:"problems"`
+	// Seen counts the input objects of each kind read (Kind* constants),
+	// valid or not, and whatever their type (every Service, not only the
+	// LoadBalancer ones): a kind with no object at all is missing from the
+	// input, which is not the same as empty.
+	Seen map[string]int `json:"seen,omitempty"`
+	// Complete is true when the source lists every kind it reads (the
+	// informers after their caches synced): a kind without objects is then
+	// really empty. Exported files are never complete: a file may be
+	// missing.
+	Complete bool `json:"complete,omitempty"`
 }
+
+// Input kinds counted in ClusterState.Seen, whatever their API group.
+const (
+	KindNode             = "Node"
+	KindService          = "Service"
+	KindEndpointSlice    = "EndpointSlice"
+	KindBGPPeer          = "BGPPeer"
+	KindBGPConfiguration = "BGPConfiguration"
+	KindIPPool           = "IPPool"
+	KindIPAMBlock        = "IPAMBlock"
+	KindBlockAffinity    = "BlockAffinity"
+)
+
+// Has reports whether the input held at least one object of the kind, or
+// the source is complete (so none means none).
+func (cs ClusterState) Has(kind string) bool { return cs.Complete || cs.Seen[kind] > 0 }
 
 // Node is a Kubernetes node with its Calico BGP settings, merged from the
 // core Node (labels, addresses, podCIDRs, projectcalico.org/* annotations)
