@@ -48,7 +48,37 @@ func Diff(desired FabricDesired, observed Observed) FabricPlan {
 		}
 	}
 	sort.SliceStable(plan.Changes, func(i, j int) bool { return lessKey(plan.Changes[i].Key(), plan.Changes[j].Key()) })
+	plan = plan.HoldBack(desired.Holds)
+	for i, c := range plan.Changes {
+		if c.Action != ActionDelete {
+			plan.Changes[i].Sources = desired.Sources[c.Key()]
+		}
+	}
 	return plan
+}
+
+// HoldBack moves the changes a hold covers from Changes to Held.
+func (p FabricPlan) HoldBack(holds []Hold) FabricPlan {
+	if len(holds) == 0 {
+		return p
+	}
+	kept := p.Changes[:0:0]
+	for _, c := range p.Changes {
+		reason := ""
+		for _, h := range holds {
+			if h.holds(c) {
+				reason = h.Reason
+				break
+			}
+		}
+		if reason == "" {
+			kept = append(kept, c)
+			continue
+		}
+		p.Held = append(p.Held, Held{Change: c, Reason: reason})
+	}
+	p.Changes = kept
+	return p
 }
 
 func conflictReason(f Foreign) string {

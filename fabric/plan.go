@@ -29,6 +29,9 @@ type Change struct {
 	ID     string
 	Before Object
 	After  Object
+	// Sources are the input objects the desired object came from (not set
+	// on deletes).
+	Sources []string
 }
 
 // Key returns the key of the object the change touches.
@@ -44,17 +47,18 @@ func (c Change) Object() Object {
 }
 
 type changeJSON struct {
-	Action Action          `json:"action"`
-	Kind   Kind            `json:"kind"`
-	Switch string          `json:"switch"`
-	ID     string          `json:"id"`
-	Before json.RawMessage `json:"before"`
-	After  json.RawMessage `json:"after"`
+	Action  Action          `json:"action"`
+	Kind    Kind            `json:"kind"`
+	Switch  string          `json:"switch"`
+	ID      string          `json:"id"`
+	Before  json.RawMessage `json:"before"`
+	After   json.RawMessage `json:"after"`
+	Sources []string        `json:"sources,omitempty"`
 }
 
 func (c Change) MarshalJSON() ([]byte, error) {
 	j := changeJSON{Action: c.Action, Kind: c.Kind, Switch: c.Switch, ID: c.ID,
-		Before: json.RawMessage("null"), After: json.RawMessage("null")}
+		Before: json.RawMessage("null"), After: json.RawMessage("null"), Sources: c.Sources}
 	var err error
 	if c.Before != nil {
 		if j.Before, err = json.Marshal(c.Before); err != nil {
@@ -74,7 +78,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*c = Change{Action: j.Action, Kind: j.Kind, Switch: j.Switch, ID: j.ID}
+	*c = Change{Action: j.Action, Kind: j.Kind, Switch: j.Switch, ID: j.ID, Sources: j.Sources}
 	switch j.Action {
 	case ActionCreate, ActionUpdate, ActionDelete:
 	default:
@@ -125,12 +129,50 @@ func (s *Summary) add(o Summary) {
 	s.Delete += o.Delete
 }
 
+// Held is a change the plan holds back, and why.
+type Held struct {
+	Change
+	Reason string
+}
+
+func (h Held) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(h.Change)
+	if err != nil {
+		return nil, err
+	}
+	r, _ := json.Marshal(h.Reason)
+	return append(append(b[:len(b)-1], `,"reason":`...), append(r, '}')...), nil
+}
+
+func (h *Held) UnmarshalJSON(b []byte) error {
+	var r struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &h.Change); err != nil {
+		return err
+	}
+	h.Reason = r.Reason
+	return nil
+}
+
 // FabricPlan is the changes that bring one fabric to its desired state.
 type FabricPlan struct {
 	Name      string
 	Driver    string
 	Changes   []Change
 	Conflicts []Conflict
+	// Held are changes kept back: their objects came from skipped or
+	// missing input, or the fabric's policy does not allow them.
+	Held []Held
+	// Refused, when set, says why no change of this plan may be applied
+	// (a safety guard: too many deletes, an empty desired state).
+	Refused string
+	// Error, when set, says why the fabric could not be planned (its
+	// observation failed); Changes is then empty and means nothing.
+	Error string
 }
 
 // Summary counts the fabric's changes.
@@ -176,6 +218,11 @@ func (p FabricPlan) ForSwitch(sw string) FabricPlan {
 			out.Conflicts = append(out.Conflicts, c)
 		}
 	}
+	for _, h := range p.Held {
+		if h.Switch == sw {
+			out.Held = append(out.Held, h)
+		}
+	}
 	return out
 }
 
@@ -185,6 +232,9 @@ type fabricPlanJSON struct {
 	Changes   []Change   `json:"changes"`
 	Summary   Summary    `json:"summary"`
 	Conflicts []Conflict `json:"conflicts,omitempty"`
+	Held      []Held     `json:"held,omitempty"`
+	Refused   string     `json:"refused,omitempty"`
+	Error     string     `json:"error,omitempty"`
 }
 
 func (p FabricPlan) MarshalJSON() ([]byte, error) {
@@ -192,7 +242,8 @@ func (p FabricPlan) MarshalJSON() ([]byte, error) {
 	if ch == nil {
 		ch = []Change{}
 	}
-	return json.Marshal(fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: ch, Summary: p.Summary(), Conflicts: p.Conflicts})
+	return json.Marshal(fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: ch, Summary: p.Summary(), Conflicts: p.Conflicts,
+		Held: p.Held, Refused: p.Refused, Error: p.Error})
 }
 
 func (p *FabricPlan) UnmarshalJSON(b []byte) error {
@@ -200,7 +251,7 @@ func (p *FabricPlan) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*p = FabricPlan{Name: j.Name, Driver: j.Driver, Changes: j.Changes, Conflicts: j.Conflicts}
+	*p = FabricPlan{Name: j.Name, Driver: j.Driver, Changes: j.Changes, Conflicts: j.Conflicts, Held: j.Held, Refused: j.Refused, Error: j.Error}
 	if got := p.Summary(); got != j.Summary {
 		return fmt.Errorf("fabric %s: summary %+v does not match its %d changes", j.Name, j.Summary, len(j.Changes))
 	}

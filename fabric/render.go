@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 type attr struct{ name, value string }
@@ -61,8 +63,12 @@ var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", Actio
 func WriteText(w io.Writer, p Plan) error {
 	var b strings.Builder
 	for _, f := range p.Fabrics {
-		fmt.Fprintf(&b, "Fabric %s (driver %s)\n", f.Name, f.Driver)
-		if len(f.Changes) == 0 && len(f.Conflicts) == 0 {
+		fmt.Fprintf(&b, "Fabric %s (driver %s)\n", Safe(f.Name), Safe(f.Driver))
+		if f.Error != "" {
+			fmt.Fprintf(&b, "  NOT PLANNED: %s\n\n", Safe(f.Error))
+			continue
+		}
+		if len(f.Changes) == 0 && len(f.Conflicts) == 0 && len(f.Held) == 0 {
 			b.WriteString("  No changes: the fabric matches the cluster.\n\n")
 			continue
 		}
@@ -70,7 +76,7 @@ func WriteText(w io.Writer, p Plan) error {
 			if sw == "" {
 				b.WriteString("\n  fabric-wide:\n")
 			} else {
-				fmt.Fprintf(&b, "\n  switch %s:\n", sw)
+				fmt.Fprintf(&b, "\n  switch %s:\n", Safe(sw))
 			}
 			for _, c := range f.Changes {
 				if c.Switch == sw {
@@ -81,34 +87,74 @@ func WriteText(w io.Writer, p Plan) error {
 		if len(f.Conflicts) > 0 {
 			b.WriteString("\n  conflicts (left alone):\n")
 			for _, c := range f.Conflicts {
-				fmt.Fprintf(&b, "  ! %s: %s\n", Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+				fmt.Fprintf(&b, "  ! %s: %s\n", Safe(Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}.String()), Safe(c.Reason))
+			}
+		}
+		if len(f.Held) > 0 {
+			b.WriteString("\n  held (kept as they are, not changed):\n")
+			for _, h := range f.Held {
+				fmt.Fprintf(&b, "  = %s %s: %s\n", h.Action, Safe(h.Key().String()), Safe(h.Reason))
 			}
 		}
 		s := f.Summary()
-		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy.\n\n", f.Name, s.Create, s.Update, s.Delete)
+		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy%s.\n", Safe(f.Name), s.Create, s.Update, s.Delete, heldNote(len(f.Held)))
+		if f.Refused != "" {
+			fmt.Fprintf(&b, "  REFUSED, nothing of this plan is applied: %s\n", Safe(f.Refused))
+		}
+		b.WriteString("\n")
 	}
 	if len(p.Skipped) > 0 {
-		b.WriteString("Skipped (bad input; nothing is planned for these):\n")
+		b.WriteString("Skipped (bad input; their fabric objects are held as they are):\n")
 		for _, s := range p.Skipped {
-			fmt.Fprintf(&b, "  - %s: %s\n", s.Object, s.Reason)
+			fmt.Fprintf(&b, "  - %s: %s\n", Safe(s.Object), Safe(s.Reason))
 		}
 		b.WriteString("\n")
 	}
 	if len(p.Warnings) > 0 {
 		b.WriteString("Warnings:\n")
 		for _, s := range p.Warnings {
-			fmt.Fprintf(&b, "  - %s\n", s)
+			fmt.Fprintf(&b, "  - %s\n", Safe(s))
 		}
 		b.WriteString("\n")
 	}
 	s := p.Summary()
-	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy.\n", s.Create, s.Update, s.Delete)
+	held := 0
+	for _, f := range p.Fabrics {
+		held += len(f.Held)
+	}
+	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy%s.\n", s.Create, s.Update, s.Delete, heldNote(held))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+func heldNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d held", n)
+}
+
+// SafeMax bounds every name, id or reason a plan prints.
+const SafeMax = 300
+
+// Safe makes a string from the cluster or a saved file fit for one line of
+// output: text with control or invalid characters is printed quoted and
+// escaped (so it can never start a line of its own), and anything longer
+// than SafeMax is cut.
+func Safe(s string) string {
+	if len(s) > SafeMax {
+		s = strings.ToValidUTF8(s[:SafeMax], "") + "..."
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || !unicode.IsPrint(r) && r != ' ' {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 func writeChangeText(b *strings.Builder, c Change) {
-	fmt.Fprintf(b, "  %s %s %s\n", actionSymbol[c.Action], c.Kind, c.ID)
+	fmt.Fprintf(b, "  %s %s %s\n", actionSymbol[c.Action], c.Kind, Safe(c.ID))
 	switch c.Action {
 	case ActionCreate, ActionDelete:
 		attrs := attributes(c.Object())
@@ -156,6 +202,13 @@ func WriteMarkdown(w io.Writer, p Plan) error {
 	for _, f := range p.Fabrics {
 		fs := f.Summary()
 		fmt.Fprintf(&b, "## Fabric `%s` (driver `%s`): %d to add, %d to change, %d to destroy\n\n", f.Name, f.Driver, fs.Create, fs.Update, fs.Delete)
+		if f.Error != "" {
+			fmt.Fprintf(&b, "**Not planned:** %s\n\n", md(f.Error))
+			continue
+		}
+		if f.Refused != "" {
+			fmt.Fprintf(&b, "**Refused, nothing of this plan is applied:** %s\n\n", md(f.Refused))
+		}
 		if len(f.Changes) == 0 {
 			b.WriteString("No changes.\n\n")
 		} else {
@@ -173,6 +226,13 @@ func WriteMarkdown(w io.Writer, p Plan) error {
 			b.WriteString("Conflicts (left alone):\n\n")
 			for _, c := range f.Conflicts {
 				fmt.Fprintf(&b, "- %s `%s` on %s: %s\n", c.Kind, md(c.ID), md(orFabricWide(c.Switch)), md(c.Reason))
+			}
+			b.WriteString("\n")
+		}
+		if len(f.Held) > 0 {
+			b.WriteString("Held (kept as they are, not changed):\n\n")
+			for _, h := range f.Held {
+				fmt.Fprintf(&b, "- %s %s `%s` on %s: %s\n", h.Action, h.Kind, md(h.ID), md(orFabricWide(h.Switch)), md(h.Reason))
 			}
 			b.WriteString("\n")
 		}
@@ -225,5 +285,5 @@ func changeAttrText(c Change) string {
 // request, so nothing in it may break the table or inject markup.
 func md(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return r.Replace(Safe(s))
 }

@@ -112,6 +112,14 @@ type FabricDesired struct {
 	Name   string
 	Driver string
 	State  State
+	// Sources names, for each desired object, the input objects it was
+	// derived from ("Node/k8c1m0", "Service/multicast/mcast", ...): its
+	// provenance, shown in plans.
+	Sources map[Key][]string
+	// Holds keep fabric objects as they are although the desired state
+	// lacks or changes them: they came from input that was skipped or is
+	// missing.
+	Holds []Hold
 }
 
 // Skip is an input object that produced no fabric objects because it was bad.
