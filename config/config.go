@@ -7,6 +7,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,9 +36,65 @@ const DefaultMaximumPathsLimit = 64
 type Config struct {
 	// Cluster names the cluster; it is the ownership mark every fabric object
 	// carries, so two clusters can share a fabric.
-	Cluster string   `json:"cluster"`
-	Fabrics []Fabric `json:"fabrics"`
+	Cluster string `json:"cluster"`
+	// IPAM is how the cluster gives pods their addresses: "calico" (Calico
+	// IPAM blocks, the default) or "host-local" (each node's Kubernetes
+	// podCIDR). It decides what a node's inbound filter permits.
+	IPAM string `json:"ipam,omitempty"`
+	// MinPrefixLength refuses pools and service ranges wider than this:
+	// such a prefix in a filter or an external EPG lets a node announce,
+	// or the fabric classify, far more than the cluster owns.
+	MinPrefixLength MinPrefixLength `json:"minPrefixLength"`
+	Fabrics         []Fabric        `json:"fabrics"`
+
+	// Digest is the SHA-256 of the file the configuration was read from:
+	// a saved plan records it, and apply refuses when it changed.
+	Digest string `json:"-"`
 }
+
+// IPAM modes (Config.IPAM).
+const (
+	IPAMCalico    = "calico"
+	IPAMHostLocal = "host-local"
+)
+
+// MinPrefixLength is the shortest prefix length accepted per family.
+type MinPrefixLength struct {
+	IPv4 int `json:"ipv4,omitempty"`
+	IPv6 int `json:"ipv6,omitempty"`
+}
+
+// Defaults of MinPrefixLength: no pool or service range wider than a /8
+// (IPv4) or /32 (IPv6); 0/0 is refused whatever the setting.
+const (
+	DefaultMinPrefixLengthIPv4 = 8
+	DefaultMinPrefixLengthIPv6 = 32
+)
+
+// Policies (Fabric.Policy), as external-dns names them.
+const (
+	// PolicySync creates, updates and deletes: the fabric follows the
+	// cluster. The default.
+	PolicySync = "sync"
+	// PolicyUpsertOnly creates and updates, never deletes.
+	PolicyUpsertOnly = "upsert-only"
+	// PolicyCreateOnly only creates; what exists is never changed.
+	PolicyCreateOnly = "create-only"
+)
+
+// DeletionBudget bounds how much one reconcile may delete on a fabric: a
+// plan that deletes more than Percent of the objects the cluster owns
+// there, and more than Objects objects, is refused whole.
+type DeletionBudget struct {
+	Percent int `json:"percent,omitempty"`
+	Objects int `json:"objects,omitempty"`
+}
+
+// Defaults of DeletionBudget.
+const (
+	DefaultDeletionBudgetPercent = 25
+	DefaultDeletionBudgetObjects = 10
+)
 
 // Fabric is one set of switches driven by one driver.
 type Fabric struct {
@@ -52,6 +110,11 @@ type Fabric struct {
 	FRR          *FRR              `json:"frr,omitempty"`
 	NXOS         *NXOS             `json:"nxos,omitempty"`
 	Labels       map[string]string `json:"labels,omitempty"`
+	// Policy says which changes a reconcile may make: sync (default),
+	// upsert-only or create-only.
+	Policy string `json:"policy,omitempty"`
+	// DeletionBudget refuses a plan that deletes too much at once.
+	DeletionBudget DeletionBudget `json:"deletionBudget"`
 }
 
 // Switch is one switch (an ACI leaf, an FRR router, a Nexus switch).
@@ -273,12 +336,32 @@ func Parse(b []byte) (*Config, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(b)
+	c.Digest = hex.EncodeToString(sum[:])
 	return &c, nil
 }
 
 func (c *Config) applyDefaults() {
+	if c.IPAM == "" {
+		c.IPAM = IPAMCalico
+	}
+	if c.MinPrefixLength.IPv4 == 0 {
+		c.MinPrefixLength.IPv4 = DefaultMinPrefixLengthIPv4
+	}
+	if c.MinPrefixLength.IPv6 == 0 {
+		c.MinPrefixLength.IPv6 = DefaultMinPrefixLengthIPv6
+	}
 	for i := range c.Fabrics {
 		f := &c.Fabrics[i]
+		if f.Policy == "" {
+			f.Policy = PolicySync
+		}
+		if f.DeletionBudget.Percent == 0 {
+			f.DeletionBudget.Percent = DefaultDeletionBudgetPercent
+		}
+		if f.DeletionBudget.Objects == 0 {
+			f.DeletionBudget.Objects = DefaultDeletionBudgetObjects
+		}
 		if f.MaximumPaths.Mode == "" {
 			f.MaximumPaths.Mode = "auto"
 		}
@@ -294,7 +377,7 @@ func (c *Config) applyDefaults() {
 				a.ContractScope = "context"
 			}
 			if a.Contract == "" {
-				a.Contract = "CNT_K8_{namespace}_{name}"
+				a.Contract = "CNT_K8_{NAMESPACE}_{NAME}"
 			}
 			if a.MaximumPathsPolicy == "" {
 				a.MaximumPathsPolicy = "BGP_ECMP_" + c.Cluster
@@ -347,6 +430,17 @@ func (c *Config) Validate() error {
 	if len(c.Fabrics) == 0 {
 		add("fabrics: at least one fabric is required")
 	}
+	switch c.IPAM {
+	case IPAMCalico, IPAMHostLocal:
+	default:
+		add("ipam: %q is not one of calico, host-local", c.IPAM)
+	}
+	if c.MinPrefixLength.IPv4 < 1 || c.MinPrefixLength.IPv4 > 32 {
+		add("minPrefixLength.ipv4: %d must be 1-32 (0.0.0.0/0 is never accepted)", c.MinPrefixLength.IPv4)
+	}
+	if c.MinPrefixLength.IPv6 < 1 || c.MinPrefixLength.IPv6 > 128 {
+		add("minPrefixLength.ipv6: %d must be 1-128 (::/0 is never accepted)", c.MinPrefixLength.IPv6)
+	}
 	fabricNames := map[string]bool{}
 	peerIPOwner := map[netip.Addr]string{}
 	for i, f := range c.Fabrics {
@@ -368,6 +462,17 @@ func (c *Config) Validate() error {
 		}
 		if f.ASN == 0 {
 			add("%s.asn: the switches' AS number (1-4294967295) is required", at)
+		}
+		switch f.Policy {
+		case PolicySync, PolicyUpsertOnly, PolicyCreateOnly:
+		default:
+			add("%s.policy: %q is not one of sync, upsert-only, create-only", at, f.Policy)
+		}
+		if f.DeletionBudget.Percent < 1 || f.DeletionBudget.Percent > 100 {
+			add("%s.deletionBudget.percent: %d must be 1-100", at, f.DeletionBudget.Percent)
+		}
+		if f.DeletionBudget.Objects < 1 {
+			add("%s.deletionBudget.objects: %d must be at least 1", at, f.DeletionBudget.Objects)
 		}
 		switch f.MaximumPaths.Mode {
 		case "auto", "off":
@@ -494,8 +599,8 @@ func (a *ACI) validate(at string) []string {
 	for _, t := range []struct{ field, v string }{{"externalEPGs.service", a.ExternalEPGs.Service}, {"contract", a.Contract}} {
 		if !templateRe.MatchString(t.v) {
 			add("%s.%s: %q must be ACI name characters with {namespace} and {name} placeholders", at, t.field, t.v)
-		} else if !strings.Contains(strings.ToLower(t.v), "{name}") {
-			add("%s.%s: %q must contain {name} so that every service gets its own", at, t.field, t.v)
+		} else if err := checkInjective(t.v); err != nil {
+			add("%s.%s: %q %v", at, t.field, t.v, err)
 		}
 	}
 	switch a.ExternalEPGs.PodSubnets {
@@ -534,6 +639,34 @@ func (a *ACI) validate(at string) []string {
 		add("%s.apic.certificateName: required with privateKeyFile", at)
 	}
 	return errs
+}
+
+var placeholderRe = regexp.MustCompile(`\{(namespace|name|NAMESPACE|NAME)\}`)
+
+// checkInjective insists that a name template gives two services two
+// names: it holds {namespace} and {name} once each, separated by text with a
+// '_' or '.', which no namespace or service name contains (both are DNS
+// labels: [a-z0-9-]). Without that, "EPG_{name}" gives services of the same
+// name in two namespaces one EPG, and "{namespace}{name}" maps a/bc and ab/c
+// to one name: one service could take over another's EPG and contract.
+func checkInjective(tmpl string) error {
+	locs := placeholderRe.FindAllStringIndex(tmpl, -1)
+	var ns, name int
+	for _, l := range locs {
+		switch strings.ToLower(tmpl[l[0]:l[1]]) {
+		case "{namespace}":
+			ns++
+		case "{name}":
+			name++
+		}
+	}
+	if ns != 1 || name != 1 || len(locs) != 2 {
+		return errors.New("must contain {namespace} and {name} (or {NAMESPACE}, {NAME}) once each, so that two services never share a name (e.g. EPG_K8_{NAMESPACE}_{NAME})")
+	}
+	if between := tmpl[locs[0][1]:locs[1][0]]; !strings.ContainsAny(between, "_.") {
+		return fmt.Errorf("must separate the two placeholders with text holding '_' or '.' (found %q), which no namespace or service name contains", between)
+	}
+	return nil
 }
 
 func (s *SSH) validate(at string) []string {

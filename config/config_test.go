@@ -21,7 +21,7 @@ fabrics:
     l3out: L
     nodeProfile: NP
     interfaceProfile: IP
-    externalEPGs: {nodes: N, pods: P, service: "S_{name}", transitExport: OTHER/X}
+    externalEPGs: {nodes: N, pods: P, service: "S_{namespace}_{name}", transitExport: OTHER/X}
     consumers: [OTHER/EPG_DEFAULT]
 `
 
@@ -32,7 +32,7 @@ func TestParseValid(t *testing.T) {
 	}
 	f := c.Fabrics[0]
 	if f.MaximumPaths.Mode != "auto" || f.MaximumPaths.Limit != 64 || f.ACI.ExternalEPGs.PodSubnets != "pools" ||
-		f.ACI.ContractScope != "context" || f.ACI.Contract != "CNT_K8_{namespace}_{name}" || f.ACI.APIC.Timeout.Seconds() != 30 {
+		f.ACI.ContractScope != "context" || f.ACI.Contract != "CNT_K8_{NAMESPACE}_{NAME}" || f.ACI.APIC.Timeout.Seconds() != 30 {
 		t.Errorf("defaults not applied: %+v %+v", f.MaximumPaths, f.ACI)
 	}
 	if c.OwnerMark() != "orchestrator:fabric-reconciler.haystack" {
@@ -60,8 +60,16 @@ func TestParseErrors(t *testing.T) {
 		{"no credentials", "passwordFile: pw", "caFile: ca", "passwordFile or privateKeyFile+certificateName is required"},
 		{"key without cert name", "passwordFile: pw", "privateKeyFile: key", "certificateName: required with privateKeyFile"},
 		{"bad tenant", "tenant: T", "tenant: 'T T'", `tenant: "T T" must be 1-64 characters`},
-		{"template without name", `service: "S_{name}"`, `service: "S_FIXED"`, "must contain {name}"},
-		{"template with other placeholder", `service: "S_{name}"`, `service: "S_{name}_{uid}"`, "placeholders"},
+		{"template without name", `service: "S_{namespace}_{name}"`, `service: "S_FIXED"`, "must contain {namespace} and {name}"},
+		{"template without namespace", `service: "S_{namespace}_{name}"`, `service: "S_{NAME}"`, "must contain {namespace} and {name}"},
+		{"template without a separator", `service: "S_{namespace}_{name}"`, `service: "S_{namespace}{name}"`, "separate the two placeholders"},
+		{"template with a separator of name characters", `service: "S_{namespace}_{name}"`, `service: "S_{namespace}-x-{name}"`, "separate the two placeholders"},
+		{"template with a placeholder twice", `service: "S_{namespace}_{name}"`, `service: "S_{namespace}_{name}_{NAME}"`, "once each"},
+		{"policy", `  asn: 63500`, "  asn: 63500\n  policy: upsert-all", "policy"},
+		{"deletion budget", `  asn: 63500`, "  asn: 63500\n  deletionBudget: {percent: 101}", "deletionBudget.percent"},
+		{"ipam", `cluster: haystack`, "cluster: haystack\nipam: dhcp", "ipam"},
+		{"min prefix length 0", `cluster: haystack`, "cluster: haystack\nminPrefixLength: {ipv4: 33}", "minPrefixLength.ipv4"},
+		{"template with other placeholder", `service: "S_{namespace}_{name}"`, `service: "S_{namespace}_{name}_{uid}"`, "placeholders"},
 		{"bad consumer", "consumers: [OTHER/EPG_DEFAULT]", "consumers: [a/b/c]", "is not <l3out>/<epg>"},
 		{"nodes and pods equal", "pods: P", "pods: N", "nodes and pods must be different"},
 		{"ssh on aci", "  aci:", "  ssh: {username: a}\n  aci:", "ssh: not used by driver aci"},

@@ -1,9 +1,12 @@
 package fabric
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // State is a set of fabric objects: what one fabric should hold (desired) or
@@ -242,4 +245,66 @@ func ParseSnapshot(b []byte) (Snapshot, error) {
 		return s, fmt.Errorf("fabric state: formatVersion %d is not supported (want 1)", s.FormatVersion)
 	}
 	return s, nil
+}
+
+// CompareObserved lists, for people, how two observations of one fabric
+// differ: owned objects that appeared, disappeared or changed, and foreign
+// objects that appeared or disappeared. Empty when they hold the same.
+func CompareObserved(a, b Observed) []string {
+	var out []string
+	ha, hb := indexObjects(a.Owned.Objects()), indexObjects(b.Owned.Objects())
+	for _, k := range sortedKeys(ha) {
+		ob, ok := hb[k]
+		switch {
+		case !ok:
+			out = append(out, Safe(k.String())+" is gone")
+		case !equalObjects(ha[k], ob):
+			out = append(out, Safe(k.String())+" changed")
+		}
+	}
+	for _, k := range sortedKeys(hb) {
+		if _, ok := ha[k]; !ok {
+			out = append(out, Safe(k.String())+" appeared")
+		}
+	}
+	fa, fb := map[Foreign]bool{}, map[Foreign]bool{}
+	for _, f := range a.Foreign {
+		fa[f] = true
+	}
+	for _, f := range b.Foreign {
+		fb[f] = true
+	}
+	for _, f := range a.Foreign {
+		if !fb[f] {
+			out = append(out, Safe(f.Key().String())+" (not ours) is gone")
+		}
+	}
+	for _, f := range b.Foreign {
+		if !fa[f] {
+			out = append(out, Safe(f.Key().String())+" (not ours) appeared")
+		}
+	}
+	return out
+}
+
+// Fingerprint is a digest of an observation: equal observations have equal
+// fingerprints, whatever order the driver listed them in.
+func (o Observed) Fingerprint() string {
+	var b strings.Builder
+	for _, obj := range o.Owned.Objects() {
+		j, _ := json.Marshal(obj)
+		fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%s\n", obj.Kind(), obj.SwitchName(), obj.ID(), j)
+	}
+	fs := append([]Foreign(nil), o.Foreign...)
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].Key() != fs[j].Key() {
+			return lessKey(fs[i].Key(), fs[j].Key())
+		}
+		return fs[i].Owner < fs[j].Owner
+	})
+	for _, f := range fs {
+		fmt.Fprintf(&b, "foreign\x00%s\x00%s\x00%s\x00%s\n", f.Kind, f.Switch, f.ID, f.Owner)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
 }

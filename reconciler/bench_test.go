@@ -52,7 +52,7 @@ func BenchmarkTranslate(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d := Translate(cs, cfg)
+		d := Translate(cs, cfg, TranslateOptions{})
 		if len(d.Fabrics[0].State.Peers) != 2000 {
 			b.Fatalf("peers = %d", len(d.Fabrics[0].State.Peers))
 		}
@@ -67,7 +67,7 @@ func BenchmarkDiff(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	want := Translate(cs, cfg).Fabrics[0]
+	want := Translate(cs, cfg, TranslateOptions{}).Fabrics[0]
 	var have fabric.State
 	for i, o := range want.State.Objects() {
 		if p, ok := o.(fabric.BGPPeer); ok && i%10 == 0 {

@@ -104,6 +104,11 @@ type Loop struct {
 	log     *slog.Logger
 	workers map[string]*fabricWorker
 	order   []string
+
+	// observed is the latest observation of each fabric: what is in place
+	// keeps its place against newcomers (see TranslateOptions.Observed).
+	obsMu    sync.Mutex
+	observed map[string]fabric.Observed
 }
 
 // NewLoop sets up the loop. ds holds one driver per configured fabric.
@@ -129,13 +134,13 @@ func NewLoop(src Source, cfg *config.Config, ds map[string]drivers.Driver, opts 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Loop{src: src, cfg: cfg, opts: opts, log: opts.Logger, workers: map[string]*fabricWorker{}}
+	l := &Loop{src: src, cfg: cfg, opts: opts, log: opts.Logger, workers: map[string]*fabricWorker{}, observed: map[string]fabric.Observed{}}
 	for _, f := range cfg.Fabrics {
 		d, ok := ds[f.Name]
 		if !ok || d == nil {
 			return nil, fmt.Errorf("fabric %s: no driver", f.Name)
 		}
-		l.workers[f.Name] = &fabricWorker{loop: l, name: f.Name, driver: d, wake: make(chan struct{}, 1)}
+		l.workers[f.Name] = &fabricWorker{loop: l, name: f.Name, driver: d, wake: make(chan struct{}, 1), guards: GuardsFor(&f, opts.Options)}
 		l.order = append(l.order, f.Name)
 	}
 	return l, nil
@@ -219,7 +224,7 @@ func (l *Loop) rebuild(trigger Trigger) bool {
 		l.log.Warn("cannot read the cluster state", "error", err)
 		return false
 	}
-	d := Translate(cs, l.cfg)
+	d := Translate(cs, l.cfg, l.translateOptions(nil))
 	if l.opts.Hooks != nil {
 		l.opts.Hooks.Translated(cs, d)
 	}
@@ -231,12 +236,36 @@ func (l *Loop) rebuild(trigger Trigger) bool {
 	return true
 }
 
+// translateOptions are the options of a translation, with the latest
+// observation of every fabric, fresh ones overriding.
+func (l *Loop) translateOptions(fresh map[string]fabric.Observed) TranslateOptions {
+	l.obsMu.Lock()
+	defer l.obsMu.Unlock()
+	for n, o := range fresh {
+		l.observed[n] = o
+	}
+	obs := make(map[string]fabric.Observed, len(l.observed))
+	for n, o := range l.observed {
+		obs[n] = o
+	}
+	return TranslateOptions{Observed: obs, AllowMissing: l.opts.AllowMissing}
+}
+
+// desired translates the cluster with a fabric's fresh observation and
+// returns that fabric's part.
+func (l *Loop) desired(cs k8swatch.ClusterState, name string, obs fabric.Observed) fabric.FabricDesired {
+	d := Translate(cs, l.cfg, l.translateOptions(map[string]fabric.Observed{name: obs}))
+	fd, _ := d.Fabric(name)
+	return fd
+}
+
 // fabricWorker reconciles one fabric with the latest desired state it was
 // offered.
 type fabricWorker struct {
 	loop   *Loop
 	name   string
 	driver drivers.Driver
+	guards Guards
 	wake   chan struct{}
 
 	mu      sync.Mutex
@@ -309,7 +338,8 @@ func (w *fabricWorker) run(ctx context.Context) {
 		}
 
 		rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-		out := ReconcileFabric(rctx, w.driver, *want, opts.Options)
+		out := ReconcileFabric(rctx, w.driver, want.Name, want.Driver,
+			func(obs fabric.Observed) fabric.FabricDesired { return w.loop.desired(cs, w.name, obs) }, w.guards, opts.Options)
 		cancel()
 		if ctx.Err() != nil {
 			return // stopping (shutdown, lost leadership): not a failure

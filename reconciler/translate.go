@@ -6,6 +6,7 @@ package reconciler
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,24 +15,43 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/k8swatch/selector"
 )
+
+// TranslateOptions are what Translate needs besides the cluster and the
+// configuration.
+type TranslateOptions struct {
+	// Observed is what each fabric holds now, by fabric name (empty for an
+	// offline plan). What is in place keeps its place: a newcomer that
+	// collides with it (the same BGP address, the same LoadBalancer IP) is
+	// the one skipped, and a partial input is recognised against it.
+	Observed map[string]fabric.Observed
+	// AllowMissing lists input kinds (k8swatch.Kind*, or "all") whose
+	// absence from the input is accepted as "there are none": their fabric
+	// objects are then deleted instead of held.
+	AllowMissing map[string]bool
+}
 
 // Translate derives the desired state of every configured fabric from the
 // cluster state. It is a pure function: the same inputs give the same output.
 // Bad input objects are skipped and listed in Desired.Skipped; they never stop
-// the rest.
-func Translate(cs k8swatch.ClusterState, cfg *config.Config) fabric.Desired {
-	t := &translator{cs: cs, cfg: cfg, skippedNodes: map[string]bool{}, skippedServices: map[string]bool{}}
+// the rest, and what the fabric holds for them is held as it is.
+func Translate(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptions) fabric.Desired {
+	t := &translator{cs: cs, cfg: cfg, opts: opts, skippedNodes: map[string]bool{}, skippedServices: map[string]bool{}}
 	for _, p := range cs.Problems {
 		t.skip(p.Object, p.Reason, p.Source)
 	}
+	t.checkPrefixes()
 	t.peers = t.resolvePeers()
 	t.services = t.checkServices()
 
 	var d fabric.Desired
 	for i := range cfg.Fabrics {
 		f := &cfg.Fabrics[i]
-		d.Fabrics = append(d.Fabrics, fabric.FabricDesired{Name: f.Name, Driver: f.Driver, State: t.fabric(f)})
+		t.sources = map[fabric.Key][]string{}
+		st := t.fabric(f)
+		d.Fabrics = append(d.Fabrics, fabric.FabricDesired{Name: f.Name, Driver: f.Driver, State: st, Sources: t.sources,
+			Holds: t.holds(f, st)})
 	}
 	t.warnAdvertisement()
 	d.Skipped = dedupeSkips(t.skips)
@@ -42,12 +62,26 @@ func Translate(cs k8swatch.ClusterState, cfg *config.Config) fabric.Desired {
 type translator struct {
 	cs              k8swatch.ClusterState
 	cfg             *config.Config
+	opts            TranslateOptions
 	peers           []k8swatch.NodePeer
 	services        []service
 	skips           []fabric.Skip
 	warnings        []string
 	skippedNodes    map[string]bool
 	skippedServices map[string]bool
+	// sources collects the provenance of the fabric being translated.
+	sources map[fabric.Key][]string
+}
+
+// from records that an object came from input objects.
+func (t *translator) from(o fabric.Object, inputs ...string) {
+	k := fabric.KeyOf(fabric.Canonical(o))
+	for _, in := range inputs {
+		if !slices.Contains(t.sources[k], in) {
+			t.sources[k] = append(t.sources[k], in)
+		}
+	}
+	sort.Strings(t.sources[k])
 }
 
 // service is a LoadBalancer service that passed validation, with the names
@@ -89,6 +123,7 @@ func (t *translator) resolvePeers() []k8swatch.NodePeer {
 			}
 		}
 	}
+	peered := t.peeredNodes()
 	for _, n := range t.cs.Nodes {
 		if errs := validation.IsDNS1123Subdomain(n.Name); len(errs) > 0 {
 			t.skippedNodes[n.Name] = true
@@ -104,6 +139,18 @@ func (t *translator) resolvePeers() []k8swatch.NodePeer {
 				if o != n.Name {
 					others = append(others, o)
 				}
+			}
+			// The node the fabric already peers with at this address keeps
+			// it; only a newcomer is left out.
+			holder, established := peered[a.Addr()]
+			if established && slices.Contains(owners[a.Addr()], holder) {
+				if holder == n.Name {
+					continue
+				}
+				t.skippedNodes[n.Name] = true
+				t.skip("Node/"+n.Name, fmt.Sprintf("BGP address %s is already peered on the fabric for node %s; this node is left out until its address changes",
+					a.Addr(), holder), "")
+				continue
 			}
 			t.skippedNodes[n.Name] = true
 			t.skip("Node/"+n.Name, fmt.Sprintf("BGP address %s is also claimed by node %s; no peer is configured for either",
@@ -154,9 +201,11 @@ func (t *translator) checkServices() []service {
 			continue
 		}
 		sort.SliceStable(svcs, func(i, j int) bool { return svcs[i].Created.Before(svcs[j].Created) })
-		holder := ""
-		if !svcs[0].Created.IsZero() && svcs[0].Created.Before(svcs[1].Created) {
+		holder := t.establishedService(ip, svcs)
+		if holder == "" && !svcs[0].Created.IsZero() && svcs[0].Created.Before(svcs[1].Created) {
 			holder = svcs[0].Key()
+		}
+		if holder != "" {
 			ipOwner[ip] = holder
 		}
 		for _, s := range svcs {
@@ -170,7 +219,7 @@ func (t *translator) checkServices() []service {
 				}
 			}
 			t.skippedServices[s.Key()] = true
-			reason := fmt.Sprintf("LoadBalancer IP %s is already used by Service/%s, created earlier", ip, holder)
+			reason := fmt.Sprintf("LoadBalancer IP %s is already used by Service/%s, created earlier or already in place on the fabric", ip, holder)
 			if holder == "" {
 				reason = fmt.Sprintf("LoadBalancer IP %s is also used by %s and their creation times cannot tell which holds it; none gets fabric objects until one is moved",
 					ip, strings.Join(others, ", "))
@@ -285,8 +334,10 @@ func (t *translator) fabric(f *config.Fabric) fabric.State {
 	}
 	fps = t.dedupeSessions(f, fps)
 	for _, fp := range fps {
-		st.Peers = append(st.Peers, fabric.BGPPeer{Switch: fp.sw.Name, Node: fp.Node, PeerAddress: fp.NodeAddress.Addr().String(),
-			RemoteASN: fp.NodeASN, LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6)})
+		p := fabric.BGPPeer{Switch: fp.sw.Name, Node: fp.Node, PeerAddress: fp.NodeAddress.Addr().String(),
+			RemoteASN: fp.NodeASN, LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6)}
+		t.from(p, "Node/"+fp.Node, "BGPPeer/"+fp.BGPPeer)
+		st.Peers = append(st.Peers, p)
 	}
 
 	switch f.Driver {
@@ -298,6 +349,9 @@ func (t *translator) fabric(f *config.Fabric) fabric.State {
 			st.PrefixFilters = t.prefixFilters(fps)
 		}
 		st.MaximumPaths = t.maximumPaths(f, fps, false)
+	}
+	for _, m := range st.MaximumPaths {
+		t.from(m, "Node/*", "Service/*", "BGPConfiguration/default")
 	}
 	return st
 }
@@ -337,22 +391,29 @@ func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.S
 		return l3out + "/" + epg
 	}
 	subnets := map[string]fabric.ExternalSubnet{}
-	add := func(g string, p netip.Prefix, scope fabric.Scope) {
+	subnetSources := map[string][]string{}
+	add := func(g string, p netip.Prefix, scope fabric.Scope, sources ...string) {
 		id := g + "/" + p.String()
 		s := subnets[id]
 		s.Group, s.Prefix = g, p.String()
 		s.Scopes = append(s.Scopes, scope)
 		subnets[id] = s
+		subnetSources[id] = append(subnetSources[id], sources...)
 	}
 	transit := ""
 	if aci.ExternalEPGs.TransitExport != "" {
 		transit = group(aci.ExternalEPGs.TransitExport)
 	}
 	exported := map[netip.Prefix]bool{}
-	export := func(p netip.Prefix) {
-		if transit != "" && !exported[p] {
+	export := func(p netip.Prefix, sources ...string) {
+		switch {
+		case transit == "":
+		case !exported[p]:
 			exported[p] = true
-			add(transit, p, fabric.ScopeExportRtctrl)
+			add(transit, p, fabric.ScopeExportRtctrl, sources...)
+		default:
+			id := transit + "/" + p.String()
+			subnetSources[id] = append(subnetSources[id], sources...)
 		}
 	}
 
@@ -361,8 +422,8 @@ func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.S
 	for _, fp := range fps {
 		peering[fp.Node] = true
 		p := fp.NodeAddress.Masked()
-		add(aci.ExternalEPGs.Nodes, p, fabric.ScopeImportSecurity)
-		export(p)
+		add(aci.ExternalEPGs.Nodes, p, fabric.ScopeImportSecurity, "Node/"+fp.Node)
+		export(p, "Node/"+fp.Node)
 	}
 	if len(fps) == 0 {
 		return // no node reaches this fabric: nothing to classify or offer
@@ -374,21 +435,21 @@ func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.S
 			continue
 		}
 		if aci.ExternalEPGs.PodSubnets == "pools" {
-			add(aci.ExternalEPGs.Pods, pool.CIDR, fabric.ScopeImportSecurity)
+			add(aci.ExternalEPGs.Pods, pool.CIDR, fabric.ScopeImportSecurity, "IPPool/"+pool.Name)
 		}
 		if !pool.DisableBGPExport {
-			export(pool.CIDR)
+			export(pool.CIDR, "IPPool/"+pool.Name)
 		}
 	}
 	if aci.ExternalEPGs.PodSubnets == "blocks" {
 		for _, b := range t.cs.Blocks {
 			if peering[b.Node] && !t.skippedNodes[b.Node] {
-				add(aci.ExternalEPGs.Pods, b.CIDR, fabric.ScopeImportSecurity)
+				add(aci.ExternalEPGs.Pods, b.CIDR, fabric.ScopeImportSecurity, "IPAMBlock/*", "Node/"+b.Node)
 			}
 		}
 	}
 	for _, p := range t.serviceRanges() {
-		export(p)
+		export(p, "BGPConfiguration/default")
 	}
 
 	// One external EPG and one contract per LoadBalancer service.
@@ -398,7 +459,7 @@ func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.S
 	}
 	for _, s := range t.aciNames(aci) {
 		for _, ip := range s.ownIPs {
-			add(s.epg, netip.PrefixFrom(ip, ip.BitLen()), fabric.ScopeImportSecurity)
+			add(s.epg, netip.PrefixFrom(ip, ip.BitLen()), fabric.ScopeImportSecurity, "Service/"+s.Key())
 		}
 		if len(s.IPs) == 0 || len(s.Ports) == 0 || s.provider == "" {
 			continue
@@ -407,6 +468,7 @@ func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.S
 		for _, p := range s.Ports {
 			c.Entries = append(c.Entries, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
 		}
+		t.from(c, "Service/"+s.Key())
 		st.Contracts = append(st.Contracts, c)
 	}
 
@@ -417,6 +479,7 @@ func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.S
 	sort.Strings(ids)
 	for _, id := range ids {
 		st.Subnets = append(st.Subnets, subnets[id])
+		t.from(subnets[id], subnetSources[id]...)
 	}
 }
 
@@ -458,23 +521,17 @@ func (t *translator) advertised(ip netip.Addr) bool {
 }
 
 // prefixFilters gives each session the prefixes the node may advertise: its
-// own IPAM blocks (or podCIDRs without Calico IPAM) exactly, and the service
-// ranges with any more specific prefix. Everything else is denied.
+// pod addresses (podRules) and the service ranges with any more specific
+// prefix. Everything else is denied.
 func (t *translator) prefixFilters(fps []fabricPeer) []fabric.PrefixFilter {
 	var out []fabric.PrefixFilter
 	ranges := t.serviceRanges()
 	for _, fp := range fps {
 		af := family(fp.IPv6)
 		f := fabric.PrefixFilter{Switch: fp.sw.Name, Node: fp.Node, PeerAddress: fp.NodeAddress.Addr().String()}
-		own := t.cs.NodeBlocks(fp.Node)
-		if len(own) == 0 {
-			if n, ok := t.cs.Node(fp.Node); ok {
-				own = n.PodCIDRs
-			}
-		}
-		for _, p := range own {
-			if p.Addr().Is6() == fp.IPv6 {
-				f.Prefixes = append(f.Prefixes, fabric.PrefixRule{Prefix: p.String(), LE: p.Bits()})
+		for _, r := range t.podRules(fp.Node) {
+			if p := netip.MustParsePrefix(r.Prefix); p.Addr().Is6() == fp.IPv6 {
+				f.Prefixes = append(f.Prefixes, r)
 			}
 		}
 		for _, p := range ranges {
@@ -482,9 +539,70 @@ func (t *translator) prefixFilters(fps []fabricPeer) []fabric.PrefixFilter {
 				f.Prefixes = append(f.Prefixes, fabric.PrefixRule{Prefix: p.String(), LE: af.MaxPrefixLen()})
 			}
 		}
+		t.from(f, "Node/"+fp.Node)
+		t.from(f, t.podSources(fp.Node)...)
+		if len(ranges) > 0 {
+			t.from(f, "BGPConfiguration/default")
+		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// podRules are the pod prefixes a node may advertise. With Calico IPAM (the
+// default): its IPAM blocks exactly; a node without blocks yet gets the
+// enabled pools that may give it one, up to the block size (Calico hands a
+// node a new block whenever it needs one, and a node may send any block of
+// the pool). Never the node's Kubernetes podCIDR: Calico IPAM does not use
+// it, so a filter built from it refuses the routes Calico really sends.
+// With host-local IPAM: the node's podCIDRs exactly.
+func (t *translator) podRules(node string) []fabric.PrefixRule {
+	var out []fabric.PrefixRule
+	if t.cfg.IPAM == config.IPAMHostLocal {
+		if n, ok := t.cs.Node(node); ok {
+			for _, p := range n.PodCIDRs {
+				out = append(out, fabric.PrefixRule{Prefix: p.String(), LE: p.Bits()})
+			}
+		}
+		return out
+	}
+	for _, p := range t.cs.NodeBlocks(node) {
+		out = append(out, fabric.PrefixRule{Prefix: p.String(), LE: p.Bits()})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	n, _ := t.cs.Node(node)
+	for _, pool := range t.cs.IPPools {
+		if !pool.ForWorkloads() || pool.BlockSize < pool.CIDR.Bits() || !poolSelects(pool, n) {
+			continue
+		}
+		out = append(out, fabric.PrefixRule{Prefix: pool.CIDR.String(), LE: pool.BlockSize})
+	}
+	return out
+}
+
+func (t *translator) podSources(node string) []string {
+	if t.cfg.IPAM == config.IPAMHostLocal {
+		return []string{"Node/" + node}
+	}
+	if len(t.cs.NodeBlocks(node)) > 0 {
+		return []string{"IPAMBlock/*"}
+	}
+	var out []string
+	for _, pool := range t.cs.IPPools {
+		out = append(out, "IPPool/"+pool.Name)
+	}
+	return out
+}
+
+// poolSelects reports whether an IP pool may give blocks to a node.
+func poolSelects(p k8swatch.IPPool, n k8swatch.Node) bool {
+	sel, err := selector.Parse(p.NodeSelector)
+	if err != nil {
+		return false
+	}
+	return sel.Matches(n.Labels)
 }
 
 // maximumPaths derives how many equal-cost paths each switch needs: the

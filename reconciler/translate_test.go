@@ -91,7 +91,7 @@ func TestSpellingsGiveSamePlan(t *testing.T) {
 			if len(cs.Problems) > 0 {
 				t.Fatalf("%s: problems %v", name, cs.Problems)
 			}
-			got := planJSON(t, planOf(Translate(cs, cfg)))
+			got := planJSON(t, planOf(Translate(cs, cfg, TranslateOptions{})))
 			if first == "" {
 				first, firstName = got, name
 				continue
@@ -104,7 +104,7 @@ func TestSpellingsGiveSamePlan(t *testing.T) {
 }
 
 func TestHaystackACI(t *testing.T) {
-	d := Translate(load(t, filepath.Join(haystack, "cluster")), exampleConfig(t))
+	d := Translate(load(t, filepath.Join(haystack, "cluster")), exampleConfig(t), TranslateOptions{})
 	if len(d.Skipped) != 0 || len(d.Warnings) != 0 {
 		t.Fatalf("skipped %v, warnings %v", d.Skipped, d.Warnings)
 	}
@@ -126,8 +126,8 @@ func TestHaystackACI(t *testing.T) {
 		subnets = append(subnets, s.Group+" "+s.Prefix+" "+string(s.Scopes[0]))
 	}
 	wantSubnets := []string{
-		"EPG_K8_APP_KUBERNETES-DASHBOARD 172.29.0.7/32 import-security",
-		"EPG_K8_APP_MCAST 172.29.0.6/32 import-security",
+		"EPG_K8_APP_KUBERNETES-DASHBOARD_KUBERNETES-DASHBOARD 172.29.0.7/32 import-security",
+		"EPG_K8_APP_MULTICAST_MCAST 172.29.0.6/32 import-security",
 		"EPG_K8_NODES 192.168.9.192/28 import-security",
 		"EPG_K8_PODS 172.27.0.0/16 import-security",
 		"L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS 172.27.0.0/16 export-rtctrl",
@@ -138,8 +138,8 @@ func TestHaystackACI(t *testing.T) {
 		t.Errorf("subnets:\n got %v\nwant %v", subnets, wantSubnets)
 	}
 	wantContracts := []fabric.Contract{
-		{Name: "CNT_K8_APP_KUBERNETES-DASHBOARD", Provider: "EPG_K8_APP_KUBERNETES-DASHBOARD", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 443}}},
-		{Name: "CNT_K8_APP_MCAST", Provider: "EPG_K8_APP_MCAST", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 80}}},
+		{Name: "CNT_K8_APP_KUBERNETES-DASHBOARD_KUBERNETES-DASHBOARD", Provider: "EPG_K8_APP_KUBERNETES-DASHBOARD_KUBERNETES-DASHBOARD", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 443}}},
+		{Name: "CNT_K8_APP_MULTICAST_MCAST", Provider: "EPG_K8_APP_MULTICAST_MCAST", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 80}}},
 	}
 	if !reflect.DeepEqual(st.Contracts, wantContracts) {
 		t.Errorf("contracts:\n got %+v\nwant %+v", st.Contracts, wantContracts)
@@ -158,7 +158,7 @@ func TestHaystackACI(t *testing.T) {
 }
 
 func TestHaystackFRRPrefixFilters(t *testing.T) {
-	d := Translate(load(t, filepath.Join(haystack, "cluster")), frrConfig(t, ""))
+	d := Translate(load(t, filepath.Join(haystack, "cluster")), frrConfig(t, ""), TranslateOptions{})
 	st := d.Fabrics[0].State
 	if len(st.Subnets) != 0 || len(st.Contracts) != 0 {
 		t.Errorf("FRR gets no external subnets or contracts: %+v %+v", st.Subnets, st.Contracts)
@@ -187,7 +187,7 @@ func TestHaystackFRRPrefixFilters(t *testing.T) {
 		t.Errorf("maximum paths = %+v", st.MaximumPaths)
 	}
 	// Prefix filters can be turned off.
-	off := Translate(load(t, filepath.Join(haystack, "cluster")), frrConfig(t, "  prefixFilters: {disabled: true}\n"))
+	off := Translate(load(t, filepath.Join(haystack, "cluster")), frrConfig(t, "  prefixFilters: {disabled: true}\n"), TranslateOptions{})
 	if n := len(off.Fabrics[0].State.PrefixFilters); n != 0 {
 		t.Errorf("disabled prefix filters: got %d", n)
 	}
@@ -197,7 +197,7 @@ func TestHaystackFRRPrefixFilters(t *testing.T) {
 // reported and skipped, and the rest of the plan is unchanged.
 func TestBadInputIsSkipped(t *testing.T) {
 	cluster := filepath.Join(haystack, "cluster")
-	baseline := planOf(Translate(load(t, cluster), exampleConfig(t)))
+	baseline := planOf(Translate(load(t, cluster), exampleConfig(t), TranslateOptions{}))
 	tests := []struct {
 		name string
 		doc  string
@@ -230,7 +230,7 @@ func TestBadInputIsSkipped(t *testing.T) {
 			if err := os.WriteFile(extra, []byte(tt.doc), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			p := planOf(Translate(load(t, cluster, extra), exampleConfig(t)))
+			p := planOf(Translate(load(t, cluster, extra), exampleConfig(t), TranslateOptions{}))
 			got := map[string]string{}
 			for _, s := range p.Skipped {
 				got[s.Object] = s.Reason
@@ -273,7 +273,7 @@ func TestDuplicates(t *testing.T) {
 				for _, s := range st.Subnets {
 					if s.Prefix == "172.29.0.53/32" {
 						n++
-						if s.Group != "EPG_K8_APP_DNS-TCP" {
+						if s.Group != "EPG_K8_APP_X_DNS-TCP" {
 							t.Errorf("shared IP in %s", s.Group)
 						}
 					}
@@ -282,7 +282,7 @@ func TestDuplicates(t *testing.T) {
 					t.Errorf("shared IP in %d EPGs", n)
 				}
 				for _, c := range st.Contracts {
-					if strings.HasPrefix(c.Name, "CNT_K8_APP_DNS") && c.Provider != "EPG_K8_APP_DNS-TCP" {
+					if strings.HasPrefix(c.Name, "CNT_K8_APP_DNS") && c.Provider != "EPG_K8_APP_X_DNS-TCP" {
 						t.Errorf("contract %s provided by %s", c.Name, c.Provider)
 					}
 				}
@@ -302,9 +302,29 @@ func TestDuplicates(t *testing.T) {
 			},
 		},
 		{
-			name:    "same service name in two namespaces with a template without {namespace}",
-			doc:     "apiVersion: v1\nkind: Service\nmetadata: {name: mcast, namespace: other}\nspec: {type: LoadBalancer, ports: [{port: 81}]}\nstatus: {loadBalancer: {ingress: [{ip: 172.29.0.40}]}}",
-			skipped: []string{"Service/other/mcast"},
+			// The configuration insists on templates that cannot map two
+			// services to one name, so a newcomer never takes over an
+			// established service's EPG.
+			name: "same service name in two namespaces: each its own EPG and contract",
+			doc:  "apiVersion: v1\nkind: Service\nmetadata: {name: mcast, namespace: aaa}\nspec: {type: LoadBalancer, ports: [{port: 22}]}\nstatus: {loadBalancer: {ingress: [{ip: 172.29.0.99}]}}",
+			check: func(t *testing.T, st fabric.State) {
+				groups := map[string]string{}
+				for _, s := range st.Subnets {
+					groups[s.Prefix] = s.Group
+				}
+				if groups["172.29.0.6/32"] != "EPG_K8_APP_MULTICAST_MCAST" || groups["172.29.0.99/32"] != "EPG_K8_APP_AAA_MCAST" {
+					t.Errorf("EPGs: %v", groups)
+				}
+				n := 0
+				for _, c := range st.Contracts {
+					if strings.HasSuffix(c.Name, "_MCAST") {
+						n++
+					}
+				}
+				if n != 2 {
+					t.Errorf("%d mcast contracts, want 2: %+v", n, st.Contracts)
+				}
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -313,7 +333,7 @@ func TestDuplicates(t *testing.T) {
 			if err := os.WriteFile(extra, []byte(tt.doc), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			d := Translate(load(t, cluster, extra), exampleConfig(t))
+			d := Translate(load(t, cluster, extra), exampleConfig(t), TranslateOptions{})
 			var got []string
 			for _, s := range d.Skipped {
 				got = append(got, s.Object)
@@ -371,7 +391,7 @@ items:
 				t.Fatal(cs.Problems)
 			}
 			cfg := frrConfig(t, tt.cfgExtra)
-			st := Translate(cs, cfg).Fabrics[0].State
+			st := Translate(cs, cfg, TranslateOptions{}).Fabrics[0].State
 			var got []int
 			for _, m := range st.MaximumPaths {
 				if m.Switch == "leaf201" {
@@ -410,7 +430,7 @@ spec: {addresses: [10.208.1.0/24]}
 	if err := os.WriteFile(extra, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := Translate(load(t, filepath.Join(haystack, "cluster"), extra), exampleConfig(t))
+	d := Translate(load(t, filepath.Join(haystack, "cluster"), extra), exampleConfig(t), TranslateOptions{})
 	all := strings.Join(d.Warnings, "\n")
 	for _, want := range []string{
 		"Service/x/outside: LoadBalancer IP 10.208.1.5 is outside every BGPConfiguration serviceLoadBalancerIPs CIDR",
@@ -433,7 +453,7 @@ func TestACINames(t *testing.T) {
 		want    string // "" means: check only validity and length
 		wantErr bool
 	}{
-		{"EPG_K8_APP_MCAST", "EPG_K8_APP_MCAST", false},
+		{"EPG_K8_APP_MULTICAST_MCAST", "EPG_K8_APP_MULTICAST_MCAST", false},
 		{"EPG-a.b_c", "EPG-a.b_c", false},
 		{strings.Repeat("x", 64), strings.Repeat("x", 64), false},
 		{strings.Repeat("x", 65), "", false},
@@ -481,9 +501,9 @@ func TestACINames(t *testing.T) {
 func TestTranslateIsDeterministic(t *testing.T) {
 	cs := load(t, filepath.Join(haystack, "cluster"))
 	cfg := exampleConfig(t)
-	first := planJSON(t, planOf(Translate(cs, cfg)))
+	first := planJSON(t, planOf(Translate(cs, cfg, TranslateOptions{})))
 	for i := 0; i < 20; i++ {
-		if got := planJSON(t, planOf(Translate(cs, cfg))); got != first {
+		if got := planJSON(t, planOf(Translate(cs, cfg, TranslateOptions{}))); got != first {
 			t.Fatal("Translate gave a different plan for the same input")
 		}
 	}
@@ -515,7 +535,7 @@ func FuzzTranslate(f *testing.F) {
 		}
 		cs := b.Build()
 		for _, cfg := range []*config.Config{aci, frr} {
-			d := Translate(cs, cfg)
+			d := Translate(cs, cfg, TranslateOptions{})
 			for _, fd := range d.Fabrics {
 				for _, o := range fd.State.Objects() {
 					if err := o.Validate(); err != nil {

@@ -186,8 +186,9 @@ var (
 )
 
 // TestACISyncCreatesSeed003Objects: one sync of the haystack example makes
-// exactly the seed-003 objects, in one GET and one POST; the second sync
-// makes one GET and no config POST. Both login methods.
+// exactly the seed-003 objects, in one POST after two GETs (the plan's, and
+// the one under the writer lock that checks nothing changed since); the
+// second sync makes one GET and no config POST. Both login methods.
 func TestACISyncCreatesSeed003Objects(t *testing.T) {
 	for _, c := range []struct {
 		name        string
@@ -195,10 +196,10 @@ func TestACISyncCreatesSeed003Objects(t *testing.T) {
 		first, next []reqLine
 	}{
 		{"password", false,
-			[]reqLine{loginPOST, observeGET(), tenantPOST, logoutPOST},
+			[]reqLine{loginPOST, observeGET(), observeGET(), tenantPOST, logoutPOST},
 			[]reqLine{loginPOST, observeGET(), logoutPOST}},
 		{"certificate", true,
-			[]reqLine{observeGET(), tenantPOST},
+			[]reqLine{observeGET(), observeGET(), tenantPOST},
 			[]reqLine{observeGET()}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -372,14 +373,14 @@ func TestACIFaults(t *testing.T) {
 			}},
 		{"token timeout in the middle of a sync", post(emulator.Fault{Kind: emulator.FaultTokenTimeout, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
-				want := []reqLine{loginPOST, observeGET(), tenantPOST, loginPOST, tenantPOST, logoutPOST}
+				want := []reqLine{loginPOST, observeGET(), observeGET(), tenantPOST, loginPOST, tenantPOST, logoutPOST}
 				if got := l.requests(); !reflect.DeepEqual(got, want) {
 					t.Fatalf("requests:\n%v\nwant\n%v", got, want)
 				}
 				// The replayed POST carried its body and one cookie.
 				log := l.sim.Requests()
-				if log[2].Status != 403 || log[4].Status != 200 || log[4].Body != log[2].Body || log[4].Body == "" {
-					t.Fatalf("replayed POST: %d/%d, same body %v", log[2].Status, log[4].Status, log[4].Body == log[2].Body)
+				if log[3].Status != 403 || log[5].Status != 200 || log[5].Body != log[3].Body || log[5].Body == "" {
+					t.Fatalf("replayed POST: %d/%d, same body %v", log[3].Status, log[5].Status, log[5].Body == log[3].Body)
 				}
 				if l.sim.Counters().DuplicateCookies != 0 {
 					t.Fatalf("a request carried two APIC cookies")
@@ -388,7 +389,7 @@ func TestACIFaults(t *testing.T) {
 		{"connection reset during the POST", post(emulator.Fault{Kind: emulator.FaultReset, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
 				log := l.sim.Requests()
-				if log[2].Status != 0 || log[3].Status != 200 || log[3].Body != log[2].Body {
+				if log[3].Status != 0 || log[4].Status != 200 || log[4].Body != log[3].Body {
 					t.Fatalf("requests: %+v", log)
 				}
 			}},

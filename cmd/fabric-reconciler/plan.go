@@ -14,7 +14,6 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
 )
 
 // inputFlags are the inputs plan and sync share.
@@ -30,7 +29,6 @@ func (f *inputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.configPath, "config", "", "configuration file (required)")
 	cmd.Flags().StringArrayVar(&f.clusterState, "cluster-state", nil, "exported cluster YAML: a file or a folder (repeatable)")
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "read the cluster state from a live cluster once, through this kubeconfig")
-	cmd.Flags().StringVar(&f.fabricState, "fabric-state", "", "a saved fabric observation (JSON from \"observe\") instead of asking the switches")
 	cmd.Flags().BoolVar(&f.allowSkips, "allow-skips", false, "exit 0 even when input objects were skipped as bad")
 	_ = cmd.MarkFlagRequired("config")
 }
@@ -95,14 +93,6 @@ func observedFromFile(path string) (map[string]fabric.Observed, error) {
 	return out, nil
 }
 
-func buildPlan(desired fabric.Desired, observed map[string]fabric.Observed) fabric.Plan {
-	var fps []fabric.FabricPlan
-	for _, fd := range desired.Fabrics {
-		fps = append(fps, fabric.Diff(fd, observed[fd.Name]))
-	}
-	return fabric.NewPlan(fps, desired.Skipped, desired.Warnings)
-}
-
 func writePlan(w io.Writer, p fabric.Plan, format string) error {
 	switch format {
 	case "text":
@@ -118,10 +108,12 @@ func writePlan(w io.Writer, p fabric.Plan, format string) error {
 func newPlanCommand() *cobra.Command {
 	var (
 		in               inputFlags
+		guards           guardFlags
 		only             []string
 		offline          bool
 		timeout          time.Duration
 		output           string
+		outFile          string
 		detailedExitcode bool
 	)
 	cmd := &cobra.Command{
@@ -135,12 +127,18 @@ What the fabric holds comes from --fabric-state (a saved observation, see
 "observe"), from the switches themselves (the default: read-only), or is
 taken as empty with --offline.
 
+--out FILE saves the plan with a fingerprint of the configuration, of the
+cluster input and of what each fabric held; "apply FILE" applies exactly
+that plan, and refuses when any of them changed since.
+
 Output formats: text (Terraform-style), json (the public plan format),
 markdown (a change request), native (the APIC JSON / CLI lines each driver
 would send).
 
-Exit codes: 0 success; 1 error, or input objects skipped as bad (unless
---allow-skips). With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
+Exit codes: 0 success; 1 error, a fabric that could not be planned or whose
+plan a guard refuses, input objects skipped as bad (unless --allow-skips),
+or changes held because input is missing. With --detailed-exitcode: 0 no
+changes, 2 changes, 1 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch output {
@@ -151,6 +149,13 @@ Exit codes: 0 success; 1 error, or input objects skipped as bad (unless
 			if offline && in.fabricState != "" {
 				return &exitError{code: 1, err: fmt.Errorf("--offline and --fabric-state exclude each other")}
 			}
+			if outFile != "" && in.fabricState != "" {
+				return &exitError{code: 1, err: fmt.Errorf("--out and --fabric-state exclude each other: a saved plan is made against the fabric itself (or --offline)")}
+			}
+			opts, err := guards.options()
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
 			ins, err := in.load()
 			if err != nil {
 				return &exitError{code: 1, err: err}
@@ -158,7 +163,6 @@ Exit codes: 0 success; 1 error, or input objects skipped as bad (unless
 			if err := checkFabricNames(ins.cfg, only); err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			desired := keepFabrics(reconciler.Translate(ins.cluster, ins.cfg), only)
 
 			var ds map[string]drivers.Driver
 			if output == "native" || (!offline && in.fabricState == "") {
@@ -169,42 +173,60 @@ Exit codes: 0 success; 1 error, or input objects skipped as bad (unless
 				defer closeDrivers(ds)
 			}
 
-			var plan fabric.Plan
+			var (
+				observed map[string]fabric.Observed
+				failed   map[string]error
+			)
 			if offline || in.fabricState != "" {
-				observed, err := observedFromFile(in.fabricState)
-				if err != nil {
+				if observed, err = observedFromFile(in.fabricState); err != nil {
 					return &exitError{code: 1, err: fmt.Errorf("fabric state: %w", err)}
 				}
-				plan = buildPlan(desired, observed)
+				for _, f := range selectFabrics(ins.cfg, only) {
+					if _, ok := observed[f.Name]; !ok {
+						observed[f.Name] = fabric.Observed{}
+					}
+				}
 			} else {
 				ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 				defer cancel()
-				outs := reconcileAll(ctx, ds, desired, reconciler.Options{DryRun: true, AllowEmpty: true})
-				var fps []fabric.FabricPlan
-				for _, o := range outs {
-					if o.Err != nil {
-						return &exitError{code: 1, err: o.Err}
-					}
-					fps = append(fps, o.Plan)
-				}
-				plan = fabric.NewPlan(fps, desired.Skipped, desired.Warnings)
+				observed, failed = observeAll(ctx, ds, selectFabrics(ins.cfg, only))
 			}
+			p := makePlan(ins, only, observed, failed, opts)
 
-			if output == "native" {
-				if err := writeNative(cmd.OutOrStdout(), plan, ds); err != nil {
+			if outFile != "" {
+				if err := writeSavedPlan(outFile, ins, only, offline, guards, p); err != nil {
 					return &exitError{code: 1, err: err}
 				}
-			} else if err := writePlan(cmd.OutOrStdout(), plan, output); err != nil {
+			}
+			if output == "native" {
+				if err := writeNative(cmd.OutOrStdout(), p.plan, ds); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			} else if err := writePlan(cmd.OutOrStdout(), p.plan, output); err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			return planExit(plan, in.allowSkips, detailedExitcode)
+			for _, f := range p.plan.Fabrics {
+				if f.Error != "" {
+					return &exitError{code: 1, err: fmt.Errorf("fabric %s could not be planned: %s", f.Name, f.Error)}
+				}
+				if f.Refused != "" {
+					return &exitError{code: 1, err: fmt.Errorf("fabric %s: the plan is refused: %s", f.Name, f.Refused)}
+				}
+			}
+			if err := heldExit(p.plan); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			return planExit(p.plan, in.allowSkips, detailedExitcode)
 		},
 	}
 	in.register(cmd)
+	guards.register(cmd)
+	cmd.Flags().StringVar(&in.fabricState, "fabric-state", "", "a saved fabric observation (JSON from \"observe\") instead of asking the switches")
 	cmd.Flags().StringArrayVar(&only, "fabric", nil, "plan only this fabric (repeatable)")
 	cmd.Flags().BoolVar(&offline, "offline", false, "take every fabric as empty and contact no switch")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "deadline for observing the fabrics")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json, markdown or native")
+	cmd.Flags().StringVar(&outFile, "out", "", "save the plan to this file, for \"apply\"")
 	cmd.Flags().BoolVar(&detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	return cmd
 }

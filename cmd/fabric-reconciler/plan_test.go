@@ -81,13 +81,13 @@ func TestHaystackPlanContent(t *testing.T) {
 			t.Errorf("peers %v lack %s", asns, want)
 		}
 	}
-	for _, want := range []string{"EPG_K8_NODES 192.168.9.192/28", "EPG_K8_PODS 172.27.0.0/16", "EPG_K8_APP_MCAST 172.29.0.6/32",
-		"EPG_K8_APP_KUBERNETES-DASHBOARD 172.29.0.7/32", "L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS 172.29.0.0/16"} {
+	for _, want := range []string{"EPG_K8_NODES 192.168.9.192/28", "EPG_K8_PODS 172.27.0.0/16", "EPG_K8_APP_MULTICAST_MCAST 172.29.0.6/32",
+		"EPG_K8_APP_KUBERNETES-DASHBOARD_KUBERNETES-DASHBOARD 172.29.0.7/32", "L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS 172.29.0.0/16"} {
 		if !strings.Contains(strings.Join(subnets, ","), want) {
 			t.Errorf("subnets %v lack %s", subnets, want)
 		}
 	}
-	if strings.Join(contracts, ";") != "CNT_K8_APP_KUBERNETES-DASHBOARD tcp/443 L3O_EXTERNAL/EPG_DEFAULT;CNT_K8_APP_MCAST tcp/80 L3O_EXTERNAL/EPG_DEFAULT" {
+	if strings.Join(contracts, ";") != "CNT_K8_APP_KUBERNETES-DASHBOARD_KUBERNETES-DASHBOARD tcp/443 L3O_EXTERNAL/EPG_DEFAULT;CNT_K8_APP_MULTICAST_MCAST tcp/80 L3O_EXTERNAL/EPG_DEFAULT" {
 		t.Errorf("contracts: %v", contracts)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -85,22 +84,6 @@ func keepFabrics(d fabric.Desired, only []string) fabric.Desired {
 	return d
 }
 
-// reconcileAll reconciles every fabric concurrently: one slow or unreachable
-// fabric never holds up another. Outcomes come back in configuration order.
-func reconcileAll(ctx context.Context, ds map[string]drivers.Driver, desired fabric.Desired, opts reconciler.Options) []reconciler.Outcome {
-	outs := make([]reconciler.Outcome, len(desired.Fabrics))
-	var wg sync.WaitGroup
-	for i, fd := range desired.Fabrics {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outs[i] = reconciler.ReconcileFabric(ctx, ds[fd.Name], fd, opts)
-		}()
-	}
-	wg.Wait()
-	return outs
-}
-
 func newLogger(w io.Writer, level string, jsonFormat bool) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -115,29 +98,39 @@ func newLogger(w io.Writer, level string, jsonFormat bool) (*slog.Logger, error)
 
 func newSyncCommand() *cobra.Command {
 	var (
-		in         inputFlags
-		only       []string
-		timeout    time.Duration
-		allowEmpty bool
-		output     string
-		logLevel   string
+		in       inputFlags
+		guards   guardFlags
+		lock     lockFlags
+		only     []string
+		timeout  time.Duration
+		output   string
+		logLevel string
 	)
 	cmd := &cobra.Command{
 		Use:   "sync",
-		Short: "Observe each fabric, plan, and apply the plan once",
-		Long: `sync reads the cluster state, observes what each fabric holds, prints the plan
-and applies it, then reports what the switches answered. Fabrics are handled
+		Short: "Observe each fabric, plan, print the plan and apply it once",
+		Long: `sync reads the cluster state, observes what each fabric holds, prints the plan,
+then applies it and reports what the switches answered. Fabrics are handled
 concurrently; one failing fabric does not stop the others.
 
-Exit codes: 0 every fabric converged; 1 a fabric failed, or input objects
-were skipped as bad (the rest is still applied) unless --allow-skips.`,
+Each fabric is written under its writer lock (a marker on the fabric itself,
+and, with --kubeconfig, the controller's Lease), after observing it again:
+a fabric that changed since it was planned is not written.
+
+What came from skipped or missing input is held as it is (see "held"); a
+plan that deletes more than the deletion budget is refused whole.
+
+Exit codes: 0 every fabric converged; 1 a fabric failed or was refused,
+input objects were skipped as bad (unless --allow-skips), or changes are
+held because input is missing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if in.fabricState != "" {
-				return &exitError{code: 1, err: fmt.Errorf("--fabric-state is for plan only: sync always observes the fabric")}
-			}
 			if output != "text" && output != "json" {
 				return &exitError{code: 1, err: fmt.Errorf("-o %q: use text or json", output)}
+			}
+			opts, err := guards.options()
+			if err != nil {
+				return &exitError{code: 1, err: err}
 			}
 			log, err := newLogger(cmd.ErrOrStderr(), logLevel, false)
 			if err != nil {
@@ -158,44 +151,62 @@ were skipped as bad (the rest is still applied) unless --allow-skips.`,
 
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			desired := keepFabrics(reconciler.Translate(ins.cluster, ins.cfg), only)
-			outs := reconcileAll(ctx, ds, desired, reconciler.Options{AllowEmpty: allowEmpty})
-
-			var plans []fabric.FabricPlan
-			for _, o := range outs {
-				plans = append(plans, o.Plan)
+			release, err := lock.clusterLease(ctx, in.kubeconfig, timeout)
+			if err != nil {
+				return &exitError{code: 1, err: err}
 			}
-			plan := fabric.NewPlan(plans, desired.Skipped, desired.Warnings)
+			defer release()
+
+			observed, failed := observeAll(ctx, ds, selectFabrics(ins.cfg, only))
+			p := makePlan(ins, only, observed, failed, opts)
 			w := cmd.OutOrStdout()
+			// The plan is printed before anything is applied: what the
+			// operator reads is what is about to happen.
+			if output == "text" {
+				if err := fabric.WriteText(w, p.plan); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			}
+			outs := applyAll(ctx, ds, p, lock.options(timeout))
 			if output == "json" {
-				if err := writeSyncJSON(w, plan, outs); err != nil {
+				if err := writeSyncJSON(w, p.plan, outs); err != nil {
 					return &exitError{code: 1, err: err}
 				}
 			} else {
-				if err := fabric.WriteText(w, plan); err != nil {
-					return &exitError{code: 1, err: err}
-				}
 				writeOutcomesText(w, outs)
 			}
-			var failed []string
-			for _, o := range outs {
-				if o.Err != nil {
-					failed = append(failed, o.Fabric)
-				}
-			}
-			if len(failed) > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d fabric(s) did not converge: %s", len(failed), strings.Join(failed, ", "))}
-			}
-			return planExit(plan, in.allowSkips, false)
+			return syncExit(p.plan, outs, in.allowSkips)
 		},
 	}
 	in.register(cmd)
+	guards.register(cmd)
+	lock.register(cmd)
 	cmd.Flags().StringArrayVar(&only, "fabric", nil, "reconcile only this fabric (repeatable)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "deadline for the whole sync")
-	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "allow deleting everything the cluster owns on a fabric when it wants nothing there")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	return cmd
+}
+
+// syncExit is the exit code of a run that applied: failed fabrics first,
+// then skipped input and held changes.
+func syncExit(p fabric.Plan, outs []reconciler.Outcome, allowSkips bool) error {
+	var failed []string
+	for _, o := range outs {
+		if o.Err != nil {
+			failed = append(failed, o.Fabric)
+		}
+	}
+	if len(failed) > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d fabric(s) did not converge: %s", len(failed), strings.Join(failed, ", "))}
+	}
+	if err := planExit(p, allowSkips, false); err != nil {
+		return err
+	}
+	if err := heldExit(p); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	return nil
 }
 
 func writeOutcomesText(w io.Writer, outs []reconciler.Outcome) {
@@ -203,20 +214,29 @@ func writeOutcomesText(w io.Writer, outs []reconciler.Outcome) {
 	for _, o := range outs {
 		switch {
 		case o.Err != nil:
-			fmt.Fprintf(w, "Fabric %s: FAILED at %s after %s: %v\n", o.Fabric, o.Stage, o.Duration.Round(time.Millisecond), o.Err)
+			fmt.Fprintf(w, "Fabric %s: FAILED at %s after %s: %s\n", o.Fabric, o.Stage, o.Duration.Round(time.Millisecond), fabric.Safe(o.Err.Error()))
 			if n := len(o.Result.Applied); n > 0 {
-				fmt.Fprintf(w, "  %d change(s) were applied before the failure\n", n)
+				fmt.Fprintf(w, "  the driver reported %d change(s) applied before the failure\n", n)
 			}
+			if a := o.After; a != nil {
+				fmt.Fprintf(w, "  observed afterwards: %d of the plan's %d change(s) are in place, %d are not\n",
+					len(a.InPlace), len(a.InPlace)+len(a.NotInPlace), len(a.NotInPlace))
+				for _, c := range a.NotInPlace {
+					fmt.Fprintf(w, "    not in place: %s %s\n", c.Action, fabric.Safe(c.Key().String()))
+				}
+			}
+		case len(o.Plan.Changes) == 0 && len(o.Plan.Held) > 0:
+			fmt.Fprintf(w, "Fabric %s: nothing applied; %d change(s) held (see above)\n", o.Fabric, len(o.Plan.Held))
 		case len(o.Plan.Changes) == 0:
-			fmt.Fprintf(w, "Fabric %s: already converged (%s)\n", o.Fabric, o.Duration.Round(time.Millisecond))
+			fmt.Fprintf(w, "Fabric %s: already converged\n", o.Fabric)
 		default:
 			fmt.Fprintf(w, "Fabric %s: applied %d change(s) in %s\n", o.Fabric, len(o.Result.Applied), o.Duration.Round(time.Millisecond))
 		}
 		for _, m := range o.Result.Messages {
-			fmt.Fprintf(w, "  %s\n", m)
+			fmt.Fprintf(w, "  %s\n", fabric.Safe(m))
 		}
 		for _, c := range o.Result.Conflicts {
-			fmt.Fprintf(w, "  conflict: %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+			fmt.Fprintf(w, "  conflict: %s: %s\n", fabric.Safe(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}.String()), fabric.Safe(c.Reason))
 		}
 	}
 }
@@ -228,7 +248,11 @@ type syncFabricJSON struct {
 	Applied   int               `json:"applied"`
 	Messages  []string          `json:"messages,omitempty"`
 	Conflicts []fabric.Conflict `json:"conflicts,omitempty"`
-	Seconds   float64           `json:"seconds"`
+	// InPlace and NotInPlace, after a failed apply, count the plan's
+	// changes a fresh observation found done and not done.
+	InPlace    *int    `json:"inPlace,omitempty"`
+	NotInPlace *int    `json:"notInPlace,omitempty"`
+	Seconds    float64 `json:"seconds"`
 }
 
 func writeSyncJSON(w io.Writer, plan fabric.Plan, outs []reconciler.Outcome) error {
@@ -241,6 +265,10 @@ func writeSyncJSON(w io.Writer, plan fabric.Plan, outs []reconciler.Outcome) err
 			Conflicts: o.Result.Conflicts, Seconds: o.Duration.Seconds()}
 		if o.Err != nil {
 			r.Error = o.Err.Error()
+		}
+		if o.After != nil {
+			in, out := len(o.After.InPlace), len(o.After.NotInPlace)
+			r.InPlace, r.NotInPlace = &in, &out
 		}
 		res.Results = append(res.Results, r)
 	}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+
+	"github.com/fabric-reconciler/fabric-reconciler/controller"
+	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+)
+
+// lockFlags say how sync and apply take the writer locks: the lock on each
+// fabric, always, and the controller's Lease when they reach the cluster.
+type lockFlags struct {
+	wait           time.Duration
+	leaseNamespace string
+	leaseName      string
+}
+
+func (l *lockFlags) register(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&l.wait, "lock-wait", 30*time.Second,
+		"how long to wait for another writer (a sync, apply or the controller) to finish with a fabric before giving up")
+	cmd.Flags().StringVar(&l.leaseNamespace, "lease-namespace", "fabric-reconciler",
+		"with --kubeconfig: namespace of the controller's Lease, taken for the whole run (the controller's namespace)")
+	cmd.Flags().StringVar(&l.leaseName, "lease-name", controller.DefaultLeaseName, "with --kubeconfig: name of the controller's Lease")
+}
+
+// options are the per-fabric lock options of a run with this deadline.
+func (l *lockFlags) options(timeout time.Duration) reconciler.LockOptions {
+	return reconciler.LockOptions{Wait: l.wait, TTL: timeout + time.Minute}
+}
+
+// clusterLease takes the controller's Lease for the run when the run reaches
+// the cluster (--kubeconfig): while a controller replica leads, a sync or
+// apply waits for it (up to --lock-wait) and then refuses, naming the
+// holder. It returns the release function.
+func (l *lockFlags) clusterLease(ctx context.Context, kubeconfig string, runFor time.Duration) (func(), error) {
+	if kubeconfig == "" {
+		return func() {}, nil
+	}
+	rc, err := restConfig(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	identity := fmt.Sprintf("cli:%s:%d:%s", host, os.Getpid(), reconciler.NewRunID())
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: l.leaseNamespace, Name: l.leaseName},
+		Client:     client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
+	}
+	return acquireLease(ctx, lock, identity, runFor+time.Minute, l.wait)
+}
+
+// acquireLease takes a Lease for duration, waiting up to wait for its holder
+// to let go. Unlike leader election, it does not renew: a CLI run is
+// bounded by its own deadline, and the lease outlasts it.
+func acquireLease(ctx context.Context, lock resourcelock.Interface, identity string, duration, wait time.Duration) (func(), error) {
+	deadline := time.Now().Add(wait)
+	for {
+		now := metav1.NewTime(time.Now())
+		rec := resourcelock.LeaderElectionRecord{HolderIdentity: identity, LeaseDurationSeconds: int(duration.Seconds()),
+			AcquireTime: now, RenewTime: now}
+		old, _, err := lock.Get(ctx)
+		switch {
+		case err != nil && !isNotFound(err):
+			return nil, fmt.Errorf("lease %s: %w", lock.Describe(), err)
+		case err != nil:
+			err = lock.Create(ctx, rec)
+		case old.HolderIdentity == "" || old.RenewTime.Add(time.Duration(old.LeaseDurationSeconds)*time.Second).Before(time.Now()):
+			rec.LeaderTransitions = old.LeaderTransitions + 1
+			err = lock.Update(ctx, rec) // optimistic: fails if someone else updated it first
+		default:
+			held := fmt.Errorf("lease %s is held by %s until %s", lock.Describe(), old.HolderIdentity,
+				old.RenewTime.Add(time.Duration(old.LeaseDurationSeconds)*time.Second).Format(time.RFC3339))
+			if !time.Now().Add(time.Second).Before(deadline) {
+				return nil, held
+			}
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("%w (%v)", held, ctx.Err())
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if err == nil {
+			return func() {
+				rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				cur, _, err := lock.Get(rctx)
+				if err != nil || cur.HolderIdentity != identity {
+					return
+				}
+				// Released as client-go's leader election releases: no
+				// holder, a one-second lease.
+				_ = lock.Update(rctx, resourcelock.LeaderElectionRecord{LeaderTransitions: cur.LeaderTransitions,
+					LeaseDurationSeconds: 1, RenewTime: metav1.NewTime(time.Now()), AcquireTime: metav1.NewTime(time.Now())})
+			}, nil
+		}
+		if !time.Now().Add(time.Second).Before(deadline) {
+			return nil, fmt.Errorf("lease %s: %w", lock.Describe(), err)
+		}
+		time.Sleep(time.Second) // lost a race: look again
+	}
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
+
