@@ -116,4 +116,3 @@ func acquireLease(ctx context.Context, lock resourcelock.Interface, identity str
 }
 
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
-
