@@ -214,3 +214,13 @@ func (cs ClusterState) Node(name string) (Node, bool) {
 	}
 	return Node{}, false
 }
+
+// BGPPeer returns the BGPPeer with that name.
+func (cs ClusterState) BGPPeer(name string) (BGPPeer, bool) {
+	for _, p := range cs.BGPPeers {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return BGPPeer{}, false
+}

@@ -112,7 +112,18 @@ func (t *translator) warn(format string, a ...any) {
 // address another node also claims: a duplicate IP cannot be peered safely.
 func (t *translator) resolvePeers() []k8swatch.NodePeer {
 	peers, problems := t.cs.ResolvePeers()
+	badNodes := map[string]bool{}
+	for _, p := range t.cs.Problems {
+		if in := parseObject(p.Object); in.kind == "Node" {
+			badNodes[in.name] = true
+		}
+	}
 	for _, p := range problems {
+		// A peer of a node that was itself skipped is not a peer of a
+		// missing node: say so.
+		if bp, ok := t.cs.BGPPeer(parseObject(p.Object).name); ok && bp.Node != "" && badNodes[bp.Node] {
+			p.Reason = fmt.Sprintf("spec.node %q was skipped as bad input (see Node/%s)", bp.Node, bp.Node)
+		}
 		t.skip(p.Object, p.Reason, p.Source)
 	}
 	owners := map[netip.Addr][]string{}

@@ -208,7 +208,7 @@ func TestBadInputIsSkipped(t *testing.T) {
 			map[string]string{"IPPool/extra-pool": "not a valid CIDR"}},
 		{"ASN 0 on a new node, and its BGPPeer", "apiVersion: v1\nkind: Node\nmetadata:\n  name: k8c1s3\n  annotations: {projectcalico.org/IPv4Address: 192.168.9.196/28, projectcalico.org/ASNumber: '0'}\n---\n" +
 			"apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: leaf201-k8c1s3}\nspec: {peerIP: 192.168.9.204, asNumber: 63500, node: k8c1s3}",
-			map[string]string{"Node/k8c1s3": "AS number 0 is reserved", "BGPPeer/leaf201-k8c1s3": "does not exist"}},
+			map[string]string{"Node/k8c1s3": "AS number 0 is reserved", "BGPPeer/leaf201-k8c1s3": "was skipped as bad input"}},
 		{"ASN above 4294967295", "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: leaf201-big}\nspec: {peerIP: 192.168.9.204, asNumber: 4294967296, node: k8c1m0}",
 			map[string]string{"BGPPeer/leaf201-big": "is not 1-4294967295"}},
 		{"LoadBalancer IP used by a newer service", "apiVersion: v1\nkind: Service\nmetadata: {name: copycat, namespace: default, creationTimestamp: '2022-01-01T00:00:00Z'}\nspec: {type: LoadBalancer, ports: [{port: 8080}]}\nstatus: {loadBalancer: {ingress: [{ip: 172.29.0.6}]}}",
