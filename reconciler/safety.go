@@ -226,7 +226,11 @@ func (h *holdKit) nodeDerived(reason string) {
 // inputs, those of kinds missing from the input, and, against what the
 // fabric holds, the peers of nodes a partial input left out.
 func (t *translator) holds(f *config.Fabric, st fabric.State) []fabric.Hold {
+	// The first hold that matches gives the reason: a missing or partial
+	// input explains more than the skips it causes.
 	h := &holdKit{f: f}
+	t.holdMissing(h, f)
+	t.holdShrunkNodes(h, f)
 	seen := map[string]bool{}
 	for _, sk := range t.skips {
 		if seen[sk.Object] {
@@ -235,8 +239,6 @@ func (t *translator) holds(f *config.Fabric, st fabric.State) []fabric.Hold {
 		seen[sk.Object] = true
 		t.holdSkipped(h, f, parseObject(sk.Object))
 	}
-	t.holdMissing(h, f)
-	t.holdShrunkNodes(h, f)
 	return h.holds
 }
 
