@@ -21,6 +21,8 @@ const (
 	ReasonUpdated  = "FabricObjectUpdated"
 	ReasonDeleted  = "FabricObjectDeleted"
 	ReasonConflict = "FabricConflict"
+	// ReasonRefused: a safety guard refused a fabric's whole plan.
+	ReasonRefused = "FabricPlanRefused"
 )
 
 // referencer finds the cluster object an event is about.
@@ -36,12 +38,17 @@ type eventer struct {
 	refs referencer
 	log  *slog.Logger
 
+	// anchor is the object refusals are reported on (the Lease): the
+	// objects a refused plan would delete are often gone from the cluster.
+	anchor corev1.ObjectReference
+
 	mu        sync.Mutex
 	conflicts map[string]map[fabric.Key]bool // by fabric
+	refused   map[string]string              // by fabric: the refusal last reported
 }
 
-func newEventer(rec record.EventRecorder, refs referencer, log *slog.Logger) *eventer {
-	return &eventer{rec: rec, refs: refs, log: log, conflicts: map[string]map[fabric.Key]bool{}}
+func newEventer(rec record.EventRecorder, refs referencer, log *slog.Logger, anchor corev1.ObjectReference) *eventer {
+	return &eventer{rec: rec, refs: refs, log: log, anchor: anchor, conflicts: map[string]map[fabric.Key]bool{}, refused: map[string]string{}}
 }
 
 func (e *eventer) Translated(k8swatch.ClusterState, fabric.Desired) {}
@@ -62,6 +69,14 @@ func (e *eventer) Reconciled(r reconciler.Round) {
 	}
 	if r.Stage == reconciler.StageObserve {
 		return // no plan: conflicts unknown
+	}
+	e.mu.Lock()
+	last := e.refused[r.Fabric]
+	e.refused[r.Fabric] = r.Plan.Refused
+	e.mu.Unlock()
+	if r.Plan.Refused != "" && r.Plan.Refused != last {
+		ref := e.anchor
+		e.rec.Eventf(&ref, corev1.EventTypeWarning, ReasonRefused, "fabric %s: plan refused, nothing applied: %s", r.Fabric, r.Plan.Refused)
 	}
 	current := map[fabric.Key]bool{}
 	e.mu.Lock()

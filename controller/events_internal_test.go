@@ -81,9 +81,15 @@ func TestEvents(t *testing.T) {
 				{Kind: fabric.KindBGPPeer, Switch: "leaf1", ID: "192.0.2.1", Reason: "in the way"},
 			}}}},
 			nil},
+		{"a refused plan: a warning on the lease", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageGuard,
+			Plan: fabric.FabricPlan{Refused: "it would delete 9 of the 12 objects"}}},
+			[]string{"Warning FabricPlanRefused fabric f: plan refused, nothing applied: it would delete 9 of the 12 objects"}},
+		{"refused again for the same reason: no repeat", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageGuard,
+			Plan: fabric.FabricPlan{Refused: "it would delete 9 of the 12 objects"}}},
+			nil},
 	}
 	rec := record.NewFakeRecorder(100)
-	ev := newEventer(rec, known, nil)
+	ev := newEventer(rec, known, nil, corev1.ObjectReference{Kind: "Lease", Namespace: "fabric-reconciler", Name: "fabric-reconciler"})
 	for _, tt := range tests {
 		tt.round.Cluster = cluster
 		ev.Reconciled(tt.round)

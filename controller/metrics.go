@@ -32,6 +32,8 @@ type Metrics struct {
 	skipped           prometheus.Gauge
 	leader            prometheus.Gauge
 	synced            prometheus.Gauge
+	refused           *prometheus.CounterVec
+	held              *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics (and the Go and process collectors) in reg.
@@ -99,9 +101,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 once every informer cache has synced.",
 		}),
 	}
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Name: "plans_refused_total",
+		Help: "Plans a safety guard refused whole (deletion budget, empty desired state), per fabric.",
+	}, []string{"fabric"})
+	m.held = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: metricsNamespace, Name: "held_changes",
+		Help: "Changes the last plan held back (skipped or missing input, the policy), per fabric.",
+	}, []string{"fabric"})
 	reg.MustRegister(m.reconcileDuration, m.reconciles, m.planChanges, m.appliedChanges, m.conflicts,
 		m.driverRequests, m.driverErrors, m.lastSuccess, m.driftFound, m.failures, m.desiredObjects,
-		m.clusterObjects, m.skipped, m.leader, m.synced,
+		m.clusterObjects, m.skipped, m.leader, m.synced, m.refused, m.held,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -162,6 +172,10 @@ func (m *Metrics) Reconciled(r reconciler.Round) {
 	}
 	if r.Stage != reconciler.StageObserve {
 		m.conflicts.WithLabelValues(r.Fabric).Set(float64(len(r.Plan.Conflicts)))
+		m.held.WithLabelValues(r.Fabric).Set(float64(len(r.Plan.Held)))
+	}
+	if r.Plan.Refused != "" {
+		m.refused.WithLabelValues(r.Fabric).Inc()
 	}
 	if r.Drift {
 		m.driftFound.WithLabelValues(r.Fabric).Inc()

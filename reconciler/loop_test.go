@@ -3,6 +3,7 @@ package reconciler_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -469,5 +470,48 @@ func TestBackoff(t *testing.T) {
 		if got := reconciler.Backoff(tt.n, tt.min, tt.max); got != tt.want {
 			t.Errorf("Backoff(%d, %s, %s) = %s, want %s", tt.n, tt.min, tt.max, got, tt.want)
 		}
+	}
+}
+
+// TestLoopRefusedPlanIsNeverAppliedInPart: the controller keeps the CLI's
+// guards. A plan beyond the deletion budget is refused whole, round after
+// round with backoff, and applies once the cluster state is acceptable.
+func TestLoopRefusedPlanIsNeverAppliedInPart(t *testing.T) {
+	t.Parallel()
+	cs, cfg := haystack(t)
+	cs.Complete = true
+	cfg.Fabrics[0].DeletionBudget.Objects = 2
+	src := newSource()
+	run := startLoop(t, src, cfg, fast(reconciler.LoopOptions{}))
+	fab := run.fabrics["haystack-aci"]
+	// Twelve stale subnets of services long gone: 12 deletes of 12 owned.
+	for i := 0; i < 12; i++ {
+		s := staleSubnet
+		s.Prefix = fmt.Sprintf("172.29.1.%d/32", i)
+		fab.Put(s)
+	}
+	src.set(true, cs)
+	rounds := run.rec.waitRounds(t, "two refused rounds", func(rs []reconciler.Round) bool { return len(rs) >= 2 })
+	for _, r := range rounds[:2] {
+		if r.Stage != reconciler.StageGuard || r.Plan.Refused == "" || r.RetryIn == 0 {
+			t.Errorf("round %+v: want a refusal with a retry", r.Outcome)
+		}
+	}
+	if n := len(fab.Applies()); n != 0 {
+		t.Fatalf("%d apply call(s) for a refused plan", n)
+	}
+	// Someone removes ten of them by hand; the plan is within the budget
+	// now and goes through on the next round.
+	for i := 2; i < 12; i++ {
+		s := staleSubnet
+		s.Prefix = fmt.Sprintf("172.29.1.%d/32", i)
+		fab.Remove(fabric.KeyOf(s))
+	}
+	src.set(true, cs)
+	run.rec.waitRounds(t, "a converged round", func(rs []reconciler.Round) bool {
+		return len(rs) > 0 && rs[len(rs)-1].Err == nil
+	})
+	if fabricHasSubnet(fab, "172.29.1.0/32") {
+		t.Error("the stale subnets survived a plan within the budget")
 	}
 }
