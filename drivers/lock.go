@@ -167,10 +167,11 @@ func AcquireLock(ctx context.Context, l Locker, req LockRequest, wait, poll time
 	for {
 		unlock, err := l.TryLock(ctx, req)
 		var held *HeldError
-		if err == nil || !errors.As(err, &held) || !time.Now().Add(poll).Before(deadline) {
+		left := time.Until(deadline)
+		if err == nil || !errors.As(err, &held) || left <= 0 {
 			return unlock, err
 		}
-		t := time.NewTimer(poll)
+		t := time.NewTimer(min(poll, left))
 		select {
 		case <-ctx.Done():
 			t.Stop()

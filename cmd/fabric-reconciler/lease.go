@@ -84,13 +84,14 @@ func acquireLease(ctx context.Context, lock resourcelock.Interface, identity str
 		default:
 			held := fmt.Errorf("lease %s is held by %s until %s", lock.Describe(), old.HolderIdentity,
 				old.RenewTime.Add(time.Duration(old.LeaseDurationSeconds)*time.Second).Format(time.RFC3339))
-			if !time.Now().Add(time.Second).Before(deadline) {
+			left := time.Until(deadline)
+			if left <= 0 {
 				return nil, held
 			}
 			select {
 			case <-ctx.Done():
 				return nil, fmt.Errorf("%w (%v)", held, ctx.Err())
-			case <-time.After(time.Second):
+			case <-time.After(min(time.Second, left)):
 			}
 			continue
 		}
@@ -108,10 +109,10 @@ func acquireLease(ctx context.Context, lock resourcelock.Interface, identity str
 					LeaseDurationSeconds: 1, RenewTime: metav1.NewTime(time.Now()), AcquireTime: metav1.NewTime(time.Now())})
 			}, nil
 		}
-		if !time.Now().Add(time.Second).Before(deadline) {
+		if time.Until(deadline) <= 0 {
 			return nil, fmt.Errorf("lease %s: %w", lock.Describe(), err)
 		}
-		time.Sleep(time.Second) // lost a race: look again
+		time.Sleep(min(time.Second, max(time.Until(deadline), 10*time.Millisecond))) // lost a race: look again
 	}
 }
 
