@@ -89,6 +89,16 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		n.Description = desc
 	}
+	// Active in its own family only: FRR activates every new neighbor in
+	// IPv4 unicast (and in each family of a "bgp default <afi>-<safi>"),
+	// whatever its address, where it would have no inbound filter. This
+	// comes before the own family's activation, so the session never
+	// opens in a family without the filter (lab: TestLabIPv6PeerRefusesIPv4).
+	for _, stray := range p.inst.strayFamilies(n) {
+		p.In(append(p.bgpMode(), "address-family "+stray), fmt.Sprintf("no neighbor %s activate", id))
+		sn := p.inst.af(stray).neighbor(id)
+		sn.Activate, sn.Deactivated = false, p.inst.defaultOn(stray)
+	}
 	af := p.afMode(fabric.FamilyOf(a))
 	an := p.inst.af(afName(a)).neighbor(id)
 	if !p.inst.activated(n) {
@@ -139,10 +149,11 @@ func (p *planner) Unbind(n *cli.Neighbor, name string) {
 	p.inst.af(afName(n.Addr)).neighbor(n.ID).RouteMapIn = ""
 }
 
-// DenyAll is "deny any". FRR 8.4 denies on an empty prefix-list too
-// (checked in the lab), but a list whose only entry is its description
-// reads like a forgotten filter, and the entry does not depend on that
-// behaviour.
+// DenyAll is "deny any". The entry is required, not cosmetic: FRR permits
+// everything on a prefix-list without entries (lib/plist.c
+// prefix_list_apply_ext, frr-8.4.4: "if (plist->count == 0) return
+// PREFIX_PERMIT"), so a list with only its description would let the node
+// advertise anything.
 func (p *planner) DenyAll(netip.Addr) cli.PrefixListEntry {
 	return cli.PrefixListEntry{Action: "deny", Any: true}
 }

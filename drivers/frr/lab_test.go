@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -434,4 +435,118 @@ func TestLabIncompleteRepaired(t *testing.T) {
 		t.Fatalf("messages %v, want the 3 lines of the binding", res.Messages)
 	}
 	assertConverged(t, e.ctx, d, want)
+}
+
+// TestLabIPv6PeerRefusesIPv4: an IPv6 node peer is active in IPv6 unicast
+// only. The lab's IPv6 node advertises, over its IPv6 session, its block,
+// an IPv6 prefix it does not own and IPv4 prefixes (10.0.0.0/8); the leaf
+// installs the block and nothing else. FRR activates every new neighbor in
+// IPv4 unicast (bgp default ipv4-unicast), where the node's filter is not
+// bound: re-activated there by hand, the leaf installs 10.0.0.0/8 (the
+// lab's proof that the deactivation matters), the driver observes the drift
+// and one apply removes it again.
+func TestLabIPv6PeerRefusesIPv4(t *testing.T) {
+	e := labSetup(t)
+	if len(e.lab.Topology.Nodes6) == 0 {
+		t.Fatal("the lab topology has no IPv6 node")
+	}
+	n6 := e.lab.Topology.Nodes6[0]
+	const leaf = "leaf201"
+	d := e.driver(t, e.fabric(func(f *config.Fabric) { f.Switches = f.Switches[:1] }))
+	id := n6.Addr.String()
+	want := fabric.State{
+		Peers: []fabric.BGPPeer{{Switch: leaf, Node: n6.Name, PeerAddress: id, RemoteASN: n6.ASN, LocalASN: 63500, AddressFamily: fabric.IPv6}},
+		PrefixFilters: []fabric.PrefixFilter{{Switch: leaf, Node: n6.Name, PeerAddress: id,
+			Prefixes: []fabric.PrefixRule{{Prefix: n6.Block.String(), LE: n6.Block.Bits()}}}},
+	}
+	if _, _, err := reconcile(t, e.ctx, d, want); err != nil {
+		t.Fatal(err)
+	}
+	assertConverged(t, e.ctx, d, want)
+
+	var v4, foreign6 []netip.Prefix
+	for _, r := range n6.Routes {
+		switch {
+		case r.Addr().Is4():
+			v4 = append(v4, r)
+		case r != n6.Block:
+			foreign6 = append(foreign6, r)
+		}
+	}
+	if len(v4) == 0 || len(foreign6) == 0 {
+		t.Fatalf("the IPv6 node advertises %v: the test needs IPv4 prefixes and a foreign IPv6 one", n6.Routes)
+	}
+	installed := func(p netip.Prefix) func() (bool, string, error) {
+		return func() (bool, string, error) {
+			nh, err := e.lab.NextHops(e.ctx, leaf, p)
+			return len(nh) > 0, fmt.Sprintf("%s via %v", p, nh), err
+		}
+	}
+	notInstalled := func(p netip.Prefix) {
+		t.Helper()
+		if nh, err := e.lab.NextHops(e.ctx, leaf, p); err != nil || len(nh) > 0 {
+			t.Errorf("%s installed %s via %v (%v)", leaf, p, nh, err)
+		}
+	}
+	// The session carries IPv6 only; the node's own block is learned.
+	if err := lab.Eventually(e.ctx, "the IPv6 node's block on "+leaf, installed(n6.Block)); err != nil {
+		t.Fatal(err)
+	}
+	state, fams, err := e.lab.NeighborState(e.ctx, leaf, id)
+	if err != nil || state != "Established" || strings.Join(fams, ",") != "ipv6Unicast" {
+		t.Fatalf("neighbor %s: %s in %v (%v), want Established in ipv6Unicast only", id, state, fams, err)
+	}
+	// Let a second route refresh's worth of time pass: anything else the
+	// node sent arrived with its block.
+	time.Sleep(time.Second)
+	for _, p := range append(v4, foreign6...) {
+		notInstalled(p)
+	}
+
+	// Re-activated in IPv4 unicast by hand, as FRR does by default: the
+	// node's IPv4 prefixes go in unfiltered.
+	if err := e.lab.Configure(e.ctx, leaf, "router bgp 63500", "address-family ipv4 unicast", "neighbor "+id+" activate"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range v4 {
+		if err := lab.Eventually(e.ctx, p.String()+" through the IPv4 family of the IPv6 session", installed(p)); err != nil {
+			t.Fatal(err)
+		}
+		if nh, _ := e.lab.NextHops(e.ctx, leaf, p); strings.Join(nh, ",") != n6.Addr4.String() {
+			t.Fatalf("%s via %v, want via the IPv6 node %s", p, nh, n6.Addr4)
+		}
+	}
+
+	// The driver sees the drift, plans an update, and repairs only that.
+	obs, err := d.Observe(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs)
+	if len(plan.Changes) != 1 || plan.Changes[0].Action != fabric.ActionUpdate || plan.Changes[0].Kind != fabric.KindBGPPeer ||
+		!strings.Contains(plan.Changes[0].Before.(fabric.BGPPeer).Node, "active in ipv4 unicast without this cluster's filter") {
+		t.Fatalf("plan after the re-activation:\n%s", clitest.Changes(plan))
+	}
+	res, err := d.Apply(e.ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) != 1 || !strings.Contains(res.Messages[0], "3 line(s) accepted") {
+		t.Fatalf("messages %v, want the 3 lines of the deactivation", res.Messages)
+	}
+	assertConverged(t, e.ctx, d, want)
+	for _, p := range v4 {
+		if err := lab.Eventually(e.ctx, p.String()+" withdrawn", func() (bool, string, error) {
+			ok, why, err := installed(p)()
+			return !ok, why, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := lab.Eventually(e.ctx, "the IPv6 session back, IPv6 only", func() (bool, string, error) {
+		state, fams, err := e.lab.NeighborState(e.ctx, leaf, id)
+		return state == "Established" && strings.Join(fams, ",") == "ipv6Unicast", fmt.Sprintf("%s in %v", state, fams), err
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
