@@ -204,20 +204,28 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d of %d line(s) accepted, then: %v", sw.Name, accepted, len(lines), sendErr))
 		if accepted < len(lines) {
 			c := s.ChangeOf(accepted)
-			errs = append(errs, fmt.Errorf("%s %s: %w", c.Action, c.Key(), sendErr))
+			errs = append(errs, fmt.Errorf("%s %s: %w", c.Action, cli.CommentKey(c.Key()), sendErr))
 		} else {
 			errs = append(errs, sendErr)
 		}
 	case len(lines) > 0:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) accepted in %s", sw.Name, len(lines), time.Since(start).Round(time.Millisecond)))
 	}
-	for _, r := range s.Refused() {
-		errs = append(errs, fmt.Errorf("refused %s %s: %w", r.Change.Action, r.Change.Key(), r.Err))
-	}
+	errs = append(errs, refusalErrors(s)...)
 	for _, l := range lines[:accepted] {
 		d.log.Debug("line accepted", "switch", sw.Name, "line", l.Text)
 	}
 	return res, errors.Join(errs...)
+}
+
+// refusalErrors are the errors of a script's refused changes, their keys
+// escaped (a tampered saved observation may hold any id).
+func refusalErrors(s *cli.Script) []error {
+	var errs []error
+	for _, r := range s.Refused() {
+		errs = append(errs, fmt.Errorf("refused %s %s: %w", r.Change.Action, cli.CommentKey(r.Change.Key()), r.Err))
+	}
+	return errs
 }
 
 // Render returns, per switch, the lines Apply would send: against the

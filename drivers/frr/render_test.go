@@ -67,3 +67,34 @@ func assertNoForeignLine(t *testing.T, native string) {
 		}
 	}
 }
+
+// TestApplyErrorsEscapeTamperedIDs: the same tampered ids, applied, are
+// refused without contacting the switch (nothing listens at its address),
+// and the error shows them escaped, one line.
+func TestApplyErrorsEscapeTamperedIDs(t *testing.T) {
+	const evil = "10.9.9.9\nno router bgp 63500\n!"
+	tests := []struct {
+		kind fabric.Kind
+		want string
+	}{
+		{fabric.KindBGPPeer, `refused delete BGPPeer leaf202/"10.9.9.9\nno router bgp 63500\n!": peer address "10.9.9.9\nno router bgp 63500\n!": contains a line break`},
+		{fabric.KindPrefixFilter, `refused delete PrefixFilter leaf202/"10.9.9.9\nno router bgp 63500\n!": peer address "10.9.9.9\nno router bgp 63500\n!": contains a line break`},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			d := newTestDriver(t, testFabric(63500, ""))
+			sw, _ := d.switches.ByName("leaf202")
+			s, err := d.script(sw, emptyConfig(63500, ""), []fabric.Change{{Action: fabric.ActionDelete, Kind: tt.kind, Switch: "leaf202", ID: evil}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Lines()) != 0 {
+				t.Fatalf("lines planned: %q", s.Text())
+			}
+			errs := refusalErrors(s)
+			if len(errs) != 1 || errs[0].Error() != tt.want {
+				t.Fatalf("errors %v, want %s", errs, tt.want)
+			}
+		})
+	}
+}
