@@ -189,6 +189,10 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 	if err != nil {
 		return fabric.ApplyResult{}, err
 	}
+	if err := d.checkLock(sw, cfg); err != nil {
+		return fabric.ApplyResult{Messages: []string{fmt.Sprintf("switch %s: %d change(s) not applied: %v", sw.Name, len(changes), err)}},
+			fmt.Errorf("switch %s: %w", sw.Name, err)
+	}
 	s, err := d.script(sw, cfg, changes)
 	if err != nil {
 		return fabric.ApplyResult{}, err

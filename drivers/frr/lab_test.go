@@ -3,16 +3,19 @@ package frr
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/lab"
@@ -549,4 +552,222 @@ func TestLabIPv6PeerRefusesIPv4(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func lockRequest(holder string, ttl time.Duration, now func() time.Time) drivers.LockRequest {
+	return drivers.LockRequest{Holder: holder, RunID: "run-" + holder, TTL: ttl, Now: now}
+}
+
+// race has two drivers call TryLock at once and checks that exactly one
+// wins and the other gets a *drivers.HeldError naming the winner; it
+// returns the winner's index and Unlock.
+func race(t *testing.T, ctx context.Context, ds [2]*Driver, reqs [2]drivers.LockRequest) (int, drivers.Unlock) {
+	t.Helper()
+	var unlocks [2]drivers.Unlock
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlocks[i], errs[i] = ds[i].TryLock(ctx, reqs[i])
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			if winner >= 0 {
+				t.Fatal("both writers hold the lock")
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("neither writer holds the lock: %v; %v", errs[0], errs[1])
+	}
+	var held *drivers.HeldError
+	if err := errs[1-winner]; !errors.As(err, &held) || held.Record.Holder != reqs[winner].Holder ||
+		!strings.Contains(err.Error(), reqs[winner].Holder) {
+		t.Fatalf("the loser's error %v, want a HeldError naming %s", err, reqs[winner].Holder)
+	}
+	return winner, unlocks[winner]
+}
+
+// TestLabLock: the writer lock on the real leaves. Two writers racing for
+// it (both past their first read before either writes, or just started
+// together): exactly one wins, the other gets a HeldError naming it. A
+// second writer, and its Apply, are refused while the lock is held; an
+// expired lock is taken over, and the old holder's Unlock leaves the new
+// holder's marker; Unlock removes only its own marker, leaving the leaves
+// as they were. Observe never reports the marker.
+func TestLabLock(t *testing.T) {
+	e := labSetup(t)
+	baseline := map[string]string{}
+	for _, leaf := range []string{"leaf201", "leaf202"} {
+		c, err := e.lab.RunningConfig(e.ctx, leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		baseline[leaf] = c
+	}
+	assertBaseline := func(t *testing.T) {
+		t.Helper()
+		for leaf, want := range baseline {
+			if got, _ := e.lab.RunningConfig(e.ctx, leaf); got != want {
+				t.Fatalf("%s is not back to its baseline:\n%s", leaf, got)
+			}
+		}
+	}
+	markers := func(t *testing.T) string {
+		t.Helper()
+		var out []string
+		for _, leaf := range []string{"leaf201", "leaf202"} {
+			c, err := e.lab.RunningConfig(e.ctx, leaf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(c, "\n") {
+				if strings.Contains(l, "FR-haystack-MARK-LOCK description") {
+					out = append(out, leaf+": "+l)
+				}
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	pair := func(t *testing.T) [2]*Driver {
+		var ds [2]*Driver
+		for i := range ds {
+			ds[i] = e.driver(t, e.fabric(nil))
+			// Sessions open before the race: the writers then meet at
+			// the marker, not at the SSH handshake.
+			if _, err := ds[i].Observe(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ds
+	}
+	reqs := [2]drivers.LockRequest{lockRequest("writer-a", time.Minute, nil), lockRequest("writer-b", time.Minute, nil)}
+
+	t.Run("both read the marker free, then both write: one wins", func(t *testing.T) {
+		ds := pair(t)
+		for round := 0; round < 3; round++ {
+			var read sync.WaitGroup
+			read.Add(2)
+			for _, d := range ds {
+				d.testLockHook = func(stage string, sw config.Switch) {
+					if stage == "read" && sw.Name == "leaf201" {
+						read.Done()
+						read.Wait() // neither writes before both have read
+					}
+				}
+			}
+			winner, unlock := race(t, e.ctx, ds, reqs)
+			if m := markers(t); strings.Count(m, "\n")+1 != 2 || !strings.Contains(m, "holder="+reqs[winner].Holder) {
+				t.Fatalf("markers after the race:\n%s", m)
+			}
+			if err := unlock(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertBaseline(t)
+		}
+	})
+
+	t.Run("started together: one wins", func(t *testing.T) {
+		ds := pair(t)
+		for round := 0; round < 3; round++ {
+			_, unlock := race(t, e.ctx, ds, reqs)
+			if err := unlock(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertBaseline(t)
+		}
+	})
+
+	t.Run("held: the other writer and its apply are refused; Observe does not see the marker", func(t *testing.T) {
+		ds := pair(t)
+		before, err := ds[1].Observe(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock, err := ds[0].TryLock(e.ctx, reqs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held *drivers.HeldError
+		if _, err := ds[1].TryLock(e.ctx, reqs[1]); !errors.As(err, &held) || held.Record.Holder != "writer-a" ||
+			held.Where != "switch leaf201 peer-group FR-haystack-MARK-LOCK" {
+			t.Fatalf("second writer: %v, want a HeldError naming writer-a at leaf201", err)
+		}
+		after, err := ds[1].Observe(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := describe(after.Owned.Objects(), after.Foreign), describe(before.Owned.Objects(), before.Foreign); got != want {
+			t.Fatalf("Observe with the lock held:\n%s\nwithout:\n%s", got, want)
+		}
+		want := labState()
+		plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, after)
+		configs := markers(t)
+		if _, err := ds[1].Apply(e.ctx, plan); !errors.As(err, &held) || held.Record.Holder != "writer-a" {
+			t.Fatalf("apply without the lock: %v, want a HeldError naming writer-a", err)
+		}
+		if markers(t) != configs {
+			t.Fatal("the markers changed")
+		}
+		for leaf, c := range baseline {
+			if got, _ := e.lab.RunningConfig(e.ctx, leaf); withoutLock(got) != c {
+				t.Fatalf("%s changed under another writer's lock:\n%s", leaf, got)
+			}
+		}
+		if _, _, err := reconcile(t, e.ctx, ds[0], want); err != nil {
+			t.Fatalf("the holder's apply: %v", err)
+		}
+		assertConverged(t, e.ctx, ds[0], want)
+		if _, _, err := reconcile(t, e.ctx, ds[0], fabric.State{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := unlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertBaseline(t)
+	})
+
+	t.Run("an expired lock is taken over; the old holder's unlock leaves it", func(t *testing.T) {
+		ds := pair(t)
+		past := func() time.Time { return time.Now().Add(-time.Hour) }
+		oldUnlock, err := ds[0].TryLock(e.ctx, lockRequest("writer-a", time.Minute, past))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock, err := ds[1].TryLock(e.ctx, reqs[1])
+		if err != nil {
+			t.Fatalf("taking over an expired lock: %v", err)
+		}
+		if err := oldUnlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if m := markers(t); strings.Count(m, "holder=writer-b") != 2 {
+			t.Fatalf("markers after the old holder's unlock:\n%s", m)
+		}
+		var held *drivers.HeldError
+		if _, err := ds[0].TryLock(e.ctx, reqs[0]); !errors.As(err, &held) || held.Record.Holder != "writer-b" {
+			t.Fatalf("the old holder again: %v, want a HeldError naming writer-b", err)
+		}
+		if err := unlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertBaseline(t)
+	})
+}
+
+// withoutLock is a running configuration without its lock marker lines.
+func withoutLock(c string) string {
+	var out []string
+	for _, l := range strings.SplitAfter(c, "\n") {
+		if !strings.Contains(l, "-MARK-LOCK ") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
 }
