@@ -649,6 +649,21 @@ func TestLabLock(t *testing.T) {
 	}
 	reqs := [2]drivers.LockRequest{lockRequest("writer-a", time.Minute, nil), lockRequest("writer-b", time.Minute, nil)}
 
+	t.Run("a fresh driver (no session yet) takes and releases the lock", func(t *testing.T) {
+		d := e.driver(t, e.fabric(nil))
+		unlock, err := d.TryLock(e.ctx, reqs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := markers(t); strings.Count(m, "holder=writer-a run=run-writer-a") != 2 {
+			t.Fatalf("markers:\n%s", m)
+		}
+		if err := unlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertBaseline(t)
+	})
+
 	t.Run("both read the marker free, then both write: one wins", func(t *testing.T) {
 		ds := pair(t)
 		for round := 0; round < 3; round++ {

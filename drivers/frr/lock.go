@@ -172,6 +172,7 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 	if len(sws) == 0 {
 		return nil, errors.New("the fabric has no switch to hold its lock")
 	}
+	// release removes our record from switches, where it still is.
 	release := func(taken []config.Switch) {
 		// A fresh context: the caller's may be what ended the attempt.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -183,6 +184,12 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 		}
 	}
 	if err := d.lockSwitch(ctx, sws[0], req, rec); err != nil {
+		var h *drivers.HeldError
+		if !errors.As(err, &h) {
+			// The write's outcome may be unknown: remove our record if
+			// it is there.
+			release(sws[:1])
+		}
 		return nil, err
 	}
 	errs := make([]error, len(sws))
@@ -195,7 +202,7 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 		}()
 	}
 	wg.Wait()
-	var taken []config.Switch
+	var taken []config.Switch // ours, or maybe ours (an unknown outcome)
 	var held *drivers.HeldError
 	var other []error
 	for i, sw := range sws {
@@ -208,6 +215,7 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 				held = h
 			}
 		default:
+			taken = append(taken, sw)
 			other = append(other, err)
 		}
 	}
@@ -240,6 +248,11 @@ func (d *Driver) lockSwitch(ctx context.Context, sw config.Switch, req drivers.L
 	settle := d.lockSettle
 	if settle <= 0 {
 		settle = defaultLockSettle
+	}
+	// The bound below runs from the moment the read is sent: open the
+	// session first, so that an SSH handshake does not count.
+	if err := d.session(sw).open(); err != nil {
+		return err
 	}
 	start := time.Now()
 	_, cfg, err := d.readConfig(ctx, sw)

@@ -109,6 +109,14 @@ func outcome(err error) error {
 	return fmt.Errorf("%w; %w: observe the switch again", err, drivers.ErrOutcomeUnknown)
 }
 
+// open opens the session if it is not open yet.
+func (s *session) open() error {
+	s.Lock()
+	defer s.Unlock()
+	_, err := s.Ensure()
+	return err
+}
+
 // ecmp returns the switch's default maximum-paths (zebra's ECMP limit),
 // read once per session.
 func (s *session) ecmp(ctx context.Context) int {
