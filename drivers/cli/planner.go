@@ -145,7 +145,7 @@ func (p *Planner) change(c fabric.Change, pl Platform) {
 		}
 		p.planMaxPaths(m, pl.PathsAt(af))
 	default:
-		p.Refuse(fmt.Errorf("%s objects are not configured on %s", c.Kind, p.PlatformName))
+		p.Refuse(fmt.Errorf("%s objects are not configured on %s", CommentID(string(c.Kind)), p.PlatformName))
 	}
 }
 

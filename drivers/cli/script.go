@@ -175,7 +175,7 @@ func (s *Script) ChangeOf(i int) fabric.Change { return s.changes[s.lines[i].Cha
 func (s *Script) Result(accepted int) fabric.ApplyResult {
 	res := fabric.ApplyResult{Applied: s.Applied(accepted), Conflicts: s.Conflicts()}
 	for _, r := range s.Refused() {
-		res.Messages = append(res.Messages, fmt.Sprintf("refused %s %s: %v", r.Change.Action, r.Change.Key(), r.Err))
+		res.Messages = append(res.Messages, fmt.Sprintf("refused %s %s: %v", CommentID(string(r.Change.Action)), CommentKey(r.Change.Key()), r.Err))
 	}
 	return res
 }

@@ -146,17 +146,20 @@ func (ss Switches) Render(plan fabric.FabricPlan, render func(*strings.Builder, 
 }
 
 // WriteNotes writes a script's refusals (each error in one line, as oneLine
-// renders it) and conflicts as "!" comments.
+// renders it) and conflicts as "!" comments. Ids and texts are escaped
+// (CommentKey, CommentText): each note stays one comment line whatever a
+// tampered saved observation holds.
 func WriteNotes(b *strings.Builder, s *Script, oneLine func(string) string) {
 	for _, r := range s.Refused() {
-		fmt.Fprintf(b, "! refused %s %s: %s\n", r.Change.Action, r.Change.Key(), oneLine(r.Err.Error()))
+		fmt.Fprintf(b, "! refused %s %s: %s\n", CommentID(string(r.Change.Action)), CommentKey(r.Change.Key()), CommentText(oneLine(r.Err.Error())))
 	}
 	for _, c := range s.Conflicts() {
 		WriteConflict(b, c)
 	}
 }
 
-// WriteConflict writes a conflict as a "!" comment.
+// WriteConflict writes a conflict as a "!" comment, escaped as WriteNotes
+// does.
 func WriteConflict(b *strings.Builder, c fabric.Conflict) {
-	fmt.Fprintf(b, "! conflict %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+	fmt.Fprintf(b, "! conflict %s: %s\n", CommentKey(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}), CommentText(c.Reason))
 }

@@ -89,6 +89,16 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		n.Description = desc
 	}
+	// Active in its own family only: FRR activates every new neighbor in
+	// IPv4 unicast (and in each family of a "bgp default <afi>-<safi>"),
+	// whatever its address, where it would have no inbound filter. This
+	// comes before the own family's activation, so the session never
+	// opens in a family without the filter (lab: TestLabIPv6PeerRefusesIPv4).
+	for _, stray := range p.inst.strayFamilies(n) {
+		p.In(append(p.bgpMode(), "address-family "+stray), fmt.Sprintf("no neighbor %s activate", id))
+		sn := p.inst.af(stray).neighbor(id)
+		sn.Activate, sn.Deactivated = false, p.inst.defaultOn(stray)
+	}
 	af := p.afMode(fabric.FamilyOf(a))
 	an := p.inst.af(afName(a)).neighbor(id)
 	if !p.inst.activated(n) {
@@ -139,10 +149,11 @@ func (p *planner) Unbind(n *cli.Neighbor, name string) {
 	p.inst.af(afName(n.Addr)).neighbor(n.ID).RouteMapIn = ""
 }
 
-// DenyAll is "deny any". FRR 8.4 denies on an empty prefix-list too
-// (checked in the lab), but a list whose only entry is its description
-// reads like a forgotten filter, and the entry does not depend on that
-// behaviour.
+// DenyAll is "deny any". The entry is required, not cosmetic: FRR permits
+// everything on a prefix-list without entries (lib/plist.c
+// prefix_list_apply_ext, frr-8.4.4: "if (plist->count == 0) return
+// PREFIX_PERMIT"), so a list with only its description would let the node
+// advertise anything.
 func (p *planner) DenyAll(netip.Addr) cli.PrefixListEntry {
 	return cli.PrefixListEntry{Action: "deny", Any: true}
 }
@@ -178,6 +189,10 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 	if err != nil {
 		return fabric.ApplyResult{}, err
 	}
+	if err := d.checkLock(sw, cfg); err != nil {
+		return fabric.ApplyResult{Messages: []string{fmt.Sprintf("switch %s: %d change(s) not applied: %v", sw.Name, len(changes), err)}},
+			fmt.Errorf("switch %s: %w", sw.Name, err)
+	}
 	s, err := d.script(sw, cfg, changes)
 	if err != nil {
 		return fabric.ApplyResult{}, err
@@ -193,20 +208,28 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d of %d line(s) accepted, then: %v", sw.Name, accepted, len(lines), sendErr))
 		if accepted < len(lines) {
 			c := s.ChangeOf(accepted)
-			errs = append(errs, fmt.Errorf("%s %s: %w", c.Action, c.Key(), sendErr))
+			errs = append(errs, fmt.Errorf("%s %s: %w", c.Action, cli.CommentKey(c.Key()), sendErr))
 		} else {
 			errs = append(errs, sendErr)
 		}
 	case len(lines) > 0:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) accepted in %s", sw.Name, len(lines), time.Since(start).Round(time.Millisecond)))
 	}
-	for _, r := range s.Refused() {
-		errs = append(errs, fmt.Errorf("refused %s %s: %w", r.Change.Action, r.Change.Key(), r.Err))
-	}
+	errs = append(errs, refusalErrors(s)...)
 	for _, l := range lines[:accepted] {
 		d.log.Debug("line accepted", "switch", sw.Name, "line", l.Text)
 	}
 	return res, errors.Join(errs...)
+}
+
+// refusalErrors are the errors of a script's refused changes, their keys
+// escaped (a tampered saved observation may hold any id).
+func refusalErrors(s *cli.Script) []error {
+	var errs []error
+	for _, r := range s.Refused() {
+		errs = append(errs, fmt.Errorf("refused %s %s: %w", r.Change.Action, cli.CommentKey(r.Change.Key()), r.Err))
+	}
+	return errs
 }
 
 // Render returns, per switch, the lines Apply would send: against the

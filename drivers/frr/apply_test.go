@@ -269,6 +269,66 @@ func TestScriptLines(t *testing.T) {
 				"  neighbor 2001:db8::9 route-map "+pre+"2001-db8--9 in"),
 		},
 		{
+			name: "IPv6 node with FRR's default: deactivated in IPv4 unicast before it is activated and filtered in IPv6", running: empty,
+			changes: []fabric.Change{
+				create(fabric.PrefixFilter{Switch: "leaf202", Node: "k8v6", PeerAddress: "2001:db8::9", Prefixes: []fabric.PrefixRule{rule("2001:db8:1::/64", 64)}}),
+				create(peer("2001:db8::9", "k8v6", 65009, 63500)),
+			},
+			want: lines(
+				"ipv6 prefix-list "+pre+"2001-db8--9 description orchestrator:fabric-reconciler.haystack node=k8v6",
+				"ipv6 prefix-list "+pre+"2001-db8--9 seq 5 permit 2001:db8:1::/64",
+				"route-map "+pre+"2001-db8--9 permit 10",
+				" description orchestrator:fabric-reconciler.haystack node=k8v6",
+				" match ipv6 address prefix-list "+pre+"2001-db8--9",
+				"exit",
+				"router bgp 63500",
+				" neighbor 2001:db8::9 remote-as 65009",
+				" neighbor 2001:db8::9 description orchestrator:fabric-reconciler.haystack node=k8v6",
+				" address-family ipv4 unicast",
+				"  no neighbor 2001:db8::9 activate",
+				" exit-address-family",
+				" address-family ipv6 unicast",
+				"  neighbor 2001:db8::9 activate",
+				"  neighbor 2001:db8::9 route-map "+pre+"2001-db8--9 in"),
+		},
+		{
+			name: "IPv6 neighbor active in IPv4 unicast is repaired, nothing else", running: strings.Replace(full, "  no neighbor 2001:db8::9 activate\n", "", 1),
+			changes: []fabric.Change{update(peer("2001:db8::9", "(incomplete: active in ipv4 unicast without this cluster's filter)", 65009, 63500), peer("2001:db8::9", "k8v6", 65009, 63500))},
+			want: lines(
+				"router bgp 63500",
+				" address-family ipv4 unicast",
+				"  no neighbor 2001:db8::9 activate"),
+		},
+		{
+			name: "IPv6 neighbor already deactivated in IPv4 unicast: no line", running: full,
+			changes: []fabric.Change{update(peer("2001:db8::9", "k8v6", 65009, 63500), peer("2001:db8::9", "k8v6", 65009, 63500))},
+			want:    "",
+		},
+		{
+			name:    "IPv4 node where FRR activates ipv6 unicast and l2vpn evpn by default: deactivated in both",
+			running: "router bgp 63500\n bgp default ipv6-unicast\n bgp default l2vpn-evpn\nexit\n",
+			changes: []fabric.Change{create(m0)},
+			want: lines(
+				"router bgp 63500",
+				" neighbor 192.168.9.193 remote-as 63551",
+				" neighbor 192.168.9.193 description orchestrator:fabric-reconciler.haystack node=k8c1m0",
+				" address-family ipv6 unicast",
+				"  no neighbor 192.168.9.193 activate",
+				" exit-address-family",
+				" address-family l2vpn evpn",
+				"  no neighbor 192.168.9.193 activate"),
+		},
+		{
+			name: "owned neighbor activated by hand in another family is deactivated there",
+			running: strings.Replace(full, "exit\n!\nrouter bgp 65055 vrf BLUE\n",
+				" !\n address-family ipv4 vpn\n  neighbor 192.168.9.193 activate\n exit-address-family\nexit\n!\nrouter bgp 65055 vrf BLUE\n", 1),
+			changes: []fabric.Change{update(peer("192.168.9.193", "(incomplete: active in ipv4 vpn without this cluster's filter)", 63551, 63500), m0)},
+			want: lines(
+				"router bgp 63500",
+				" address-family ipv4 vpn",
+				"  no neighbor 192.168.9.193 activate"),
+		},
+		{
 			name: "IPv4 activation when the switch does not activate by default", running: "router bgp 63500\n no bgp default ipv4-unicast\nexit\n",
 			changes: []fabric.Change{create(m0)},
 			want: lines(

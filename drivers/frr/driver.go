@@ -15,7 +15,10 @@
 //     "bgp bestpath as-path multipath-relax" (nodes have different ASNs).
 //     These settings cannot carry a mark: a marker prefix-list
 //     "FR-<cluster>-MARK-MAXPATHS-IPV4" (and "...-MARK-MULTIPATH-RELAX" when
-//     the driver turned relax on) records that the cluster owns them.
+//     the driver turned relax on) records that the cluster owns them;
+//   - the writer lock (drivers.Locker, lock.go): an empty peer-group
+//     "FR-<cluster>-MARK-LOCK" in the BGP instance of every switch, whose
+//     description holds the holder's record while a writer holds the lock.
 //
 // Anything without the mark is foreign and never changed. docs/frr.md
 // describes the setup on a real FRR box.
@@ -25,6 +28,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -57,7 +61,18 @@ type Driver struct {
 	// seen is the running config of each switch at the last Observe; Render
 	// uses it to show the lines Apply would send now.
 	seen cli.Seen[seenConfig]
+
+	// held is the writer lock this driver holds (lock.go); Apply checks
+	// the switches' lock markers against it.
+	held heldLock
+	// lockSettle is defaultLockSettle unless a test sets it.
+	lockSettle time.Duration
+	// testLockHook, set by tests only, is called at the stages of taking
+	// a switch's lock.
+	testLockHook func(stage string, sw config.Switch)
 }
+
+var _ drivers.Locker = (*Driver)(nil)
 
 // New builds the driver for one fabric. It contacts no switch and reads no
 // secret: sessions open on first use.

@@ -3,15 +3,19 @@ package frr
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/lab"
@@ -434,4 +438,351 @@ func TestLabIncompleteRepaired(t *testing.T) {
 		t.Fatalf("messages %v, want the 3 lines of the binding", res.Messages)
 	}
 	assertConverged(t, e.ctx, d, want)
+}
+
+// TestLabIPv6PeerRefusesIPv4: an IPv6 node peer is active in IPv6 unicast
+// only. The lab's IPv6 node advertises, over its IPv6 session, its block,
+// an IPv6 prefix it does not own and IPv4 prefixes (10.0.0.0/8); the leaf
+// installs the block and nothing else. FRR activates every new neighbor in
+// IPv4 unicast (bgp default ipv4-unicast), where the node's filter is not
+// bound: re-activated there by hand, the leaf installs 10.0.0.0/8 (the
+// lab's proof that the deactivation matters), the driver observes the drift
+// and one apply removes it again.
+func TestLabIPv6PeerRefusesIPv4(t *testing.T) {
+	e := labSetup(t)
+	if len(e.lab.Topology.Nodes6) == 0 {
+		t.Fatal("the lab topology has no IPv6 node")
+	}
+	n6 := e.lab.Topology.Nodes6[0]
+	const leaf = "leaf201"
+	d := e.driver(t, e.fabric(func(f *config.Fabric) { f.Switches = f.Switches[:1] }))
+	id := n6.Addr.String()
+	want := fabric.State{
+		Peers: []fabric.BGPPeer{{Switch: leaf, Node: n6.Name, PeerAddress: id, RemoteASN: n6.ASN, LocalASN: 63500, AddressFamily: fabric.IPv6}},
+		PrefixFilters: []fabric.PrefixFilter{{Switch: leaf, Node: n6.Name, PeerAddress: id,
+			Prefixes: []fabric.PrefixRule{{Prefix: n6.Block.String(), LE: n6.Block.Bits()}}}},
+	}
+	if _, _, err := reconcile(t, e.ctx, d, want); err != nil {
+		t.Fatal(err)
+	}
+	assertConverged(t, e.ctx, d, want)
+
+	var v4, foreign6 []netip.Prefix
+	for _, r := range n6.Routes {
+		switch {
+		case r.Addr().Is4():
+			v4 = append(v4, r)
+		case r != n6.Block:
+			foreign6 = append(foreign6, r)
+		}
+	}
+	if len(v4) == 0 || len(foreign6) == 0 {
+		t.Fatalf("the IPv6 node advertises %v: the test needs IPv4 prefixes and a foreign IPv6 one", n6.Routes)
+	}
+	installed := func(p netip.Prefix) func() (bool, string, error) {
+		return func() (bool, string, error) {
+			nh, err := e.lab.NextHops(e.ctx, leaf, p)
+			return len(nh) > 0, fmt.Sprintf("%s via %v", p, nh), err
+		}
+	}
+	notInstalled := func(p netip.Prefix) {
+		t.Helper()
+		if nh, err := e.lab.NextHops(e.ctx, leaf, p); err != nil || len(nh) > 0 {
+			t.Errorf("%s installed %s via %v (%v)", leaf, p, nh, err)
+		}
+	}
+	// The session carries IPv6 only; the node's own block is learned.
+	if err := lab.Eventually(e.ctx, "the IPv6 node's block on "+leaf, installed(n6.Block)); err != nil {
+		t.Fatal(err)
+	}
+	state, fams, err := e.lab.NeighborState(e.ctx, leaf, id)
+	if err != nil || state != "Established" || strings.Join(fams, ",") != "ipv6Unicast" {
+		t.Fatalf("neighbor %s: %s in %v (%v), want Established in ipv6Unicast only", id, state, fams, err)
+	}
+	// Let a second route refresh's worth of time pass: anything else the
+	// node sent arrived with its block.
+	time.Sleep(time.Second)
+	for _, p := range append(v4, foreign6...) {
+		notInstalled(p)
+	}
+
+	// Re-activated in IPv4 unicast by hand, as FRR does by default: the
+	// node's IPv4 prefixes go in unfiltered.
+	if err := e.lab.Configure(e.ctx, leaf, "router bgp 63500", "address-family ipv4 unicast", "neighbor "+id+" activate"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range v4 {
+		if err := lab.Eventually(e.ctx, p.String()+" through the IPv4 family of the IPv6 session", installed(p)); err != nil {
+			t.Fatal(err)
+		}
+		if nh, _ := e.lab.NextHops(e.ctx, leaf, p); strings.Join(nh, ",") != n6.Addr4.String() {
+			t.Fatalf("%s via %v, want via the IPv6 node %s", p, nh, n6.Addr4)
+		}
+	}
+
+	// The driver sees the drift, plans an update, and repairs only that.
+	obs, err := d.Observe(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs)
+	if len(plan.Changes) != 1 || plan.Changes[0].Action != fabric.ActionUpdate || plan.Changes[0].Kind != fabric.KindBGPPeer ||
+		!strings.Contains(plan.Changes[0].Before.(fabric.BGPPeer).Node, "active in ipv4 unicast without this cluster's filter") {
+		t.Fatalf("plan after the re-activation:\n%s", clitest.Changes(plan))
+	}
+	res, err := d.Apply(e.ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) != 1 || !strings.Contains(res.Messages[0], "3 line(s) accepted") {
+		t.Fatalf("messages %v, want the 3 lines of the deactivation", res.Messages)
+	}
+	assertConverged(t, e.ctx, d, want)
+	for _, p := range v4 {
+		if err := lab.Eventually(e.ctx, p.String()+" withdrawn", func() (bool, string, error) {
+			ok, why, err := installed(p)()
+			return !ok, why, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := lab.Eventually(e.ctx, "the IPv6 session back, IPv6 only", func() (bool, string, error) {
+		state, fams, err := e.lab.NeighborState(e.ctx, leaf, id)
+		return state == "Established" && strings.Join(fams, ",") == "ipv6Unicast", fmt.Sprintf("%s in %v", state, fams), err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lockRequest(holder string, ttl time.Duration, now func() time.Time) drivers.LockRequest {
+	return drivers.LockRequest{Holder: holder, RunID: "run-" + holder, TTL: ttl, Now: now}
+}
+
+// race has two drivers call TryLock at once and checks that exactly one
+// wins and the other gets a *drivers.HeldError naming the winner; it
+// returns the winner's index and Unlock.
+func race(t *testing.T, ctx context.Context, ds [2]*Driver, reqs [2]drivers.LockRequest) (int, drivers.Unlock) {
+	t.Helper()
+	var unlocks [2]drivers.Unlock
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlocks[i], errs[i] = ds[i].TryLock(ctx, reqs[i])
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			if winner >= 0 {
+				t.Fatal("both writers hold the lock")
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("neither writer holds the lock: %v; %v", errs[0], errs[1])
+	}
+	var held *drivers.HeldError
+	if err := errs[1-winner]; !errors.As(err, &held) || held.Record.Holder != reqs[winner].Holder ||
+		!strings.Contains(err.Error(), reqs[winner].Holder) {
+		t.Fatalf("the loser's error %v, want a HeldError naming %s", err, reqs[winner].Holder)
+	}
+	return winner, unlocks[winner]
+}
+
+// TestLabLock: the writer lock on the real leaves. Two writers racing for
+// it (both past their first read before either writes, or just started
+// together): exactly one wins, the other gets a HeldError naming it. A
+// second writer, and its Apply, are refused while the lock is held; an
+// expired lock is taken over, and the old holder's Unlock leaves the new
+// holder's marker; Unlock removes only its own marker, leaving the leaves
+// as they were. Observe never reports the marker.
+func TestLabLock(t *testing.T) {
+	e := labSetup(t)
+	baseline := map[string]string{}
+	for _, leaf := range []string{"leaf201", "leaf202"} {
+		c, err := e.lab.RunningConfig(e.ctx, leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		baseline[leaf] = c
+	}
+	assertBaseline := func(t *testing.T) {
+		t.Helper()
+		for leaf, want := range baseline {
+			if got, _ := e.lab.RunningConfig(e.ctx, leaf); got != want {
+				t.Fatalf("%s is not back to its baseline:\n%s", leaf, got)
+			}
+		}
+	}
+	markers := func(t *testing.T) string {
+		t.Helper()
+		var out []string
+		for _, leaf := range []string{"leaf201", "leaf202"} {
+			c, err := e.lab.RunningConfig(e.ctx, leaf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(c, "\n") {
+				if strings.Contains(l, "FR-haystack-MARK-LOCK description") {
+					out = append(out, leaf+": "+l)
+				}
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	pair := func(t *testing.T) [2]*Driver {
+		var ds [2]*Driver
+		for i := range ds {
+			ds[i] = e.driver(t, e.fabric(nil))
+			// Sessions open before the race: the writers then meet at
+			// the marker, not at the SSH handshake.
+			if _, err := ds[i].Observe(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ds
+	}
+	reqs := [2]drivers.LockRequest{lockRequest("writer-a", time.Minute, nil), lockRequest("writer-b", time.Minute, nil)}
+
+	t.Run("a fresh driver (no session yet) takes and releases the lock", func(t *testing.T) {
+		d := e.driver(t, e.fabric(nil))
+		unlock, err := d.TryLock(e.ctx, reqs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := markers(t); strings.Count(m, "holder=writer-a run=run-writer-a") != 2 {
+			t.Fatalf("markers:\n%s", m)
+		}
+		if err := unlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertBaseline(t)
+	})
+
+	t.Run("both read the marker free, then both write: one wins", func(t *testing.T) {
+		ds := pair(t)
+		for round := 0; round < 3; round++ {
+			var read sync.WaitGroup
+			read.Add(2)
+			for _, d := range ds {
+				d.testLockHook = func(stage string, sw config.Switch) {
+					if stage == "read" && sw.Name == "leaf201" {
+						read.Done()
+						read.Wait() // neither writes before both have read
+					}
+				}
+			}
+			winner, unlock := race(t, e.ctx, ds, reqs)
+			if m := markers(t); strings.Count(m, "\n")+1 != 2 || !strings.Contains(m, "holder="+reqs[winner].Holder) {
+				t.Fatalf("markers after the race:\n%s", m)
+			}
+			if err := unlock(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertBaseline(t)
+		}
+	})
+
+	t.Run("started together: one wins", func(t *testing.T) {
+		ds := pair(t)
+		for round := 0; round < 3; round++ {
+			_, unlock := race(t, e.ctx, ds, reqs)
+			if err := unlock(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertBaseline(t)
+		}
+	})
+
+	t.Run("held: the other writer and its apply are refused; Observe does not see the marker", func(t *testing.T) {
+		ds := pair(t)
+		before, err := ds[1].Observe(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock, err := ds[0].TryLock(e.ctx, reqs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held *drivers.HeldError
+		if _, err := ds[1].TryLock(e.ctx, reqs[1]); !errors.As(err, &held) || held.Record.Holder != "writer-a" ||
+			held.Where != "switch leaf201 peer-group FR-haystack-MARK-LOCK" {
+			t.Fatalf("second writer: %v, want a HeldError naming writer-a at leaf201", err)
+		}
+		after, err := ds[1].Observe(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := describe(after.Owned.Objects(), after.Foreign), describe(before.Owned.Objects(), before.Foreign); got != want {
+			t.Fatalf("Observe with the lock held:\n%s\nwithout:\n%s", got, want)
+		}
+		want := labState()
+		plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, after)
+		configs := markers(t)
+		if _, err := ds[1].Apply(e.ctx, plan); !errors.As(err, &held) || held.Record.Holder != "writer-a" {
+			t.Fatalf("apply without the lock: %v, want a HeldError naming writer-a", err)
+		}
+		if markers(t) != configs {
+			t.Fatal("the markers changed")
+		}
+		for leaf, c := range baseline {
+			if got, _ := e.lab.RunningConfig(e.ctx, leaf); withoutLock(got) != c {
+				t.Fatalf("%s changed under another writer's lock:\n%s", leaf, got)
+			}
+		}
+		if _, _, err := reconcile(t, e.ctx, ds[0], want); err != nil {
+			t.Fatalf("the holder's apply: %v", err)
+		}
+		assertConverged(t, e.ctx, ds[0], want)
+		if _, _, err := reconcile(t, e.ctx, ds[0], fabric.State{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := unlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertBaseline(t)
+	})
+
+	t.Run("an expired lock is taken over; the old holder's unlock leaves it", func(t *testing.T) {
+		ds := pair(t)
+		past := func() time.Time { return time.Now().Add(-time.Hour) }
+		oldUnlock, err := ds[0].TryLock(e.ctx, lockRequest("writer-a", time.Minute, past))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock, err := ds[1].TryLock(e.ctx, reqs[1])
+		if err != nil {
+			t.Fatalf("taking over an expired lock: %v", err)
+		}
+		if err := oldUnlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if m := markers(t); strings.Count(m, "holder=writer-b") != 2 {
+			t.Fatalf("markers after the old holder's unlock:\n%s", m)
+		}
+		var held *drivers.HeldError
+		if _, err := ds[0].TryLock(e.ctx, reqs[0]); !errors.As(err, &held) || held.Record.Holder != "writer-b" {
+			t.Fatalf("the old holder again: %v, want a HeldError naming writer-b", err)
+		}
+		if err := unlock(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertBaseline(t)
+	})
+}
+
+// withoutLock is a running configuration without its lock marker lines.
+func withoutLock(c string) string {
+	var out []string
+	for _, l := range strings.SplitAfter(c, "\n") {
+		if !strings.Contains(l, "-MARK-LOCK ") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -144,6 +145,11 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 		return p, "local-as without " + localASFlags
 	case !inst.activated(n):
 		return p, "not activated in " + afName(n.Addr)
+	}
+	if stray := inst.strayFamilies(n); len(stray) > 0 {
+		// Its inbound filter is bound in its own family only: active
+		// anywhere else, it installs what the node sends there unfiltered.
+		return p, "active in " + strings.Join(stray, ", ") + " without this cluster's filter"
 	}
 	return p, d.own.BindingProblem(d.own.BindingFor(&cfg.Filters, n.Addr), inst.routeMapIn(&n.Neighbor))
 }

@@ -128,6 +128,32 @@ func TestObserveFixture(t *testing.T) {
 			edit: replace("ip prefix-list FR-haystack-IN-192.168.9.193 seq 10 permit 172.29.0.0/16 le 32\n",
 				"ip prefix-list FR-haystack-IN-192.168.9.193 seq 10 permit 172.29.0.0/16 le 32\nip prefix-list FR-haystack-IN-192.168.9.193 seq 15 deny 10.0.0.0/8\n"),
 			want: swap(`{"node":"k8c1m0","peerAddress":"192.168.9.193","prefixes"`, `{"node":"(incomplete: unexpected prefix-list entry)","peerAddress":"192.168.9.193","prefixes"`)},
+		{name: "IPv6 neighbor active in IPv4 unicast (FRR activates every new neighbor there)",
+			edit: replace("  no neighbor 2001:db8::9 activate\n", ""),
+			want: swap(`{"node":"k8v6","peerAddress":"2001:db8::9","remoteASN"`, `{"node":"(incomplete: active in ipv4 unicast without this cluster's filter)","peerAddress":"2001:db8::9","remoteASN"`)},
+		{name: "IPv6 neighbor activated in IPv4 unicast by hand, on a switch without default activation",
+			edit: func(s string) string {
+				return replace(" bgp router-id 2.0.0.2\n", " bgp router-id 2.0.0.2\n no bgp default ipv4-unicast\n")(
+					replace("  no neighbor 2001:db8::9 activate\n", "  neighbor 2001:db8::9 activate\n")(s))
+			},
+			want: swap(`{"node":"k8v6","peerAddress":"2001:db8::9","remoteASN"`, `{"node":"(incomplete: active in ipv4 unicast without this cluster's filter)","peerAddress":"2001:db8::9","remoteASN"`,
+				`{"node":"k8c1m0","peerAddress":"192.168.9.193","remoteASN"`, `{"node":"(incomplete: not activated in ipv4 unicast)","peerAddress":"192.168.9.193","remoteASN"`,
+				`{"node":"k8c1s1","peerAddress":"192.168.9.194","remoteASN"`, `{"node":"(incomplete: not activated in ipv4 unicast)","peerAddress":"192.168.9.194","remoteASN"`,
+				`{"node":"k8c1s2","peerAddress":"192.168.9.195","remoteASN"`, `{"node":"(incomplete: not activated in ipv4 unicast)","peerAddress":"192.168.9.195","remoteASN"`)},
+		{name: "bgp default ipv6-unicast: IPv4 neighbors active in IPv6 unicast too",
+			edit: replace(" bgp router-id 2.0.0.2\n", " bgp router-id 2.0.0.2\n bgp default ipv6-unicast\n"),
+			want: swap(`{"node":"k8c1m0","peerAddress":"192.168.9.193","remoteASN"`, `{"node":"(incomplete: active in ipv6 unicast without this cluster's filter)","peerAddress":"192.168.9.193","remoteASN"`,
+				`{"node":"k8c1s1","peerAddress":"192.168.9.194","remoteASN"`, `{"node":"(incomplete: active in ipv6 unicast without this cluster's filter)","peerAddress":"192.168.9.194","remoteASN"`,
+				`{"node":"k8c1s2","peerAddress":"192.168.9.195","remoteASN"`, `{"node":"(incomplete: active in ipv6 unicast without this cluster's filter)","peerAddress":"192.168.9.195","remoteASN"`)},
+		{name: "bgp default ipv6-unicast, IPv4 neighbors deactivated there: as written",
+			edit: func(s string) string {
+				return replace(" address-family ipv6 unicast\n", " address-family ipv6 unicast\n  no neighbor 192.168.9.193 activate\n  no neighbor 192.168.9.194 activate\n  no neighbor 192.168.9.195 activate\n")(
+					replace(" bgp router-id 2.0.0.2\n", " bgp router-id 2.0.0.2\n bgp default ipv6-unicast\n")(s))
+			},
+			want: base},
+		{name: "owned neighbor activated in l2vpn evpn by hand",
+			edit: replace("exit\n!\nrouter bgp 65055 vrf BLUE\n", " !\n address-family l2vpn evpn\n  neighbor 192.168.9.193 activate\n exit-address-family\nexit\n!\nrouter bgp 65055 vrf BLUE\n"),
+			want: swap(`{"node":"k8c1m0","peerAddress":"192.168.9.193","remoteASN"`, `{"node":"(incomplete: active in l2vpn evpn without this cluster's filter)","peerAddress":"192.168.9.193","remoteASN"`)},
 		{name: "multipath-relax removed by hand", edit: replace(" bgp bestpath as-path multipath-relax\n", ""),
 			want: swap(`{"paths":3}`, `{"paths":0}`)},
 		{name: "ibgp maximum-paths changed by hand", edit: replace("  maximum-paths ibgp 3\n", "  maximum-paths ibgp 4\n"),

@@ -3,6 +3,7 @@ package frr
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,12 @@ type bgpInstance struct {
 	VRF            string // "" for the default instance
 	MultipathRelax bool
 	NoDefaultIPv4  bool // "no bgp default ipv4-unicast"
-	Neighbors      map[string]*neighbor
-	AFs            map[string]*bgpAF // by "ipv4 unicast", "ipv6 unicast", ...
+	// DefaultOn are the address families, besides IPv4 unicast, in which
+	// FRR activates every new neighbor ("bgp default ipv6-unicast",
+	// "bgp default l2vpn-evpn", ...), by address-family block name.
+	DefaultOn map[string]bool
+	Neighbors map[string]*neighbor
+	AFs       map[string]*bgpAF // by "ipv4 unicast", "ipv6 unicast", ...
 }
 
 // neighbor is a neighbor's lines; its ID is an address, an interface or a
@@ -133,7 +138,7 @@ func parseRouterBGP(f []string) (*bgpInstance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AS %q is not a number", f[2])
 	}
-	i := &bgpInstance{ASN: uint32(asn), Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}
+	i := &bgpInstance{ASN: uint32(asn), DefaultOn: map[string]bool{}, Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}
 	switch {
 	case len(f) == 3:
 	case len(f) == 5 && f[3] == "vrf":
@@ -227,6 +232,14 @@ func (i *bgpInstance) parseLine(line string, af **bgpAF) error {
 		i.MultipathRelax = true
 	case line == "no bgp default ipv4-unicast":
 		i.NoDefaultIPv4 = true
+	case len(f) == 3 && f[0] == "bgp" && f[1] == "default" &&
+		(strings.HasPrefix(f[2], "ipv4-") || strings.HasPrefix(f[2], "ipv6-") || strings.HasPrefix(f[2], "l2vpn-")):
+		// "bgp default ipv6-unicast", "bgp default ipv4-labeled-unicast",
+		// "bgp default l2vpn-evpn": FRR activates every new neighbor in
+		// that family (bgpd.c peer_create). FRR writes "ipv4-unicast" only
+		// in its "no" form (bgp_vty.c bgp_config_write).
+		afi, safi, _ := strings.Cut(f[2], "-")
+		i.DefaultOn[afi+" "+safi] = true
 	case f[0] == "neighbor" && len(f) >= 3:
 		return i.parseNeighbor(f, line)
 	}
@@ -351,14 +364,62 @@ func (i *bgpInstance) af(name string) *bgpAF {
 	return a
 }
 
-// activated reports whether a neighbor is active in its address family.
-func (i *bgpInstance) activated(n *neighbor) bool {
-	name := afName(n.Addr)
-	an := i.af(name).Neighbors[n.ID]
-	if name == "ipv4 unicast" && !i.NoDefaultIPv4 {
+// defaultOn reports whether FRR activates a new neighbor in an address
+// family by itself: IPv4 unicast unless "no bgp default ipv4-unicast"
+// (bgp_create sets default_af[AFI_IP][SAFI_UNICAST]), any other family
+// after "bgp default <afi>-<safi>" (bgpd.c peer_create: "FOREACH_AFI_SAFI
+// ... if (bgp->default_af[afi][safi]) peer->afc[afi][safi] = 1").
+func (i *bgpInstance) defaultOn(af string) bool {
+	if af == "ipv4 unicast" {
+		return !i.NoDefaultIPv4
+	}
+	return i.DefaultOn[af]
+}
+
+// activeIn reports whether a neighbor (not a peer-group member) is active
+// in an address family. FRR writes activation relative to the family's
+// default (bgp_vty.c bgp_config_write_peer_af): "no neighbor X activate"
+// when the family is on by default and the neighbor is not, "neighbor X
+// activate" when it is off by default and the neighbor is; nothing
+// otherwise.
+func (i *bgpInstance) activeIn(n *neighbor, af string) bool {
+	var an *afNeighbor
+	if a := i.AFs[af]; a != nil {
+		an = a.Neighbors[n.ID]
+	}
+	if i.defaultOn(af) {
 		return an == nil || !an.Deactivated
 	}
 	return an != nil && an.Activate
+}
+
+// activated reports whether a neighbor is active in its address family.
+func (i *bgpInstance) activated(n *neighbor) bool { return i.activeIn(n, afName(n.Addr)) }
+
+// strayFamilies lists, sorted, the address families other than the
+// neighbor's own in which it is active: those on by default (FRR's
+// "bgp default ipv4-unicast" activates an IPv6 neighbor in IPv4 unicast)
+// and those activated by hand. A node peer must be active in its own
+// family only, where its inbound filter is bound.
+func (i *bgpInstance) strayFamilies(n *neighbor) []string {
+	own := afName(n.Addr)
+	cand := map[string]bool{"ipv4 unicast": true}
+	for af, on := range i.DefaultOn {
+		cand[af] = cand[af] || on
+	}
+	for af, a := range i.AFs {
+		if an := a.Neighbors[n.ID]; an != nil && an.Activate {
+			cand[af] = true
+		}
+	}
+	var out []string
+	for af := range cand {
+		if af != own && i.activeIn(n, af) {
+			out = append(out, af)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // routeMapIn is the inbound route-map of a neighbor in its address family.

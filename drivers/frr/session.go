@@ -2,12 +2,14 @@ package frr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/util"
 
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 )
@@ -56,6 +58,15 @@ func (s *session) command(ctx context.Context, cmd string) (string, error) {
 // at the first line the switch refuses (a '%' reply, or any output at all:
 // FRR prints nothing for a line it accepts). It returns how many lines were
 // accepted.
+//
+// When the line at the stop may have been applied, the error wraps
+// drivers.ErrOutcomeUnknown: the session failed after the line was sent and
+// before its reply was read (a dropped connection, a timeout), or the
+// switch answered with something that is not one of FRR's "% ..." refusals
+// (a warning printed for a line it did apply would look so). A '%' reply is
+// a refusal: FRR did not apply the line (an assumption, see docs/frr.md).
+// Failing to enter configuration mode sends no configuration line, and is
+// not unknown.
 func (s *session) configure(ctx context.Context, lines []cli.Line) (int, error) {
 	s.Lock()
 	defer s.Unlock()
@@ -80,7 +91,30 @@ func (s *session) configure(ctx context.Context, lines []cli.Line) (int, error) 
 	}
 	n, err := s.SendLines(ctx, lines, "")
 	s.Leave()
-	return n, err
+	return n, outcome(err)
+}
+
+// outcome marks an error of SendLines whose line may have been applied
+// with drivers.ErrOutcomeUnknown (see configure).
+func outcome(err error) error {
+	var le *LineError
+	switch {
+	case err == nil:
+		return nil
+	case clissh.IsConnError(err):
+	case errors.As(err, &le) && !strings.HasPrefix(le.Reply, "%"):
+	default:
+		return err // a '%' refusal, or stopped before the line was sent
+	}
+	return fmt.Errorf("%w; %w: observe the switch again", err, drivers.ErrOutcomeUnknown)
+}
+
+// open opens the session if it is not open yet.
+func (s *session) open() error {
+	s.Lock()
+	defer s.Unlock()
+	_, err := s.Ensure()
+	return err
 }
 
 // ecmp returns the switch's default maximum-paths (zebra's ECMP limit),

@@ -49,10 +49,31 @@ type Node struct {
 	Spare  bool
 }
 
+// Node6 is an IPv6 node: an FRR bgpd that peers with the leaves over IPv6
+// only and advertises Routes, IPv4 prefixes included, over that session (a
+// misbehaving node). It is in no cluster state.
+type Node6 struct {
+	Name  string
+	Addr  netip.Addr // its IPv6 address; Addr4 has the same host number
+	Addr4 netip.Addr // its IPv4 address, the next hop of its IPv4 routes
+	ASN   uint32
+	Block netip.Prefix // the IPv6 prefix it may advertise
+	// Routes are what it advertises: Block, and prefixes it may not.
+	Routes []netip.Prefix
+}
+
 // Topology is test/lab/topology.
 type Topology struct {
 	Leaves []Leaf
 	Nodes  []Node
+	Nodes6 []Node6
+}
+
+// LeafIPv6 is a leaf's address on the lab's IPv6 segment: fd00:9:: with the
+// host number of its IPv4 address (lab.sh v6addr).
+func LeafIPv6(l Leaf) netip.Addr {
+	b := l.Addr.As4()
+	return netip.MustParseAddr(fmt.Sprintf("fd00:9::%d", b[3]))
 }
 
 // Dir is test/lab in the repository.
@@ -88,6 +109,25 @@ func ReadTopology(path string) (Topology, error) {
 				return Topology{}, fmt.Errorf("%s:%d: port: %w", path, n, err)
 			}
 			t.Leaves = append(t.Leaves, Leaf{Name: f[1], Addr: addr, ASN: uint32(asn), RouterID: f[4], Port: port})
+		case "node6":
+			block, err := netip.ParsePrefix(f[4])
+			if err != nil || !addr.Is6() {
+				return Topology{}, fmt.Errorf("%s:%d: node6 wants an IPv6 address and block", path, n)
+			}
+			host := addr.String()[strings.LastIndex(addr.String(), ":")+1:]
+			addr4, err := netip.ParseAddr("192.168.9." + host)
+			if err != nil {
+				return Topology{}, fmt.Errorf("%s:%d: node6 host number %q: %w", path, n, host, err)
+			}
+			nd := Node6{Name: f[1], Addr: addr, Addr4: addr4, ASN: uint32(asn), Block: block}
+			for _, r := range strings.Split(f[5], ",") {
+				p, err := netip.ParsePrefix(r)
+				if err != nil {
+					return Topology{}, fmt.Errorf("%s:%d: %w", path, n, err)
+				}
+				nd.Routes = append(nd.Routes, p)
+			}
+			t.Nodes6 = append(t.Nodes6, nd)
 		case "node", "spare":
 			block, err := netip.ParsePrefix(f[4])
 			if err != nil {
@@ -254,8 +294,8 @@ func (l *Lab) Summary(ctx context.Context, leaf string) (map[string]Peer, error)
 }
 
 // NextHops returns the next hops of the selected route for exactly prefix
-// in a leaf's RIB (from "show ip route PREFIX json"), sorted; none when
-// there is no such route.
+// in a leaf's RIB (from "show ip route PREFIX json", or "show ipv6 route"),
+// sorted; none when there is no such route.
 func (l *Lab) NextHops(ctx context.Context, leaf string, prefix netip.Prefix) ([]string, error) {
 	var routes map[string][]struct {
 		Prefix   string `json:"prefix"`
@@ -266,7 +306,11 @@ func (l *Lab) NextHops(ctx context.Context, leaf string, prefix netip.Prefix) ([
 			Active bool   `json:"active"`
 		} `json:"nexthops"`
 	}
-	if err := l.JSON(ctx, leaf, "show ip route "+prefix.String()+" json", &routes); err != nil {
+	show := "show ip route "
+	if prefix.Addr().Is6() {
+		show = "show ipv6 route "
+	}
+	if err := l.JSON(ctx, leaf, show+prefix.String()+" json", &routes); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -300,6 +344,37 @@ func (l *Lab) UpdatesReceived(ctx context.Context, leaf, neighbor string) (int, 
 		return 0, fmt.Errorf("%s has no neighbor %s", leaf, neighbor)
 	}
 	return n.MessageStats.UpdatesRecv, nil
+}
+
+// NodeVtysh runs commands in an IPv6 node's vtysh.
+func (l *Lab) NodeVtysh(ctx context.Context, node string, cmds ...string) (string, error) {
+	args := []string{"nodevtysh", node}
+	for _, c := range cmds {
+		args = append(args, "-c", c)
+	}
+	return l.Script(ctx, args...)
+}
+
+// NeighborState is a leaf's view of one neighbor ("show bgp neighbors X
+// json"): its session state and the address families it is active in
+// ("ipv4Unicast", "ipv6Unicast", ...), sorted.
+func (l *Lab) NeighborState(ctx context.Context, leaf, neighbor string) (state string, families []string, err error) {
+	var v map[string]struct {
+		State    string                     `json:"bgpState"`
+		Families map[string]json.RawMessage `json:"addressFamilyInfo"`
+	}
+	if err := l.JSON(ctx, leaf, "show bgp neighbors "+neighbor+" json", &v); err != nil {
+		return "", nil, err
+	}
+	n, ok := v[neighbor]
+	if !ok {
+		return "", nil, fmt.Errorf("%s has no neighbor %s", leaf, neighbor)
+	}
+	for f := range n.Families {
+		families = append(families, f)
+	}
+	sort.Strings(families)
+	return n.State, families, nil
 }
 
 // Birdc runs a birdc command on a node.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lab.sh: the seed-003 lab in network namespaces. Two FRR leaves (Debian frr,
 # zebra + bgpd, sshd with a vtysh login) and Calico-style BIRD 1.6 nodes on
-# one bridge, plus a spare node that is not in the cluster state yet.
+# one bridge, plus a spare node that is not in the cluster state yet, and an
+# IPv6 node (FRR bgpd) that sends IPv4 routes over its IPv6 session.
 #
 #   lab.sh up                 build or repair the lab (idempotent)
 #   lab.sh down               stop everything the lab started, delete its namespaces
@@ -10,6 +11,7 @@
 #                             their Calico routes (restarts FRR and BIRD; ~1 s)
 #   lab.sh vtysh LEAF [-c CMD]...
 #   lab.sh birdc NODE [CMD...]
+#   lab.sh nodevtysh NODE6 [-c CMD]...   vtysh on an IPv6 node
 #   lab.sh rogue NODE [PREFIX...]   make NODE advertise PREFIXes it does not own
 #                                   (none: stop); Calico's filter is bypassed
 #   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
@@ -48,7 +50,7 @@ log() { echo "lab[$LAB]: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 # ---------------------------------------------------------------- topology
-LEAVES=() NODES=() SPARES=()
+LEAVES=() NODES=() SPARES=() NODES6=()
 declare -A ADDR ASN RID PORT BLOCK ROUTES ROLE
 while read -r role name addr asn a b; do
   case "$role" in ''|'#'*) continue ;; esac
@@ -57,11 +59,21 @@ while read -r role name addr asn a b; do
     leaf) LEAVES+=("$name"); RID[$name]=$a; PORT[$name]=$((b + LAB_PORT_SHIFT)) ;;
     node) NODES+=("$name"); BLOCK[$name]=$a; ROUTES[$name]=$b ;;
     spare) SPARES+=("$name"); BLOCK[$name]=$a; ROUTES[$name]=$b ;;
+    node6) NODES6+=("$name"); BLOCK[$name]=$a; ROUTES[$name]=$b ;;
     *) die "topology: unknown role $role" ;;
   esac
 done <"$TOPOLOGY"
 ALLNODES=("${NODES[@]}" "${SPARES[@]}")
-ALL=("${LEAVES[@]}" "${ALLNODES[@]}")
+ALL=("${LEAVES[@]}" "${ALLNODES[@]}" "${NODES6[@]}")
+
+# IPv6 on the segment: the leaves and the IPv6 nodes also have addresses in
+# V6NET, with the host number of their IPv4 address (leaf201 192.168.9.204
+# is fd00:9::204); an IPv6 node's IPv4 address is the reverse (fd00:9::199
+# is 192.168.9.199). The BIRD nodes stay IPv4-only, as in seed 003.
+V6NET=fd00:9::
+V4NET=192.168.9.
+v6addr() { echo "$V6NET${ADDR[$1]##*.}"; }
+v4addr() { echo "$V4NET${ADDR[$1]##*:}"; }
 
 ns() { echo "$LAB-$1"; }
 SW=$(ns sw)
@@ -115,29 +127,41 @@ ensure_keys() {
 }
 
 # ---------------------------------------------------------------- network
-ensure_netns() {
-  local n=$1
+ensure_netns() { # ensure_netns NAMESPACE [v6]: IPv6 stays off unless v6
+  local n=$1 off=1
+  [ "${2:-}" = v6 ] && off=0
   has_ns "$n" || ip netns add "$n"
   ip netns exec "$n" ip link set lo up
-  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
+  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=$off net.ipv6.conf.default.disable_ipv6=$off 2>/dev/null || true
 }
 
 ensure_network() {
   ensure_netns "$SW"
   local l
-  for l in "${LEAVES[@]}"; do ensure_netns "$(ns "$l")"; nsx "$l" sysctl -qw net.ipv4.ip_forward=1; done
+  for l in "${LEAVES[@]}"; do ensure_netns "$(ns "$l")" v6; nsx "$l" sysctl -qw net.ipv4.ip_forward=1; done
   ip netns exec "$SW" ip link show br0 >/dev/null 2>&1 || ip netns exec "$SW" ip link add br0 type bridge
   ip netns exec "$SW" ip link set br0 up
-  local n
+  local n v6
   for n in "${ALL[@]}"; do
-    ensure_netns "$(ns "$n")"
+    v6=
+    case "${ROLE[$n]}" in leaf|node6) v6=v6 ;; esac
+    ensure_netns "$(ns "$n")" $v6
     if ! nsx "$n" ip link show eth0 >/dev/null 2>&1; then
       ip netns exec "$SW" ip link del "p-$n" 2>/dev/null || true
       ip link add eth0 netns "$(ns "$n")" type veth peer name "p-$n" netns "$SW"
     fi
     ip netns exec "$SW" ip link set "p-$n" master br0 up
+    [ -z "$v6" ] || nsx "$n" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
     nsx "$n" ip link set eth0 up
-    nsx "$n" ip addr replace "${ADDR[$n]}/$SUBNET_BITS" dev eth0
+    case "${ROLE[$n]}" in
+      node6)
+        nsx "$n" ip addr replace "$(v4addr "$n")/$SUBNET_BITS" dev eth0
+        nsx "$n" ip -6 addr replace "${ADDR[$n]}/64" dev eth0 nodad ;;
+      leaf)
+        nsx "$n" ip addr replace "${ADDR[$n]}/$SUBNET_BITS" dev eth0
+        nsx "$n" ip -6 addr replace "$(v6addr "$n")/64" dev eth0 nodad ;;
+      *) nsx "$n" ip addr replace "${ADDR[$n]}/$SUBNET_BITS" dev eth0 ;;
+    esac
   done
 }
 
@@ -401,6 +425,57 @@ start_bird() {
   wait_until "bird on $n" nsx "$n" birdc -s "$d/bird.ctl" show status
 }
 
+# ---------------------------------------------------------------- IPv6 nodes
+# An IPv6 node peers with the leaves over IPv6 only and advertises, in the
+# sessions' IPv4 unicast family, the IPv4 prefixes of its routes column: a
+# node that is misbehaving or compromised. It runs FRR's bgpd, not BIRD:
+# BIRD 1.6 (what Calico runs) keeps IPv4 and IPv6 in two daemons, bird and
+# bird6, and its IPv6 daemon carries no IPv4 routes; BIRD 2 can, but
+# Debian's bird2 conflicts with the bird package the other nodes use.
+write_node6_config() {
+  local n=$1 d=$RUN/$1 leaf r
+  leaf_dirs "$n"
+  {
+    cat <<EOF
+frr version 8.4
+frr defaults datacenter
+hostname $n
+log file $d/frr.log informational
+service integrated-vtysh-config
+!
+router bgp ${ASN[$n]}
+ bgp router-id $(v4addr "$n")
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+EOF
+    for leaf in "${LEAVES[@]}"; do echo " neighbor $(v6addr "$leaf") remote-as ${ASN[$leaf]}"; done
+    echo " !"
+    echo " address-family ipv4 unicast"
+    for r in ${ROUTES[$n]//,/ }; do case "$r" in *:*) ;; *) echo "  network $r" ;; esac; done
+    echo " exit-address-family"
+    echo " !"
+    echo " address-family ipv6 unicast"
+    for r in ${ROUTES[$n]//,/ }; do case "$r" in *:*) echo "  network $r" ;; esac; done
+    for leaf in "${LEAVES[@]}"; do echo "  neighbor $(v6addr "$leaf") activate"; done
+    echo " exit-address-family"
+    echo "exit"
+    echo "!"
+  } >"$d/etc/frr.conf"
+  echo "service integrated-vtysh-config" >"$d/etc/vtysh.conf"
+  chown frr:frr "$d/etc/frr.conf" "$d/etc/vtysh.conf"
+}
+
+start_node6() {
+  local n=$1 d=$RUN/$1
+  [ -e "$d/etc/frr.conf" ] || write_node6_config "$n"
+  alive "$d/zebra.pid" && alive "$d/bgpd.pid" && return 0
+  stop_pidfile "$d/bgpd.pid"
+  leaf_dirs "$n"
+  start_frr_daemon "$n" zebra
+  start_frr_daemon "$n" bgpd
+  vty "$n" -b >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$n: vtysh -b failed"; }
+}
+
 # ---------------------------------------------------------------- stop
 stop_pidfile() {
   local f=$1 pid i
@@ -441,9 +516,10 @@ cmd_up() {
   ensure_network
   for n in "${LEAVES[@]}"; do start_leaf_frr "$n" & done; wait_all
   for n in "${LEAVES[@]}"; do start_leaf_sshd "$n" & done
-  for n in "${ALLNODES[@]}"; do start_bird "$n" & done; wait_all
+  for n in "${ALLNODES[@]}"; do start_bird "$n" & done
+  for n in "${NODES6[@]}"; do start_node6 "$n" & done; wait_all
   for n in "${LEAVES[@]}"; do start_forwarder "$n"; done
-  log "up in $((SECONDS - start))s: leaves ${LEAVES[*]} (ssh admin@127.0.0.1 -p $(for l in "${LEAVES[@]}"; do printf '%s ' "${PORT[$l]}"; done | sed 's/ $//; s/ /|/g')), nodes ${NODES[*]}, spare ${SPARES[*]}"
+  log "up in $((SECONDS - start))s: leaves ${LEAVES[*]} (ssh admin@127.0.0.1 -p $(for l in "${LEAVES[@]}"; do printf '%s ' "${PORT[$l]}"; done | sed 's/ $//; s/ /|/g')), nodes ${NODES[*]}, spare ${SPARES[*]}, IPv6 nodes ${NODES6[*]}"
 }
 
 # wait_all waits for the background jobs and fails if one failed.
@@ -458,6 +534,7 @@ cmd_down() {
   if [ -d "$RUN" ]; then
     for n in "${LEAVES[@]}"; do stop_leaf "$n"; done
     for n in "${ALLNODES[@]}"; do stop_pidfile "$RUN/$n/bird.pid"; done
+    for n in "${NODES6[@]}"; do stop_pidfile "$RUN/$n/bgpd.pid"; stop_pidfile "$RUN/$n/zebra.pid"; done
   fi
   # Anything still running in a lab namespace was started by the lab.
   for n in sw "${ALL[@]}"; do
@@ -490,6 +567,11 @@ cmd_status() {
   for n in "${ALLNODES[@]}"; do
     if alive "$RUN/$n/bird.pid"; then echo "$n bird: running (pid $(pidof_file "$RUN/$n/bird.pid"))"; else echo "$n bird: stopped"; ok=1; fi
   done
+  for n in "${NODES6[@]}"; do
+    for p in zebra bgpd; do
+      if alive "$RUN/$n/$p.pid"; then echo "$n $p: running (pid $(pidof_file "$RUN/$n/$p.pid"))"; else echo "$n $p: stopped"; ok=1; fi
+    done
+  done
   return $ok
 }
 
@@ -511,12 +593,20 @@ cmd_reset() {
       start_bird "$n"
     ) &
   done
+  for n in "${NODES6[@]}"; do
+    (
+      stop_pidfile "$RUN/$n/bgpd.pid"
+      stop_pidfile "$RUN/$n/zebra.pid"
+      write_node6_config "$n"
+      start_node6 "$n"
+    ) &
+  done
   wait_all
 }
 
 cmd_rogue() {
   local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
-  [ -n "${BLOCK[$n]:-}" ] || die "$n is not a node"
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
   write_rogue "$n" "$@"
   nsx "$n" birdc -s "$RUN/$n/bird.ctl" configure >/dev/null
 }
@@ -535,9 +625,11 @@ main() {
     clean) cmd_down; rm -rf "$RUN" ;;
     vtysh) local l=${1:?usage: lab.sh vtysh LEAF [-c CMD]...}; shift; vty "$l" "$@" ;;
     birdc) local n=${1:?usage: lab.sh birdc NODE [CMD...]}; shift; nsx "$n" birdc -s "$RUN/$n/bird.ctl" "$@" ;;
+    nodevtysh) local n=${1:?usage: lab.sh nodevtysh NODE6 [-c CMD]...}; shift
+      [ "${ROLE[$n]:-}" = node6 ] || die "$n is not an IPv6 node"; vty "$n" "$@" ;;
     rogue) cmd_rogue "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
-    *) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
+    *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
   esac
 }
 

@@ -196,3 +196,63 @@ func TestLabRepairsItself(t *testing.T) {
 		t.Fatalf("bgpd of leaf201 after repair: %v %s", err, out)
 	}
 }
+
+// TestReadTopologyNode6: IPv6 node lines, and the lab's own IPv6 node, which
+// must advertise IPv4 prefixes over its IPv6 session (what
+// drivers/frr's TestLabIPv6PeerRefusesIPv4 needs).
+func TestReadTopologyNode6(t *testing.T) {
+	tests := []struct {
+		line   string
+		want   string // Name Addr Addr4 ASN Block Routes
+		errHas string
+	}{
+		{line: "node6 n6 fd00:9::199 65009 2001:db8:9::/64 2001:db8:9::/64,10.0.0.0/8",
+			want: "n6 fd00:9::199 192.168.9.199 65009 2001:db8:9::/64 [2001:db8:9::/64 10.0.0.0/8]"},
+		{line: "node6 n6 192.168.9.199 65009 2001:db8:9::/64 10.0.0.0/8", errHas: "wants an IPv6 address"},
+		{line: "node6 n6 fd00:9::1ff 65009 2001:db8:9::/64 10.0.0.0/8", errHas: "host number"},
+		{line: "node6 n6 fd00:9::199 65009 2001:db8:9::/64 10.0.0.0/33", errHas: "10.0.0.0/33"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "topology")
+			if err := os.WriteFile(path, []byte(tt.line+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			topo, err := ReadTopology(path)
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("error %v, want %q", err, tt.errHas)
+				}
+				return
+			}
+			if err != nil || len(topo.Nodes6) != 1 {
+				t.Fatalf("%v, %d IPv6 nodes", err, len(topo.Nodes6))
+			}
+			n := topo.Nodes6[0]
+			if got := fmt.Sprint(n.Name, " ", n.Addr, " ", n.Addr4, " ", n.ASN, " ", n.Block, " ", n.Routes); got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+
+	topo, err := ReadTopology(filepath.Join(Dir(), "topology"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(topo.Nodes6) != 1 {
+		t.Fatalf("%d IPv6 nodes, want 1", len(topo.Nodes6))
+	}
+	n := topo.Nodes6[0]
+	v4 := 0
+	for _, r := range n.Routes {
+		if r.Addr().Is4() {
+			v4++
+		}
+	}
+	if v4 == 0 || !slices.Contains(n.Routes, n.Block) || !netip.MustParsePrefix("192.168.9.192/28").Contains(n.Addr4) {
+		t.Fatalf("IPv6 node %+v: want IPv4 routes, its block among its routes, an IPv4 address on the segment", n)
+	}
+	if got := LeafIPv6(topo.Leaves[0]).String(); got != "fd00:9::204" {
+		t.Fatalf("leaf201's IPv6 address %s", got)
+	}
+}
