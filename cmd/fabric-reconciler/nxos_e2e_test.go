@@ -421,8 +421,8 @@ status:
 }
 
 // TestNXOSPlanNative: plan -o native --offline with the haystack example
-// shows the NX-OS configuration it would send, framed by the checkpoint,
-// and contacts no switch.
+// shows the NX-OS configuration it would send, framed by the run's
+// checkpoint under the writer lock, and contacts no switch.
 func TestNXOSPlanNative(t *testing.T) {
 	cfg := filepath.Join(haystack, "fabric-nxos.yaml")
 	out, errOut, code := run(t, "plan", "--offline", "-o", "native", "--config", cfg, "--cluster-state", haystackCS)
@@ -430,9 +430,13 @@ func TestNXOSPlanNative(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	testenv.Golden(t, "haystack-nxos.native.txt", out)
-	for _, want := range []string{"checkpoint fabric-reconciler-haystack description orchestrator:fabric-reconciler.haystack\nconfigure terminal\n",
+	// The checkpoints are named per run (<run>: from the run id, unknown
+	// to an offline plan); the apply runs under the fabric's writer lock.
+	for _, want := range []string{
+		"! under the fabric's writer lock, checkpoint fabric-reconciler-haystack-lock-<run>, taken before observing",
+		"checkpoint fabric-reconciler-haystack-run-<run> description orchestrator:fabric-reconciler.haystack\nconfigure terminal\n",
 		"  neighbor 192.168.9.193\n    description orchestrator:fabric-reconciler.haystack node=k8c1m0\n    remote-as 63551\n",
-		"end\nno checkpoint fabric-reconciler-haystack\n"} {
+		"end\nno checkpoint fabric-reconciler-haystack-run-<run>\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("native plan lacks %q", want)
 		}

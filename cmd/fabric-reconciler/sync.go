@@ -87,14 +87,16 @@ func keepFabrics(d fabric.Desired, only []string) fabric.Desired {
 
 // reconcileAll reconciles every fabric concurrently: one slow or unreachable
 // fabric never holds up another. Outcomes come back in configuration order.
+// A fabric whose driver has a writer lock is applied under it (lock.go).
 func reconcileAll(ctx context.Context, ds map[string]drivers.Driver, desired fabric.Desired, opts reconciler.Options) []reconciler.Outcome {
 	outs := make([]reconciler.Outcome, len(desired.Fabrics))
+	runID := newRunID()
 	var wg sync.WaitGroup
 	for i, fd := range desired.Fabrics {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i] = reconciler.ReconcileFabric(ctx, ds[fd.Name], fd, opts)
+			outs[i] = reconcileLocked(ctx, ds[fd.Name], fd, opts, runID)
 		}()
 	}
 	wg.Wait()

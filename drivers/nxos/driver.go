@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -79,6 +80,11 @@ type Driver struct {
 	// seen is what each switch held at the last Observe; Render plans
 	// against it.
 	seen cli.Seen[seenConfig]
+
+	// held is the writer lock this driver took (lock.go), nil when none.
+	lockMu  sync.Mutex
+	held    *heldLock
+	lockSeq uint64
 }
 
 // New builds the driver for one fabric. It contacts no switch and reads no

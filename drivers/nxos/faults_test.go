@@ -1,11 +1,14 @@
 package nxos
 
 import (
+	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
 )
@@ -29,7 +32,7 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 		{name: "checkpoint: refused line", mode: config.CommitCheckpoint,
 			rule: nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject},
 			wantErr: []string{`create BGPPeer leaf201/192.168.9.194: switch leaf201 refused "remote-as 63552" in configure terminal: ` + reject,
-				"rolled back to checkpoint fabric-reconciler-haystack"},
+				"rolled back to checkpoint fabric-reconciler-haystack-run-"},
 			rollbacks: 1},
 		{name: "session: refused when typed", mode: config.CommitSession,
 			rule:    nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject, AtEntry: true},
@@ -138,7 +141,7 @@ func TestReconnectMidApply(t *testing.T) {
 				t.Fatalf("apply: %v\n%s", err, strings.Join(res.Messages, "\n"))
 			}
 			msgs := strings.Join(res.Messages, "\n")
-			recovered := "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack, left by an interrupted apply, and deleted it"
+			recovered := "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"
 			if mode == config.CommitSession {
 				recovered = "switch leaf202: aborted configuration session fabric-reconciler-haystack, left uncommitted by an interrupted apply"
 			}
@@ -187,13 +190,14 @@ func TestLeftoverCheckpoint(t *testing.T) {
 		desc      string   // the checkpoint's description
 		handAfter []string // configured by hand after the interruption
 		wantErr   string   // from Observe
+		lockErr   bool     // TryLock fails with wantErr too
 	}{
 		{name: "rolled back and applied", desc: "orchestrator:fabric-reconciler.haystack"},
 		{name: "changed by hand since", desc: "orchestrator:fabric-reconciler.haystack",
 			handAfter: []string{"router bgp 63500", "neighbor 192.168.9.251", "remote-as 65251"},
 			wantErr: "switch leaf201: checkpoint " + cp + " was left by an interrupted apply, but the running configuration has changed since " +
 				"outside fabric-reconciler's objects (+ router bgp 63500 > neighbor 192.168.9.251; + router bgp 63500 > neighbor 192.168.9.251 > remote-as 65251)"},
-		{name: "not ours", desc: "made by the network team",
+		{name: "not ours", desc: "made by the network team", lockErr: true,
 			wantErr: "switch leaf201: a checkpoint named " + cp + " exists that fabric-reconciler did not make"},
 	}
 	for _, tc := range cases {
@@ -212,24 +216,42 @@ func TestLeftoverCheckpoint(t *testing.T) {
 			}
 			handMade := l.body(t, "leaf201")
 			d := l.driver(t, l.fabric(t, nil))
-			obs, err := d.Observe(l.ctx)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				if _, err := d.Observe(l.ctx); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("observe error %v, want %q", err, tc.wantErr)
 				}
-				// Apply (a plan from elsewhere) refuses the same way.
+				// A checkpoint at the fabric's names that it did not
+				// make keeps the lock from being taken; otherwise
+				// Observe under the lock fails the same way.
+				if unlock, err := d.TryLock(l.ctx, lockRequest()); err != nil {
+					if !tc.lockErr || !strings.Contains(err.Error(), tc.wantErr) {
+						t.Fatalf("lock error %v, want %q", err, tc.wantErr)
+					}
+				} else {
+					defer func() { _ = unlock(context.Background()) }()
+					if tc.lockErr {
+						t.Fatal("locked a switch with a checkpoint at the fabric's names it did not make")
+					}
+					if _, err := d.Observe(l.ctx); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+						t.Fatalf("observe under the lock: error %v, want %q", err, tc.wantErr)
+					}
+				}
+				// Apply (a plan from elsewhere) refuses leaf201: not
+				// observed under the lock, or no lock at all.
 				_, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: haystack()}, fabric.Observed{}))
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("apply error %v, want %q", err, tc.wantErr)
+				if !errors.Is(err, ErrNoLock) {
+					t.Fatalf("apply error %v, want it refused", err)
 				}
 				if body := l.body(t, "leaf201"); body != handMade {
 					t.Fatalf("leaf201 changed:\n%s", body)
 				}
-				if len(sim.Checkpoints()) != 1 {
-					t.Fatalf("checkpoints %+v", sim.Checkpoints())
+				if cps := sim.Checkpoints(); len(cps) == 0 || cps[0].Name != cp || cps[0].Description != tc.desc {
+					t.Fatalf("checkpoints %+v, want the leftover kept", cps)
 				}
 				return
 			}
+			lock(t, l.ctx, d)
+			obs, err := d.Observe(l.ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,8 +278,8 @@ func TestLeftoverCheckpoint(t *testing.T) {
 			if !strings.Contains(strings.Join(res.Messages, "\n"), "switch leaf201: rolled back to checkpoint "+cp+", left by an interrupted apply, and deleted it") {
 				t.Errorf("messages %q", res.Messages)
 			}
-			if len(sim.Checkpoints()) != 0 {
-				t.Errorf("checkpoints left: %+v", sim.Checkpoints())
+			if cps := sim.Checkpoints(); len(cps) != 1 || !d.isLockName(cps[0].Name) {
+				t.Errorf("checkpoints left besides the lock: %+v", cps)
 			}
 			assertConverged(t, l.ctx, d, haystack())
 			if a, b := l.body(t, "leaf201"), l.body(t, "leaf202"); a != b {
@@ -288,7 +310,7 @@ func TestFailedRollbackKeepsCheckpoint(t *testing.T) {
 	sim.SetFaults(nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63553$`)}},
 		FailNextRollback: "ERROR: rollback patch failed at line 3"})
 	_, _, err := reconcile(t, l.ctx, d, want)
-	if err == nil || !strings.Contains(err.Error(), "rolling back to checkpoint fabric-reconciler-haystack failed too") ||
+	if err == nil || !regexp.MustCompile(`rolling back to checkpoint fabric-reconciler-haystack-run-[0-9a-f]{8} failed too`).MatchString(err.Error()) ||
 		!strings.Contains(err.Error(), "ERROR: rollback patch failed at line 3") {
 		t.Fatalf("error %v", err)
 	}
@@ -324,14 +346,37 @@ func TestCheckpointCommandRefused(t *testing.T) {
 		sim := l.sims["leaf201"]
 		d := l.driver(t, l.fabric(t, single))
 		before := l.body(t, "leaf201")
-		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint `),
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint \S+-run-`),
 			Reply: "ERROR: another checkpoint or rollback operation is in progress"}}})
 		_, _, err := reconcile(t, l.ctx, d, want)
-		if err == nil || !strings.Contains(err.Error(), "switch leaf201: checkpoint fabric-reconciler-haystack: ERROR: another checkpoint or rollback operation is in progress") {
+		if err == nil || !regexp.MustCompile(`switch leaf201: checkpoint fabric-reconciler-haystack-run-[0-9a-f]{8}: ERROR: another checkpoint or rollback operation is in progress`).MatchString(err.Error()) {
 			t.Fatalf("error %v", err)
 		}
 		if st := sim.Stats(); st.ConfigLines != 0 || l.body(t, "leaf201") != before {
 			t.Fatalf("the switch was configured: %+v", st)
+		}
+	})
+	t.Run("lock checkpoint refused", func(t *testing.T) {
+		t.Parallel()
+		l := newLab(t, labOpts{})
+		sim := l.sims["leaf201"]
+		d := l.driver(t, l.fabric(t, single))
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint \S+-lock-`),
+			Reply: "ERROR: another checkpoint or rollback operation is in progress"}}})
+		unlock, err := d.TryLock(l.ctx, lockRequest())
+		var held *drivers.HeldError
+		if err == nil || errors.As(err, &held) || !regexp.MustCompile(`fabric lab: taking the writer lock: switch leaf201: checkpoint `+
+			`fabric-reconciler-haystack-lock-[0-9a-f]{8}: ERROR: another checkpoint or rollback operation is in progress`).MatchString(err.Error()) {
+			t.Fatalf("TryLock: %v, want the switch's refusal (not a HeldError)", err)
+		}
+		if unlock != nil {
+			t.Error("TryLock returned an unlock with its error")
+		}
+		if _, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, fabric.Observed{})); !errors.Is(err, ErrNoLock) {
+			t.Fatalf("apply without the lock: %v", err)
+		}
+		if st := sim.Stats(); st.ConfigLines != 0 || len(sim.Checkpoints()) != 0 {
+			t.Fatalf("the switch was configured: %+v %+v", st, sim.Checkpoints())
 		}
 	})
 	t.Run("checkpoint not deleted", func(t *testing.T) {
@@ -339,14 +384,14 @@ func TestCheckpointCommandRefused(t *testing.T) {
 		l := newLab(t, labOpts{})
 		sim := l.sims["leaf201"]
 		d := l.driver(t, l.fabric(t, single))
-		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint `), Reply: "ERROR: checkpoint database busy"}}})
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint \S+-run-`), Reply: "ERROR: checkpoint database busy"}}})
 		_, res, err := reconcile(t, l.ctx, d, want)
 		if err == nil || len(res.Applied) != 3 {
 			t.Fatalf("error %v, applied %d", err, len(res.Applied))
 		}
 		msgs := strings.Join(res.Messages, "\n")
 		if !strings.Contains(msgs, "switch leaf201: 17 line(s) applied in") ||
-			!strings.Contains(msgs, "deleting checkpoint fabric-reconciler-haystack: ERROR: checkpoint database busy; the next apply rolls back to it and applies again") {
+			!regexp.MustCompile(`deleting checkpoint fabric-reconciler-haystack-run-[0-9a-f]{8}: ERROR: checkpoint database busy; the next apply rolls back to it and applies again`).MatchString(msgs) {
 			t.Fatalf("messages:\n%s", msgs)
 		}
 		if !strings.Contains(l.body(t, "leaf201"), "neighbor 192.168.9.195") || len(sim.Checkpoints()) != 1 {

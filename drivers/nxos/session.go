@@ -29,6 +29,9 @@ var extraFailures = []string{"% Invalid parameter detected", "% Invalid ip addre
 type session struct {
 	*clissh.Session
 	cfgName string // configuration session name (session mode)
+	// committing is set while "commit" is in flight, and stays set when
+	// its reply was lost: the commit may or may not have been applied.
+	committing bool
 }
 
 // sessionConfig is what every session to an NX-OS switch shares.
@@ -97,6 +100,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 	if _, err := s.Ensure(); err != nil {
 		return 0, err
 	}
+	s.committing = false
 	where := "configuration session " + s.cfgName
 	if err := s.Enter(sessionPriv); err != nil {
 		return 0, fmt.Errorf("switch %s: entering %s: %w", s.Name(), where, err)
@@ -111,6 +115,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 		if err := ctx.Err(); err != nil && step.cmd == "verify" {
 			return len(lines), s.abortWith(err)
 		}
+		s.committing = step.cmd == "commit"
 		out, failed, err := s.Send(step.cmd, s.slowTimeout())
 		if err != nil {
 			return len(lines), fmt.Errorf("switch %s: %s: %w", s.Name(), step.cmd, err)
@@ -120,6 +125,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 		}
 	}
 	// commit left configuration mode; scrapligo finds out from the prompt.
+	s.committing = false
 	return len(lines), nil
 }
 
