@@ -82,10 +82,18 @@ func reconcileLocked(ctx context.Context, d drivers.Driver, want fabric.FabricDe
 		return first
 	}
 	start := time.Now()
-	unlock, err := drivers.AcquireLock(ctx, l, lockRequest(ctx, runID), lockWait, lockPoll)
+	req := lockRequest(ctx, runID)
+	unlock, err := l.TryLock(ctx, req)
+	var (
+		held   *drivers.HeldError
+		waited string
+	)
+	if errors.As(err, &held) {
+		waited = fmt.Sprintf("waited %%s for the fabric's writer lock, held by %s (run %s)", held.Record.Holder, held.Record.RunID)
+		unlock, err = drivers.AcquireLock(ctx, l, req, lockWait, lockPoll)
+	}
 	if err != nil {
 		first.Stage = reconciler.StageApply
-		var held *drivers.HeldError
 		if errors.As(err, &held) {
 			err = fmt.Errorf("fabric %s: not applied after waiting %s: %w", want.Name, time.Since(start).Round(time.Second), err)
 		} else {
@@ -95,6 +103,9 @@ func reconcileLocked(ctx context.Context, d drivers.Driver, want fabric.FabricDe
 		return first
 	}
 	out := reconciler.ReconcileFabric(ctx, d, want, opts)
+	if waited != "" {
+		out.Result.Messages = append([]string{fmt.Sprintf(waited, time.Since(start).Round(time.Millisecond))}, out.Result.Messages...)
+	}
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := unlock(uctx); err != nil {
