@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
@@ -201,7 +202,8 @@ func (p *planner) PathsAt(af fabric.AddressFamily) cli.PathsAt {
 // running configuration again, plans the missing lines in the safe order,
 // and commits them atomically: all of them or none. A switch whose
 // connection drops during the apply is reconnected, recovered and applied
-// again once.
+// again once; when that cannot tell what the switch holds, the error wraps
+// drivers.ErrOutcomeUnknown.
 func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
 	held, err := d.heldLock()
 	if err != nil {
@@ -229,9 +231,15 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 			"observe after TryLock, then plan and apply", sw.Name, ErrNoLock, held.rec.RunID)
 		return fabric.ApplyResult{Messages: []string{err.Error()}}, err
 	}
-	var msgs []string
+	var (
+		msgs    []string
+		unknown bool
+	)
 	for try := 1; ; try++ {
-		res, _, err := d.applyOnce(ctx, sw, changes, held)
+		res, at, err := d.applyOnce(ctx, sw, changes, held)
+		// What an attempt left unknown stays so until a later one has
+		// recovered the switch (rolled back, or found nothing to undo).
+		unknown = at.unknown || (unknown && !at.recovered)
 		if clissh.IsConnError(err) && try == 1 && ctx.Err() == nil {
 			d.log.Warn("connection lost during the apply; reconnecting to recover and apply again", "switch", sw.Name, "error", err)
 			msgs = append(msgs, res.Messages...)
@@ -239,6 +247,13 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 			continue
 		}
 		res.Messages = append(msgs, res.Messages...)
+		if err != nil && unknown {
+			res.Applied = nil
+			res.Messages = append(res.Messages, fmt.Sprintf("switch %s: the outcome is unknown: the connection was lost while the switch was "+
+				"taking a change, and it could not be recovered; observe again to learn what it holds (the next apply rolls back to "+
+				"this run's checkpoint, or aborts its session, first)", sw.Name))
+			err = fmt.Errorf("switch %s: %w: %w", sw.Name, drivers.ErrOutcomeUnknown, err)
+		}
 		return res, err
 	}
 }

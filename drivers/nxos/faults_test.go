@@ -3,6 +3,7 @@ package nxos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -406,4 +407,84 @@ func TestCheckpointCommandRefused(t *testing.T) {
 			t.Fatalf("checkpoints %+v", sim.Checkpoints())
 		}
 	})
+}
+
+// TestOutcomeUnknown: when the connection drops while the switch may be
+// taking a change (a configuration line, a commit) and the switch cannot be
+// reached again to recover, the apply's error wraps
+// drivers.ErrOutcomeUnknown and reports nothing as applied. When the drop
+// loses nothing (lines only queued in a session) or the recovery succeeds,
+// it does not. Once the switch is back, the next run recovers and converges.
+func TestOutcomeUnknown(t *testing.T) {
+	cases := []struct {
+		name        string
+		mode        string
+		faults      nxossim.Faults
+		wantErr     bool
+		wantUnknown bool
+		wantMsg     string
+		recovered   string // in the next run's messages
+	}{
+		{name: "checkpoint: drop mid-lines, switch gone", mode: config.CommitCheckpoint,
+			faults:  nxossim.Faults{DropAfterConfigLines: 20, UnreachableAfterDrop: true},
+			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown",
+			recovered: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
+		{name: "session: drop after commit, switch gone", mode: config.CommitSession,
+			faults:  nxossim.Faults{DropAfterConfigLines: 50, UnreachableAfterDrop: true},
+			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown"},
+		{name: "session: drop mid-lines, switch gone", mode: config.CommitSession,
+			faults:  nxossim.Faults{DropAfterConfigLines: 20, UnreachableAfterDrop: true},
+			wantErr: true, wantMsg: "nothing was committed; the session is aborted when the switch is reached again",
+			recovered: "switch leaf202: aborted configuration session fabric-reconciler-haystack"},
+		{name: "checkpoint: drop mid-lines, switch back", mode: config.CommitCheckpoint,
+			faults:  nxossim.Faults{DropAfterConfigLines: 20},
+			wantMsg: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, labOpts{sessionsTakeBGP: true})
+			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = tc.mode }))
+			sim := l.sims["leaf202"]
+			unlock := lock(t, l.ctx, d)
+			plan := observePlan(t, l, d)
+			sim.SetFaults(tc.faults)
+			res, err := d.Apply(l.ctx, plan)
+			msgs := strings.Join(res.Messages, "\n")
+			if (err != nil) != tc.wantErr || errors.Is(err, drivers.ErrOutcomeUnknown) != tc.wantUnknown {
+				t.Fatalf("apply error %v, want error %v, outcome unknown %v\n%s", err, tc.wantErr, tc.wantUnknown, msgs)
+			}
+			if !strings.Contains(msgs, tc.wantMsg) {
+				t.Errorf("messages lack %q:\n%s", tc.wantMsg, msgs)
+			}
+			applied := map[string]int{}
+			for _, c := range res.Applied {
+				applied[c.Switch]++
+			}
+			if want := map[bool]int{true: 0, false: 7}[tc.wantErr]; applied["leaf202"] != want || applied["leaf201"] != 7 {
+				t.Errorf("applied %v, want leaf202 %d", applied, want)
+			}
+			if sim.Stats().Drops != 1 {
+				t.Fatalf("the fault did not fire: %+v", sim.Stats())
+			}
+			l.checkNoSecret(t, msgs+fmt.Sprint(err))
+
+			// The switch is back: the next run recovers and converges.
+			sim.SetFaults(nxossim.Faults{})
+			if err := unlock(l.ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, res, err = reconcile(t, l.ctx, d, haystack())
+			if err != nil {
+				t.Fatalf("next run: %v\n%s", err, strings.Join(res.Messages, "\n"))
+			}
+			if !strings.Contains(strings.Join(res.Messages, "\n"), tc.recovered) {
+				t.Errorf("next run's messages lack %q: %q", tc.recovered, res.Messages)
+			}
+			assertConverged(t, l.ctx, d, haystack())
+			if cps, ss := sim.Checkpoints(), sim.Sessions(); len(cps)+len(ss) != 0 {
+				t.Errorf("left behind: %+v %+v", cps, ss)
+			}
+		})
+	}
 }

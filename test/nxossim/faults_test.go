@@ -9,6 +9,7 @@ import (
 
 	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/platform"
 	"github.com/scrapli/scrapligo/transport"
 	"github.com/scrapli/scrapligo/util"
 )
@@ -20,6 +21,51 @@ var planLines = []string{
 	"description orchestrator:fabric-reconciler.haystack k8c1m0",
 	"neighbor 192.168.9.194",
 	"remote-as 63552",
+}
+
+// TestFaultUnreachableAfterDrop: once the drop has fired, the switch takes
+// no new connection (its configuration stays as the drop left it) until
+// the faults are set again.
+func TestFaultUnreachableAfterDrop(t *testing.T) {
+	s := startSim(t, nil)
+	d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
+	s.SetFaults(Faults{DropAfterConfigLines: 3, UnreachableAfterDrop: true})
+	if _, err := d.SendConfigs(planLines); err == nil {
+		t.Fatal("SendConfigs survived the dropped connection")
+	}
+	want := "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551"
+	if got := runningBody(t, s, "bgp"); got != want {
+		t.Errorf("running config:\n%s\nwant:\n%s", got, want)
+	}
+	for _, tc := range []struct {
+		name   string
+		faults *Faults
+		reach  bool
+	}{{"after the drop", nil, false}, {"faults set again", &Faults{}, true}} {
+		if tc.faults != nil {
+			s.SetFaults(*tc.faults)
+		}
+		p, err := platform.NewPlatform("cisco_nxos", s.Host(), options.WithPort(s.Port()), options.WithAuthUsername(testUser),
+			options.WithAuthPassword(testPass), options.WithAuthNoStrictKey(), options.WithTransportType(transport.StandardTransport),
+			options.WithTimeoutSocket(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := p.GetNetworkDriver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d2.Open()
+		if (err == nil) != tc.reach {
+			t.Fatalf("%s: open: %v, want reachable %v", tc.name, err, tc.reach)
+		}
+		if err == nil {
+			_ = d2.Close()
+		}
+	}
+	if st := s.Stats(); st.Drops != 1 || st.Connections != 2 {
+		t.Errorf("stats %+v", st)
+	}
 }
 
 // TestFaultDropConnection drops the SSH connection after N configuration

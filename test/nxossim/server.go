@@ -67,6 +67,12 @@ type Faults struct {
 	// Nth non-empty line typed in a configuration mode (counted from
 	// SetFaults), before any reply. It fires once.
 	DropAfterConfigLines int
+	// UnreachableAfterDrop keeps the switch unreachable once
+	// DropAfterConfigLines has fired: every new TCP connection is closed
+	// before the SSH handshake (a switch that reloaded, or whose management
+	// link went down), until the next SetFaults. Its configuration is left
+	// as the drop left it.
+	UnreachableAfterDrop bool
 	// RejectLines reject configuration lines whose text matches.
 	RejectLines []RejectRule
 	// FailNextCommit, if set, makes the next commit fail with this message
@@ -160,6 +166,7 @@ type Server struct {
 	entries       []LogEntry
 	faults        Faults
 	faultLines    int
+	unreachable   bool // UnreachableAfterDrop has fired
 	conns         map[int]*ssh.ServerConn
 	nextConn      int
 	closed        bool
@@ -414,6 +421,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.faultLines = 0
+	s.unreachable = false
 }
 
 // Sessions lists the open configuration sessions.
@@ -472,6 +480,7 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 			if s.faultLines >= f {
 				s.faults.DropAfterConfigLines = 0
 				s.stats.Drops++
+				s.unreachable = s.faults.UnreachableAfterDrop
 				drop = true
 			}
 		}
@@ -493,6 +502,13 @@ func (s *Server) accept() {
 
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.wg.Done()
+	s.mu.Lock()
+	down := s.unreachable
+	s.mu.Unlock()
+	if down {
+		_ = nc.Close()
+		return
+	}
 	_ = nc.SetDeadline(time.Now().Add(30 * time.Second)) // the handshake only
 	sc, chans, reqs, err := ssh.NewServerConn(nc, s.cfg)
 	if err != nil {
