@@ -65,6 +65,10 @@ type labOpts struct {
 	sessionsTakeBGP bool // the emulator's Options.SessionAllFeatures
 	startup         []string
 	clientKey       bool // the leaves also accept a public-key login
+	// checkpointOverwrite plays leaves that replace a checkpoint of an
+	// existing name instead of refusing it (the emulator's
+	// Options.CheckpointOverwrite).
+	checkpointOverwrite bool
 }
 
 // newLab starts two emulated leaves with a random password and writes a
@@ -100,7 +104,7 @@ func newLab(t *testing.T, o labOpts) *lab {
 	var hosts []string
 	for _, name := range leafNames {
 		sim, err := nxossim.Start(nxossim.Options{Username: "admin", Password: l.password, Hostname: name,
-			StartupConfig: startup, SessionAllFeatures: o.sessionsTakeBGP, AuthorizedKeys: keys})
+			StartupConfig: startup, SessionAllFeatures: o.sessionsTakeBGP, AuthorizedKeys: keys, CheckpointOverwrite: o.checkpointOverwrite})
 		if err != nil {
 			t.Fatal(err)
 		}

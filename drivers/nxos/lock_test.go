@@ -83,6 +83,15 @@ func TestTryLock(t *testing.T) {
 				otherLock(t, l.sims["leaf201"], "host-b:77", "run-b", past)
 			},
 			after: map[string][]string{"leaf201": {"ours"}, "leaf202": {"ours"}}},
+		{name: "same name, another holder",
+			setup: func(t *testing.T, l *lab) {
+				// Another writer whose run id is ours (or hashes
+				// alike): never overwritten, also on a switch that
+				// would let it be.
+				otherLock(t, l.sims["leaf201"], "host-b:77", "run-a", future)
+			},
+			wantHeld: "host-b:77",
+			after:    map[string][]string{"leaf201": {lockBase + runTag("run-a")}, "leaf202": nil}},
 		{name: "unreadable lock",
 			setup: func(t *testing.T, l *lab) {
 				if _, err := l.sims["leaf201"].Show("checkpoint " + lockBase + "0badc0de description hand-made"); err != nil {
@@ -102,72 +111,79 @@ func TestTryLock(t *testing.T) {
 			after: map[string][]string{"leaf201": {"before-upgrade", "fabric-reconciler-haystack-lock", "ours"}, "leaf202": {"ours"}}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			l := newLab(t, labOpts{})
-			tc.setup(t, l)
-			d := l.driver(t, l.fabric(t, nil))
-			req := drivers.LockRequest{Holder: "host-a:1", RunID: "run-a", TTL: time.Minute}
-			ours := lockBase + runTag("run-a")
-			unlock, err := d.TryLock(l.ctx, req)
-			var held *drivers.HeldError
-			switch {
-			case tc.wantHeld != "":
-				if !errors.As(err, &held) || held.Record.Holder != tc.wantHeld || unlock != nil {
-					t.Fatalf("TryLock: %v, want a HeldError naming %s", err, tc.wantHeld)
-				}
-				if !strings.Contains(err.Error(), tc.wantHeld) || !strings.Contains(err.Error(), "run-b") {
-					t.Errorf("the error does not name the holder and its run: %v", err)
-				}
-			case tc.wantErr != "":
-				if err == nil || errors.As(err, &held) || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("TryLock: %v, want %q", err, tc.wantErr)
-				}
-			case err != nil:
-				t.Fatalf("TryLock: %v", err)
+		for _, overwrite := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/overwriting switch %v", tc.name, overwrite), func(t *testing.T) {
+				t.Parallel()
+				tryLockCase(t, labOpts{checkpointOverwrite: overwrite}, tc.setup, tc.wantHeld, tc.wantErr, tc.after)
+			})
+		}
+	}
+}
+
+// tryLockCase runs one case of TestTryLock.
+func tryLockCase(t *testing.T, o labOpts, setup func(*testing.T, *lab), wantHeld, wantErr string, after map[string][]string) {
+	l := newLab(t, o)
+	setup(t, l)
+	d := l.driver(t, l.fabric(t, nil))
+	req := drivers.LockRequest{Holder: "host-a:1", RunID: "run-a", TTL: time.Minute}
+	ours := lockBase + runTag("run-a")
+	unlock, err := d.TryLock(l.ctx, req)
+	var held *drivers.HeldError
+	switch {
+	case wantHeld != "":
+		if !errors.As(err, &held) || held.Record.Holder != wantHeld || unlock != nil {
+			t.Fatalf("TryLock: %v, want a HeldError naming %s", err, wantHeld)
+		}
+		if !strings.Contains(err.Error(), wantHeld) || !strings.Contains(err.Error(), "run "+held.Record.RunID) {
+			t.Errorf("the error does not name the holder and its run: %v", err)
+		}
+	case wantErr != "":
+		if err == nil || errors.As(err, &held) || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("TryLock: %v, want %q", err, wantErr)
+		}
+	case err != nil:
+		t.Fatalf("TryLock: %v", err)
+	}
+	for _, leaf := range leafNames {
+		want := slices.Clone(after[leaf])
+		for i, n := range want {
+			if n == "ours" {
+				want[i] = ours
 			}
-			for _, leaf := range leafNames {
-				want := slices.Clone(tc.after[leaf])
-				for i, n := range want {
-					if n == "ours" {
-						want[i] = ours
-					}
-				}
-				if got := checkpointNames(l.sims[leaf]); !slices.Equal(got, want) {
-					t.Errorf("%s: checkpoints %q, want %q", leaf, got, want)
-				}
-				for _, cp := range l.sims[leaf].Checkpoints() {
-					if cp.Name == ours && !strings.HasPrefix(cp.Description, "holder=host-a:1 run=run-a until=") {
-						t.Errorf("%s: lock description %q", leaf, cp.Description)
-					}
-				}
-				// The lock is not configuration: nothing was typed in
-				// a configuration mode.
-				if st := l.sims[leaf].Stats(); st.ConfigLines != 0 {
-					t.Errorf("%s: %d configuration lines", leaf, st.ConfigLines)
-				}
+		}
+		if got := checkpointNames(l.sims[leaf]); !slices.Equal(got, want) {
+			t.Errorf("%s: checkpoints %q, want %q", leaf, got, want)
+		}
+		for _, cp := range l.sims[leaf].Checkpoints() {
+			if cp.Name == ours && unlock != nil && !strings.HasPrefix(cp.Description, "holder=host-a:1 run=run-a until=") {
+				t.Errorf("%s: lock description %q", leaf, cp.Description)
 			}
-			if unlock == nil {
-				return
-			}
-			// Asking again for the same run is the lock it holds;
-			// another run is refused.
-			if again, err := d.TryLock(l.ctx, req); err != nil || again == nil {
-				t.Errorf("TryLock again: %v", err)
-			}
-			if _, err := d.TryLock(l.ctx, drivers.LockRequest{Holder: "host-a:1", RunID: "run-c", TTL: time.Minute}); err == nil ||
-				!strings.Contains(err.Error(), "already holds the writer lock for run run-a") {
-				t.Errorf("TryLock for another run: %v", err)
-			}
-			if err := unlock(l.ctx); err != nil {
-				t.Fatal(err)
-			}
-			for _, leaf := range leafNames {
-				if slices.Contains(checkpointNames(l.sims[leaf]), ours) {
-					t.Errorf("%s: the lock is still there after Unlock", leaf)
-				}
-			}
-		})
+		}
+		// The lock is not configuration: nothing was typed in
+		// a configuration mode.
+		if st := l.sims[leaf].Stats(); st.ConfigLines != 0 {
+			t.Errorf("%s: %d configuration lines", leaf, st.ConfigLines)
+		}
+	}
+	if unlock == nil {
+		return
+	}
+	// Asking again for the same run is the lock it holds;
+	// another run is refused.
+	if again, err := d.TryLock(l.ctx, req); err != nil || again == nil {
+		t.Errorf("TryLock again: %v", err)
+	}
+	if _, err := d.TryLock(l.ctx, drivers.LockRequest{Holder: "host-a:1", RunID: "run-c", TTL: time.Minute}); err == nil ||
+		!strings.Contains(err.Error(), "already holds the writer lock for run run-a") {
+		t.Errorf("TryLock for another run: %v", err)
+	}
+	if err := unlock(l.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, leaf := range leafNames {
+		if slices.Contains(checkpointNames(l.sims[leaf]), ours) {
+			t.Errorf("%s: the lock is still there after Unlock", leaf)
+		}
 	}
 }
 
@@ -400,7 +416,15 @@ func TestLiveRunsCheckpointUntouched(t *testing.T) {
 // many times over: never both hold the lock; a loser is told who holds it,
 // or backs off when both asked at the same moment.
 func TestConcurrentTryLock(t *testing.T) {
-	l := newLab(t, labOpts{})
+	for _, overwrite := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overwriting switch %v", overwrite), func(t *testing.T) {
+			concurrentTryLock(t, labOpts{checkpointOverwrite: overwrite})
+		})
+	}
+}
+
+func concurrentTryLock(t *testing.T, o labOpts) {
+	l := newLab(t, o)
 	f := l.fabric(t, nil)
 	ds := []*Driver{l.driver(t, f), l.driver(t, f)}
 	for i := range 10 {

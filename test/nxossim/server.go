@@ -59,6 +59,14 @@ type Options struct {
 	// another feature typed in a session is answered "% Invalid command at
 	// '^' marker." and not queued (docs/nxossim.md explains the choice).
 	SessionAllFeatures bool
+	// CheckpointOverwrite plays a switch on which `checkpoint NAME` with
+	// the name of an existing user checkpoint replaces it. By default the
+	// second one is refused, as Cisco documents ("Checkpoint names must be
+	// unique. You cannot overwrite previously saved checkpoints with the
+	// same name", Nexus 3548 System Management Configuration Guide,
+	// "Configuring the Rollback Feature"); the refusal's wording is not
+	// recorded anywhere public, so clients must survive either.
+	CheckpointOverwrite bool
 }
 
 // Faults are switched on with Server.SetFaults to test how a client copes.
