@@ -21,10 +21,13 @@
 //     the driver turned relax on) records that the cluster owns them.
 //
 // Every change to one switch is atomic. In the default "checkpoint" commit
-// mode the driver takes a checkpoint, sends the lines in configure terminal,
-// and rolls the switch back to the checkpoint on any error; in "session" mode
-// it uses a configuration session (verify, commit, abort). docs/nxos.md says
-// which to pick and why.
+// mode the driver takes a checkpoint of the run, sends the lines in
+// configure terminal, and rolls the switch back to the checkpoint on any
+// error; in "session" mode it uses a configuration session (verify, commit,
+// abort). docs/nxos.md says which to pick and why.
+//
+// One writer at a time: the driver is a drivers.Locker whose lock is a
+// checkpoint per switch (lock.go), and Apply refuses to run without it.
 package nxos
 
 import (

@@ -34,7 +34,7 @@ import (
 // will see it. Nothing depends on NX-OS refusing a checkpoint name that
 // exists (Cisco: "Checkpoint names must be unique. You cannot overwrite
 // previously saved checkpoints with the same name", Nexus 3548 System
-// Management Configuration Guide, "Configuring the Rollback Feature"; the
+// Management Configuration Guide, "Configuring Rollback", its guidelines; the
 // refusal's text is not recorded anywhere public): each run only ever
 // creates and deletes its own name, and an expired lock is deleted by name,
 // which no live run uses.

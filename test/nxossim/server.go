@@ -64,7 +64,7 @@ type Options struct {
 	// second one is refused, as Cisco documents ("Checkpoint names must be
 	// unique. You cannot overwrite previously saved checkpoints with the
 	// same name", Nexus 3548 System Management Configuration Guide,
-	// "Configuring the Rollback Feature"); the refusal's wording is not
+	// "Configuring Rollback", its guidelines); the refusal's wording is not
 	// recorded anywhere public, so clients must survive either.
 	CheckpointOverwrite bool
 }
