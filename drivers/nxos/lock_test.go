@@ -92,6 +92,11 @@ func TestTryLock(t *testing.T) {
 			},
 			wantHeld: "host-b:77",
 			after:    map[string][]string{"leaf201": {lockBase + runTag("run-a")}, "leaf202": nil}},
+		{name: "an expired lock of an earlier run with this run id",
+			setup: func(t *testing.T, l *lab) {
+				otherLock(t, l.sims["leaf201"], "host-a:1", "run-a", past)
+			},
+			after: map[string][]string{"leaf201": {"ours"}, "leaf202": {"ours"}}},
 		{name: "unreadable lock",
 			setup: func(t *testing.T, l *lab) {
 				if _, err := l.sims["leaf201"].Show("checkpoint " + lockBase + "0badc0de description hand-made"); err != nil {
@@ -155,8 +160,11 @@ func tryLockCase(t *testing.T, o labOpts, setup func(*testing.T, *lab), wantHeld
 			t.Errorf("%s: checkpoints %q, want %q", leaf, got, want)
 		}
 		for _, cp := range l.sims[leaf].Checkpoints() {
-			if cp.Name == ours && unlock != nil && !strings.HasPrefix(cp.Description, "holder=host-a:1 run=run-a until=") {
-				t.Errorf("%s: lock description %q", leaf, cp.Description)
+			if cp.Name != ours || unlock == nil {
+				continue
+			}
+			if rec, err := drivers.ParseLockRecord(cp.Description); err != nil || rec.Holder != "host-a:1" || rec.RunID != "run-a" || rec.Expired(time.Now()) {
+				t.Errorf("%s: lock description %q, want this run's live record", leaf, cp.Description)
 			}
 		}
 		// The lock is not configuration: nothing was typed in

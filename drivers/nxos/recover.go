@@ -113,7 +113,9 @@ func (d *Driver) checkpointState(ctx context.Context, sw config.Switch, s *sessi
 					"delete it (no checkpoint %s) once no fabric-reconciler run is writing", sw.Name, e.Name, err, e.Name)
 			}
 			switch {
-			case held != nil && e.Name == held.name && rec.Same(held.rec):
+			case held != nil && e.Name == held.name && rec.Same(held.rec) && rec.Expires.Equal(held.rec.Expires):
+				// Its lease too: a record of an earlier run that reused
+				// the run id is not this lock.
 				st.mine = true
 			case rec.Expired(now):
 				st.expired = append(st.expired, e.Name)
