@@ -514,3 +514,34 @@ func TestLockRecordFitsNXOS(t *testing.T) {
 		t.Errorf("run checkpoint %q", n)
 	}
 }
+
+// TestNoConfirmationPrompts: every session turns confirmation prompts off
+// ("terminal dont-ask") before it sends a checkpoint, rollback or "no
+// checkpoint", on the first connection and on one reopened after a drop.
+func TestNoConfirmationPrompts(t *testing.T) {
+	l := newLab(t, labOpts{})
+	d := l.driver(t, l.fabric(t, nil))
+	l.sims["leaf202"].SetFaults(nxossim.Faults{DropAfterConfigLines: 10})
+	if _, res, err := reconcile(t, l.ctx, d, haystack()); err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(res.Messages, "\n"))
+	}
+	for _, leaf := range leafNames {
+		asked := map[int]bool{}
+		checked := 0
+		for _, e := range l.sims[leaf].Log() {
+			f := strings.Fields(e.Line)
+			switch {
+			case e.Line == "terminal dont-ask":
+				asked[e.Conn] = true
+			case len(f) > 0 && (f[0] == "checkpoint" || f[0] == "rollback" || (f[0] == "no" && len(f) > 1 && f[1] == "checkpoint")):
+				checked++
+				if !asked[e.Conn] {
+					t.Errorf("%s: connection %d sent %q before terminal dont-ask", leaf, e.Conn, e.Line)
+				}
+			}
+		}
+		if checked == 0 || len(asked) != l.sims[leaf].Stats().Connections {
+			t.Errorf("%s: %d checkpoint commands, %d of %d connections asked", leaf, checked, len(asked), l.sims[leaf].Stats().Connections)
+		}
+	}
+}

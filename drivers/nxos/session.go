@@ -22,6 +22,9 @@ const sessionPriv = "configuration-session"
 // configuration line as a refusal: NX-OS prints nothing for a line it takes.
 var extraFailures = []string{"% Invalid parameter detected", "% Invalid ip address", "Invalid range"}
 
+// dontAsk turns confirmation prompts off for the session.
+const dontAsk = "terminal dont-ask"
+
 // session is the persistent SSH session to one switch (drivers/clissh). Its
 // lock is held for a whole observation or apply, so that the commands of one
 // never interleave with another's; every method expects the caller to hold
@@ -42,6 +45,29 @@ func sessionConfig(d *Driver) clissh.Config {
 		// Added to this driver instance only; the platform stays as shipped.
 		Prepare: func(nd *network.Driver) {
 			nd.Driver.FailedWhenContains = append(append([]string(nil), nd.Driver.FailedWhenContains...), extraFailures...)
+			// After the platform's on-open (terminal width, length):
+			// "terminal dont-ask", so that no checkpoint, rollback or
+			// "no checkpoint" waits for a confirmation, as Ansible's
+			// nxos_rollback (before "checkpoint file") and napalm's
+			// nxos_ssh (around "rollback running-config") do. A switch
+			// that refuses it is used anyway: the commands then time out
+			// rather than hang.
+			platformOpen := nd.OnOpen
+			nd.OnOpen = func(nd *network.Driver) error {
+				if platformOpen != nil {
+					if err := platformOpen(nd); err != nil {
+						return err
+					}
+				}
+				r, err := nd.SendCommand(dontAsk)
+				if err != nil {
+					return err
+				}
+				if r.Failed != nil || reply(r.Result) != "" {
+					d.log.Warn("the switch did not take \"terminal dont-ask\"; a confirmation prompt would stop the session", "reply", reply(r.Result))
+				}
+				return nil
+			}
 			nd.PrivilegeLevels[sessionPriv] = &network.PrivilegeLevel{
 				Name:         sessionPriv,
 				Pattern:      `(?im)^[\w.\-]{1,63}\(config\-s[\w.\-@/:\+]{0,32}\)#\s?$`,

@@ -146,6 +146,13 @@ func TestCheckpointRollback(t *testing.T) {
 		}
 		return out
 	}
+	silent := func(t *testing.T, s *Server) {
+		t.Helper()
+		log := s.Log()
+		if e := log[len(log)-1]; e.Reply != "" || e.Failed {
+			t.Errorf("%q answered %q", e.Line, e.Reply)
+		}
+	}
 	descIs := func(name, want string) func(t *testing.T, s *Server) {
 		return func(t *testing.T, s *Server) {
 			t.Helper()
@@ -208,6 +215,12 @@ func TestCheckpointRollback(t *testing.T) {
 			{line: "no checkpoint c1"},
 			{line: "checkpoint c11", reply: []string{"Done"}},
 		}...)},
+		{"terminal dont-ask, as clients send it around checkpoints", false, []step{
+			{line: "terminal dont-ask", check: silent},
+			{line: "checkpoint cp1", reply: []string{".....Done"}},
+			{line: "no checkpoint cp1", check: silent},
+			{line: "no terminal dont-ask", check: silent},
+		}},
 		{"unknown checkpoint", false, []step{
 			{line: "rollback running-config checkpoint nope", reply: []string{"ERROR: Checkpoint nope does not exist"}, failed: true},
 			{line: "no checkpoint nope", reply: []string{"ERROR: No user checkpoint named nope"}, failed: true},
