@@ -344,10 +344,10 @@ type commit struct {
 	err      error // why it stopped; nil when every line went through
 	leftover error // every line went through, but the checkpoint stayed
 	kept     bool  // the lines are in the running configuration
-	// undone: the lines sent were rolled back; partial: they stay, the
-	// rollback failed and its checkpoint is kept.
-	undone, partial bool
-	unknown         bool // the connection was lost while a change was under way
+	// partial: the lines sent stay, the rollback failed and its
+	// checkpoint is kept.
+	partial bool
+	unknown bool // the connection was lost while a change was under way
 }
 
 // state says what a failed commit left on the switch, for the messages.
@@ -392,10 +392,11 @@ func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.L
 	if rerr := d.rollback(cleanup, s, name); rerr != nil {
 		c.unknown = clissh.IsConnError(rerr)
 		c.partial = !c.unknown
-		c.err = fmt.Errorf("%w; rolling back to checkpoint %s failed too: %v (the checkpoint is kept; the next apply tries again)", c.err, name, rerr)
+		// %w: a lost connection here makes the apply reconnect and
+		// recover, like one lost during the lines.
+		c.err = fmt.Errorf("%w; rolling back to checkpoint %s failed too: %w (the checkpoint is kept; the next apply tries again)", c.err, name, rerr)
 		return c
 	}
-	c.undone = true
 	if derr := d.deleteCheckpoint(cleanup, s, name); derr != nil {
 		c.err = fmt.Errorf("%w; rolled back, but %v", c.err, derr)
 		return c

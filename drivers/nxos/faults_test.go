@@ -439,6 +439,19 @@ func TestOutcomeUnknown(t *testing.T) {
 		{name: "checkpoint: drop mid-lines, switch back", mode: config.CommitCheckpoint,
 			faults:  nxossim.Faults{DropAfterConfigLines: 20},
 			wantMsg: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
+		// A refused line, then the rollback's reply is lost: the apply
+		// reconnects, recovers from its checkpoint and tries again, and is
+		// refused again: a known outcome, nothing changed.
+		{name: "checkpoint: rollback's reply lost, switch back", mode: config.CommitCheckpoint,
+			faults: nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`)}},
+				DropAfterExec: regexp.MustCompile(`^rollback `)},
+			wantErr: true, wantMsg: "switch leaf202: reconnecting to recover and apply again",
+			recovered: "switch leaf202: 48 line(s) applied under checkpoint"},
+		{name: "checkpoint: rollback's reply lost, switch gone", mode: config.CommitCheckpoint,
+			faults: nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`)}},
+				DropAfterExec: regexp.MustCompile(`^rollback `), UnreachableAfterDrop: true},
+			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown",
+			recovered: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

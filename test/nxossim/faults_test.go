@@ -68,6 +68,37 @@ func TestFaultUnreachableAfterDrop(t *testing.T) {
 	}
 }
 
+// TestFaultDropAfterExec: the matching exec command runs, then the
+// connection drops before its reply (a rollback whose answer is lost).
+func TestFaultDropAfterExec(t *testing.T) {
+	s := startSim(t, nil)
+	if _, err := s.Show("checkpoint cp1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Configure("router bgp 63500"); err != nil {
+		t.Fatal(err)
+	}
+	d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
+	s.SetFaults(Faults{DropAfterExec: regexp.MustCompile(`^rollback `)})
+	if r, err := d.SendCommand("show checkpoint summary"); err != nil || r.Failed != nil {
+		t.Fatalf("a command that does not match: %v", err)
+	}
+	if _, err := d.SendCommand("rollback running-config checkpoint cp1"); err == nil {
+		t.Fatal("the rollback's reply arrived")
+	}
+	if got := runningBody(t, s, "bgp"); got != "feature bgp" {
+		t.Errorf("the rollback did not run: %q", got)
+	}
+	if st := s.Stats(); st.Drops != 1 || st.Rollbacks != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	// Once: a new connection runs it with its reply.
+	d2 := scrapliDriver(t, s, transport.StandardTransport)
+	if r, err := d2.SendCommand("rollback running-config checkpoint cp1"); err != nil || !strings.Contains(r.Result, "Rollback Patch is Empty") {
+		t.Fatalf("after reconnect: %v %q", err, r.Result)
+	}
+}
+
 // TestFaultDropConnection drops the SSH connection after N configuration
 // lines, in configure terminal (what was typed is applied) and in a session
 // (nothing is applied and the session survives for a reconnecting client).

@@ -75,11 +75,15 @@ type Faults struct {
 	// Nth non-empty line typed in a configuration mode (counted from
 	// SetFaults), before any reply. It fires once.
 	DropAfterConfigLines int
+	// DropAfterExec, if set, closes the SSH connection right after the
+	// first exec-mode command matching it has run (a rollback, a
+	// checkpoint), before its reply. It fires once.
+	DropAfterExec *regexp.Regexp
 	// UnreachableAfterDrop keeps the switch unreachable once
-	// DropAfterConfigLines has fired: every new TCP connection is closed
-	// before the SSH handshake (a switch that reloaded, or whose management
-	// link went down), until the next SetFaults. Its configuration is left
-	// as the drop left it.
+	// DropAfterConfigLines or DropAfterExec has fired: every new TCP
+	// connection is closed before the SSH handshake (a switch that
+	// reloaded, or whose management link went down), until the next
+	// SetFaults. Its configuration is left as the drop left it.
 	UnreachableAfterDrop bool
 	// RejectLines reject configuration lines whose text matches.
 	RejectLines []RejectRule
@@ -135,7 +139,7 @@ type Stats struct {
 	Commits           int
 	CommitFailures    int
 	Aborts            int
-	Drops             int // connections closed by DropAfterConfigLines
+	Drops             int // connections closed by DropAfterConfigLines or DropAfterExec
 	Checkpoints       int // user checkpoints created
 	Rollbacks         int // rollback commands run
 	RollbackFailures  int
@@ -480,6 +484,12 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 		if n := len(s.entries) - s.opts.LogLimit; n > 0 {
 			s.entries = append(s.entries[:0:0], s.entries[n:]...)
 		}
+	}
+	if re := s.faults.DropAfterExec; re != nil && !inConfig && re.MatchString(strings.TrimSpace(line)) {
+		s.faults.DropAfterExec = nil
+		s.stats.Drops++
+		s.unreachable = s.faults.UnreachableAfterDrop
+		drop = true
 	}
 	if inConfig && strings.TrimSpace(line) != "" {
 		s.stats.ConfigLines++
