@@ -218,13 +218,34 @@ type Applied struct {
 func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions) (out Applied) {
 	out.Stage = StageLock
 	unlock := drivers.Unlock(func(context.Context) error { return nil })
+	var waited string
 	if locker, ok := d.(drivers.Locker); ok {
+		req := lockRequest(ctx, lo)
+		start := time.Now()
 		var err error
-		if unlock, err = drivers.AcquireLock(ctx, locker, lockRequest(ctx, lo), lo.Wait, lo.Poll); err != nil {
+		unlock, err = locker.TryLock(ctx, req)
+		var held *drivers.HeldError
+		if errors.As(err, &held) {
+			// Another writer is busy: wait for it, and say so.
+			waited = fmt.Sprintf("held by %s (run %s)", held.Record.Holder, held.Record.RunID)
+			unlock, err = drivers.AcquireLock(ctx, locker, req, lo.Wait, lo.Poll)
+		}
+		if err != nil {
+			if errors.As(err, &held) {
+				err = fmt.Errorf("not applied after waiting %s for the fabric's writer lock: %w", time.Since(start).Round(time.Second), err)
+			}
 			out.Err = fmt.Errorf("lock: %w", err)
 			return out
 		}
+		if waited != "" {
+			waited = fmt.Sprintf("waited %s for the fabric's writer lock, %s", time.Since(start).Round(time.Millisecond), waited)
+		}
 	}
+	defer func() {
+		if waited != "" {
+			out.Result.Messages = append([]string{waited}, out.Result.Messages...)
+		}
+	}()
 	defer func() {
 		// Release even when ctx has ended: a lock left behind blocks the
 		// next writer until its lease runs out.

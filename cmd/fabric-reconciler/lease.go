@@ -34,7 +34,7 @@ func (l *lockFlags) register(cmd *cobra.Command) {
 
 // options are the per-fabric lock options of a run with this deadline.
 func (l *lockFlags) options(timeout time.Duration) reconciler.LockOptions {
-	return reconciler.LockOptions{Wait: l.wait, TTL: timeout + time.Minute}
+	return reconciler.LockOptions{Wait: l.wait, TTL: timeout + time.Minute, Poll: 500 * time.Millisecond}
 }
 
 // clusterLease takes the controller's Lease for the run when the run reaches

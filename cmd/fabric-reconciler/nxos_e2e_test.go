@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -421,8 +423,8 @@ status:
 }
 
 // TestNXOSPlanNative: plan -o native --offline with the haystack example
-// shows the NX-OS configuration it would send, framed by the checkpoint,
-// and contacts no switch.
+// shows the NX-OS configuration it would send, framed by the run's
+// checkpoint under the writer lock, and contacts no switch.
 func TestNXOSPlanNative(t *testing.T) {
 	cfg := filepath.Join(haystack, "fabric-nxos.yaml")
 	out, errOut, code := run(t, "plan", "--offline", "-o", "native", "--config", cfg, "--cluster-state", haystackCS)
@@ -430,9 +432,13 @@ func TestNXOSPlanNative(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	testenv.Golden(t, "haystack-nxos.native.txt", out)
-	for _, want := range []string{"checkpoint fabric-reconciler-haystack description orchestrator:fabric-reconciler.haystack\nconfigure terminal\n",
+	// The checkpoints are named per run (<run>: from the run id, unknown
+	// to an offline plan); the apply runs under the fabric's writer lock.
+	for _, want := range []string{
+		"! under the fabric's writer lock, checkpoint fabric-reconciler-haystack-lock-<run>, taken before observing",
+		"checkpoint fabric-reconciler-haystack-run-<run> description orchestrator:fabric-reconciler.haystack\nconfigure terminal\n",
 		"  neighbor 192.168.9.193\n    description orchestrator:fabric-reconciler.haystack node=k8c1m0\n    remote-as 63551\n",
-		"end\nno checkpoint fabric-reconciler-haystack\n"} {
+		"end\nno checkpoint fabric-reconciler-haystack-run-<run>\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("native plan lacks %q", want)
 		}
@@ -498,5 +504,141 @@ func TestNXOSNoSecretsInOutput(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, wrong) {
 		t.Fatal("the wrong password appears in the output")
+	}
+}
+
+// onenodeCluster is the haystack cluster state with its first node only (a
+// partial export), in a folder of its own.
+func onenodeCluster(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(testenv.RepoRoot(), "examples", "haystack", "cluster")
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "nodes.yaml" {
+			parts := strings.SplitAfterN(string(b), "\n- apiVersion: v1\n  kind: Node\n", 3)
+			if len(parts) != 3 {
+				t.Fatal("examples/haystack/cluster/nodes.yaml no longer lists its nodes as expected")
+			}
+			b = []byte(parts[0] + strings.SplitN(parts[1], "\n- apiVersion: v1\n", 2)[0] + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var (
+	e2eBoundRouteMap = regexp.MustCompile(`(?m)^ {6}route-map (\S+) in$`)
+	e2eRunCheckpoint = regexp.MustCompile(`applied under checkpoint (fabric-reconciler-haystack-run-[0-9a-f]{8})`)
+)
+
+// TestNXOSConcurrentSyncs is D3 of the safety review, end to end: `sync` of
+// the haystack and `sync` of a cluster state that lost two nodes, the second
+// started 50 ms after the first, against the same two leaves, three times.
+// The second waits for the first's writer lock (and says so) and then
+// applies its own plan: both report what they applied under their own run's
+// checkpoint, nothing is rolled back, no neighbor is bound to a route-map or
+// prefix-list that does not exist, nothing is left behind, and the leaves
+// end as the sync that applied last wants them.
+func TestNXOSConcurrentSyncs(t *testing.T) {
+	one := onenodeCluster(t)
+	for round := range 3 {
+		l := newNXOSLab(t, nxosOpts{})
+		for _, leaf := range nxosLeaves {
+			l.sims[leaf].SetFaults(nxossim.Faults{CommandDelay: 2 * time.Millisecond})
+		}
+		type result struct {
+			code           int
+			stdout, stderr string
+		}
+		runSync := func(cluster string) result {
+			var out, errb bytes.Buffer
+			// onenode's BGPPeers name nodes it lacks: skipped, as the review's run.
+			code := execute([]string{"sync", "-o", "json", "--allow-skips", "--config", l.config, "--cluster-state", cluster}, &out, &errb)
+			return result{code, out.String(), errb.String()}
+		}
+		var (
+			wg   sync.WaitGroup
+			a, b result
+		)
+		wg.Add(2)
+		go func() { defer wg.Done(); a = runSync(l.cluster[0]) }()
+		go func() { defer wg.Done(); time.Sleep(50 * time.Millisecond); b = runSync(one) }()
+		wg.Wait()
+		// Exactly one sync applies. The other waits for the first's lock
+		// and then finds the fabric changed since it made the plan it
+		// printed: it applies nothing and says so.
+		runs := map[string]int{} // the run's apply checkpoint -> neighbors it wants
+		applied, refused := 0, 0
+		for _, r := range []struct {
+			name      string
+			res       result
+			neighbors int
+		}{{"haystack", a, 3}, {"onenode", b, 1}} {
+			if strings.Contains(r.res.stdout+r.res.stderr, l.password) {
+				t.Fatal("the SSH password appears in an output")
+			}
+			var s nxosSync
+			if err := json.Unmarshal([]byte(r.res.stdout), &s); err != nil {
+				t.Fatalf("round %d: %s: %v\n%s", round, r.name, err, r.res.stderr)
+			}
+			if len(s.Results) != 1 {
+				t.Fatalf("round %d: %s: %+v", round, r.name, s.Results)
+			}
+			msgs := strings.Join(s.Results[0].Messages, "\n")
+			switch {
+			case r.res.code == 0 && s.Results[0].Stage == "done":
+				applied++
+				m := e2eRunCheckpoint.FindAllStringSubmatch(msgs, -1)
+				if len(m) != len(nxosLeaves) || m[0][1] != m[1][1] || strings.Contains(msgs, "rolled back") {
+					t.Fatalf("round %d: %s reports:\n%s", round, r.name, msgs)
+				}
+				runs[m[0][1]] = r.neighbors
+			case r.res.code == 1 && s.Results[0].Stage == "verify":
+				refused++
+				if !strings.Contains(s.Results[0].Error, "changed since the plan was made") ||
+					!strings.Contains(msgs, "for the fabric's writer lock, held by ") || s.Results[0].Applied != 0 {
+					t.Fatalf("round %d: %s: %+v", round, r.name, s.Results[0])
+				}
+			default:
+				t.Fatalf("round %d: %s: exit %d %+v\n%s", round, r.name, r.res.code, s.Results, r.res.stderr)
+			}
+		}
+		// Under load the second may also plan only after the first is done:
+		// then both apply, one after the other.
+		if applied+refused != 2 || applied == 0 {
+			t.Fatalf("round %d: %d applied, %d refused", round, applied, refused)
+		}
+		for _, leaf := range nxosLeaves {
+			body := l.body(t, leaf)
+			for _, m := range e2eBoundRouteMap.FindAllStringSubmatch(body, -1) {
+				name := regexp.QuoteMeta(m[1])
+				if !regexp.MustCompile(`(?m)^route-map `+name+` permit 10$`).MatchString(body) ||
+					!regexp.MustCompile(`(?m)^ip prefix-list `+name+` seq `).MatchString(body) {
+					t.Fatalf("round %d: %s: a neighbor is bound to %s, which does not exist:\n%s", round, leaf, m[1], body)
+				}
+			}
+			// The run whose apply checkpoint the switch saw last applied
+			// last.
+			last := ""
+			for _, e := range l.sims[leaf].Log() {
+				if f := strings.Fields(e.Line); len(f) > 1 && f[0] == "checkpoint" && runs[f[1]] > 0 {
+					last = f[1]
+				}
+			}
+			if got := strings.Count(body, "\n    description orchestrator:fabric-reconciler.haystack node="); got != runs[last] {
+				t.Fatalf("round %d: %s has %d owned neighbors, the last sync (%s) wants %d:\n%s", round, leaf, got, last, runs[last], body)
+			}
+		}
+		l.nothingLeft(t)
 	}
 }

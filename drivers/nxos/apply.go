@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
@@ -192,50 +193,92 @@ func (p *planner) PathsAt(af fabric.AddressFamily) cli.PathsAt {
 	return at
 }
 
-// Apply makes the plan's changes, switch by switch (concurrently). On each
-// switch it first recovers from an interrupted apply (rolls back to a
-// leftover checkpoint, aborts a leftover session), reads the running
-// configuration again, plans the missing lines in the safe order, and
-// commits them atomically: all of them or none. A switch whose connection
-// drops during the apply is reconnected, recovered and applied again once.
+// Apply makes the plan's changes, switch by switch (concurrently). It needs
+// the fabric's writer lock, taken with TryLock before the Observe the plan
+// comes from: without it, or for a switch not observed under it, nothing is
+// applied and the error wraps ErrNoLock. On each switch it first checks
+// that the lock is still there and recovers from an interrupted apply (rolls
+// back to a leftover checkpoint, aborts a leftover session), reads the
+// running configuration again, plans the missing lines in the safe order,
+// and commits them atomically: all of them or none. A switch whose
+// connection drops during the apply is reconnected, recovered and applied
+// again once; when that cannot tell what the switch holds, the error wraps
+// drivers.ErrOutcomeUnknown.
 func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
-	return d.switches.Apply(ctx, plan, d.applySwitch)
+	held, err := d.heldLock()
+	if err != nil {
+		return fabric.ApplyResult{Messages: []string{err.Error()}}, err
+	}
+	return d.switches.Apply(ctx, plan, func(ctx context.Context, sw config.Switch, changes []fabric.Change) (fabric.ApplyResult, error) {
+		return d.applySwitch(ctx, sw, changes, held)
+	})
 }
 
-func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fabric.Change) (fabric.ApplyResult, error) {
-	var msgs []string
-	for attempt := 1; ; attempt++ {
-		res, err := d.applyOnce(ctx, sw, changes)
-		if clissh.IsConnError(err) && attempt == 1 && ctx.Err() == nil {
+// attempt is what one applyOnce left behind.
+type attempt struct {
+	// recovered: the switch was checked and recovered; what earlier
+	// attempts left is known to be undone.
+	recovered bool
+	// unknown: the connection was lost while the switch may have been
+	// taking a change (a configuration line, a commit, a rollback) that
+	// was not undone.
+	unknown bool
+}
+
+func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fabric.Change, held *heldLock) (fabric.ApplyResult, error) {
+	if seen, ok := d.seen.Get(sw.Name); !ok || seen.lock != held.token {
+		err := fmt.Errorf("switch %s: not applied: %w: the plan was not made from an observation under the lock (run %s); "+
+			"observe after TryLock, then plan and apply", sw.Name, ErrNoLock, held.rec.RunID)
+		return fabric.ApplyResult{Messages: []string{err.Error()}}, err
+	}
+	var (
+		msgs    []string
+		unknown bool
+	)
+	for try := 1; ; try++ {
+		res, at, err := d.applyOnce(ctx, sw, changes, held)
+		// What an attempt left unknown stays so until a later one has
+		// recovered the switch (rolled back, or found nothing to undo).
+		unknown = at.unknown || (unknown && !at.recovered)
+		if clissh.IsConnError(err) && try == 1 && ctx.Err() == nil {
 			d.log.Warn("connection lost during the apply; reconnecting to recover and apply again", "switch", sw.Name, "error", err)
 			msgs = append(msgs, res.Messages...)
 			msgs = append(msgs, fmt.Sprintf("switch %s: reconnecting to recover and apply again", sw.Name))
 			continue
 		}
 		res.Messages = append(msgs, res.Messages...)
+		if err != nil && unknown {
+			res.Applied = nil
+			res.Messages = append(res.Messages, fmt.Sprintf("switch %s: the outcome is unknown: the connection was lost while the switch was "+
+				"taking a change, and it could not be recovered; observe again to learn what it holds (the next apply rolls back to "+
+				"this run's checkpoint, or aborts its session, first)", sw.Name))
+			err = fmt.Errorf("switch %s: %w: %w", sw.Name, drivers.ErrOutcomeUnknown, err)
+		}
 		return res, err
 	}
 }
 
-func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabric.Change) (fabric.ApplyResult, error) {
+func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabric.Change, held *heldLock) (fabric.ApplyResult, attempt, error) {
+	var at attempt
 	s := d.session(sw)
 	s.Lock()
 	defer s.Unlock()
-	msgs, err := d.recover(ctx, sw, s)
+	msgs, err := d.recover(ctx, sw, s, held)
 	if err != nil {
-		return fabric.ApplyResult{Messages: msgs}, err
+		return fabric.ApplyResult{Messages: msgs}, at, err
 	}
+	at.recovered = true
 	texts, err := d.readRunning(ctx, s)
 	if err != nil {
-		return fabric.ApplyResult{Messages: msgs}, err
+		return fabric.ApplyResult{Messages: msgs}, at, err
 	}
 	cfg, err := parseConfigs(texts...)
 	if err != nil {
-		return fabric.ApplyResult{Messages: msgs}, fmt.Errorf("switch %s: reading the configuration: %w", sw.Name, err)
+		return fabric.ApplyResult{Messages: msgs}, at, fmt.Errorf("switch %s: reading the configuration: %w", sw.Name, err)
 	}
 	sc, err := d.script(sw, cfg, changes)
 	if err != nil {
-		return fabric.ApplyResult{Messages: msgs}, err
+		return fabric.ApplyResult{Messages: msgs}, at, err
 	}
 	var errs []error
 	for _, r := range sc.Refused() {
@@ -245,77 +288,121 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	if len(lines) == 0 {
 		res := sc.Result(0)
 		res.Messages = append(msgs, res.Messages...)
-		return res, errors.Join(errs...)
+		return res, at, errors.Join(errs...)
 	}
+	// No line is sent after the lock expires: another writer may take it
+	// over then.
+	lctx, cancel := context.WithDeadline(ctx, held.deadline())
+	defer cancel()
 	start := time.Now()
-	var (
-		n        int
-		leftover error // the lines went through, but the checkpoint stayed
-	)
+	var c commit
 	if d.mode == config.CommitSession {
-		n, err = s.configureSession(ctx, lines)
-		d.observeRequest("configure session", err)
+		c.n, c.err = s.configureSession(lctx, lines)
+		d.observeRequest("configure session", c.err)
+		// Lines are only queued until commit: a drop loses nothing but
+		// the commit's reply.
+		c.kept = c.err == nil
+		c.unknown = clissh.IsConnError(c.err) && s.committing
 	} else {
-		n, leftover, err = d.commitCheckpoint(ctx, s, lines)
+		c = d.commitCheckpoint(lctx, s, lines, held.run)
 	}
-	accepted := len(lines)
-	if err != nil {
-		accepted = 0 // atomic: nothing stays
+	at.unknown = c.unknown
+	accepted := 0
+	if c.kept {
+		accepted = len(lines)
 	}
 	res := sc.Result(accepted)
 	res.Messages = append(msgs, res.Messages...)
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
-	case leftover != nil:
+	case c.leftover != nil:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied in %s, but %v; the next apply rolls back to it and applies again",
-			sw.Name, len(lines), took, leftover))
-		errs = append(errs, leftover)
-	case err == nil && d.mode == config.CommitSession:
+			sw.Name, len(lines), took, c.leftover))
+		errs = append(errs, c.leftover)
+	case c.err == nil && d.mode == config.CommitSession:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) committed in configuration session %s in %s", sw.Name, len(lines), d.cpName, took))
-	case err == nil:
-		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied under checkpoint %s in %s", sw.Name, len(lines), d.cpName, took))
+	case c.err == nil:
+		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied under checkpoint %s in %s", sw.Name, len(lines), held.run, took))
 	default:
-		undone := "nothing was changed"
-		if clissh.IsConnError(err) {
-			undone = "the switch is recovered when it is reached again"
-		}
-		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d of %d line(s) sent, then: %v; %s", sw.Name, n, len(lines), err, undone))
-		if n < len(lines) {
-			c := sc.ChangeOf(n)
-			err = fmt.Errorf("%s %s: %w", c.Action, c.Key(), err)
+		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d of %d line(s) sent, then: %v; %s", sw.Name, c.n, len(lines), c.err, c.state(d.mode)))
+		err := c.err
+		if c.n < len(lines) {
+			ch := sc.ChangeOf(c.n)
+			err = fmt.Errorf("%s %s: %w", ch.Action, ch.Key(), err)
 		}
 		errs = append(errs, err)
 	}
 	for _, l := range lines[:accepted] {
 		d.log.Debug("line applied", "switch", sw.Name, "line", l.Text)
 	}
-	return res, errors.Join(errs...)
+	return res, at, errors.Join(errs...)
 }
 
-// commitCheckpoint takes the checkpoint, sends the lines in configure
+// commit is how a commit of lines ended.
+type commit struct {
+	n        int   // lines the switch took
+	err      error // why it stopped; nil when every line went through
+	leftover error // every line went through, but the checkpoint stayed
+	kept     bool  // the lines are in the running configuration
+	// partial: the lines sent stay, the rollback failed and its
+	// checkpoint is kept.
+	partial bool
+	unknown bool // the connection was lost while a change was under way
+}
+
+// state says what a failed commit left on the switch, for the messages.
+func (c commit) state(mode string) string {
+	switch {
+	case c.unknown:
+		return "what the switch holds is not known until it is reached again"
+	case c.partial:
+		return fmt.Sprintf("the switch keeps the first %d line(s) until the next apply rolls them back", c.n)
+	case clissh.IsConnError(c.err) && mode == config.CommitSession:
+		return "nothing was committed; the session is aborted when the switch is reached again"
+	case clissh.IsConnError(c.err):
+		return "no line was sent; the switch is recovered when it is reached again"
+	}
+	return "nothing was changed"
+}
+
+// commitCheckpoint takes the run's checkpoint, sends the lines in configure
 // terminal and deletes the checkpoint; on a refused line it rolls back to
-// the checkpoint first. It returns how many lines the switch took, and, when
-// all went through but the checkpoint could not be deleted, why. The caller
-// holds the session's lock.
-func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.Line) (n int, leftover, err error) {
-	if err := d.takeCheckpoint(ctx, s); err != nil {
-		return 0, nil, err
+// the checkpoint first. The rollback and the deletions run even when ctx
+// has ended (bounded by their own timeouts): a cut-off apply is undone, not
+// left half done. The caller holds the session's lock.
+func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.Line, name string) commit {
+	cleanup := context.WithoutCancel(ctx)
+	if err := d.takeCheckpoint(ctx, s, name, string(d.own.Mark)); err != nil {
+		return commit{err: err}
 	}
-	n, err = s.configure(ctx, lines)
-	d.observeRequest("configure", err)
-	if clissh.IsConnError(err) {
-		return n, nil, err // the checkpoint stays; the next attempt recovers
+	var c commit
+	c.n, c.err = s.configure(ctx, lines)
+	d.observeRequest("configure", c.err)
+	switch {
+	case clissh.IsConnError(c.err):
+		// The last line may or may not have been taken; the checkpoint
+		// stays, and the next attempt recovers.
+		c.unknown = true
+		return c
+	case c.err == nil:
+		c.kept = true
+		c.leftover = d.deleteCheckpoint(cleanup, s, name)
+		return c
 	}
-	if err != nil {
-		if rerr := d.rollback(ctx, s); rerr != nil {
-			return n, nil, fmt.Errorf("%w; rolling back to checkpoint %s failed too: %v (the checkpoint is kept; the next apply tries again)", err, d.cpName, rerr)
-		}
-		if derr := d.deleteCheckpoint(ctx, s); derr != nil {
-			return n, nil, fmt.Errorf("%w; rolled back, but %v", err, derr)
-		}
-		return n, nil, fmt.Errorf("%w; rolled back to checkpoint %s", err, d.cpName)
+	if rerr := d.rollback(cleanup, s, name); rerr != nil {
+		c.unknown = clissh.IsConnError(rerr)
+		c.partial = !c.unknown
+		// %w: a lost connection here makes the apply reconnect and
+		// recover, like one lost during the lines.
+		c.err = fmt.Errorf("%w; rolling back to checkpoint %s failed too: %w (the checkpoint is kept; the next apply tries again)", c.err, name, rerr)
+		return c
 	}
-	return n, d.deleteCheckpoint(ctx, s), nil
+	if derr := d.deleteCheckpoint(cleanup, s, name); derr != nil {
+		c.err = fmt.Errorf("%w; rolled back, but %v", c.err, derr)
+		return c
+	}
+	c.err = fmt.Errorf("%w; rolled back to checkpoint %s", c.err, name)
+	return c
 }
 
 // Render returns, per switch, what Apply would send: against the
@@ -342,8 +429,17 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		}
 		lines := s.Lines()
 		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s, commit mode %s\n", sw.Name, sw.Address, len(changes), len(lines), basis, d.mode)
+		lock, run := d.cpName+"-lock-<run>", d.cpName+"-run-<run>"
+		if h := d.currentLock(); h != nil {
+			lock, run = h.name, h.run
+		}
+		fmt.Fprintf(b, "! under the fabric's writer lock, checkpoint %s, taken before observing", lock)
+		if strings.HasSuffix(run, "<run>") {
+			b.WriteString(" (<run>: 8 hex digits of the SHA-256 of the run id)")
+		}
+		b.WriteString("\n")
 		if seen.pending {
-			fmt.Fprintf(b, "! first: rollback running-config checkpoint %s; no checkpoint %s (left by an interrupted apply)\n", d.cpName, d.cpName)
+			fmt.Fprintf(b, "! first: rollback running-config checkpoint %s; no checkpoint %s (left by an interrupted apply)\n", seen.leftover, seen.leftover)
 		}
 		cli.WriteNotes(b, s, reply)
 		if len(lines) == 0 {
@@ -354,10 +450,17 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 			b.WriteString("! on a refused line or a failed verify/commit instead: abort\n")
 			return nil
 		}
-		fmt.Fprintf(b, "checkpoint %s description %s\nconfigure terminal\n%send\nno checkpoint %s\n", d.cpName, d.own.Mark, s.Text(), d.cpName)
-		fmt.Fprintf(b, "! on a refused line instead: end; rollback running-config checkpoint %s; no checkpoint %s\n", d.cpName, d.cpName)
+		fmt.Fprintf(b, "checkpoint %s description %s\nconfigure terminal\n%send\nno checkpoint %s\n", run, d.own.Mark, s.Text(), run)
+		fmt.Fprintf(b, "! on a refused line instead: end; rollback running-config checkpoint %s; no checkpoint %s\n", run, run)
 		return nil
 	})
+}
+
+// currentLock is the lock the driver holds, nil when none.
+func (d *Driver) currentLock() *heldLock {
+	d.lockMu.Lock()
+	defer d.lockMu.Unlock()
+	return d.held
 }
 
 // emptyConfig is a switch that holds only its BGP instance (and VRF).

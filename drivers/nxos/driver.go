@@ -21,10 +21,13 @@
 //     the driver turned relax on) records that the cluster owns them.
 //
 // Every change to one switch is atomic. In the default "checkpoint" commit
-// mode the driver takes a checkpoint, sends the lines in configure terminal,
-// and rolls the switch back to the checkpoint on any error; in "session" mode
-// it uses a configuration session (verify, commit, abort). docs/nxos.md says
-// which to pick and why.
+// mode the driver takes a checkpoint of the run, sends the lines in
+// configure terminal, and rolls the switch back to the checkpoint on any
+// error; in "session" mode it uses a configuration session (verify, commit,
+// abort). docs/nxos.md says which to pick and why.
+//
+// One writer at a time: the driver is a drivers.Locker whose lock is a
+// checkpoint per switch (lock.go), and Apply refuses to run without it.
 package nxos
 
 import (
@@ -33,6 +36,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -79,6 +83,11 @@ type Driver struct {
 	// seen is what each switch held at the last Observe; Render plans
 	// against it.
 	seen cli.Seen[seenConfig]
+
+	// held is the writer lock this driver took (lock.go), nil when none.
+	lockMu  sync.Mutex
+	held    *heldLock
+	lockSeq uint64
 }
 
 // New builds the driver for one fabric. It contacts no switch and reads no

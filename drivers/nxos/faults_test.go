@@ -1,11 +1,15 @@
 package nxos
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
 )
@@ -29,7 +33,7 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 		{name: "checkpoint: refused line", mode: config.CommitCheckpoint,
 			rule: nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject},
 			wantErr: []string{`create BGPPeer leaf201/192.168.9.194: switch leaf201 refused "remote-as 63552" in configure terminal: ` + reject,
-				"rolled back to checkpoint fabric-reconciler-haystack"},
+				"rolled back to checkpoint fabric-reconciler-haystack-run-"},
 			rollbacks: 1},
 		{name: "session: refused when typed", mode: config.CommitSession,
 			rule:    nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject, AtEntry: true},
@@ -138,7 +142,7 @@ func TestReconnectMidApply(t *testing.T) {
 				t.Fatalf("apply: %v\n%s", err, strings.Join(res.Messages, "\n"))
 			}
 			msgs := strings.Join(res.Messages, "\n")
-			recovered := "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack, left by an interrupted apply, and deleted it"
+			recovered := "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"
 			if mode == config.CommitSession {
 				recovered = "switch leaf202: aborted configuration session fabric-reconciler-haystack, left uncommitted by an interrupted apply"
 			}
@@ -187,13 +191,14 @@ func TestLeftoverCheckpoint(t *testing.T) {
 		desc      string   // the checkpoint's description
 		handAfter []string // configured by hand after the interruption
 		wantErr   string   // from Observe
+		lockErr   bool     // TryLock fails with wantErr too
 	}{
 		{name: "rolled back and applied", desc: "orchestrator:fabric-reconciler.haystack"},
 		{name: "changed by hand since", desc: "orchestrator:fabric-reconciler.haystack",
 			handAfter: []string{"router bgp 63500", "neighbor 192.168.9.251", "remote-as 65251"},
 			wantErr: "switch leaf201: checkpoint " + cp + " was left by an interrupted apply, but the running configuration has changed since " +
 				"outside fabric-reconciler's objects (+ router bgp 63500 > neighbor 192.168.9.251; + router bgp 63500 > neighbor 192.168.9.251 > remote-as 65251)"},
-		{name: "not ours", desc: "made by the network team",
+		{name: "not ours", desc: "made by the network team", lockErr: true,
 			wantErr: "switch leaf201: a checkpoint named " + cp + " exists that fabric-reconciler did not make"},
 	}
 	for _, tc := range cases {
@@ -212,24 +217,42 @@ func TestLeftoverCheckpoint(t *testing.T) {
 			}
 			handMade := l.body(t, "leaf201")
 			d := l.driver(t, l.fabric(t, nil))
-			obs, err := d.Observe(l.ctx)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				if _, err := d.Observe(l.ctx); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("observe error %v, want %q", err, tc.wantErr)
 				}
-				// Apply (a plan from elsewhere) refuses the same way.
+				// A checkpoint at the fabric's names that it did not
+				// make keeps the lock from being taken; otherwise
+				// Observe under the lock fails the same way.
+				if unlock, err := d.TryLock(l.ctx, lockRequest()); err != nil {
+					if !tc.lockErr || !strings.Contains(err.Error(), tc.wantErr) {
+						t.Fatalf("lock error %v, want %q", err, tc.wantErr)
+					}
+				} else {
+					defer func() { _ = unlock(context.Background()) }()
+					if tc.lockErr {
+						t.Fatal("locked a switch with a checkpoint at the fabric's names it did not make")
+					}
+					if _, err := d.Observe(l.ctx); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+						t.Fatalf("observe under the lock: error %v, want %q", err, tc.wantErr)
+					}
+				}
+				// Apply (a plan from elsewhere) refuses leaf201: not
+				// observed under the lock, or no lock at all.
 				_, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: haystack()}, fabric.Observed{}))
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("apply error %v, want %q", err, tc.wantErr)
+				if !errors.Is(err, ErrNoLock) {
+					t.Fatalf("apply error %v, want it refused", err)
 				}
 				if body := l.body(t, "leaf201"); body != handMade {
 					t.Fatalf("leaf201 changed:\n%s", body)
 				}
-				if len(sim.Checkpoints()) != 1 {
-					t.Fatalf("checkpoints %+v", sim.Checkpoints())
+				if cps := sim.Checkpoints(); len(cps) == 0 || cps[0].Name != cp || cps[0].Description != tc.desc {
+					t.Fatalf("checkpoints %+v, want the leftover kept", cps)
 				}
 				return
 			}
+			lock(t, l.ctx, d)
+			obs, err := d.Observe(l.ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,8 +279,8 @@ func TestLeftoverCheckpoint(t *testing.T) {
 			if !strings.Contains(strings.Join(res.Messages, "\n"), "switch leaf201: rolled back to checkpoint "+cp+", left by an interrupted apply, and deleted it") {
 				t.Errorf("messages %q", res.Messages)
 			}
-			if len(sim.Checkpoints()) != 0 {
-				t.Errorf("checkpoints left: %+v", sim.Checkpoints())
+			if cps := sim.Checkpoints(); len(cps) != 1 || !d.isLockName(cps[0].Name) {
+				t.Errorf("checkpoints left besides the lock: %+v", cps)
 			}
 			assertConverged(t, l.ctx, d, haystack())
 			if a, b := l.body(t, "leaf201"), l.body(t, "leaf202"); a != b {
@@ -288,7 +311,7 @@ func TestFailedRollbackKeepsCheckpoint(t *testing.T) {
 	sim.SetFaults(nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63553$`)}},
 		FailNextRollback: "ERROR: rollback patch failed at line 3"})
 	_, _, err := reconcile(t, l.ctx, d, want)
-	if err == nil || !strings.Contains(err.Error(), "rolling back to checkpoint fabric-reconciler-haystack failed too") ||
+	if err == nil || !regexp.MustCompile(`rolling back to checkpoint fabric-reconciler-haystack-run-[0-9a-f]{8} failed too`).MatchString(err.Error()) ||
 		!strings.Contains(err.Error(), "ERROR: rollback patch failed at line 3") {
 		t.Fatalf("error %v", err)
 	}
@@ -324,14 +347,37 @@ func TestCheckpointCommandRefused(t *testing.T) {
 		sim := l.sims["leaf201"]
 		d := l.driver(t, l.fabric(t, single))
 		before := l.body(t, "leaf201")
-		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint `),
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint \S+-run-`),
 			Reply: "ERROR: another checkpoint or rollback operation is in progress"}}})
 		_, _, err := reconcile(t, l.ctx, d, want)
-		if err == nil || !strings.Contains(err.Error(), "switch leaf201: checkpoint fabric-reconciler-haystack: ERROR: another checkpoint or rollback operation is in progress") {
+		if err == nil || !regexp.MustCompile(`switch leaf201: checkpoint fabric-reconciler-haystack-run-[0-9a-f]{8}: ERROR: another checkpoint or rollback operation is in progress`).MatchString(err.Error()) {
 			t.Fatalf("error %v", err)
 		}
 		if st := sim.Stats(); st.ConfigLines != 0 || l.body(t, "leaf201") != before {
 			t.Fatalf("the switch was configured: %+v", st)
+		}
+	})
+	t.Run("lock checkpoint refused", func(t *testing.T) {
+		t.Parallel()
+		l := newLab(t, labOpts{})
+		sim := l.sims["leaf201"]
+		d := l.driver(t, l.fabric(t, single))
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^checkpoint \S+-lock-`),
+			Reply: "ERROR: another checkpoint or rollback operation is in progress"}}})
+		unlock, err := d.TryLock(l.ctx, lockRequest())
+		var held *drivers.HeldError
+		if err == nil || errors.As(err, &held) || !regexp.MustCompile(`fabric lab: taking the writer lock: switch leaf201: checkpoint `+
+			`fabric-reconciler-haystack-lock-[0-9a-f]{8}: ERROR: another checkpoint or rollback operation is in progress`).MatchString(err.Error()) {
+			t.Fatalf("TryLock: %v, want the switch's refusal (not a HeldError)", err)
+		}
+		if unlock != nil {
+			t.Error("TryLock returned an unlock with its error")
+		}
+		if _, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, fabric.Observed{})); !errors.Is(err, ErrNoLock) {
+			t.Fatalf("apply without the lock: %v", err)
+		}
+		if st := sim.Stats(); st.ConfigLines != 0 || len(sim.Checkpoints()) != 0 {
+			t.Fatalf("the switch was configured: %+v %+v", st, sim.Checkpoints())
 		}
 	})
 	t.Run("checkpoint not deleted", func(t *testing.T) {
@@ -339,14 +385,14 @@ func TestCheckpointCommandRefused(t *testing.T) {
 		l := newLab(t, labOpts{})
 		sim := l.sims["leaf201"]
 		d := l.driver(t, l.fabric(t, single))
-		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint `), Reply: "ERROR: checkpoint database busy"}}})
+		sim.SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint \S+-run-`), Reply: "ERROR: checkpoint database busy"}}})
 		_, res, err := reconcile(t, l.ctx, d, want)
 		if err == nil || len(res.Applied) != 3 {
 			t.Fatalf("error %v, applied %d", err, len(res.Applied))
 		}
 		msgs := strings.Join(res.Messages, "\n")
 		if !strings.Contains(msgs, "switch leaf201: 17 line(s) applied in") ||
-			!strings.Contains(msgs, "deleting checkpoint fabric-reconciler-haystack: ERROR: checkpoint database busy; the next apply rolls back to it and applies again") {
+			!regexp.MustCompile(`deleting checkpoint fabric-reconciler-haystack-run-[0-9a-f]{8}: ERROR: checkpoint database busy; the next apply rolls back to it and applies again`).MatchString(msgs) {
 			t.Fatalf("messages:\n%s", msgs)
 		}
 		if !strings.Contains(l.body(t, "leaf201"), "neighbor 192.168.9.195") || len(sim.Checkpoints()) != 1 {
@@ -361,4 +407,97 @@ func TestCheckpointCommandRefused(t *testing.T) {
 			t.Fatalf("checkpoints %+v", sim.Checkpoints())
 		}
 	})
+}
+
+// TestOutcomeUnknown: when the connection drops while the switch may be
+// taking a change (a configuration line, a commit) and the switch cannot be
+// reached again to recover, the apply's error wraps
+// drivers.ErrOutcomeUnknown and reports nothing as applied. When the drop
+// loses nothing (lines only queued in a session) or the recovery succeeds,
+// it does not. Once the switch is back, the next run recovers and converges.
+func TestOutcomeUnknown(t *testing.T) {
+	cases := []struct {
+		name        string
+		mode        string
+		faults      nxossim.Faults
+		wantErr     bool
+		wantUnknown bool
+		wantMsg     string
+		recovered   string // in the next run's messages
+	}{
+		{name: "checkpoint: drop mid-lines, switch gone", mode: config.CommitCheckpoint,
+			faults:  nxossim.Faults{DropAfterConfigLines: 20, UnreachableAfterDrop: true},
+			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown",
+			recovered: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
+		{name: "session: drop after commit, switch gone", mode: config.CommitSession,
+			faults:  nxossim.Faults{DropAfterConfigLines: 50, UnreachableAfterDrop: true},
+			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown"},
+		{name: "session: drop mid-lines, switch gone", mode: config.CommitSession,
+			faults:  nxossim.Faults{DropAfterConfigLines: 20, UnreachableAfterDrop: true},
+			wantErr: true, wantMsg: "nothing was committed; the session is aborted when the switch is reached again",
+			recovered: "switch leaf202: aborted configuration session fabric-reconciler-haystack"},
+		{name: "checkpoint: drop mid-lines, switch back", mode: config.CommitCheckpoint,
+			faults:  nxossim.Faults{DropAfterConfigLines: 20},
+			wantMsg: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
+		// A refused line, then the rollback's reply is lost: the apply
+		// reconnects, recovers from its checkpoint and tries again, and is
+		// refused again: a known outcome, nothing changed.
+		{name: "checkpoint: rollback's reply lost, switch back", mode: config.CommitCheckpoint,
+			faults: nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`)}},
+				DropAfterExec: regexp.MustCompile(`^rollback `)},
+			wantErr: true, wantMsg: "switch leaf202: reconnecting to recover and apply again",
+			recovered: "switch leaf202: 48 line(s) applied under checkpoint"},
+		{name: "checkpoint: rollback's reply lost, switch gone", mode: config.CommitCheckpoint,
+			faults: nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`)}},
+				DropAfterExec: regexp.MustCompile(`^rollback `), UnreachableAfterDrop: true},
+			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown",
+			recovered: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, labOpts{sessionsTakeBGP: true})
+			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = tc.mode }))
+			sim := l.sims["leaf202"]
+			unlock := lock(t, l.ctx, d)
+			plan := observePlan(t, l, d)
+			sim.SetFaults(tc.faults)
+			res, err := d.Apply(l.ctx, plan)
+			msgs := strings.Join(res.Messages, "\n")
+			if (err != nil) != tc.wantErr || errors.Is(err, drivers.ErrOutcomeUnknown) != tc.wantUnknown {
+				t.Fatalf("apply error %v, want error %v, outcome unknown %v\n%s", err, tc.wantErr, tc.wantUnknown, msgs)
+			}
+			if !strings.Contains(msgs, tc.wantMsg) {
+				t.Errorf("messages lack %q:\n%s", tc.wantMsg, msgs)
+			}
+			applied := map[string]int{}
+			for _, c := range res.Applied {
+				applied[c.Switch]++
+			}
+			if want := map[bool]int{true: 0, false: 7}[tc.wantErr]; applied["leaf202"] != want || applied["leaf201"] != 7 {
+				t.Errorf("applied %v, want leaf202 %d", applied, want)
+			}
+			if sim.Stats().Drops != 1 {
+				t.Fatalf("the fault did not fire: %+v", sim.Stats())
+			}
+			l.checkNoSecret(t, msgs+fmt.Sprint(err))
+
+			// The switch is back: the next run recovers and converges.
+			sim.SetFaults(nxossim.Faults{})
+			if err := unlock(l.ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, res, err = reconcile(t, l.ctx, d, haystack())
+			if err != nil {
+				t.Fatalf("next run: %v\n%s", err, strings.Join(res.Messages, "\n"))
+			}
+			if !strings.Contains(strings.Join(res.Messages, "\n"), tc.recovered) {
+				t.Errorf("next run's messages lack %q: %q", tc.recovered, res.Messages)
+			}
+			assertConverged(t, l.ctx, d, haystack())
+			if cps, ss := sim.Checkpoints(), sim.Sessions(); len(cps)+len(ss) != 0 {
+				t.Errorf("left behind: %+v %+v", cps, ss)
+			}
+		})
+	}
 }

@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
@@ -62,6 +65,10 @@ type labOpts struct {
 	sessionsTakeBGP bool // the emulator's Options.SessionAllFeatures
 	startup         []string
 	clientKey       bool // the leaves also accept a public-key login
+	// checkpointOverwrite plays leaves that replace a checkpoint of an
+	// existing name instead of refusing it (the emulator's
+	// Options.CheckpointOverwrite).
+	checkpointOverwrite bool
 }
 
 // newLab starts two emulated leaves with a random password and writes a
@@ -97,7 +104,7 @@ func newLab(t *testing.T, o labOpts) *lab {
 	var hosts []string
 	for _, name := range leafNames {
 		sim, err := nxossim.Start(nxossim.Options{Username: "admin", Password: l.password, Hostname: name,
-			StartupConfig: startup, SessionAllFeatures: o.sessionsTakeBGP, AuthorizedKeys: keys})
+			StartupConfig: startup, SessionAllFeatures: o.sessionsTakeBGP, AuthorizedKeys: keys, CheckpointOverwrite: o.checkpointOverwrite})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,9 +193,46 @@ func haystack() fabric.State {
 	return s
 }
 
-// reconcile observes, plans and applies, as the reconciler does.
+var runs atomic.Int64
+
+// lockRequest is a test run's request for the fabric's writer lock, with a
+// run id of its own.
+func lockRequest() drivers.LockRequest {
+	return drivers.LockRequest{Holder: "test-host:4242", RunID: fmt.Sprintf("run-%d", runs.Add(1)), TTL: time.Minute}
+}
+
+// lock takes the fabric's writer lock for the rest of the test.
+func lock(t *testing.T, ctx context.Context, d *Driver) drivers.Unlock {
+	t.Helper()
+	unlock, err := d.TryLock(ctx, lockRequest())
+	if err != nil {
+		t.Fatalf("lock: %v", err)
+	}
+	t.Cleanup(func() { _ = unlock(context.Background()) })
+	return unlock
+}
+
+// reconcile observes, plans and applies, as the reconciler does: it
+// observes without the lock; when the plan needs changes, it takes the lock,
+// observes and plans again under it, applies and releases the lock.
 func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
 	t.Helper()
+	obs, err := d.Observe(ctx)
+	if err != nil {
+		t.Fatalf("observe: %v", err)
+	}
+	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs); len(plan.Changes) == 0 {
+		return plan, fabric.ApplyResult{}, nil
+	}
+	unlock, err := d.TryLock(ctx, lockRequest())
+	if err != nil {
+		t.Fatalf("lock: %v", err)
+	}
+	defer func() {
+		if err := unlock(context.Background()); err != nil {
+			t.Errorf("unlock: %v", err)
+		}
+	}()
 	return clitest.Reconcile(t, ctx, d, Name, want)
 }
 

@@ -19,11 +19,14 @@ const relaxLine = "bestpath as-path multipath-relax"
 
 var afNames = []fabric.AddressFamily{fabric.IPv4, fabric.IPv6}
 
-// seenConfig is what a switch held at an observation: the texts read, and
-// whether they are a leftover checkpoint's that the next apply rolls back to.
+// seenConfig is what a switch held at an observation: the texts read,
+// whether they are a leftover checkpoint's that the next apply rolls back to,
+// and the writer lock the driver held then (0: none).
 type seenConfig struct {
-	texts   []string
-	pending bool
+	texts    []string
+	pending  bool
+	leftover string // the checkpoint, when pending
+	lock     uint64
 }
 
 func (s seenConfig) parse() (*runningConfig, error) { return parseConfigs(s.texts...) }
@@ -57,10 +60,16 @@ func parseConfigs(texts ...string) (*runningConfig, error) {
 // Observe reads every switch (concurrently) and returns the objects carrying
 // this cluster's mark, plus the unmarked ones at places the cluster may
 // write. A switch with a checkpoint left by an interrupted apply is observed
-// as that checkpoint holds it: the next apply rolls back to it first.
+// as that checkpoint holds it: the next apply rolls back to it first. While
+// another run holds the fabric's writer lock, its checkpoint is its apply in
+// progress, not a leftover, and the running configuration is observed.
+// Observing needs no lock; an apply needs one taken before observing.
 func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
+	d.lockMu.Lock()
+	held := d.held
+	d.lockMu.Unlock()
 	return d.switches.Observe(ctx, func(ctx context.Context, sw config.Switch) ([]fabric.Object, []fabric.Foreign, error) {
-		seen, cfg, err := d.readSwitch(ctx, sw)
+		seen, cfg, err := d.readSwitch(ctx, sw, held)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -75,25 +84,40 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 
 // readSwitch reads what a switch holds: its running configuration, or the
 // configuration of the driver's leftover checkpoint.
-func (d *Driver) readSwitch(ctx context.Context, sw config.Switch) (seenConfig, *runningConfig, error) {
+func (d *Driver) readSwitch(ctx context.Context, sw config.Switch, held *heldLock) (seenConfig, *runningConfig, error) {
 	s := d.session(sw)
 	s.Lock()
 	defer s.Unlock()
-	lo, err := d.findLeftover(ctx, sw, s)
+	st, err := d.checkpointState(ctx, sw, s, held)
 	if err != nil {
 		return seenConfig{}, nil, err
+	}
+	var lo *leftover
+	switch {
+	case st.other != nil && !st.mine:
+		if len(st.leftovers) > 0 {
+			d.log.Warn("another run holds the fabric's writer lock and may be applying: observing the running configuration as it is now",
+				"switch", sw.Name, "holder", st.other.Record.Holder, "run", st.other.Record.RunID)
+		}
+	default:
+		if lo, err = d.findLeftover(ctx, sw, s, st); err != nil {
+			return seenConfig{}, nil, err
+		}
 	}
 	var seen seenConfig
 	if lo != nil {
 		d.log.Warn("a checkpoint of an interrupted apply is on the switch: observing the configuration it holds; the next apply rolls back to it first",
 			"switch", sw.Name, "checkpoint", lo.name)
-		seen = seenConfig{texts: []string{lo.text}, pending: true}
+		seen = seenConfig{texts: []string{lo.text}, pending: true, leftover: lo.name}
 	} else {
 		texts, err := d.readRunning(ctx, s)
 		if err != nil {
 			return seenConfig{}, nil, err
 		}
 		seen = seenConfig{texts: texts}
+	}
+	if held != nil && st.mine {
+		seen.lock = held.token
 	}
 	cfg, err := seen.parse()
 	if err != nil {

@@ -1,6 +1,7 @@
 package nxos
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -59,6 +60,7 @@ func TestForeignObjectsUntouched(t *testing.T) {
 	want.MaximumPaths = []fabric.MaximumPaths{{Switch: "leaf201", AddressFamily: fabric.IPv4, Paths: 3}}
 	before := l.body(t, "leaf201")
 
+	lock(t, l.ctx, d)
 	obs, err := d.Observe(l.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +207,8 @@ func TestIncompleteRepaired(t *testing.T) {
 	if err := sim.Configure("ip prefix-list FR-haystack-IN-192.168.9.194 seq 10 permit 172.29.0.0/16 le 24"); err != nil {
 		t.Fatal(err)
 	}
+	lock(t, l.ctx, d)
+	run := d.currentLock().run
 	obs, err := d.Observe(l.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -223,14 +227,15 @@ func TestIncompleteRepaired(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantNative := "! switch leaf202 (" + sim.Addr() + "): 3 change(s), 9 line(s), against the configuration read at the last observation, commit mode checkpoint\n" +
-		"checkpoint fabric-reconciler-haystack description orchestrator:fabric-reconciler.haystack\n" +
+		"! under the fabric's writer lock, checkpoint " + d.currentLock().name + ", taken before observing\n" +
+		"checkpoint " + run + " description orchestrator:fabric-reconciler.haystack\n" +
 		"configure terminal\n" +
 		"router bgp 63500\n  neighbor 192.168.9.193\n    address-family ipv4 unicast\n      route-map FR-haystack-IN-192.168.9.193 in\n" +
 		"    exit\n  exit\nexit\n" +
 		"ip prefix-list FR-haystack-IN-192.168.9.194 seq 15 permit 172.29.0.0/16 le 32\n" +
 		"no ip prefix-list FR-haystack-IN-192.168.9.194 seq 10\n" +
-		"end\nno checkpoint fabric-reconciler-haystack\n" +
-		"! on a refused line instead: end; rollback running-config checkpoint fabric-reconciler-haystack; no checkpoint fabric-reconciler-haystack\n"
+		"end\nno checkpoint " + run + "\n" +
+		"! on a refused line instead: end; rollback running-config checkpoint " + run + "; no checkpoint " + run + "\n"
 	if native != wantNative {
 		t.Fatalf("Render after Observe:\n%s\nwant:\n%s", native, wantNative)
 	}
@@ -351,16 +356,18 @@ func TestInstanceErrors(t *testing.T) {
 			t.Parallel()
 			l := newLab(t, labOpts{startup: tc.startup})
 			d := l.driver(t, l.fabric(t, nil))
+			lock(t, l.ctx, d)
 			if _, err := d.Observe(l.ctx); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("observe: %v, want %q", err, tc.want)
 			}
 			before := l.body(t, "leaf201")
+			// A plan from elsewhere: leaf201 was not observed, and is refused.
 			_, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: haystack()}, fabric.Observed{}))
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, ErrNoLock) || !strings.Contains(err.Error(), "switch leaf201: not applied") {
 				t.Fatalf("apply: %v", err)
 			}
-			if l.body(t, "leaf201") != before || l.sims["leaf201"].Stats().Checkpoints != 0 {
-				t.Fatal("the switch changed")
+			if st := l.sims["leaf201"].Stats(); l.body(t, "leaf201") != before || st.ConfigLines != 0 || st.Checkpoints != 1 {
+				t.Fatalf("the switch changed: %+v", st)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -158,7 +159,7 @@ Description: orchestrator:fabric-reconciler.haystack
 
 2) before-upgrade:
 Created by admin
-Created at Tue, 17:22:38 05 Mar 2024
+Created at Mon, 07:37:22 29 Sep 2014
 Size is 1,234 bytes
 Description: None
 
@@ -171,7 +172,10 @@ Size is 1,234 bytes
 Description: Created by Feature Manager.
 `
 	got := parseCheckpointSummary(out)
-	want := []cpEntry{{"fabric-reconciler-haystack", "orchestrator:fabric-reconciler.haystack"}, {"before-upgrade", ""}}
+	want := []cpEntry{
+		{"fabric-reconciler-haystack", "orchestrator:fabric-reconciler.haystack", time.Date(2024, 3, 5, 17, 22, 38, 0, time.UTC)},
+		{"before-upgrade", "", time.Date(2014, 9, 29, 7, 37, 22, 0, time.UTC)},
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}

@@ -6,33 +6,45 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 )
 
 // Recovery after an apply that was cut off (the SSH connection dropped, the
-// process died): in checkpoint mode the switch holds the driver's checkpoint
-// and part of the change; in session mode it holds an uncommitted
+// process died): in checkpoint mode the switch holds the checkpoint of that
+// apply and part of the change; in session mode it holds an uncommitted
 // configuration session.
 //
-// A leftover checkpoint is rolled back to before anything else is done, but
-// only when the running configuration differs from it in nothing but objects
-// this cluster owns (its neighbors, prefix-lists, route-maps and marked
-// settings): a rollback would otherwise also undo what someone changed by
-// hand since. Observe reports the configuration the checkpoint holds, so the
-// plan is made against the state the rollback restores.
+// Every apply takes its own checkpoint, named after its run (runCheckpoint),
+// and only under the fabric's writer lock (lock.go). A checkpoint of this
+// fabric found on a switch is therefore either the apply checkpoint of the
+// run that holds the lock now, which nobody else may touch, or one left by a
+// run that is gone. The writer that holds the lock rolls back to a leftover
+// before anything else, but only when the running configuration differs from
+// it in nothing but objects this cluster owns (its neighbors, prefix-lists,
+// route-maps and marked settings): a rollback would otherwise also undo what
+// someone changed by hand since. Observe reports the configuration a leftover
+// holds (the state the next apply starts from), except while another run
+// holds the lock: then what is there may be that run's apply in progress.
 
 // cpEntry is one user checkpoint of "show checkpoint summary".
 type cpEntry struct {
 	Name        string
 	Description string
+	Created     time.Time // zero when the line could not be read
 }
 
 var cpEntryRe = regexp.MustCompile(`^\d+\) (\S+):$`)
 
+// cpTimeLayout is how "show checkpoint summary" prints "Created at" (Mon,
+// 07:37:22 29 Sep 2014; test/nxossim/testdata/checkpoint_replies.txt).
+const cpTimeLayout = "Mon, 15:04:05 02 Jan 2006"
+
 // parseCheckpointSummary reads the user checkpoints of "show checkpoint
-// summary".
+// summary", in the order the switch lists them.
 func parseCheckpointSummary(out string) []cpEntry {
 	var list []cpEntry
 	user := false
@@ -46,6 +58,10 @@ func parseCheckpointSummary(out string) []cpEntry {
 		case !user:
 		case cpEntryRe.MatchString(l):
 			list = append(list, cpEntry{Name: cpEntryRe.FindStringSubmatch(l)[1]})
+		case strings.HasPrefix(l, "Created at ") && len(list) > 0:
+			if t, err := time.Parse(cpTimeLayout, strings.TrimPrefix(l, "Created at ")); err == nil {
+				list[len(list)-1].Created = t
+			}
 		case strings.HasPrefix(l, "Description: ") && len(list) > 0:
 			d := strings.TrimPrefix(l, "Description: ")
 			if d == "None" {
@@ -57,32 +73,88 @@ func parseCheckpointSummary(out string) []cpEntry {
 	return list
 }
 
-// leftover is a checkpoint of the driver found on a switch, with the
-// configuration it holds.
-type leftover struct {
-	name string
-	text string // "show checkpoint NAME"
+// cpState is what a switch's checkpoints say about this fabric's writers.
+type cpState struct {
+	// mine is true when the lock this driver holds is on the switch, with
+	// this driver's record.
+	mine bool
+	// other is a live lock of another run (nil when none): its apply may be
+	// in progress.
+	other *drivers.HeldError
+	// expired are lock checkpoints of runs whose lease ran out.
+	expired []string
+	// leftovers are the fabric's apply checkpoints, oldest first.
+	leftovers []cpEntry
 }
 
-// findLeftover looks for the driver's checkpoint on a switch. It returns nil
-// when there is none, and an error when there is one the driver must not roll
-// back to. The caller holds the session's lock.
-func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session) (*leftover, error) {
+// checkpointState reads "show checkpoint summary" and sorts this fabric's
+// checkpoints: locks (lockName) and apply checkpoints (runCheckpoint, and
+// the single name of versions before the lock, nxos.sessionName). An apply
+// checkpoint without the cluster's mark, or a lock whose record cannot be
+// read, is an error: the driver never uses or deletes what it did not make.
+// The caller holds the session's lock.
+func (d *Driver) checkpointState(ctx context.Context, sw config.Switch, s *session, held *heldLock) (cpState, error) {
 	out, err := s.Read(ctx, "show checkpoint summary")
 	d.observeRequest("show checkpoint summary", err)
 	if err != nil {
-		return nil, err
+		return cpState{}, err
 	}
-	i := slices.IndexFunc(parseCheckpointSummary(out), func(e cpEntry) bool { return e.Name == d.cpName })
-	if i < 0 {
+	var st cpState
+	now := time.Now()
+	if held != nil {
+		now = held.req.Clock()
+	}
+	for _, e := range parseCheckpointSummary(out) {
+		switch {
+		case d.isLockName(e.Name):
+			rec, err := drivers.ParseLockRecord(e.Description)
+			if err != nil {
+				return cpState{}, fmt.Errorf("switch %s: checkpoint %s is named like this fabric's writer lock, but its description is not a lock record (%v); "+
+					"delete it (no checkpoint %s) once no fabric-reconciler run is writing", sw.Name, e.Name, err, e.Name)
+			}
+			switch {
+			case held != nil && e.Name == held.name && rec.Same(held.rec) && rec.Expires.Equal(held.rec.Expires):
+				// Its lease too: a record of an earlier run that reused
+				// the run id is not this lock.
+				st.mine = true
+			case rec.Expired(now):
+				st.expired = append(st.expired, e.Name)
+			case st.other == nil:
+				st.other = &drivers.HeldError{Record: rec, Where: "switch " + sw.Name + ", checkpoint " + e.Name}
+			}
+		case d.isApplyCheckpoint(e.Name):
+			if e.Description != string(d.own.Mark) {
+				return cpState{}, fmt.Errorf("switch %s: a checkpoint named %s exists that fabric-reconciler did not make (its description is %s, not %s); "+
+					"delete it (no checkpoint %s) or set another nxos.sessionName", sw.Name, e.Name, cli.Quote(e.Description), d.own.Mark, e.Name)
+			}
+			st.leftovers = append(st.leftovers, e)
+		}
+	}
+	// Oldest first; entries whose time could not be read keep the
+	// switch's order.
+	slices.SortStableFunc(st.leftovers, func(a, b cpEntry) int { return a.Created.Compare(b.Created) })
+	return st, nil
+}
+
+// leftover is a checkpoint of the driver found on a switch, with the
+// configuration it holds, and every apply checkpoint of the fabric there
+// (all are deleted once the switch is rolled back to the oldest).
+type leftover struct {
+	name string
+	text string // "show checkpoint NAME"
+	all  []string
+}
+
+// findLeftover looks for a checkpoint of an interrupted apply among st's. It
+// returns nil when there is none, and an error when rolling back to it would
+// undo changes made outside the cluster's objects. The caller holds the
+// session's lock and makes sure no live run owns the checkpoints.
+func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session, st cpState) (*leftover, error) {
+	if len(st.leftovers) == 0 {
 		return nil, nil
 	}
-	entry := parseCheckpointSummary(out)[i]
-	if entry.Description != string(d.own.Mark) {
-		return nil, fmt.Errorf("switch %s: a checkpoint named %s exists that fabric-reconciler did not make (its description is %s, not %s); "+
-			"delete it (no checkpoint %s) or set another nxos.sessionName", sw.Name, d.cpName, cli.Quote(entry.Description), d.own.Mark, d.cpName)
-	}
-	cpText, err := s.Read(ctx, "show checkpoint "+d.cpName)
+	name := st.leftovers[0].Name
+	cpText, err := s.Read(ctx, "show checkpoint "+name)
 	d.observeRequest("show checkpoint", err)
 	if err != nil {
 		return nil, err
@@ -93,7 +165,7 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session)
 		return nil, err
 	}
 	if diff, err := d.foreignDiff(cpText, run); err != nil {
-		return nil, fmt.Errorf("switch %s: reading checkpoint %s: %w", sw.Name, d.cpName, err)
+		return nil, fmt.Errorf("switch %s: reading checkpoint %s: %w", sw.Name, name, err)
 	} else if len(diff) > 0 {
 		if len(diff) > 5 {
 			diff = append(diff[:5], fmt.Sprintf("... %d more", len(diff)-5))
@@ -101,9 +173,13 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session)
 		return nil, fmt.Errorf("switch %s: checkpoint %s was left by an interrupted apply, but the running configuration has changed "+
 			"since outside fabric-reconciler's objects (%s); rolling back would undo that too, so nothing is done: check "+
 			"\"show diff rollback-patch checkpoint %s running-config\", then delete the checkpoint (no checkpoint %s)",
-			sw.Name, d.cpName, strings.Join(diff, "; "), d.cpName, d.cpName)
+			sw.Name, name, strings.Join(diff, "; "), name, name)
 	}
-	return &leftover{name: d.cpName, text: cpText}, nil
+	lo := &leftover{name: name, text: cpText}
+	for _, e := range st.leftovers {
+		lo.all = append(lo.all, e.Name)
+	}
+	return lo, nil
 }
 
 // foreignDiff lists the configuration lines, outside the objects this
@@ -238,24 +314,40 @@ func flatten(n *cfgNode, path string) []string {
 	return out
 }
 
-// recover rolls a switch back to the driver's leftover checkpoint and
-// deletes it, and aborts a leftover configuration session. It returns what
-// it did, for the apply's messages. The caller holds the session's lock.
-func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session) ([]string, error) {
+// recover makes sure this driver holds the fabric's lock on the switch,
+// rolls the switch back to a leftover checkpoint and deletes the fabric's
+// apply checkpoints, and aborts a leftover configuration session. It returns
+// what it did, for the apply's messages. The caller holds the session's
+// lock.
+func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session, held *heldLock) ([]string, error) {
 	var msgs []string
-	lo, err := d.findLeftover(ctx, sw, s)
+	st, err := d.checkpointState(ctx, sw, s, held)
+	if err != nil {
+		return nil, err
+	}
+	if !st.mine {
+		return nil, d.lostLock(sw, held, st)
+	}
+	// The lock is ours: every apply checkpoint here is a dead run's (or an
+	// earlier attempt of this one).
+	lo, err := d.findLeftover(ctx, sw, s, st)
 	if err != nil {
 		return nil, err
 	}
 	if lo != nil {
-		if err := d.rollback(ctx, s); err != nil {
-			return nil, fmt.Errorf("switch %s: rolling back to the checkpoint %s left by an interrupted apply: %w", sw.Name, d.cpName, err)
+		if err := d.rollback(ctx, s, lo.name); err != nil {
+			return nil, fmt.Errorf("switch %s: rolling back to the checkpoint %s left by an interrupted apply: %w", sw.Name, lo.name, err)
 		}
-		if err := d.deleteCheckpoint(ctx, s); err != nil {
-			return nil, err
+		for _, name := range lo.all {
+			if err := d.deleteCheckpoint(ctx, s, name); err != nil {
+				return nil, err
+			}
 		}
-		d.log.Warn("rolled back to the checkpoint of an interrupted apply", "switch", sw.Name, "checkpoint", d.cpName)
-		msgs = append(msgs, fmt.Sprintf("switch %s: rolled back to checkpoint %s, left by an interrupted apply, and deleted it", sw.Name, d.cpName))
+		d.log.Warn("rolled back to the checkpoint of an interrupted apply", "switch", sw.Name, "checkpoint", lo.name)
+		msgs = append(msgs, fmt.Sprintf("switch %s: rolled back to checkpoint %s, left by an interrupted apply, and deleted it", sw.Name, lo.name))
+		if len(lo.all) > 1 {
+			msgs = append(msgs, fmt.Sprintf("switch %s: deleted the other checkpoints of interrupted applies: %s", sw.Name, strings.Join(lo.all[1:], ", ")))
+		}
 	}
 	if d.mode == config.CommitSession {
 		// "show configuration session summary" pads names to 24 columns
@@ -297,8 +389,8 @@ func (s *session) abortLeftover() error {
 
 // rollback runs "rollback running-config checkpoint NAME" (atomic, NX-OS's
 // default) and requires the switch to confirm it.
-func (d *Driver) rollback(ctx context.Context, s *session) error {
-	out, failed, err := s.Exec(ctx, "rollback running-config checkpoint "+d.cpName, s.slowTimeout())
+func (d *Driver) rollback(ctx context.Context, s *session, name string) error {
+	out, failed, err := s.Exec(ctx, "rollback running-config checkpoint "+name, s.slowTimeout())
 	d.observeRequest("rollback", err)
 	if err != nil {
 		return err
@@ -309,28 +401,29 @@ func (d *Driver) rollback(ctx context.Context, s *session) error {
 	return nil
 }
 
-func (d *Driver) deleteCheckpoint(ctx context.Context, s *session) error {
-	out, failed, err := s.Exec(ctx, "no checkpoint "+d.cpName, s.Timeout())
+// deleteCheckpoint runs "no checkpoint NAME", which must print nothing.
+func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) error {
+	out, failed, err := s.Exec(ctx, "no checkpoint "+name, s.Timeout())
 	d.observeRequest("no checkpoint", err)
 	if err != nil {
 		return err
 	}
 	if failed || reply(out) != "" {
-		return fmt.Errorf("switch %s: deleting checkpoint %s: %s", s.Name(), d.cpName, reply(out))
+		return fmt.Errorf("switch %s: deleting checkpoint %s: %s", s.Name(), name, reply(out))
 	}
 	return nil
 }
 
-// takeCheckpoint runs "checkpoint NAME description MARK" and requires the
+// takeCheckpoint runs "checkpoint NAME description TEXT" and requires the
 // switch to confirm it ("Done").
-func (d *Driver) takeCheckpoint(ctx context.Context, s *session) error {
-	out, failed, err := s.Exec(ctx, "checkpoint "+d.cpName+" description "+string(d.own.Mark), s.slowTimeout())
+func (d *Driver) takeCheckpoint(ctx context.Context, s *session, name, desc string) error {
+	out, failed, err := s.Exec(ctx, "checkpoint "+name+" description "+desc, s.slowTimeout())
 	d.observeRequest("checkpoint", err)
 	if err != nil {
 		return err
 	}
 	if failed || !strings.Contains(out, "Done") {
-		return fmt.Errorf("switch %s: checkpoint %s: %s", s.Name(), d.cpName, reply(out))
+		return fmt.Errorf("switch %s: checkpoint %s: %s", s.Name(), name, reply(out))
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ const sessionPriv = "configuration-session"
 // configuration line as a refusal: NX-OS prints nothing for a line it takes.
 var extraFailures = []string{"% Invalid parameter detected", "% Invalid ip address", "Invalid range"}
 
+// dontAsk turns confirmation prompts off for the session.
+const dontAsk = "terminal dont-ask"
+
 // session is the persistent SSH session to one switch (drivers/clissh). Its
 // lock is held for a whole observation or apply, so that the commands of one
 // never interleave with another's; every method expects the caller to hold
@@ -29,6 +32,9 @@ var extraFailures = []string{"% Invalid parameter detected", "% Invalid ip addre
 type session struct {
 	*clissh.Session
 	cfgName string // configuration session name (session mode)
+	// committing is set while "commit" is in flight, and stays set when
+	// its reply was lost: the commit may or may not have been applied.
+	committing bool
 }
 
 // sessionConfig is what every session to an NX-OS switch shares.
@@ -39,6 +45,29 @@ func sessionConfig(d *Driver) clissh.Config {
 		// Added to this driver instance only; the platform stays as shipped.
 		Prepare: func(nd *network.Driver) {
 			nd.Driver.FailedWhenContains = append(append([]string(nil), nd.Driver.FailedWhenContains...), extraFailures...)
+			// After the platform's on-open (terminal width, length):
+			// "terminal dont-ask", so that no checkpoint, rollback or
+			// "no checkpoint" waits for a confirmation, as Ansible's
+			// nxos_rollback (before "checkpoint file") and napalm's
+			// nxos_ssh (around "rollback running-config") do. A switch
+			// that refuses it is used anyway: the commands then time out
+			// rather than hang.
+			platformOpen := nd.OnOpen
+			nd.OnOpen = func(nd *network.Driver) error {
+				if platformOpen != nil {
+					if err := platformOpen(nd); err != nil {
+						return err
+					}
+				}
+				r, err := nd.SendCommand(dontAsk)
+				if err != nil {
+					return err
+				}
+				if r.Failed != nil || reply(r.Result) != "" {
+					d.log.Warn("the switch did not take \"terminal dont-ask\"; a confirmation prompt would stop the session", "reply", reply(r.Result))
+				}
+				return nil
+			}
 			nd.PrivilegeLevels[sessionPriv] = &network.PrivilegeLevel{
 				Name:         sessionPriv,
 				Pattern:      `(?im)^[\w.\-]{1,63}\(config\-s[\w.\-@/:\+]{0,32}\)#\s?$`,
@@ -97,6 +126,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 	if _, err := s.Ensure(); err != nil {
 		return 0, err
 	}
+	s.committing = false
 	where := "configuration session " + s.cfgName
 	if err := s.Enter(sessionPriv); err != nil {
 		return 0, fmt.Errorf("switch %s: entering %s: %w", s.Name(), where, err)
@@ -111,6 +141,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 		if err := ctx.Err(); err != nil && step.cmd == "verify" {
 			return len(lines), s.abortWith(err)
 		}
+		s.committing = step.cmd == "commit"
 		out, failed, err := s.Send(step.cmd, s.slowTimeout())
 		if err != nil {
 			return len(lines), fmt.Errorf("switch %s: %s: %w", s.Name(), step.cmd, err)
@@ -120,6 +151,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 		}
 	}
 	// commit left configuration mode; scrapligo finds out from the prompt.
+	s.committing = false
 	return len(lines), nil
 }
 

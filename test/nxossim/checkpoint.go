@@ -117,10 +117,6 @@ func hCheckpoint(sh *shell, a args) *cmd {
 				users++
 			}
 		}
-		if users >= maxUserCheckpoints {
-			sh.failed = true
-			return fmt.Sprintf("ERROR: Maximum number of user checkpoints (%d) reached; delete one with \"no checkpoint NAME\"\n", maxUserCheckpoints)
-		}
 		if name == "" {
 			for n := 1; n <= maxUserCheckpoints; n++ {
 				cand := fmt.Sprintf("user-checkpoint-%d", n)
@@ -130,9 +126,18 @@ func hCheckpoint(sh *shell, a args) *cmd {
 				}
 			}
 		}
-		if i, _ := s.findCheckpoint(name); i >= 0 {
+		if i, cp := s.findCheckpoint(name); i >= 0 {
+			if !s.opts.CheckpointOverwrite || cp.system {
+				sh.failed = true
+				return "ERROR: Checkpoint name " + name + " is already in use\n"
+			}
+			// Options.CheckpointOverwrite: the old one is replaced.
+			s.checkpoints = append(s.checkpoints[:i], s.checkpoints[i+1:]...)
+			users--
+		}
+		if users >= maxUserCheckpoints {
 			sh.failed = true
-			return "ERROR: Checkpoint name " + name + " is already in use\n"
+			return fmt.Sprintf("ERROR: Maximum number of user checkpoints (%d) reached; delete one with \"no checkpoint NAME\"\n", maxUserCheckpoints)
 		}
 		s.checkpoints = append(s.checkpoints, s.newCheckpoint(name, desc, sh.user, false, s.running, sh.now))
 		s.stats.Checkpoints++

@@ -146,11 +146,29 @@ func TestCheckpointRollback(t *testing.T) {
 		}
 		return out
 	}
+	silent := func(t *testing.T, s *Server) {
+		t.Helper()
+		log := s.Log()
+		if e := log[len(log)-1]; e.Reply != "" || e.Failed {
+			t.Errorf("%q answered %q", e.Line, e.Reply)
+		}
+	}
+	descIs := func(name, want string) func(t *testing.T, s *Server) {
+		return func(t *testing.T, s *Server) {
+			t.Helper()
+			for _, cp := range s.Checkpoints() {
+				if cp.Name == name && cp.Description != want {
+					t.Errorf("%s: description %q, want %q", name, cp.Description, want)
+				}
+			}
+		}
+	}
 	cases := []struct {
-		name  string
-		steps []step
+		name      string
+		overwrite bool // Options.CheckpointOverwrite
+		steps     []step
 	}{
-		{"rollback undoes configure terminal", []step{
+		{"rollback undoes configure terminal", false, []step{
 			{line: "checkpoint fabric-reconciler-haystack description orchestrator:fabric-reconciler.haystack", reply: []string{".....Done"}},
 			{line: "configure terminal"},
 			{line: "router bgp 63500"},
@@ -169,31 +187,46 @@ func TestCheckpointRollback(t *testing.T) {
 			{line: "no checkpoint fabric-reconciler-haystack", check: names()},
 			{line: "show checkpoint summary", reply: []string{"User Checkpoint Summary"}},
 		}},
-		{"rollback from a configuration mode, patch empty", []step{
+		{"rollback from a configuration mode, patch empty", false, []step{
 			{line: "checkpoint cp1", reply: []string{"Done"}},
 			{line: "configure terminal"},
 			{line: "rollback running-config checkpoint cp1 atomic", reply: []string{"Rollback Patch is Empty"}, check: bgpIs(base)},
 		}},
-		{"names are unique", []step{
-			{line: "checkpoint cp1", reply: []string{"Done"}},
-			{line: "checkpoint cp1", reply: []string{"ERROR: Checkpoint name cp1 is already in use"}, failed: true, check: names("cp1")},
+		{"names are unique", false, []step{
+			{line: "checkpoint cp1 description first", reply: []string{"Done"}},
+			{line: "checkpoint cp1 description second", reply: []string{"ERROR: Checkpoint name cp1 is already in use"}, failed: true,
+				check: descIs("cp1", "first")},
 		}},
-		{"default names", []step{
+		{"a switch that overwrites", true, []step{
+			{line: "checkpoint cp1 description first", reply: []string{"Done"}},
+			{line: "checkpoint cp2", reply: []string{"Done"}},
+			{line: "checkpoint cp1 description second", reply: []string{".....Done"}, check: func(t *testing.T, s *Server) {
+				names("cp2", "cp1")(t, s)
+				descIs("cp1", "second")(t, s)
+			}},
+		}},
+		{"default names", false, []step{
 			{line: "checkpoint", reply: []string{"Done"}},
 			{line: "checkpoint description second", reply: []string{"Done"}, check: names("user-checkpoint-1", "user-checkpoint-2")},
 		}},
-		{"at most ten user checkpoints", append(ten(), []step{
+		{"at most ten user checkpoints", false, append(ten(), []step{
 			{line: "checkpoint c10", reply: []string{"Done"}},
 			{line: "checkpoint c11", reply: []string{"ERROR: Maximum number of user checkpoints (10) reached"}, failed: true},
 			{line: "no checkpoint c1"},
 			{line: "checkpoint c11", reply: []string{"Done"}},
 		}...)},
-		{"unknown checkpoint", []step{
+		{"terminal dont-ask, as clients send it around checkpoints", false, []step{
+			{line: "terminal dont-ask", check: silent},
+			{line: "checkpoint cp1", reply: []string{".....Done"}},
+			{line: "no checkpoint cp1", check: silent},
+			{line: "no terminal dont-ask", check: silent},
+		}},
+		{"unknown checkpoint", false, []step{
 			{line: "rollback running-config checkpoint nope", reply: []string{"ERROR: Checkpoint nope does not exist"}, failed: true},
 			{line: "no checkpoint nope", reply: []string{"ERROR: No user checkpoint named nope"}, failed: true},
 			{line: "show checkpoint nope", reply: []string{"ERROR: Checkpoint nope does not exist"}, failed: true},
 		}},
-		{"a failing rollback changes nothing", []step{
+		{"a failing rollback changes nothing", false, []step{
 			{line: "checkpoint cp1", reply: []string{"Done"}},
 			{line: "configure terminal"},
 			{line: "router bgp 63500"},
@@ -203,7 +236,7 @@ func TestCheckpointRollback(t *testing.T) {
 				check: bgpIs(base + "\n  neighbor 192.168.9.193\n    remote-as 63551")},
 			{line: "rollback running-config checkpoint cp1", reply: []string{"Rollback completed successfully."}, check: bgpIs(base)},
 		}},
-		{"show checkpoint prints the saved configuration", []step{
+		{"show checkpoint prints the saved configuration", false, []step{
 			{line: "checkpoint cp1"},
 			{line: "configure terminal"},
 			{line: "no router bgp 63500"},
@@ -211,7 +244,7 @@ func TestCheckpointRollback(t *testing.T) {
 			{line: "show checkpoint cp1", reply: []string{"Name: cp1", "!Command: Checkpoint cmd vdc 1", "version 9.3(8) Bios:version",
 				"hostname leaf201", "router bgp 63500\n  neighbor 10.9.9.9\n    remote-as 65009"}},
 		}},
-		{"no feature bgp makes a system checkpoint", []step{
+		{"no feature bgp makes a system checkpoint", false, []step{
 			{line: "configure terminal"},
 			{line: "no feature bgp", check: names("system:system-fm-bgp")},
 			{line: "end"},
@@ -225,6 +258,7 @@ func TestCheckpointRollback(t *testing.T) {
 			t.Parallel()
 			s := startSim(t, func(o *Options) {
 				o.StartupConfig = append(o.StartupConfig, "router bgp 63500", "neighbor 10.9.9.9", "remote-as 65009")
+				o.CheckpointOverwrite = tc.overwrite
 			})
 			rt := openTerm(t, s, 255)
 			for _, st := range tc.steps {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/platform"
 	"github.com/scrapli/scrapligo/transport"
 	"github.com/scrapli/scrapligo/util"
 )
@@ -20,6 +21,82 @@ var planLines = []string{
 	"description orchestrator:fabric-reconciler.haystack k8c1m0",
 	"neighbor 192.168.9.194",
 	"remote-as 63552",
+}
+
+// TestFaultUnreachableAfterDrop: once the drop has fired, the switch takes
+// no new connection (its configuration stays as the drop left it) until
+// the faults are set again.
+func TestFaultUnreachableAfterDrop(t *testing.T) {
+	s := startSim(t, nil)
+	d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
+	s.SetFaults(Faults{DropAfterConfigLines: 3, UnreachableAfterDrop: true})
+	if _, err := d.SendConfigs(planLines); err == nil {
+		t.Fatal("SendConfigs survived the dropped connection")
+	}
+	want := "feature bgp\n\nrouter bgp 63500\n  neighbor 192.168.9.193\n    remote-as 63551"
+	if got := runningBody(t, s, "bgp"); got != want {
+		t.Errorf("running config:\n%s\nwant:\n%s", got, want)
+	}
+	for _, tc := range []struct {
+		name   string
+		faults *Faults
+		reach  bool
+	}{{"after the drop", nil, false}, {"faults set again", &Faults{}, true}} {
+		if tc.faults != nil {
+			s.SetFaults(*tc.faults)
+		}
+		p, err := platform.NewPlatform("cisco_nxos", s.Host(), options.WithPort(s.Port()), options.WithAuthUsername(testUser),
+			options.WithAuthPassword(testPass), options.WithAuthNoStrictKey(), options.WithTransportType(transport.StandardTransport),
+			options.WithTimeoutSocket(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := p.GetNetworkDriver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d2.Open()
+		if (err == nil) != tc.reach {
+			t.Fatalf("%s: open: %v, want reachable %v", tc.name, err, tc.reach)
+		}
+		if err == nil {
+			_ = d2.Close()
+		}
+	}
+	if st := s.Stats(); st.Drops != 1 || st.Connections != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFaultDropAfterExec: the matching exec command runs, then the
+// connection drops before its reply (a rollback whose answer is lost).
+func TestFaultDropAfterExec(t *testing.T) {
+	s := startSim(t, nil)
+	if _, err := s.Show("checkpoint cp1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Configure("router bgp 63500"); err != nil {
+		t.Fatal(err)
+	}
+	d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
+	s.SetFaults(Faults{DropAfterExec: regexp.MustCompile(`^rollback `)})
+	if r, err := d.SendCommand("show checkpoint summary"); err != nil || r.Failed != nil {
+		t.Fatalf("a command that does not match: %v", err)
+	}
+	if _, err := d.SendCommand("rollback running-config checkpoint cp1"); err == nil {
+		t.Fatal("the rollback's reply arrived")
+	}
+	if got := runningBody(t, s, "bgp"); got != "feature bgp" {
+		t.Errorf("the rollback did not run: %q", got)
+	}
+	if st := s.Stats(); st.Drops != 1 || st.Rollbacks != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	// Once: a new connection runs it with its reply.
+	d2 := scrapliDriver(t, s, transport.StandardTransport)
+	if r, err := d2.SendCommand("rollback running-config checkpoint cp1"); err != nil || !strings.Contains(r.Result, "Rollback Patch is Empty") {
+		t.Fatalf("after reconnect: %v %q", err, r.Result)
+	}
 }
 
 // TestFaultDropConnection drops the SSH connection after N configuration

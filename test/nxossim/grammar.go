@@ -138,7 +138,8 @@ func buildExec() *node {
 	terminal := kw("terminal",
 		kw("length", prm("n", &param{kind: pNum, min: 0, max: 511}).do(hTermLength)),
 		kw("width", prm("n", &param{kind: pNum, min: 24, max: 511}).do(hTermWidth)),
-	).add(unimpl("monitor", "session-timeout", "type", "alias", "log-all", "dont-ask", "edit-mode", "history", "redirection-mode", "color", "output")...)
+		kw("dont-ask").do(hTermDontAsk(true)),
+	).add(unimpl("monitor", "session-timeout", "type", "alias", "log-all", "edit-mode", "history", "redirection-mode", "color", "output")...)
 
 	checkpointCmd := kw("checkpoint",
 		prm("name", cpNameP,
@@ -158,7 +159,8 @@ func buildExec() *node {
 
 	root := kw("",
 		show, configure, terminal, checkpointCmd, rollback, clear,
-		kw("no", kw("checkpoint", prm("name", cpNameP).do(hNoCheckpoint))),
+		kw("no", kw("checkpoint", prm("name", cpNameP).do(hNoCheckpoint)),
+			kw("terminal", kw("dont-ask").do(hTermDontAsk(false)))),
 		kw("copy", kw("running-config", kw("startup-config").do(hCopyRunStart))).add(unimpl("startup-config", "bootflash:", "scp:", "tftp:", "ftp:", "sftp:", "http:", "volatile:")...),
 		kw("exit").do(hLogout),
 	)

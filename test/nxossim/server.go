@@ -59,6 +59,14 @@ type Options struct {
 	// another feature typed in a session is answered "% Invalid command at
 	// '^' marker." and not queued (docs/nxossim.md explains the choice).
 	SessionAllFeatures bool
+	// CheckpointOverwrite plays a switch on which `checkpoint NAME` with
+	// the name of an existing user checkpoint replaces it. By default the
+	// second one is refused, as Cisco documents ("Checkpoint names must be
+	// unique. You cannot overwrite previously saved checkpoints with the
+	// same name", Nexus 3548 System Management Configuration Guide,
+	// "Configuring Rollback", its guidelines); the refusal's wording is not
+	// recorded anywhere public, so clients must survive either.
+	CheckpointOverwrite bool
 }
 
 // Faults are switched on with Server.SetFaults to test how a client copes.
@@ -67,6 +75,16 @@ type Faults struct {
 	// Nth non-empty line typed in a configuration mode (counted from
 	// SetFaults), before any reply. It fires once.
 	DropAfterConfigLines int
+	// DropAfterExec, if set, closes the SSH connection right after the
+	// first exec-mode command matching it has run (a rollback, a
+	// checkpoint), before its reply. It fires once.
+	DropAfterExec *regexp.Regexp
+	// UnreachableAfterDrop keeps the switch unreachable once
+	// DropAfterConfigLines or DropAfterExec has fired: every new TCP
+	// connection is closed before the SSH handshake (a switch that
+	// reloaded, or whose management link went down), until the next
+	// SetFaults. Its configuration is left as the drop left it.
+	UnreachableAfterDrop bool
 	// RejectLines reject configuration lines whose text matches.
 	RejectLines []RejectRule
 	// FailNextCommit, if set, makes the next commit fail with this message
@@ -121,7 +139,7 @@ type Stats struct {
 	Commits           int
 	CommitFailures    int
 	Aborts            int
-	Drops             int // connections closed by DropAfterConfigLines
+	Drops             int // connections closed by DropAfterConfigLines or DropAfterExec
 	Checkpoints       int // user checkpoints created
 	Rollbacks         int // rollback commands run
 	RollbackFailures  int
@@ -160,6 +178,7 @@ type Server struct {
 	entries       []LogEntry
 	faults        Faults
 	faultLines    int
+	unreachable   bool // UnreachableAfterDrop has fired
 	conns         map[int]*ssh.ServerConn
 	nextConn      int
 	closed        bool
@@ -414,6 +433,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.faultLines = 0
+	s.unreachable = false
 }
 
 // Sessions lists the open configuration sessions.
@@ -465,6 +485,12 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 			s.entries = append(s.entries[:0:0], s.entries[n:]...)
 		}
 	}
+	if re := s.faults.DropAfterExec; re != nil && !inConfig && re.MatchString(strings.TrimSpace(line)) {
+		s.faults.DropAfterExec = nil
+		s.stats.Drops++
+		s.unreachable = s.faults.UnreachableAfterDrop
+		drop = true
+	}
 	if inConfig && strings.TrimSpace(line) != "" {
 		s.stats.ConfigLines++
 		if f := s.faults.DropAfterConfigLines; f > 0 {
@@ -472,6 +498,7 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 			if s.faultLines >= f {
 				s.faults.DropAfterConfigLines = 0
 				s.stats.Drops++
+				s.unreachable = s.faults.UnreachableAfterDrop
 				drop = true
 			}
 		}
@@ -493,6 +520,13 @@ func (s *Server) accept() {
 
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.wg.Done()
+	s.mu.Lock()
+	down := s.unreachable
+	s.mu.Unlock()
+	if down {
+		_ = nc.Close()
+		return
+	}
 	_ = nc.SetDeadline(time.Now().Add(30 * time.Second)) // the handshake only
 	sc, chans, reqs, err := ssh.NewServerConn(nc, s.cfg)
 	if err != nil {

@@ -45,10 +45,12 @@ type shell struct {
 	base   []frame     // mode stack the running command was parsed in
 	length int         // terminal length; 0 = no paging
 	width  int         // terminal width
-	exit   bool        // the user asked to log out
-	now    time.Time   // time of the line being run
-	failed bool        // the last line produced an error reply
-	pipe   *pipeFilter // set while parsing an output filter
+	// dontAsk is "terminal dont-ask" (the emulator never prompts).
+	dontAsk bool
+	exit    bool        // the user asked to log out
+	now     time.Time   // time of the line being run
+	failed  bool        // the last line produced an error reply
+	pipe    *pipeFilter // set while parsing an output filter
 }
 
 func (sh *shell) inConfig() bool { return len(sh.frames) > 0 }

@@ -223,6 +223,18 @@ func hTermLength(sh *shell, a args) *cmd {
 	return show(func(sh *shell) string { sh.length = n; return "" })
 }
 
+// hTermDontAsk is "terminal dont-ask" (and its no form): no confirmation
+// prompts for the rest of the session. Clients send it before checkpoint,
+// rollback and delete commands (Ansible cisco.nxos nxos_rollback before
+// "checkpoint file"; napalm's nxos_ssh around "rollback running-config";
+// scrapli-cfg's NX-OS platform before "delete"), and expect no output. The
+// emulator never asks for a confirmation, so it only remembers the setting.
+func hTermDontAsk(on bool) func(sh *shell, a args) *cmd {
+	return func(sh *shell, a args) *cmd {
+		return show(func(sh *shell) string { sh.dontAsk = on; return "" })
+	}
+}
+
 func hTermWidth(sh *shell, a args) *cmd {
 	n := atoi(a["n"])
 	return show(func(sh *shell) string { sh.width = n; return "" })
