@@ -199,7 +199,7 @@ func (b *builder) add(c fabric.Change) error {
 	case fabric.KindContract:
 		return b.contract(c)
 	}
-	return fmt.Errorf("%s is not something the ACI driver manages", c.Kind)
+	return fmt.Errorf("%s is not something the ACI driver manages", printable(string(c.Kind)))
 }
 
 func (b *builder) peer(c fabric.Change) error {
@@ -217,7 +217,7 @@ func (b *builder) peer(c fabric.Change) error {
 		}
 	}
 	if !sviPathRe.MatchString(svi) {
-		return fmt.Errorf("switch %q has no valid sviPath in the configuration", c.Switch)
+		return fmt.Errorf("switch %s has no valid sviPath in the configuration", printable(c.Switch))
 	}
 	a, err := canonAddr(p.PeerAddress)
 	if err != nil {
@@ -239,7 +239,7 @@ func (b *builder) peer(c fabric.Change) error {
 		return nil
 	}
 	if !descrRe.MatchString(p.Node) {
-		return fmt.Errorf("node name %q cannot be an ACI description", p.Node)
+		return fmt.Errorf("node name %s cannot be an ACI description", printable(p.Node))
 	}
 	if p.RemoteASN == 0 || p.LocalASN == 0 {
 		return fmt.Errorf("BGP peer %s: AS numbers must be 1-4294967295", a)
@@ -319,7 +319,7 @@ func (b *builder) subnet(c fabric.Change) error {
 	var scopes []string
 	for _, sc := range s.Scopes {
 		if !knownScopes[sc] {
-			return fmt.Errorf("subnet %s: unknown scope %q", p, sc)
+			return fmt.Errorf("subnet %s: unknown scope %s", p, printable(string(sc)))
 		}
 		scopes = append(scopes, string(sc))
 	}
@@ -354,11 +354,11 @@ func (b *builder) maxPaths(c fabric.Change) error {
 		return fmt.Errorf("not a maximum-paths setting")
 	}
 	if c.Switch != "" {
-		return fmt.Errorf("ACI sets maximum paths per VRF, not per switch (%s)", c.Switch)
+		return fmt.Errorf("ACI sets maximum paths per VRF, not per switch (%s)", printable(c.Switch))
 	}
 	af := string(m.AddressFamily)
 	if af != "ipv4" && af != "ipv6" {
-		return fmt.Errorf("unknown address family %q", af)
+		return fmt.Errorf("unknown address family %s", printable(af))
 	}
 	pol := b.n.policyName(af)
 	if err := checkName("maximum-paths policy", pol); err != nil {
@@ -442,7 +442,7 @@ func (b *builder) contract(c fabric.Change) error {
 		}
 		for _, e := range after.Entries {
 			if e.Protocol != "tcp" && e.Protocol != "udp" {
-				return fmt.Errorf("contract %s: protocol %q has no ports on ACI filters (tcp and udp only)", name, e.Protocol)
+				return fmt.Errorf("contract %s: protocol %s has no ports on ACI filters (tcp and udp only)", name, printable(e.Protocol))
 			}
 			if e.Port < 1 || e.Port > 65535 {
 				return fmt.Errorf("contract %s: port %d out of range", name, e.Port)

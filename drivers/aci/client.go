@@ -51,7 +51,7 @@ func (e *APIError) Error() string {
 	if e.Code == "" {
 		return fmt.Sprintf("APIC answered HTTP %d", e.Status)
 	}
-	return fmt.Sprintf("APIC answered HTTP %d, error %s: %s", e.Status, e.Code, e.Text)
+	return fmt.Sprintf("APIC answered HTTP %d, error %s: %s", e.Status, oneLine(e.Code), oneLine(e.Text))
 }
 
 // apic is one APIC connection: an aci-go-client client over a

@@ -101,11 +101,11 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) 
 		// nothing of itself in the payload. Whether a change can be made
 		// depends on the observation only, so the second build succeeds.
 		if err := d.newBuilder(snap, password).add(c); err != nil {
-			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			p.rejected = append(p.rejected, keyText(c.Key())+": "+oneLine(err.Error()))
 			continue
 		}
 		if err := b.add(c); err != nil {
-			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			p.rejected = append(p.rejected, keyText(c.Key())+": "+oneLine(err.Error()))
 			continue
 		}
 		p.applied = append(p.applied, c)
@@ -240,11 +240,13 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	if snap == nil {
 		b.WriteString("# offline: what the APIC holds is unknown; containers are assumed to exist\n")
 	}
+	// Ids and reasons may come from a saved observation: printed escaped,
+	// so that none can end its comment line.
 	for _, r := range p.rejected {
-		fmt.Fprintf(&b, "# not applied: %s\n", r)
+		fmt.Fprintf(&b, "# not applied: %s\n", oneLine(r))
 	}
 	for _, c := range plan.Conflicts {
-		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", keyText(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}), oneLine(c.Reason))
 	}
 	if p.body == nil {
 		b.WriteString("# nothing to POST\n")

@@ -24,7 +24,7 @@ var (
 
 func checkName(what, s string) error {
 	if !aciNameRe.MatchString(s) {
-		return fmt.Errorf("%s %q is not an ACI name (1-64 characters of [a-zA-Z0-9_.-])", what, s)
+		return fmt.Errorf("%s %s is not an ACI name (1-64 characters of [a-zA-Z0-9_.-])", what, printable(s))
 	}
 	return nil
 }
@@ -33,7 +33,7 @@ func checkName(what, s string) error {
 func canonAddr(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
+		return netip.Addr{}, fmt.Errorf("%s is not an IP address", printable(s))
 	}
 	return a.Unmap(), nil
 }
@@ -42,10 +42,10 @@ func canonAddr(s string) (netip.Addr, error) {
 func canonPrefix(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP prefix", s)
+		return netip.Prefix{}, fmt.Errorf("%s is not an IP prefix", printable(s))
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, fmt.Errorf("%q has host bits set", s)
+		return netip.Prefix{}, fmt.Errorf("%s has host bits set", printable(s))
 	}
 	return p, nil
 }
@@ -99,6 +99,9 @@ func newNames(a *config.ACI, cluster string) (names, error) {
 func (n names) groupOf(s string) (group, error) {
 	l3out, epg, err := config.SplitEPG(s)
 	if err != nil {
+		if len(s) > maxQuoted {
+			return group{}, fmt.Errorf("group %s is not <l3out>/<epg> or <epg> of ACI names", printable(s))
+		}
 		return group{}, err
 	}
 	if l3out == "" {
