@@ -11,6 +11,7 @@ package aci
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -179,8 +180,17 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	d.mu.Lock()
 	d.snap = nil
 	d.mu.Unlock()
-	if err != nil {
-		return res, fmt.Errorf("apply to tenant %s (nothing was changed: the APIC applies a POST all or nothing): %w", d.names.tenant, err)
+	switch {
+	case errors.Is(err, errNotApplied):
+		// Refused, or never sent: the APIC applies a POST all or nothing.
+		return res, fmt.Errorf("apply to tenant %s (nothing was changed: the APIC refused the POST or never received it): %w", d.names.tenant, err)
+	case err != nil:
+		// Sent, and its answer not seen (or not understood): it may have
+		// been committed. Never "nothing was changed" here.
+		if !errors.Is(err, drivers.ErrOutcomeUnknown) {
+			err = fmt.Errorf("%w: %w", drivers.ErrOutcomeUnknown, err)
+		}
+		return res, fmt.Errorf("apply to tenant %s: the APIC may have committed this POST; observe again to learn what it holds: %w", d.names.tenant, err)
 	}
 	res.Applied = p.applied
 	got := map[string]int{}
