@@ -87,11 +87,40 @@ type builder struct {
 	epgNodes   map[string]*mo
 }
 
+// conflictError refuses a change because an object without this cluster's
+// mark is in its way: it is reported as a conflict, not as a bad value.
+type conflictError struct {
+	owner string
+	msg   string
+}
+
+func (e *conflictError) Error() string { return e.msg }
+
+func inTheWay(o object, format string, a ...any) error {
+	return &conflictError{owner: o.attrs["annotation"], msg: fmt.Sprintf(format, a...)}
+}
+
+// markText says which mark an object carries, for messages.
+func markText(o object) string {
+	if owner := o.attrs["annotation"]; owner != "" {
+		return fmt.Sprintf("is owned by %q", owner)
+	}
+	return "exists without an ownership mark"
+}
+
 func (d *Driver) newBuilder(snap *snapshot, password string) *builder {
 	n := d.names
 	return &builder{d: d, n: n, snap: snap, password: password,
 		root:       &mo{class: "fvTenant", rn: "tn-" + n.tenant, attrs: map[string]string{"dn": n.tenantDN(), "status": modified}, kids: map[string]*mo{}},
 		epgDeletes: map[string]map[string]bool{}, epgWrites: map[string]bool{}, epgNodes: map[string]*mo{}}
+}
+
+// observed returns an observed object (none offline).
+func (b *builder) observed(dn string) (object, bool) {
+	if b.snap == nil {
+		return object{}, false
+	}
+	return b.snap.get(dn)
 }
 
 // exists reports whether an object was observed (true offline).
@@ -113,11 +142,7 @@ func (b *builder) ownedOrAbsent(dn string) error {
 	if !ok || b.n.owned(o) {
 		return nil
 	}
-	owner := o.attrs["annotation"]
-	if owner == "" {
-		return fmt.Errorf("%s exists without an ownership mark; it is left alone", dn)
-	}
-	return fmt.Errorf("%s is owned by %q; it is left alone", dn, owner)
+	return inTheWay(o, "%s %s; it is left alone", dn, markText(o))
 }
 
 func (b *builder) require(dn, what string) error {
@@ -165,6 +190,12 @@ func (b *builder) epg(g group, write bool) (*mo, error) {
 			return nil, fmt.Errorf("external EPG %s does not exist on the APIC; create it first (the reconciler creates EPGs on its own L3Out %s only)", dn, b.n.l3out)
 		}
 		attrs = map[string]string{"name": g.epg, "annotation": b.n.mark, "status": upsert}
+	}
+	if o, ok := b.observed(dn); ok && write && !b.n.owned(o) && !b.n.containers[dn] {
+		// Not one the configuration names, and not ours: an EPG made by
+		// hand (or by another owner) at a name this cluster derives. Never
+		// adopted: nothing is written into it (case 4.4).
+		return nil, inTheWay(o, "external EPG %s %s and is not one the configuration names (externalEPGs, consumers); nothing is written into it", dn, markText(o))
 	}
 	node := b.l3out(g.l3out).child("l3extInstP", "instP-"+g.epg, attrs)
 	b.epgNodes[dn] = node
@@ -244,8 +275,12 @@ func (b *builder) peer(c fabric.Change) error {
 	if p.RemoteASN == 0 || p.LocalASN == 0 {
 		return fmt.Errorf("BGP peer %s: AS numbers must be 1-4294967295", a)
 	}
-	if err := b.ownedOrAbsent(dn); err != nil {
-		return err
+	// The peer and the children written with it: an unmarked remote or
+	// local AS under our peer is never taken over.
+	for _, d := range []string{dn, dn + "/as", dn + "/localasn"} {
+		if err := b.ownedOrAbsent(d); err != nil {
+			return err
+		}
 	}
 	path, err := b.path(svi)
 	if err != nil {
@@ -277,7 +312,7 @@ func (b *builder) mustOwn(dn string) error {
 		return nil
 	}
 	if o, ok := b.snap.get(dn); ok && !b.n.owned(o) {
-		return fmt.Errorf("%s does not carry this cluster's mark; it is left alone", dn)
+		return inTheWay(o, "%s does not carry this cluster's mark; it is left alone", dn)
 	}
 	return nil
 }
@@ -414,8 +449,8 @@ func (b *builder) contract(c fabric.Change) error {
 		return err
 	}
 	flt := filterName(name)
-	brcDN := b.n.tenantDN() + "/brc-" + name
-	fltDN := b.n.tenantDN() + "/flt-" + flt
+	brcDN := b.n.brcDN(name)
+	fltDN := b.n.fltDN(flt)
 	if err := b.require(b.n.tenantDN(), "tenant"); err != nil {
 		return err
 	}
@@ -448,9 +483,12 @@ func (b *builder) contract(c fabric.Change) error {
 				return fmt.Errorf("contract %s: port %d out of range", name, e.Port)
 			}
 		}
-		for _, dn := range []string{brcDN, fltDN} {
-			if err := b.ownedOrAbsent(dn); err != nil {
-				return err
+		// Any object without the mark in the contract's places makes the
+		// whole contract a conflict: nothing is written into it, and no
+		// unmarked entry is taken over (case 4.5).
+		if b.snap != nil {
+			if f, ok := b.n.contractForeign(b.snap, name); ok {
+				return inTheWay(f, "contract %s: %s %s; nothing is written into the contract", name, f.dn, markText(f))
 			}
 		}
 		for dn := range keep {
@@ -497,16 +535,15 @@ func (b *builder) contract(c fabric.Change) error {
 	}
 
 	if after == nil {
-		if b.exists(brcDN) {
-			if err := b.mustOwn(brcDN); err != nil {
+		for _, dn := range []string{brcDN, fltDN} {
+			if err := b.mustOwn(dn); err != nil {
 				return err
 			}
+		}
+		if b.exists(brcDN) {
 			b.root.child("vzBrCP", "brc-"+name, map[string]string{"name": name, "status": deleted})
 		}
 		if b.exists(fltDN) {
-			if err := b.mustOwn(fltDN); err != nil {
-				return err
-			}
 			b.root.child("vzFilter", "flt-"+flt, map[string]string{"name": flt, "status": deleted})
 		}
 		return nil

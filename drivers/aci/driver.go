@@ -90,23 +90,37 @@ func (d *Driver) fetch(ctx context.Context) (*snapshot, error) {
 type payload struct {
 	body     []byte
 	applied  []fabric.Change
-	rejected []string
+	rejected []string          // changes refused for a bad value or a missing container
+	refused  []fabric.Conflict // changes refused because an unmarked object is in the way
 	counts   map[string]int
+}
+
+// conflicts are the refused changes, as ApplyResult reports them.
+func (p payload) conflicts() []fabric.Conflict {
+	return append([]fabric.Conflict(nil), p.refused...)
 }
 
 func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) payload {
 	b := d.newBuilder(snap, password)
 	var p payload
+	refuse := func(c fabric.Change, err error) {
+		var ce *conflictError
+		if errors.As(err, &ce) {
+			p.refused = append(p.refused, fabric.Conflict{Kind: c.Kind, Switch: c.Switch, ID: c.ID, Owner: ce.owner, Reason: oneLine(ce.msg)})
+			return
+		}
+		p.rejected = append(p.rejected, keyText(c.Key())+": "+oneLine(err.Error()))
+	}
 	for _, c := range plan.Changes {
 		// Each change is first built alone: one that fails halfway leaves
 		// nothing of itself in the payload. Whether a change can be made
 		// depends on the observation only, so the second build succeeds.
 		if err := d.newBuilder(snap, password).add(c); err != nil {
-			p.rejected = append(p.rejected, keyText(c.Key())+": "+oneLine(err.Error()))
+			refuse(c, err)
 			continue
 		}
 		if err := b.add(c); err != nil {
-			p.rejected = append(p.rejected, keyText(c.Key())+": "+oneLine(err.Error()))
+			refuse(c, err)
 			continue
 		}
 		p.applied = append(p.applied, c)
@@ -171,9 +185,10 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	for _, r := range p.rejected {
 		res.Messages = append(res.Messages, "not applied: "+r)
 	}
+	res.Conflicts = append(res.Conflicts, p.conflicts()...)
 	if p.body == nil {
 		res.Applied = p.applied // nothing left to send (already gone)
-		return res, rejectedErr(p.rejected)
+		return res, p.err()
 	}
 	cont, err := d.apic.request(ctx, "apply", "POST", d.postPath(), p.body)
 	// Whatever happened, the next Apply must observe afresh.
@@ -197,14 +212,20 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	countStatuses(cont.Data(), got)
 	res.Messages = append([]string{fmt.Sprintf("APIC accepted one POST of %s: %d created, %d modified, %d deleted (sent %d writes, %d deletes)",
 		d.names.tenantDN(), got["created"], got["modified"], got["deleted"], p.counts[upsert], p.counts[deleted])}, res.Messages...)
-	return res, rejectedErr(p.rejected)
+	return res, p.err()
 }
 
-func rejectedErr(rejected []string) error {
-	if len(rejected) == 0 {
+// err reports the changes that could not be applied: refused for a value,
+// a missing container, or an object in the way found only now.
+func (p payload) err() error {
+	all := append([]string(nil), p.rejected...)
+	for _, c := range p.refused {
+		all = append(all, keyText(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID})+": "+c.Reason)
+	}
+	if len(all) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d change(s) could not be applied: %s", len(rejected), strings.Join(rejected, "; "))
+	return fmt.Errorf("%d change(s) could not be applied: %s", len(all), strings.Join(all, "; "))
 }
 
 func hasPeerWrite(plan fabric.FabricPlan) bool {
@@ -255,7 +276,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	for _, r := range p.rejected {
 		fmt.Fprintf(&b, "# not applied: %s\n", oneLine(r))
 	}
-	for _, c := range plan.Conflicts {
+	for _, c := range append(append([]fabric.Conflict(nil), plan.Conflicts...), p.refused...) {
 		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", keyText(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}), oneLine(c.Reason))
 	}
 	if p.body == nil {

@@ -77,6 +77,15 @@ type names struct {
 	tenant, vrf, l3out, nodeProfile, ifProfile string
 	policy                                     string // bgpCtxAfPol for ipv4
 	mark                                       string
+
+	// containers are the DNs of the external EPGs the configuration names
+	// (externalEPGs nodes, pods, transitExport; consumers): EPGs the team
+	// may have made by hand, that the driver writes its own children into
+	// whatever their mark. Any other external EPG the driver writes into
+	// must carry the mark or not exist (it then creates it).
+	containers map[string]bool
+	// consumers are the DNs of the configured consumer EPGs.
+	consumers map[string]bool
 }
 
 func newNames(a *config.ACI, cluster string) (names, error) {
@@ -90,6 +99,18 @@ func newNames(a *config.ACI, cluster string) (names, error) {
 	}
 	if !regexp.MustCompile(`^[a-zA-Z0-9_.:-]{1,128}$`).MatchString(n.mark) {
 		return n, fmt.Errorf("cluster %q cannot form an ACI annotation", cluster)
+	}
+	n.containers, n.consumers = map[string]bool{}, map[string]bool{}
+	for _, s := range []string{a.ExternalEPGs.Nodes, a.ExternalEPGs.Pods, a.ExternalEPGs.TransitExport} {
+		if g, err := n.groupOf(s); s != "" && err == nil {
+			n.containers[n.epgDN(g)] = true
+		}
+	}
+	for _, s := range a.Consumers {
+		if g, err := n.groupOf(s); err == nil {
+			n.containers[n.epgDN(g)] = true
+			n.consumers[n.epgDN(g)] = true
+		}
 	}
 	return n, nil
 }
@@ -127,6 +148,8 @@ func (n names) lifpDN() string {
 }
 func (n names) pathDN(svi string) string { return n.lifpDN() + "/rspathL3OutAtt-[" + svi + "]" }
 func (n names) vrfDN() string            { return n.tenantDN() + "/ctx-" + n.vrf }
+func (n names) brcDN(name string) string { return n.tenantDN() + "/brc-" + name }
+func (n names) fltDN(name string) string { return n.tenantDN() + "/flt-" + name }
 
 // policyName is the bgpCtxAfPol of an address family.
 func (n names) policyName(af string) string {
