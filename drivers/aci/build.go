@@ -85,6 +85,25 @@ type builder struct {
 	epgDeletes map[string]map[string]bool
 	epgWrites  map[string]bool
 	epgNodes   map[string]*mo
+
+	cur  fabric.Change // the change being added
+	kept []kept        // owned objects kept because they hold foreign ones
+}
+
+// kept is an owned object a delete left in place, because it holds objects
+// without this cluster's mark (deleting it would delete them too).
+type kept struct {
+	key     fabric.Key // the change that deleted around it ("" Kind: none)
+	dn      string
+	foreign []string // the DNs without the mark it holds
+}
+
+func (k kept) message() string {
+	what := k.foreign[0]
+	if len(k.foreign) > 1 {
+		what += fmt.Sprintf(" and %d more", len(k.foreign)-1)
+	}
+	return fmt.Sprintf("kept %s: it holds %s without this cluster's mark; only this cluster's objects in it were deleted", k.dn, what)
 }
 
 // conflictError refuses a change because an object without this cluster's
@@ -220,6 +239,7 @@ func (b *builder) owned(extra map[string]string) map[string]string {
 
 // add puts one change into the payload, or says why it cannot be made.
 func (b *builder) add(c fabric.Change) error {
+	b.cur = c
 	switch c.Kind {
 	case fabric.KindBGPPeer:
 		return b.peer(c)
@@ -266,7 +286,7 @@ func (b *builder) peer(c fabric.Change) error {
 		if err != nil {
 			return err
 		}
-		path.child("bgpPeerP", "peerP-["+a.String()+"]", map[string]string{"addr": a.String(), "status": deleted})
+		b.remove(path, "bgpPeerP", dn, map[string]string{"addr": a.String()})
 		return nil
 	}
 	if !descrRe.MatchString(p.Node) {
@@ -315,6 +335,69 @@ func (b *builder) mustOwn(dn string) error {
 		return inTheWay(o, "%s does not carry this cluster's mark; it is left alone", dn)
 	}
 	return nil
+}
+
+// namingProps are the naming properties of the classes the driver observes,
+// which a payload object needs besides its status.
+var namingProps = map[string][]string{
+	"fvTenant": {"name"}, "fvCtx": {"name"}, "fvRsCtxToBgpCtxAfPol": {"tnBgpCtxAfPolName", "af"}, "bgpCtxAfPol": {"name"},
+	"l3extOut": {"name"}, "l3extLNodeP": {"name"}, "l3extLIfP": {"name"}, "l3extRsPathL3OutAtt": {"tDn"},
+	"bgpPeerP": {"addr"}, "bgpAsP": {}, "bgpLocalAsnP": {}, "l3extInstP": {"name"}, "l3extSubnet": {"ip"},
+	"fvRsProv": {"tnVzBrCPName"}, "fvRsCons": {"tnVzBrCPName"}, "vzBrCP": {"name"}, "vzSubj": {"name"},
+	"vzRsSubjFiltAtt": {"tnVzFilterName"}, "vzFilter": {"name"}, "vzEntry": {"name"},
+}
+
+// remove deletes the owned object at dn, a child of parent. status:
+// deleted removes a whole subtree on the APIC (aci-apic-notes.md section
+// 1.2), so when the observation shows objects without this cluster's mark
+// below it, only this cluster's objects are deleted: the object stays, with
+// what it holds, and is reported (case 4.6). Offline (no observation) it is
+// deleted whole: Render says so.
+func (b *builder) remove(parent *mo, class, dn string, naming map[string]string) {
+	o, ok := b.observed(dn)
+	if !ok {
+		if b.snap == nil {
+			attrs := copyAttrs(naming)
+			attrs["status"] = deleted
+			parent.child(class, lastRN(dn), attrs)
+		}
+		return
+	}
+	b.removeObserved(parent, o)
+}
+
+func (b *builder) removeObserved(parent *mo, o object) {
+	attrs := map[string]string{}
+	for _, k := range namingProps[o.class] {
+		attrs[k] = o.attrs[k]
+	}
+	var foreign []string
+	for _, x := range b.snap.below(o.dn) {
+		if !b.n.owned(x) {
+			foreign = append(foreign, x.dn)
+		}
+	}
+	if len(foreign) == 0 {
+		attrs["status"] = deleted
+		parent.child(o.class, lastRN(o.dn), attrs)
+		return
+	}
+	attrs["status"] = modified
+	node := parent.child(o.class, lastRN(o.dn), attrs)
+	for _, ch := range b.snap.children(o.dn, "") {
+		if b.n.owned(ch) {
+			b.removeObserved(node, ch)
+		}
+	}
+	b.kept = append(b.kept, kept{key: b.cur.Key(), dn: o.dn, foreign: foreign})
+}
+
+func copyAttrs(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 var knownScopes = map[fabric.Scope]bool{fabric.ScopeImportSecurity: true, fabric.ScopeExportRtctrl: true, fabric.ScopeImportRtctrl: true,
@@ -541,10 +624,10 @@ func (b *builder) contract(c fabric.Change) error {
 			}
 		}
 		if b.exists(brcDN) {
-			b.root.child("vzBrCP", "brc-"+name, map[string]string{"name": name, "status": deleted})
+			b.remove(b.root, "vzBrCP", brcDN, map[string]string{"name": name})
 		}
 		if b.exists(fltDN) {
-			b.root.child("vzFilter", "flt-"+flt, map[string]string{"name": flt, "status": deleted})
+			b.remove(b.root, "vzFilter", fltDN, map[string]string{"name": flt})
 		}
 		return nil
 	}
@@ -604,10 +687,19 @@ func (b *builder) finish() {
 			continue
 		}
 		empty := true
+		var foreign []string
 		for _, ch := range b.snap.children(dn, "") {
 			if !dels[ch.dn] {
 				empty = false
+				if !b.n.owned(ch) {
+					foreign = append(foreign, ch.dn)
+				}
 			}
+		}
+		if !empty && len(foreign) > 0 && b.ownedChildrenGo(dn, dels) {
+			// Emptied of this cluster's objects, but it holds others: kept
+			// (case 4.7), and said so.
+			b.kept = append(b.kept, kept{dn: dn, foreign: foreign})
 		}
 		if empty {
 			node := b.epgNodes[dn]
@@ -615,6 +707,17 @@ func (b *builder) finish() {
 			node.kids = map[string]*mo{}
 		}
 	}
+}
+
+// ownedChildrenGo reports whether the payload deletes every owned child of
+// an EPG.
+func (b *builder) ownedChildrenGo(dn string, dels map[string]bool) bool {
+	for _, ch := range b.snap.children(dn, "") {
+		if b.n.owned(ch) && !dels[ch.dn] {
+			return false
+		}
+	}
+	return true
 }
 
 func lastRN(dn string) string {

@@ -92,12 +92,27 @@ type payload struct {
 	applied  []fabric.Change
 	rejected []string          // changes refused for a bad value or a missing container
 	refused  []fabric.Conflict // changes refused because an unmarked object is in the way
+	kept     []kept            // owned objects a delete kept, for what they hold
 	counts   map[string]int
 }
 
-// conflicts are the refused changes, as ApplyResult reports them.
+// conflicts are the refused changes and the deletes that kept an object, as
+// ApplyResult reports them.
 func (p payload) conflicts() []fabric.Conflict {
-	return append([]fabric.Conflict(nil), p.refused...)
+	out := append([]fabric.Conflict(nil), p.refused...)
+	at := map[fabric.Key]int{} // one conflict per change, however much it kept
+	for _, k := range p.kept {
+		if k.key.Kind == "" {
+			continue
+		}
+		if i, ok := at[k.key]; ok {
+			out[i].Reason += "; " + k.message()
+			continue
+		}
+		at[k.key] = len(out)
+		out = append(out, fabric.Conflict{Kind: k.key.Kind, Switch: k.key.Switch, ID: k.key.ID, Reason: k.message()})
+	}
+	return out
 }
 
 func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) payload {
@@ -126,6 +141,7 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) 
 		p.applied = append(p.applied, c)
 	}
 	b.finish()
+	p.kept = b.kept
 	p.counts = map[string]int{}
 	for _, k := range b.root.kids {
 		k.count(p.counts)
@@ -184,6 +200,9 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	p := d.build(plan, snap, password)
 	for _, r := range p.rejected {
 		res.Messages = append(res.Messages, "not applied: "+r)
+	}
+	for _, k := range p.kept {
+		res.Messages = append(res.Messages, k.message())
 	}
 	res.Conflicts = append(res.Conflicts, p.conflicts()...)
 	if p.body == nil {
@@ -278,6 +297,9 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	}
 	for _, c := range append(append([]fabric.Conflict(nil), plan.Conflicts...), p.refused...) {
 		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", keyText(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}), oneLine(c.Reason))
+	}
+	for _, k := range p.kept {
+		fmt.Fprintf(&b, "# %s\n", oneLine(k.message()))
 	}
 	if p.body == nil {
 		b.WriteString("# nothing to POST\n")

@@ -255,3 +255,118 @@ func TestNeverAdopt(t *testing.T) {
 		})
 	}
 }
+
+// TestNeverCollateral: deleting an owned object that holds objects without
+// the mark deletes only this cluster's objects under it, keeps it, and says
+// so (cases 4.6, 4.7). status: deleted would remove the whole subtree. The
+// plans here were made before the hand edits (a plan applied later, or a
+// hand edit between observe and apply); Apply goes by what it observed
+// last.
+func TestNeverCollateral(t *testing.T) {
+	p := peer("leaf201", "192.168.9.193")
+	p.LocalASN = 64999 // with a bgpLocalAsnP
+	for _, c := range []struct {
+		name     string
+		have     fabric.State
+		hand     func(t *testing.T, srv *emulator.Server)
+		want     fabric.State
+		kept     []string // DNs kept, each reported
+		gone     []string // our objects under them, deleted
+		conflict []string // the changes reported as only partly made
+	}{
+		{
+			name: "4.6 hand-made subject and entry in an owned contract and filter",
+			have: webService(80),
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, webBrc, "vzSubj", map[string]string{"name": "hand-subj"})
+				handMade(t, srv, webFlt, "vzEntry", map[string]string{"name": "hand-ssh", "etherT": "ip", "prot": "tcp", "dFromPort": "22", "dToPort": "22"})
+			},
+			kept: []string{webBrc, webBrc + "/subj-hand-subj", webFlt, webFlt + "/e-hand-ssh"},
+			gone: []string{webBrc + "/subj-k8s-service", webFlt + "/e-tcp-80", webEPG + "/rsprov-CNT_WEB",
+				extL3Out + "/instP-EPG_DEFAULT/rscons-CNT_WEB", webEPG + "/extsubnet-[172.29.0.6/32]", webEPG},
+			conflict: []string{"Contract CNT_WEB"},
+		},
+		{
+			name: "a hand-made filter relation under our subject",
+			have: webService(80),
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, tnDN, "vzFilter", map[string]string{"name": "HAND_flt"})
+				handMade(t, srv, webBrc+"/subj-k8s-service", "vzRsSubjFiltAtt", map[string]string{"tnVzFilterName": "HAND_flt"})
+			},
+			kept:     []string{webBrc, webBrc + "/subj-k8s-service", webBrc + "/subj-k8s-service/rssubjFiltAtt-HAND_flt"},
+			gone:     []string{webBrc + "/subj-k8s-service/rssubjFiltAtt-CNT_WEB_flt", webFlt},
+			conflict: []string{"Contract CNT_WEB"},
+		},
+		{
+			name: "4.7 a hand-made subnet in an owned EPG",
+			have: webService(80),
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, webEPG, "l3extSubnet", map[string]string{"ip": "172.29.0.60/32"})
+			},
+			kept: []string{webEPG, webEPG + "/extsubnet-[172.29.0.60/32]"},
+			gone: []string{webEPG + "/extsubnet-[172.29.0.6/32]", webEPG + "/rsprov-CNT_WEB", webBrc, webFlt},
+		},
+		{
+			name: "an unmarked local AS under an owned peer",
+			have: fabric.StateOf(p),
+			hand: func(t *testing.T, srv *emulator.Server) {
+				srv.SetAttr(leaf201+"/peerP-[192.168.9.193]/localasn", "annotation", "")
+			},
+			kept:     []string{leaf201 + "/peerP-[192.168.9.193]", leaf201 + "/peerP-[192.168.9.193]/localasn"},
+			gone:     []string{leaf201 + "/peerP-[192.168.9.193]/as"},
+			conflict: []string{"BGPPeer leaf201/192.168.9.193"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, d := lab(t, emulator.Options{}, tlsCA)
+			ctx := context.Background()
+			reconcile(t, d, c.have)
+			obs, err := d.Observe(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: c.want}, obs)
+			c.hand(t, srv)
+			if _, err := d.Observe(ctx); err != nil { // what Apply goes by
+				t.Fatal(err)
+			}
+			res, err := d.Apply(ctx, plan)
+			if err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			for _, dn := range c.kept {
+				if _, _, ok := srv.Lookup(dn); !ok {
+					t.Errorf("%s was deleted", dn)
+				}
+			}
+			for _, dn := range c.gone {
+				if _, _, ok := srv.Lookup(dn); ok {
+					t.Errorf("%s was kept", dn)
+				}
+			}
+			msgs := strings.Join(res.Messages, "\n")
+			for _, dn := range c.kept {
+				if _, _, ok := srv.Lookup(dn); ok && strings.Count(dn, "/") == strings.Count(c.kept[0], "/") && !strings.Contains(msgs, "kept "+dn+":") {
+					t.Errorf("keeping %s is not reported:\n%s", dn, msgs)
+				}
+			}
+			var partial []fabric.Conflict
+			for _, rc := range res.Conflicts {
+				if strings.Contains(rc.Reason, "only this cluster's objects in it were deleted") {
+					partial = append(partial, rc)
+				}
+			}
+			if got := keys(partial); strings.Join(got, "\n") != strings.Join(c.conflict, "\n") {
+				t.Errorf("partly made changes %q, want %q", got, c.conflict)
+			}
+			// The next run sees what was kept as foreign and leaves it be.
+			obs, err = d.Observe(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again := fabric.Diff(fabric.FabricDesired{Name: "f", State: c.want}, obs); len(again.Changes) != 0 {
+				t.Errorf("second plan changes %q", changeKeys(again.Changes))
+			}
+		})
+	}
+}
