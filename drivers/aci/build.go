@@ -531,6 +531,9 @@ func (b *builder) contract(c fabric.Change) error {
 	if err := checkName("contract", name); err != nil {
 		return err
 	}
+	if b.n.isLock(name) {
+		return fmt.Errorf("contract %s: the name of a writer lock's marker, never a fabric contract", name)
+	}
 	flt := filterName(name)
 	brcDN := b.n.brcDN(name)
 	fltDN := b.n.fltDN(flt)

@@ -77,6 +77,7 @@ type names struct {
 	tenant, vrf, l3out, nodeProfile, ifProfile string
 	policy                                     string // bgpCtxAfPol for ipv4
 	mark                                       string
+	lock                                       string // the writer lock's marker (a vzBrCP)
 
 	// containers are the DNs of the external EPGs the configuration names
 	// (externalEPGs nodes, pods, transitExport; consumers): EPGs the team
@@ -100,6 +101,7 @@ func newNames(a *config.ACI, cluster string) (names, error) {
 	if !regexp.MustCompile(`^[a-zA-Z0-9_.:-]{1,128}$`).MatchString(n.mark) {
 		return n, fmt.Errorf("cluster %q cannot form an ACI annotation", cluster)
 	}
+	n.lock = derive(lockPrefix+cluster, "")
 	n.containers, n.consumers = map[string]bool{}, map[string]bool{}
 	for _, s := range []string{a.ExternalEPGs.Nodes, a.ExternalEPGs.Pods, a.ExternalEPGs.TransitExport} {
 		if g, err := n.groupOf(s); s != "" && err == nil {
@@ -114,6 +116,13 @@ func newNames(a *config.ACI, cluster string) (names, error) {
 	}
 	return n, nil
 }
+
+// lockPrefix starts the name of every cluster's writer-lock marker.
+const lockPrefix = "fabric-reconciler.lock."
+
+// isLock reports whether a contract name is a writer lock's marker (this
+// cluster's or another's): never a fabric object.
+func (n names) isLock(name string) bool { return strings.HasPrefix(name, lockPrefix) }
 
 // groupOf parses a fabric group: "<epg>" on the cluster's L3Out, or
 // "<l3out>/<epg>".
@@ -150,6 +159,7 @@ func (n names) pathDN(svi string) string { return n.lifpDN() + "/rspathL3OutAtt-
 func (n names) vrfDN() string            { return n.tenantDN() + "/ctx-" + n.vrf }
 func (n names) brcDN(name string) string { return n.tenantDN() + "/brc-" + name }
 func (n names) fltDN(name string) string { return n.tenantDN() + "/flt-" + name }
+func (n names) lockDN() string           { return n.brcDN(n.lock) }
 
 // policyName is the bgpCtxAfPol of an address family.
 func (n names) policyName(af string) string {

@@ -312,7 +312,7 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		for _, r := range s.byClass(cls) {
 			g, ok := n.epgOf(r.dn)
 			name := r.attrs["tnVzBrCPName"]
-			if !ok {
+			if !ok || n.isLock(name) {
 				continue
 			}
 			if !n.owned(r) {
@@ -338,6 +338,9 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 	}
 	for _, b := range s.byClass("vzBrCP") {
 		name := b.attrs["name"]
+		if n.isLock(name) {
+			continue // a writer lock's marker (lock.go) is no fabric object
+		}
 		if f, ok := n.contractForeign(s, name); ok {
 			if n.owned(b) {
 				d.log.Info("a contract of this cluster holds an object without its mark; reported as a conflict", "dn", b.dn, "foreign", f.dn)

@@ -196,6 +196,14 @@ func (s *Sim) applyNode(t *tree, urlDN, parentDN string, n *node, top bool, now 
 		return res, nil
 	}
 	if status == "created" && existing != nil {
+		// The APIC's answer to creating an object that exists: code 103 and
+		// this text [terraform-provider-aci aci/resource_aci_l3extinstp.go,
+		// the comment quoting {"code":"103","text":"Cannot create External
+		// Network Instance Profile (l3extInstP); object uni/tn-.../instP-...
+		// already exists."}]; HTTP 400 as for the APIC's other
+		// configuration errors (aci-apic-notes.md section 1.3). Writers
+		// that race to create one object (the driver's writer lock) rely on
+		// it: one creates it, the others get 103.
 		return nil, errf(400, "103", "Cannot create %s (%s); object %s already exists.", c.Label, c.Name, dn)
 	}
 	if status == "modified" && existing == nil {
