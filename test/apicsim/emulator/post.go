@@ -212,6 +212,12 @@ func (s *Sim) applyNode(t *tree, urlDN, parentDN string, n *node, top bool, now 
 	if existing == nil {
 		parent := t.lookup(ParentDN(dn))
 		if parent == nil {
+			// A missing parent is refused, code 102, never created on the
+			// way: "102 configured object ((Dn0)) not found" is seen in
+			// several public clients (aci-apic-notes.md section 1.3); the
+			// HTTP status is not verified. The driver's lock takeover links
+			// rely on a released marker not being made again this way, and
+			// survive the opposite (docs/aci.md, the writer lock).
 			return nil, errf(400, "102", "configured object ((Dn0)) not found Dn0=%s, ", ParentDN(dn))
 		}
 		mo := &MO{Class: c.Name, DN: dn, Attrs: map[string]string{}, Children: map[string]*MO{}, ModTs: apicTime(now), UID: t.nextUID()}
