@@ -189,7 +189,7 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 		// chain says now decides.
 		st, rerr := d.readLock(ctx)
 		if rerr != nil {
-			return nil, fmt.Errorf("take the lock %s: %w", dn, rerr)
+			return nil, lockReadErr(dn, err, rerr)
 		}
 		switch {
 		case !st.exists:
@@ -214,7 +214,7 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 		}
 		prev := st.rec
 		if st, rerr = d.readLock(ctx); rerr != nil {
-			return nil, fmt.Errorf("take over the lock %s: %w", dn, rerr)
+			return nil, lockReadErr(dn, err, rerr)
 		}
 		if d.ours(st, rec) {
 			d.log.Info("took over an expired writer lock", "dn", dn, "from", prev.Holder, "run", prev.RunID, "holder", req.Holder)
@@ -222,6 +222,16 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 		}
 	}
 	return nil, fmt.Errorf("take the lock %s: it changed hands %d times while trying; try again", dn, lockRounds)
+}
+
+// lockReadErr reports a failed read-back. When the write before it may
+// have been committed, the lock may be this run's until its record
+// expires: the error then wraps drivers.ErrOutcomeUnknown.
+func lockReadErr(dn string, write, read error) error {
+	if errors.Is(write, drivers.ErrOutcomeUnknown) {
+		return fmt.Errorf("take the lock %s: %w; it may be held in this run's name until its lease ends (reading it back: %v)", dn, drivers.ErrOutcomeUnknown, read)
+	}
+	return fmt.Errorf("take the lock %s: %w", dn, read)
 }
 
 func shortHash(s string) string {

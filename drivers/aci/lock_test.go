@@ -242,6 +242,15 @@ func TestLock(t *testing.T) {
 			_, err := b.TryLock(ctx, lockReq("b", t0, ttl))
 			heldBy(t, err, "a")
 		}},
+		{"a lost answer and a failed read-back: the outcome is unknown", func(t *testing.T, srv *emulator.Server, a, b *Driver) {
+			srv.AddFault(emulator.Fault{Kind: emulator.FaultResetAfterCommit, Method: "POST", PathPrefix: "/api/mo/" + lockDN, Times: 1})
+			srv.AddFault(emulator.Fault{Kind: emulator.FaultThrottle, Status: 429, RetryAfter: "0", Method: "GET", PathPrefix: "/api/mo/" + lockDN})
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if _, err := a.TryLock(ctx, lockReq("a", t0, ttl)); !errors.Is(err, drivers.ErrOutcomeUnknown) {
+				t.Fatalf("TryLock: %v", err)
+			}
+		}},
 		{"the marker is no fabric object", func(t *testing.T, srv *emulator.Server, a, b *Driver) {
 			if _, err := a.TryLock(ctx, lockReq("a", t0, ttl)); err != nil {
 				t.Fatal(err)
