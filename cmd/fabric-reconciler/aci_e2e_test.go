@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -524,5 +525,48 @@ func TestACIPlan(t *testing.T) {
 	l.sim.ResetLog()
 	if r = l.cli(t, "plan", "--fabric-state", state, "--detailed-exitcode"); r.code != 0 || len(l.sim.Requests()) != 0 {
 		t.Fatalf("plan --fabric-state exited %d after %d requests:\n%s", r.code, len(l.sim.Requests()), r.stdout)
+	}
+}
+
+// TestACINativeEscapesTamperedState: plan -o native of a tampered saved
+// observation (ids with line breaks) prints no line that is not a comment
+// or the JSON body (case 2.3 for the ACI driver).
+func TestACINativeEscapesTamperedState(t *testing.T) {
+	t.Parallel()
+	l := newACILab(t, labOpts{})
+	evil := "10.9.9.9\nno router bgp 63500\n!"
+	state := `{"formatVersion":1,"fabrics":[{"name":"haystack-aci","objects":[
+	  {"kind":"BGPPeer","switch":"leaf201","id":` + strconv.Quote(evil) + `,"spec":{"node":"x","peerAddress":` + strconv.Quote(evil) +
+		`,"remoteASN":1,"localASN":1,"addressFamily":"ipv4"}},
+	  {"kind":"Contract","switch":"","id":"CNT\n}]}","spec":{"name":"CNT\n}]}","provider":"EPG_A","consumers":[],"entries":[]}}],
+	 "foreign":[{"kind":"ExternalSubnet","switch":"","id":"EPG_K8_NODES/192.168.9.192/28\nforged","owner":"x\ny"}]}]}`
+	path := filepath.Join(l.dir, "tampered.json")
+	if err := os.WriteFile(path, []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := l.cli(t, "plan", "--fabric-state", path, "-o", "native")
+	if !strings.Contains(r.stdout, "# POST ") {
+		t.Fatalf("plan -o native exited %d without a body:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	inBody := false
+	for i, line := range strings.Split(r.stdout, "\n") {
+		switch {
+		case strings.HasPrefix(line, "# POST "):
+			inBody = true
+		case line == "" || strings.HasPrefix(line, "#"):
+			if line == "" {
+				inBody = false
+			}
+		case !inBody:
+			t.Errorf("line %d is neither a comment nor in the JSON body: %q", i+1, line)
+		}
+	}
+	for _, forged := range []string{"\nno router bgp", "\nforged", "\n}]}"} {
+		if strings.Contains(r.stdout, forged) {
+			t.Errorf("the output holds the raw %q:\n%s", forged, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, `"10.9.9.9\nno router bgp 63500\n!"`) {
+		t.Errorf("the refused peer is not named, escaped:\n%s", r.stdout)
 	}
 }

@@ -77,7 +77,7 @@ fabrics:
     l3out: L3O_K8_C1
     nodeProfile: LNP_K8_C1
     interfaceProfile: LIP_K8_C1
-    externalEPGs: {nodes: EPG_K8_NODES, pods: EPG_K8_PODS, service: "EPG_{name}"}
+    externalEPGs: {nodes: EPG_K8_NODES, pods: EPG_K8_PODS, service: "EPG_{name}", transitExport: L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS}
     consumers: [L3O_EXTERNAL/EPG_DEFAULT]
 `
 	cfg, err := config.Parse([]byte(strings.ReplaceAll(yaml, ", }", "}")))
@@ -183,8 +183,8 @@ func TestRejectsBadValues(t *testing.T) {
 			if len(res.Applied) != 1 || res.Applied[0].ID != good.ID {
 				t.Fatalf("applied %v, want only the good change", res.Applied)
 			}
-			if len(res.Messages) < 2 || !strings.HasPrefix(res.Messages[0], "APIC accepted one POST") {
-				t.Fatalf("messages %q", res.Messages)
+			if len(res.Messages)+len(res.Conflicts) < 2 || !strings.HasPrefix(res.Messages[0], "APIC accepted one POST") {
+				t.Fatalf("messages %q, conflicts %+v", res.Messages, res.Conflicts)
 			}
 		})
 	}

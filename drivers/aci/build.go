@@ -85,6 +85,46 @@ type builder struct {
 	epgDeletes map[string]map[string]bool
 	epgWrites  map[string]bool
 	epgNodes   map[string]*mo
+
+	cur  fabric.Change // the change being added
+	kept []kept        // owned objects kept because they hold foreign ones
+}
+
+// kept is an owned object a delete left in place, because it holds objects
+// without this cluster's mark (deleting it would delete them too).
+type kept struct {
+	key     fabric.Key // the change that deleted around it ("" Kind: none)
+	dn      string
+	foreign []string // the DNs without the mark it holds
+}
+
+func (k kept) message() string {
+	what := k.foreign[0]
+	if len(k.foreign) > 1 {
+		what += fmt.Sprintf(" and %d more", len(k.foreign)-1)
+	}
+	return fmt.Sprintf("kept %s: it holds %s without this cluster's mark; only this cluster's objects in it were deleted", k.dn, what)
+}
+
+// conflictError refuses a change because an object without this cluster's
+// mark is in its way: it is reported as a conflict, not as a bad value.
+type conflictError struct {
+	owner string
+	msg   string
+}
+
+func (e *conflictError) Error() string { return e.msg }
+
+func inTheWay(o object, format string, a ...any) error {
+	return &conflictError{owner: o.attrs["annotation"], msg: fmt.Sprintf(format, a...)}
+}
+
+// markText says which mark an object carries, for messages.
+func markText(o object) string {
+	if owner := o.attrs["annotation"]; owner != "" {
+		return fmt.Sprintf("is owned by %q", owner)
+	}
+	return "exists without an ownership mark"
 }
 
 func (d *Driver) newBuilder(snap *snapshot, password string) *builder {
@@ -92,6 +132,14 @@ func (d *Driver) newBuilder(snap *snapshot, password string) *builder {
 	return &builder{d: d, n: n, snap: snap, password: password,
 		root:       &mo{class: "fvTenant", rn: "tn-" + n.tenant, attrs: map[string]string{"dn": n.tenantDN(), "status": modified}, kids: map[string]*mo{}},
 		epgDeletes: map[string]map[string]bool{}, epgWrites: map[string]bool{}, epgNodes: map[string]*mo{}}
+}
+
+// observed returns an observed object (none offline).
+func (b *builder) observed(dn string) (object, bool) {
+	if b.snap == nil {
+		return object{}, false
+	}
+	return b.snap.get(dn)
 }
 
 // exists reports whether an object was observed (true offline).
@@ -113,11 +161,7 @@ func (b *builder) ownedOrAbsent(dn string) error {
 	if !ok || b.n.owned(o) {
 		return nil
 	}
-	owner := o.attrs["annotation"]
-	if owner == "" {
-		return fmt.Errorf("%s exists without an ownership mark; it is left alone", dn)
-	}
-	return fmt.Errorf("%s is owned by %q; it is left alone", dn, owner)
+	return inTheWay(o, "%s %s; it is left alone", dn, markText(o))
 }
 
 func (b *builder) require(dn, what string) error {
@@ -166,6 +210,12 @@ func (b *builder) epg(g group, write bool) (*mo, error) {
 		}
 		attrs = map[string]string{"name": g.epg, "annotation": b.n.mark, "status": upsert}
 	}
+	if o, ok := b.observed(dn); ok && write && !b.n.owned(o) && !b.n.containers[dn] {
+		// Not one the configuration names, and not ours: an EPG made by
+		// hand (or by another owner) at a name this cluster derives. Never
+		// adopted: nothing is written into it (case 4.4).
+		return nil, inTheWay(o, "external EPG %s %s and is not one the configuration names (externalEPGs, consumers); nothing is written into it", dn, markText(o))
+	}
 	node := b.l3out(g.l3out).child("l3extInstP", "instP-"+g.epg, attrs)
 	b.epgNodes[dn] = node
 	if write {
@@ -189,6 +239,7 @@ func (b *builder) owned(extra map[string]string) map[string]string {
 
 // add puts one change into the payload, or says why it cannot be made.
 func (b *builder) add(c fabric.Change) error {
+	b.cur = c
 	switch c.Kind {
 	case fabric.KindBGPPeer:
 		return b.peer(c)
@@ -199,7 +250,7 @@ func (b *builder) add(c fabric.Change) error {
 	case fabric.KindContract:
 		return b.contract(c)
 	}
-	return fmt.Errorf("%s is not something the ACI driver manages", c.Kind)
+	return fmt.Errorf("%s is not something the ACI driver manages", printable(string(c.Kind)))
 }
 
 func (b *builder) peer(c fabric.Change) error {
@@ -217,7 +268,7 @@ func (b *builder) peer(c fabric.Change) error {
 		}
 	}
 	if !sviPathRe.MatchString(svi) {
-		return fmt.Errorf("switch %q has no valid sviPath in the configuration", c.Switch)
+		return fmt.Errorf("switch %s has no valid sviPath in the configuration", printable(c.Switch))
 	}
 	a, err := canonAddr(p.PeerAddress)
 	if err != nil {
@@ -235,17 +286,21 @@ func (b *builder) peer(c fabric.Change) error {
 		if err != nil {
 			return err
 		}
-		path.child("bgpPeerP", "peerP-["+a.String()+"]", map[string]string{"addr": a.String(), "status": deleted})
+		b.remove(path, "bgpPeerP", dn, map[string]string{"addr": a.String()})
 		return nil
 	}
 	if !descrRe.MatchString(p.Node) {
-		return fmt.Errorf("node name %q cannot be an ACI description", p.Node)
+		return fmt.Errorf("node name %s cannot be an ACI description", printable(p.Node))
 	}
 	if p.RemoteASN == 0 || p.LocalASN == 0 {
 		return fmt.Errorf("BGP peer %s: AS numbers must be 1-4294967295", a)
 	}
-	if err := b.ownedOrAbsent(dn); err != nil {
-		return err
+	// The peer and the children written with it: an unmarked remote or
+	// local AS under our peer is never taken over.
+	for _, d := range []string{dn, dn + "/as", dn + "/localasn"} {
+		if err := b.ownedOrAbsent(d); err != nil {
+			return err
+		}
 	}
 	path, err := b.path(svi)
 	if err != nil {
@@ -277,9 +332,72 @@ func (b *builder) mustOwn(dn string) error {
 		return nil
 	}
 	if o, ok := b.snap.get(dn); ok && !b.n.owned(o) {
-		return fmt.Errorf("%s does not carry this cluster's mark; it is left alone", dn)
+		return inTheWay(o, "%s does not carry this cluster's mark; it is left alone", dn)
 	}
 	return nil
+}
+
+// namingProps are the naming properties of the classes the driver observes,
+// which a payload object needs besides its status.
+var namingProps = map[string][]string{
+	"fvTenant": {"name"}, "fvCtx": {"name"}, "fvRsCtxToBgpCtxAfPol": {"tnBgpCtxAfPolName", "af"}, "bgpCtxAfPol": {"name"},
+	"l3extOut": {"name"}, "l3extLNodeP": {"name"}, "l3extLIfP": {"name"}, "l3extRsPathL3OutAtt": {"tDn"},
+	"bgpPeerP": {"addr"}, "bgpAsP": {}, "bgpLocalAsnP": {}, "l3extInstP": {"name"}, "l3extSubnet": {"ip"},
+	"fvRsProv": {"tnVzBrCPName"}, "fvRsCons": {"tnVzBrCPName"}, "vzBrCP": {"name"}, "vzSubj": {"name"},
+	"vzRsSubjFiltAtt": {"tnVzFilterName"}, "vzFilter": {"name"}, "vzEntry": {"name"},
+}
+
+// remove deletes the owned object at dn, a child of parent. status:
+// deleted removes a whole subtree on the APIC (aci-apic-notes.md section
+// 1.2), so when the observation shows objects without this cluster's mark
+// below it, only this cluster's objects are deleted: the object stays, with
+// what it holds, and is reported (case 4.6). Offline (no observation) it is
+// deleted whole: Render says so.
+func (b *builder) remove(parent *mo, class, dn string, naming map[string]string) {
+	o, ok := b.observed(dn)
+	if !ok {
+		if b.snap == nil {
+			attrs := copyAttrs(naming)
+			attrs["status"] = deleted
+			parent.child(class, lastRN(dn), attrs)
+		}
+		return
+	}
+	b.removeObserved(parent, o)
+}
+
+func (b *builder) removeObserved(parent *mo, o object) {
+	attrs := map[string]string{}
+	for _, k := range namingProps[o.class] {
+		attrs[k] = o.attrs[k]
+	}
+	var foreign []string
+	for _, x := range b.snap.below(o.dn) {
+		if !b.n.owned(x) {
+			foreign = append(foreign, x.dn)
+		}
+	}
+	if len(foreign) == 0 {
+		attrs["status"] = deleted
+		parent.child(o.class, lastRN(o.dn), attrs)
+		return
+	}
+	attrs["status"] = modified
+	node := parent.child(o.class, lastRN(o.dn), attrs)
+	for _, ch := range b.snap.children(o.dn, "") {
+		if b.n.owned(ch) {
+			b.removeObserved(node, ch)
+		}
+	}
+	b.kept = append(b.kept, kept{key: b.cur.Key(), dn: o.dn, foreign: foreign})
+}
+
+func copyAttrs(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 var knownScopes = map[fabric.Scope]bool{fabric.ScopeImportSecurity: true, fabric.ScopeExportRtctrl: true, fabric.ScopeImportRtctrl: true,
@@ -319,7 +437,7 @@ func (b *builder) subnet(c fabric.Change) error {
 	var scopes []string
 	for _, sc := range s.Scopes {
 		if !knownScopes[sc] {
-			return fmt.Errorf("subnet %s: unknown scope %q", p, sc)
+			return fmt.Errorf("subnet %s: unknown scope %s", p, printable(string(sc)))
 		}
 		scopes = append(scopes, string(sc))
 	}
@@ -354,11 +472,11 @@ func (b *builder) maxPaths(c fabric.Change) error {
 		return fmt.Errorf("not a maximum-paths setting")
 	}
 	if c.Switch != "" {
-		return fmt.Errorf("ACI sets maximum paths per VRF, not per switch (%s)", c.Switch)
+		return fmt.Errorf("ACI sets maximum paths per VRF, not per switch (%s)", printable(c.Switch))
 	}
 	af := string(m.AddressFamily)
 	if af != "ipv4" && af != "ipv6" {
-		return fmt.Errorf("unknown address family %q", af)
+		return fmt.Errorf("unknown address family %s", printable(af))
 	}
 	pol := b.n.policyName(af)
 	if err := checkName("maximum-paths policy", pol); err != nil {
@@ -413,9 +531,12 @@ func (b *builder) contract(c fabric.Change) error {
 	if err := checkName("contract", name); err != nil {
 		return err
 	}
+	if b.n.isLock(name) {
+		return fmt.Errorf("contract %s: the name of a writer lock's marker, never a fabric contract", name)
+	}
 	flt := filterName(name)
-	brcDN := b.n.tenantDN() + "/brc-" + name
-	fltDN := b.n.tenantDN() + "/flt-" + flt
+	brcDN := b.n.brcDN(name)
+	fltDN := b.n.fltDN(flt)
 	if err := b.require(b.n.tenantDN(), "tenant"); err != nil {
 		return err
 	}
@@ -442,15 +563,18 @@ func (b *builder) contract(c fabric.Change) error {
 		}
 		for _, e := range after.Entries {
 			if e.Protocol != "tcp" && e.Protocol != "udp" {
-				return fmt.Errorf("contract %s: protocol %q has no ports on ACI filters (tcp and udp only)", name, e.Protocol)
+				return fmt.Errorf("contract %s: protocol %s has no ports on ACI filters (tcp and udp only)", name, printable(e.Protocol))
 			}
 			if e.Port < 1 || e.Port > 65535 {
 				return fmt.Errorf("contract %s: port %d out of range", name, e.Port)
 			}
 		}
-		for _, dn := range []string{brcDN, fltDN} {
-			if err := b.ownedOrAbsent(dn); err != nil {
-				return err
+		// Any object without the mark in the contract's places makes the
+		// whole contract a conflict: nothing is written into it, and no
+		// unmarked entry is taken over (case 4.5).
+		if b.snap != nil {
+			if f, ok := b.n.contractForeign(b.snap, name); ok {
+				return inTheWay(f, "contract %s: %s %s; nothing is written into the contract", name, f.dn, markText(f))
 			}
 		}
 		for dn := range keep {
@@ -497,17 +621,16 @@ func (b *builder) contract(c fabric.Change) error {
 	}
 
 	if after == nil {
-		if b.exists(brcDN) {
-			if err := b.mustOwn(brcDN); err != nil {
+		for _, dn := range []string{brcDN, fltDN} {
+			if err := b.mustOwn(dn); err != nil {
 				return err
 			}
-			b.root.child("vzBrCP", "brc-"+name, map[string]string{"name": name, "status": deleted})
+		}
+		if b.exists(brcDN) {
+			b.remove(b.root, "vzBrCP", brcDN, map[string]string{"name": name})
 		}
 		if b.exists(fltDN) {
-			if err := b.mustOwn(fltDN); err != nil {
-				return err
-			}
-			b.root.child("vzFilter", "flt-"+flt, map[string]string{"name": flt, "status": deleted})
+			b.remove(b.root, "vzFilter", fltDN, map[string]string{"name": flt})
 		}
 		return nil
 	}
@@ -567,10 +690,19 @@ func (b *builder) finish() {
 			continue
 		}
 		empty := true
+		var foreign []string
 		for _, ch := range b.snap.children(dn, "") {
 			if !dels[ch.dn] {
 				empty = false
+				if !b.n.owned(ch) {
+					foreign = append(foreign, ch.dn)
+				}
 			}
+		}
+		if !empty && len(foreign) > 0 && b.ownedChildrenGo(dn, dels) {
+			// Emptied of this cluster's objects, but it holds others: kept
+			// (case 4.7), and said so.
+			b.kept = append(b.kept, kept{dn: dn, foreign: foreign})
 		}
 		if empty {
 			node := b.epgNodes[dn]
@@ -578,6 +710,17 @@ func (b *builder) finish() {
 			node.kids = map[string]*mo{}
 		}
 	}
+}
+
+// ownedChildrenGo reports whether the payload deletes every owned child of
+// an EPG.
+func (b *builder) ownedChildrenGo(dn string, dels map[string]bool) bool {
+	for _, ch := range b.snap.children(dn, "") {
+		if b.n.owned(ch) && !dels[ch.dn] {
+			return false
+		}
+	}
+	return true
 }
 
 func lastRN(dn string) string {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ func (e *APIError) Error() string {
 	if e.Code == "" {
 		return fmt.Sprintf("APIC answered HTTP %d", e.Status)
 	}
-	return fmt.Sprintf("APIC answered HTTP %d, error %s: %s", e.Status, e.Code, e.Text)
+	return fmt.Sprintf("APIC answered HTTP %d, error %s: %s", e.Status, oneLine(e.Code), oneLine(e.Text))
 }
 
 // apic is one APIC connection: an aci-go-client client over a
@@ -64,14 +65,15 @@ type apic struct {
 	fabric  string
 	metrics drivers.RequestObserver
 
-	mu       sync.Mutex
-	c        *client.Client
-	password string // password login only
-	certAuth bool
-	token    string
-	ttl      time.Duration
-	expires  time.Time
-	refresh  time.Time
+	mu        sync.Mutex
+	c         *client.Client
+	transport *http.Transport
+	password  string // password login only
+	certAuth  bool
+	token     string
+	ttl       time.Duration
+	expires   time.Time
+	refresh   time.Time
 }
 
 func newAPIC(cfg config.APIC, fabric string, metrics drivers.RequestObserver) *apic {
@@ -112,13 +114,22 @@ func (a *apic) connect() error {
 	// Keep the APIC's own error body after the last retry instead of
 	// "giving up after N attempts".
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	rc.HTTPClient.Transport = &http.Transport{
+	// Every attempt of a tracked request is classified: was it possibly
+	// committed? (see sendTrack)
+	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if t, ok := ctx.Value(trackKey{}).(*sendTrack); ok {
+			t.attempt(resp, err)
+		}
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	a.transport = &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		TLSClientConfig:     tlsCfg,
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
+	rc.HTTPClient.Transport = a.transport
 	hc := rc.StandardClient()
 	hc.Transport = &oneCookie{next: hc.Transport}
 
@@ -310,24 +321,91 @@ func (a *apic) adoptToken() {
 	a.c.AuthToken.Expiry = a.expires
 }
 
+// errNotApplied is wrapped by the error of a write that the APIC certainly
+// did not apply: it failed before the request was sent, or every attempt
+// was answered by a refusal (an APIC error answer, a throttling page, a
+// token timeout).
+var errNotApplied = errors.New("the APIC did not apply it")
+
+// sendTrack follows one request through every attempt the retrying
+// clients make (go-retryablehttp's, aci-go-client's own, the replay after a
+// re-login), to tell a write that may have been committed from one that
+// certainly was not. An attempt may have been committed when:
+//   - it was written out whole and then failed without an answer (a reset,
+//     a timeout, the call's deadline): the APIC may have processed it;
+//   - it was answered 2xx (committed), whatever happened after;
+//   - it was answered 5xx other than 503: a proxy's 502/504 or an internal
+//     error says nothing about the transaction behind it.
+//
+// 429 and 503 are nginx's throttling answers, given before the request
+// reaches the APIC [Cisco, "Cisco ACI support for NGINX rate limit"]; 401
+// and 403 refuse the session; other 4xx answers are the APIC refusing the
+// request, which it applies all or nothing (aci-apic-notes.md section 1.3:
+// one transaction per POST, a single error on any validation failure).
+type sendTrack struct {
+	mu      sync.Mutex
+	written bool // the current attempt was written out whole
+	maybe   bool // some attempt may have been committed
+}
+
+type trackKey struct{}
+
+func (t *sendTrack) wrote(info httptrace.WroteRequestInfo) {
+	if info.Err == nil {
+		t.mu.Lock()
+		t.written = true
+		t.mu.Unlock()
+	}
+}
+
+func (t *sendTrack) attempt(resp *http.Response, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case err != nil || resp == nil:
+		t.maybe = t.maybe || t.written
+	case resp.StatusCode < 300:
+		t.maybe = true
+	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable:
+		t.maybe = true
+	}
+	t.written = false
+}
+
+// finish accounts for an attempt that ended without reaching CheckRetry (the
+// client gave up while reading the answer) and says whether the request may
+// have been committed.
+func (t *sendTrack) finish() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.maybe || t.written
+}
+
 // request sends one call with a deadline and returns the parsed answer, or
-// an *APIError for an APIC error answer.
+// an *APIError for an APIC error answer. The error of a failed write wraps
+// drivers.ErrOutcomeUnknown when the APIC may have committed it, and
+// errNotApplied when it certainly did not.
 func (a *apic) request(ctx context.Context, op, method, path string, body []byte) (*container.Container, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	notSent := func(err error) error {
+		return fmt.Errorf("%s %s: %w: %w", method, stripQuery(path), errNotApplied, err)
+	}
 	if err := a.connect(); err != nil {
-		return nil, err
+		return nil, notSent(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.timeout())
 	defer cancel()
 	if err := a.ensureSession(ctx); err != nil {
-		return nil, err
+		return nil, notSent(err)
 	}
 	req, err := a.c.MakeRestRequestRaw(method, path, body, true)
 	if err != nil {
 		a.observe(op, err)
-		return nil, fmt.Errorf("%s %s: %w", method, stripQuery(path), scrub(err))
+		return nil, notSent(scrub(err))
 	}
+	track := &sendTrack{}
+	ctx = httptrace.WithClientTrace(context.WithValue(ctx, trackKey{}, track), &httptrace.ClientTrace{WroteRequest: track.wrote})
 	cont, resp, err := a.c.Do(req.WithContext(ctx))
 	a.adoptToken()
 	if err == nil {
@@ -338,10 +416,15 @@ func (a *apic) request(ctx context.Context, op, method, path string, body []byte
 		err = scrub(err)
 	}
 	a.observe(op, err)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, stripQuery(path), err)
+	switch {
+	case err == nil:
+		return cont, nil
+	case method != http.MethodGet && track.finish():
+		return nil, fmt.Errorf("%s %s: %w: %w", method, stripQuery(path), drivers.ErrOutcomeUnknown, err)
+	case method != http.MethodGet:
+		return nil, notSent(err)
 	}
-	return cont, nil
+	return nil, fmt.Errorf("%s %s: %w", method, stripQuery(path), err)
 }
 
 func (a *apic) timeout() time.Duration {
@@ -360,7 +443,11 @@ func (a *apic) observe(op string, err error) {
 func (a *apic) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.c == nil || a.certAuth || a.token == "" || time.Now().After(a.expires) {
+	if a.c == nil {
+		return
+	}
+	defer a.transport.CloseIdleConnections()
+	if a.certAuth || a.token == "" || time.Now().After(a.expires) {
 		return
 	}
 	// End the session; a failure here changes nothing.

@@ -11,6 +11,7 @@ package aci
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -89,28 +90,58 @@ func (d *Driver) fetch(ctx context.Context) (*snapshot, error) {
 type payload struct {
 	body     []byte
 	applied  []fabric.Change
-	rejected []string
+	rejected []string          // changes refused for a bad value or a missing container
+	refused  []fabric.Conflict // changes refused because an unmarked object is in the way
+	kept     []kept            // owned objects a delete kept, for what they hold
 	counts   map[string]int
+}
+
+// conflicts are the refused changes and the deletes that kept an object, as
+// ApplyResult reports them.
+func (p payload) conflicts() []fabric.Conflict {
+	out := append([]fabric.Conflict(nil), p.refused...)
+	at := map[fabric.Key]int{} // one conflict per change, however much it kept
+	for _, k := range p.kept {
+		if k.key.Kind == "" {
+			continue
+		}
+		if i, ok := at[k.key]; ok {
+			out[i].Reason += "; " + k.message()
+			continue
+		}
+		at[k.key] = len(out)
+		out = append(out, fabric.Conflict{Kind: k.key.Kind, Switch: k.key.Switch, ID: k.key.ID, Reason: k.message()})
+	}
+	return out
 }
 
 func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) payload {
 	b := d.newBuilder(snap, password)
 	var p payload
+	refuse := func(c fabric.Change, err error) {
+		var ce *conflictError
+		if errors.As(err, &ce) {
+			p.refused = append(p.refused, fabric.Conflict{Kind: c.Kind, Switch: c.Switch, ID: c.ID, Owner: ce.owner, Reason: oneLine(ce.msg)})
+			return
+		}
+		p.rejected = append(p.rejected, keyText(c.Key())+": "+oneLine(err.Error()))
+	}
 	for _, c := range plan.Changes {
 		// Each change is first built alone: one that fails halfway leaves
 		// nothing of itself in the payload. Whether a change can be made
 		// depends on the observation only, so the second build succeeds.
 		if err := d.newBuilder(snap, password).add(c); err != nil {
-			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			refuse(c, err)
 			continue
 		}
 		if err := b.add(c); err != nil {
-			p.rejected = append(p.rejected, fmt.Sprintf("%s: %v", c.Key(), err))
+			refuse(c, err)
 			continue
 		}
 		p.applied = append(p.applied, c)
 	}
 	b.finish()
+	p.kept = b.kept
 	p.counts = map[string]int{}
 	for _, k := range b.root.kids {
 		k.count(p.counts)
@@ -170,31 +201,50 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	for _, r := range p.rejected {
 		res.Messages = append(res.Messages, "not applied: "+r)
 	}
+	for _, k := range p.kept {
+		res.Messages = append(res.Messages, k.message())
+	}
+	res.Conflicts = append(res.Conflicts, p.conflicts()...)
 	if p.body == nil {
 		res.Applied = p.applied // nothing left to send (already gone)
-		return res, rejectedErr(p.rejected)
+		return res, p.err()
 	}
 	cont, err := d.apic.request(ctx, "apply", "POST", d.postPath(), p.body)
 	// Whatever happened, the next Apply must observe afresh.
 	d.mu.Lock()
 	d.snap = nil
 	d.mu.Unlock()
-	if err != nil {
-		return res, fmt.Errorf("apply to tenant %s (nothing was changed: the APIC applies a POST all or nothing): %w", d.names.tenant, err)
+	switch {
+	case errors.Is(err, errNotApplied):
+		// Refused, or never sent: the APIC applies a POST all or nothing.
+		return res, fmt.Errorf("apply to tenant %s (nothing was changed: the APIC refused the POST or never received it): %w", d.names.tenant, err)
+	case err != nil:
+		// Sent, and its answer not seen (or not understood): it may have
+		// been committed. Never "nothing was changed" here.
+		if !errors.Is(err, drivers.ErrOutcomeUnknown) {
+			err = fmt.Errorf("%w: %w", drivers.ErrOutcomeUnknown, err)
+		}
+		return res, fmt.Errorf("apply to tenant %s: the APIC may have committed this POST; observe again to learn what it holds: %w", d.names.tenant, err)
 	}
 	res.Applied = p.applied
 	got := map[string]int{}
 	countStatuses(cont.Data(), got)
 	res.Messages = append([]string{fmt.Sprintf("APIC accepted one POST of %s: %d created, %d modified, %d deleted (sent %d writes, %d deletes)",
 		d.names.tenantDN(), got["created"], got["modified"], got["deleted"], p.counts[upsert], p.counts[deleted])}, res.Messages...)
-	return res, rejectedErr(p.rejected)
+	return res, p.err()
 }
 
-func rejectedErr(rejected []string) error {
-	if len(rejected) == 0 {
+// err reports the changes that could not be applied: refused for a value,
+// a missing container, or an object in the way found only now.
+func (p payload) err() error {
+	all := append([]string(nil), p.rejected...)
+	for _, c := range p.refused {
+		all = append(all, keyText(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID})+": "+c.Reason)
+	}
+	if len(all) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d change(s) could not be applied: %s", len(rejected), strings.Join(rejected, "; "))
+	return fmt.Errorf("%d change(s) could not be applied: %s", len(all), strings.Join(all, "; "))
 }
 
 func hasPeerWrite(plan fabric.FabricPlan) bool {
@@ -240,11 +290,16 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	if snap == nil {
 		b.WriteString("# offline: what the APIC holds is unknown; containers are assumed to exist\n")
 	}
+	// Ids and reasons may come from a saved observation: printed escaped,
+	// so that none can end its comment line.
 	for _, r := range p.rejected {
-		fmt.Fprintf(&b, "# not applied: %s\n", r)
+		fmt.Fprintf(&b, "# not applied: %s\n", oneLine(r))
 	}
-	for _, c := range plan.Conflicts {
-		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}, c.Reason)
+	for _, c := range append(append([]fabric.Conflict(nil), plan.Conflicts...), p.refused...) {
+		fmt.Fprintf(&b, "# conflict, left alone: %s: %s\n", keyText(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}), oneLine(c.Reason))
+	}
+	for _, k := range p.kept {
+		fmt.Fprintf(&b, "# %s\n", oneLine(k.message()))
 	}
 	if p.body == nil {
 		b.WriteString("# nothing to POST\n")

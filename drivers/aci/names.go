@@ -24,7 +24,7 @@ var (
 
 func checkName(what, s string) error {
 	if !aciNameRe.MatchString(s) {
-		return fmt.Errorf("%s %q is not an ACI name (1-64 characters of [a-zA-Z0-9_.-])", what, s)
+		return fmt.Errorf("%s %s is not an ACI name (1-64 characters of [a-zA-Z0-9_.-])", what, printable(s))
 	}
 	return nil
 }
@@ -33,7 +33,7 @@ func checkName(what, s string) error {
 func canonAddr(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
+		return netip.Addr{}, fmt.Errorf("%s is not an IP address", printable(s))
 	}
 	return a.Unmap(), nil
 }
@@ -42,10 +42,10 @@ func canonAddr(s string) (netip.Addr, error) {
 func canonPrefix(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP prefix", s)
+		return netip.Prefix{}, fmt.Errorf("%s is not an IP prefix", printable(s))
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, fmt.Errorf("%q has host bits set", s)
+		return netip.Prefix{}, fmt.Errorf("%s has host bits set", printable(s))
 	}
 	return p, nil
 }
@@ -77,6 +77,16 @@ type names struct {
 	tenant, vrf, l3out, nodeProfile, ifProfile string
 	policy                                     string // bgpCtxAfPol for ipv4
 	mark                                       string
+	lock                                       string // the writer lock's marker (a vzBrCP)
+
+	// containers are the DNs of the external EPGs the configuration names
+	// (externalEPGs nodes, pods, transitExport; consumers): EPGs the team
+	// may have made by hand, that the driver writes its own children into
+	// whatever their mark. Any other external EPG the driver writes into
+	// must carry the mark or not exist (it then creates it).
+	containers map[string]bool
+	// consumers are the DNs of the configured consumer EPGs.
+	consumers map[string]bool
 }
 
 func newNames(a *config.ACI, cluster string) (names, error) {
@@ -91,14 +101,37 @@ func newNames(a *config.ACI, cluster string) (names, error) {
 	if !regexp.MustCompile(`^[a-zA-Z0-9_.:-]{1,128}$`).MatchString(n.mark) {
 		return n, fmt.Errorf("cluster %q cannot form an ACI annotation", cluster)
 	}
+	n.lock = derive(lockPrefix+cluster, "")
+	n.containers, n.consumers = map[string]bool{}, map[string]bool{}
+	for _, s := range []string{a.ExternalEPGs.Nodes, a.ExternalEPGs.Pods, a.ExternalEPGs.TransitExport} {
+		if g, err := n.groupOf(s); s != "" && err == nil {
+			n.containers[n.epgDN(g)] = true
+		}
+	}
+	for _, s := range a.Consumers {
+		if g, err := n.groupOf(s); err == nil {
+			n.containers[n.epgDN(g)] = true
+			n.consumers[n.epgDN(g)] = true
+		}
+	}
 	return n, nil
 }
+
+// lockPrefix starts the name of every cluster's writer-lock marker.
+const lockPrefix = "fabric-reconciler.lock."
+
+// isLock reports whether a contract name is a writer lock's marker (this
+// cluster's or another's): never a fabric object.
+func (n names) isLock(name string) bool { return strings.HasPrefix(name, lockPrefix) }
 
 // groupOf parses a fabric group: "<epg>" on the cluster's L3Out, or
 // "<l3out>/<epg>".
 func (n names) groupOf(s string) (group, error) {
 	l3out, epg, err := config.SplitEPG(s)
 	if err != nil {
+		if len(s) > maxQuoted {
+			return group{}, fmt.Errorf("group %s is not <l3out>/<epg> or <epg> of ACI names", printable(s))
+		}
 		return group{}, err
 	}
 	if l3out == "" {
@@ -124,6 +157,9 @@ func (n names) lifpDN() string {
 }
 func (n names) pathDN(svi string) string { return n.lifpDN() + "/rspathL3OutAtt-[" + svi + "]" }
 func (n names) vrfDN() string            { return n.tenantDN() + "/ctx-" + n.vrf }
+func (n names) brcDN(name string) string { return n.tenantDN() + "/brc-" + name }
+func (n names) fltDN(name string) string { return n.tenantDN() + "/flt-" + name }
+func (n names) lockDN() string           { return n.brcDN(n.lock) }
 
 // policyName is the bgpCtxAfPol of an address family.
 func (n names) policyName(af string) string {

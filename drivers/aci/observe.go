@@ -75,6 +75,19 @@ func splitTail(s string) string {
 	return b.String()
 }
 
+// below lists the observed objects under dn (not dn itself), sorted by DN.
+func (s *snapshot) below(dn string) []object {
+	var out []object
+	prefix := dn + "/"
+	for k, o := range s.objs {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].dn < out[j].dn })
+	return out
+}
+
 func (s *snapshot) byClass(class string) []object {
 	var out []object
 	for _, o := range s.objs {
@@ -127,6 +140,58 @@ func (n names) foreign(kind fabric.Kind, sw, id string, o object) fabric.Foreign
 	return fabric.Foreign{Kind: kind, Switch: sw, ID: id, Owner: o.attrs["annotation"]}
 }
 
+// foreignBelow returns the first observed object under dn that does not
+// carry this cluster's mark: an owned object holding it is not wholly
+// this cluster's, so it is neither adopted nor deleted with its subtree.
+func (n names) foreignBelow(s *snapshot, dn string) (object, bool) {
+	for _, o := range s.below(dn) {
+		if !n.owned(o) {
+			return o, true
+		}
+	}
+	return object{}, false
+}
+
+// relationInOurPlace reports whether a provider or consumer relation sits
+// where the driver writes such relations: in an external EPG of the
+// cluster's own L3Out that the configuration does not name (a service EPG,
+// where rsprov goes) or in a configured consumer EPG (where rscons goes).
+func (n names) relationInOurPlace(r object) bool {
+	g, ok := n.epgOf(r.dn)
+	if !ok {
+		return false
+	}
+	dn := n.epgDN(g)
+	if r.class == "fvRsCons" && n.consumers[dn] {
+		return true
+	}
+	return g.l3out == n.l3out && !n.containers[dn]
+}
+
+// contractForeign returns an object without this cluster's mark that
+// occupies a place of contract name: the contract, its filter, anything
+// observed under either (subject, filter relation, entry), or a provider
+// or consumer relation to it where the driver writes those. The whole
+// contract is then a conflict: the driver never writes into it.
+func (n names) contractForeign(s *snapshot, name string) (object, bool) {
+	for _, dn := range []string{n.brcDN(name), n.fltDN(filterName(name))} {
+		if o, ok := s.get(dn); ok && !n.owned(o) {
+			return o, true
+		}
+		if o, ok := n.foreignBelow(s, dn); ok {
+			return o, true
+		}
+	}
+	for _, cls := range []string{"fvRsProv", "fvRsCons"} {
+		for _, r := range s.byClass(cls) {
+			if r.attrs["tnVzBrCPName"] == name && !n.owned(r) && n.relationInOurPlace(r) {
+				return r, true
+			}
+		}
+	}
+	return object{}, false
+}
+
 // epgOf returns the group of a DN under .../out-L/instP-E/...
 func (n names) epgOf(dn string) (group, bool) {
 	prefix := n.tenantDN() + "/out-"
@@ -158,6 +223,13 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 			}
 			if !n.owned(p) {
 				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindBGPPeer, sw.Name, a.String(), p))
+				continue
+			}
+			if f, ok := n.foreignBelow(s, p.dn); ok {
+				// An unmarked remote or local AS under our peer: the peer is
+				// not wholly ours and is left alone.
+				d.log.Info("a BGP peer of this cluster holds an object without its mark; reported as a conflict", "dn", p.dn, "foreign", f.dn)
+				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindBGPPeer, sw.Name, a.String(), f))
 				continue
 			}
 			// Without a local-AS override the switch presents its own AS.
@@ -225,17 +297,28 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		}
 	}
 
-	// Contracts, their filter, and who provides and consumes them.
+	// Contracts, their filter, and who provides and consumes them. A
+	// contract any of whose places holds an object without the mark is
+	// reported as foreign as a whole (see contractForeign).
+	foreignContract := map[string]bool{}
+	addForeign := func(name string, o object) {
+		if !foreignContract[name] {
+			foreignContract[name] = true
+			obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", name, o))
+		}
+	}
 	provs, cons := map[string][]string{}, map[string][]string{}
 	for _, cls := range []string{"fvRsProv", "fvRsCons"} {
 		for _, r := range s.byClass(cls) {
 			g, ok := n.epgOf(r.dn)
-			if !ok {
+			name := r.attrs["tnVzBrCPName"]
+			if !ok || n.isLock(name) {
 				continue
 			}
-			name := r.attrs["tnVzBrCPName"]
 			if !n.owned(r) {
-				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", name, r))
+				if n.relationInOurPlace(r) {
+					addForeign(name, r)
+				}
 				continue
 			}
 			if cls == "fvRsProv" {
@@ -246,20 +329,23 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		}
 	}
 	for _, f := range s.byClass("vzFilter") {
-		if !n.owned(f) && strings.HasSuffix(f.attrs["name"], "_flt") {
-			// Only a filter at a name we derive is in our way; the contract
-			// it would belong to is found below.
-			for _, b := range s.byClass("vzBrCP") {
-				if filterName(b.attrs["name"]) == f.attrs["name"] {
-					obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", b.attrs["name"], f))
-				}
-			}
+		// A filter at the name derived for a contract that does not exist
+		// yet (a contract that exists is checked below).
+		name, ok := strings.CutSuffix(f.attrs["name"], "_flt")
+		if _, exists := s.get(n.brcDN(name)); ok && !exists && !n.owned(f) && filterName(name) == f.attrs["name"] {
+			addForeign(name, f)
 		}
 	}
 	for _, b := range s.byClass("vzBrCP") {
 		name := b.attrs["name"]
-		if !n.owned(b) {
-			obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindContract, "", name, b))
+		if n.isLock(name) {
+			continue // a writer lock's marker (lock.go) is no fabric object
+		}
+		if f, ok := n.contractForeign(s, name); ok {
+			if n.owned(b) {
+				d.log.Info("a contract of this cluster holds an object without its mark; reported as a conflict", "dn", b.dn, "foreign", f.dn)
+			}
+			addForeign(name, f)
 			continue
 		}
 		c := fabric.Contract{Name: name, Consumers: cons[name]}
@@ -268,14 +354,11 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 			c.Provider = p[0]
 		}
 		flt := filterName(name)
-		subj, okS := s.get(b.dn + "/subj-" + subjectName)
-		rel, okR := s.get(b.dn + "/subj-" + subjectName + "/rssubjFiltAtt-" + flt)
-		fo, okF := s.get(n.tenantDN() + "/flt-" + flt)
-		if okS && okR && okF && n.owned(subj) && n.owned(rel) && n.owned(fo) {
+		_, okS := s.get(b.dn + "/subj-" + subjectName)
+		_, okR := s.get(b.dn + "/subj-" + subjectName + "/rssubjFiltAtt-" + flt)
+		fo, okF := s.get(n.fltDN(flt))
+		if okS && okR && okF {
 			for _, e := range s.children(fo.dn, "vzEntry") {
-				if !n.owned(e) {
-					continue
-				}
 				port, okP := parsePort(e.attrs["dFromPort"])
 				if !okP || e.attrs["dToPort"] != e.attrs["dFromPort"] || e.attrs["etherT"] != "ip" {
 					port = 0 // not an entry we write: the contract gets rewritten

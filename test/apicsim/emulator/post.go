@@ -196,6 +196,14 @@ func (s *Sim) applyNode(t *tree, urlDN, parentDN string, n *node, top bool, now 
 		return res, nil
 	}
 	if status == "created" && existing != nil {
+		// The APIC's answer to creating an object that exists: code 103 and
+		// this text [terraform-provider-aci aci/resource_aci_l3extinstp.go,
+		// the comment quoting {"code":"103","text":"Cannot create External
+		// Network Instance Profile (l3extInstP); object uni/tn-.../instP-...
+		// already exists."}]; HTTP 400 as for the APIC's other
+		// configuration errors (aci-apic-notes.md section 1.3). Writers
+		// that race to create one object (the driver's writer lock) rely on
+		// it: one creates it, the others get 103.
 		return nil, errf(400, "103", "Cannot create %s (%s); object %s already exists.", c.Label, c.Name, dn)
 	}
 	if status == "modified" && existing == nil {
@@ -204,6 +212,12 @@ func (s *Sim) applyNode(t *tree, urlDN, parentDN string, n *node, top bool, now 
 	if existing == nil {
 		parent := t.lookup(ParentDN(dn))
 		if parent == nil {
+			// A missing parent is refused, code 102, never created on the
+			// way: "102 configured object ((Dn0)) not found" is seen in
+			// several public clients (aci-apic-notes.md section 1.3); the
+			// HTTP status is not verified. The driver's lock takeover links
+			// rely on a released marker not being made again this way, and
+			// survive the opposite (docs/aci.md, the writer lock).
 			return nil, errf(400, "102", "configured object ((Dn0)) not found Dn0=%s, ", ParentDN(dn))
 		}
 		mo := &MO{Class: c.Name, DN: dn, Attrs: map[string]string{}, Children: map[string]*MO{}, ModTs: apicTime(now), UID: t.nextUID()}
