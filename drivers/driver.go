@@ -26,7 +26,9 @@ import (
 //     in the way is reported in ApplyResult.Conflicts and left alone;
 //   - every string that reaches a switch was validated against a strict
 //     grammar first: a bad value fails its own change, not the whole plan;
-//   - secrets are never logged, rendered or put in errors.
+//   - secrets are never logged, rendered or put in errors;
+//   - changes are applied only under the fabric's writer lock (TryLock),
+//     after an Observe made under it.
 type Driver interface {
 	// Observe reads what the fabric holds now.
 	Observe(ctx context.Context) (fabric.Observed, error)
@@ -37,6 +39,9 @@ type Driver interface {
 	Render(plan fabric.FabricPlan) (string, error)
 	// Close releases connections.
 	Close() error
+	// Locker: every driver holds a writer lock on its fabric, so that two
+	// writers never interleave their changes (see lock.go).
+	Locker
 }
 
 // Options are what every driver gets besides its fabric's configuration.

@@ -217,29 +217,10 @@ type Applied struct {
 // an apply whose outcome is unknown is never reported as "nothing changed".
 func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions) (out Applied) {
 	out.Stage = StageLock
-	unlock := drivers.Unlock(func(context.Context) error { return nil })
-	var waited string
-	if locker, ok := d.(drivers.Locker); ok {
-		req := lockRequest(ctx, lo)
-		start := time.Now()
-		var err error
-		unlock, err = locker.TryLock(ctx, req)
-		var held *drivers.HeldError
-		if errors.As(err, &held) {
-			// Another writer is busy: wait for it, and say so.
-			waited = fmt.Sprintf("held by %s (run %s)", held.Record.Holder, held.Record.RunID)
-			unlock, err = drivers.AcquireLock(ctx, locker, req, lo.Wait, lo.Poll)
-		}
-		if err != nil {
-			if errors.As(err, &held) {
-				err = fmt.Errorf("not applied after waiting %s for the fabric's writer lock: %w", time.Since(start).Round(time.Second), err)
-			}
-			out.Err = fmt.Errorf("lock: %w", err)
-			return out
-		}
-		if waited != "" {
-			waited = fmt.Sprintf("waited %s for the fabric's writer lock, %s", time.Since(start).Round(time.Millisecond), waited)
-		}
+	unlock, waited, err := takeLock(ctx, d, lo)
+	if err != nil {
+		out.Err = fmt.Errorf("lock: %w", err)
+		return out
 	}
 	defer func() {
 		if waited != "" {
@@ -285,6 +266,26 @@ func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 		out.Err = fmt.Errorf("%w; observing the fabric afterwards failed too (%v): what it holds now is unknown", out.Err, oerr)
 	}
 	return out
+}
+
+// takeLock takes a fabric's writer lock, waiting for another writer up to
+// lo.Wait; waited says for how long and for whom, when it had to wait.
+func takeLock(ctx context.Context, d drivers.Driver, lo LockOptions) (unlock drivers.Unlock, waited string, err error) {
+	req := lockRequest(ctx, lo)
+	start := time.Now()
+	unlock, err = d.TryLock(ctx, req)
+	var held *drivers.HeldError
+	if !errors.As(err, &held) {
+		return unlock, "", err
+	}
+	who := fmt.Sprintf("held by %s (run %s)", held.Record.Holder, held.Record.RunID)
+	if unlock, err = drivers.AcquireLock(ctx, d, req, lo.Wait, lo.Poll); err != nil {
+		if errors.As(err, &held) {
+			err = fmt.Errorf("not applied after waiting %s for the fabric's writer lock: %w", time.Since(start).Round(time.Second), err)
+		}
+		return nil, "", err
+	}
+	return unlock, fmt.Sprintf("waited %s for the fabric's writer lock, %s", time.Since(start).Round(time.Millisecond), who), nil
 }
 
 var holderUnsafe = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)

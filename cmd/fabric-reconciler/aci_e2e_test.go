@@ -184,12 +184,16 @@ var (
 	loginPOST  = reqLine{"POST", "/api/aaaLogin.json", ""}
 	logoutPOST = reqLine{"POST", "/api/aaaLogout.json", ""}
 	tenantPOST = reqLine{"POST", "/api/mo/" + tenantDN + ".json", "rsp-subtree=modified"}
+	// The writer lock: created, read back; at the end read and deleted.
+	lockPOST = reqLine{"POST", "/api/mo/" + tenantDN + "/brc-fabric-reconciler.lock.haystack.json", ""}
+	lockGET  = reqLine{"GET", "/api/mo/" + tenantDN + "/brc-fabric-reconciler.lock.haystack.json", "query-target=subtree"}
 )
 
 // TestACISyncCreatesSeed003Objects: one sync of the haystack example makes
-// exactly the seed-003 objects, in one POST after two GETs (the plan's, and
-// the one under the writer lock that checks nothing changed since); the
-// second sync makes one GET and no config POST. Both login methods.
+// exactly the seed-003 objects in one POST: it observes, takes the writer
+// lock (a POST and a read-back), observes again under it to check nothing
+// changed since the plan, POSTs, and releases the lock (a read and a POST).
+// The second sync makes one GET and takes no lock. Both login methods.
 func TestACISyncCreatesSeed003Objects(t *testing.T) {
 	for _, c := range []struct {
 		name        string
@@ -197,10 +201,10 @@ func TestACISyncCreatesSeed003Objects(t *testing.T) {
 		first, next []reqLine
 	}{
 		{"password", false,
-			[]reqLine{loginPOST, observeGET(), observeGET(), tenantPOST, logoutPOST},
+			[]reqLine{loginPOST, observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, lockGET, lockPOST, logoutPOST},
 			[]reqLine{loginPOST, observeGET(), logoutPOST}},
 		{"certificate", true,
-			[]reqLine{observeGET(), observeGET(), tenantPOST},
+			[]reqLine{observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, lockGET, lockPOST},
 			[]reqLine{observeGET()}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -346,7 +350,7 @@ func TestACIOwnedTurnedForeign(t *testing.T) {
 // partial write.
 func TestACIFaults(t *testing.T) {
 	post := func(f emulator.Fault) emulator.Fault {
-		f.Method, f.PathPrefix = "POST", "/api/mo/"
+		f.Method, f.PathPrefix = "POST", "/api/mo/"+tenantDN+".json"
 		return f
 	}
 	for _, c := range []struct {
@@ -359,7 +363,7 @@ func TestACIFaults(t *testing.T) {
 			func(t *testing.T, l *aciLab) {
 				var posts []emulator.Request
 				for _, r := range l.sim.Requests() {
-					if r.Method == "POST" && strings.HasPrefix(r.Path, "/api/mo/") {
+					if r.Method == "POST" && r.Path == "/api/mo/"+tenantDN+".json" {
 						posts = append(posts, r)
 					}
 				}
@@ -374,14 +378,14 @@ func TestACIFaults(t *testing.T) {
 			}},
 		{"token timeout in the middle of a sync", post(emulator.Fault{Kind: emulator.FaultTokenTimeout, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
-				want := []reqLine{loginPOST, observeGET(), observeGET(), tenantPOST, loginPOST, tenantPOST, logoutPOST}
+				want := []reqLine{loginPOST, observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, loginPOST, tenantPOST, lockGET, lockPOST, logoutPOST}
 				if got := l.requests(); !reflect.DeepEqual(got, want) {
 					t.Fatalf("requests:\n%v\nwant\n%v", got, want)
 				}
 				// The replayed POST carried its body and one cookie.
 				log := l.sim.Requests()
-				if log[3].Status != 403 || log[5].Status != 200 || log[5].Body != log[3].Body || log[5].Body == "" {
-					t.Fatalf("replayed POST: %d/%d, same body %v", log[3].Status, log[5].Status, log[5].Body == log[3].Body)
+				if log[5].Status != 403 || log[7].Status != 200 || log[7].Body != log[5].Body || log[7].Body == "" {
+					t.Fatalf("replayed POST: %d/%d, same body %v", log[5].Status, log[7].Status, log[7].Body == log[5].Body)
 				}
 				if l.sim.Counters().DuplicateCookies != 0 {
 					t.Fatalf("a request carried two APIC cookies")
@@ -390,7 +394,7 @@ func TestACIFaults(t *testing.T) {
 		{"connection reset during the POST", post(emulator.Fault{Kind: emulator.FaultReset, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
 				log := l.sim.Requests()
-				if log[3].Status != 0 || log[4].Status != 200 || log[4].Body != log[3].Body {
+				if log[5].Status != 0 || log[6].Status != 200 || log[6].Body != log[5].Body {
 					t.Fatalf("requests: %+v", log)
 				}
 			}},

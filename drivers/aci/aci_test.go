@@ -77,7 +77,7 @@ fabrics:
     l3out: L3O_K8_C1
     nodeProfile: LNP_K8_C1
     interfaceProfile: LIP_K8_C1
-    externalEPGs: {nodes: EPG_K8_NODES, pods: EPG_K8_PODS, service: "EPG_{name}", transitExport: L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS}
+    externalEPGs: {nodes: EPG_K8_NODES, pods: EPG_K8_PODS, service: "EPG_{namespace}_{name}", transitExport: L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS}
     consumers: [L3O_EXTERNAL/EPG_DEFAULT]
 `
 	cfg, err := config.Parse([]byte(strings.ReplaceAll(yaml, ", }", "}")))

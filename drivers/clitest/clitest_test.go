@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -27,6 +28,11 @@ func (m *memDriver) Apply(_ context.Context, p fabric.FabricPlan) (fabric.ApplyR
 
 func (m *memDriver) Render(fabric.FabricPlan) (string, error) { return "", nil }
 func (m *memDriver) Close() error                             { return nil }
+
+// TryLock always succeeds: these tests have one writer.
+func (m *memDriver) TryLock(context.Context, drivers.LockRequest) (drivers.Unlock, error) {
+	return func(context.Context) error { return nil }, nil
+}
 
 // failures records what a helper reports instead of failing the test.
 type failures struct {
