@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Diff computes the changes that turn what a fabric holds (observed, owned
@@ -22,8 +23,23 @@ func Diff(desired FabricDesired, observed Observed) FabricPlan {
 	want := indexObjects(desired.State.Objects())
 	have := indexObjects(observed.Owned.Objects())
 	foreign := map[Key]Foreign{}
+	var wide []Foreign // ids ending in "/*": every object under that prefix
 	for _, f := range observed.Foreign {
 		foreign[f.Key()] = f
+		if strings.HasSuffix(f.ID, "/"+AnyID) {
+			wide = append(wide, f)
+		}
+	}
+	foreignAt := func(k Key) (Foreign, bool) {
+		if f, ok := foreign[k]; ok {
+			return f, true
+		}
+		for _, f := range wide {
+			if f.Kind == k.Kind && f.Switch == k.Switch && strings.HasPrefix(k.ID, strings.TrimSuffix(f.ID, AnyID)) {
+				return f, true
+			}
+		}
+		return Foreign{}, false
 	}
 
 	for _, k := range sortedKeys(want) {
@@ -34,11 +50,20 @@ func Diff(desired FabricDesired, observed Observed) FabricPlan {
 			plan.Changes = append(plan.Changes, Change{Action: ActionUpdate, Kind: k.Kind, Switch: k.Switch, ID: k.ID, Before: h, After: w})
 		case ok:
 			// In place and equal.
-		case hasKey(foreign, k):
-			f := foreign[k]
-			plan.Conflicts = append(plan.Conflicts, Conflict{Kind: k.Kind, Switch: k.Switch, ID: k.ID, Owner: f.Owner,
-				Reason: conflictReason(f)})
 		default:
+			if f, taken := foreignAt(k); taken {
+				plan.Conflicts = append(plan.Conflicts, Conflict{Kind: k.Kind, Switch: k.Switch, ID: k.ID, Owner: f.Owner, Reason: conflictReason(f)})
+				continue
+			}
+			// A contract provided by a group the cluster does not own
+			// would have to write into that group.
+			if c, isContract := w.(Contract); isContract {
+				if f, taken := foreignAt(Key{Kind: KindExternalSubnet, ID: c.Provider + "/"}); taken {
+					plan.Conflicts = append(plan.Conflicts, Conflict{Kind: k.Kind, Switch: k.Switch, ID: k.ID, Owner: f.Owner,
+						Reason: "its provider " + conflictReason(f)})
+					continue
+				}
+			}
 			plan.Changes = append(plan.Changes, Change{Action: ActionCreate, Kind: k.Kind, Switch: k.Switch, ID: k.ID, After: w})
 		}
 	}
@@ -82,15 +107,17 @@ func (p FabricPlan) HoldBack(holds []Hold) FabricPlan {
 }
 
 func conflictReason(f Foreign) string {
+	if strings.HasSuffix(f.ID, "/"+AnyID) {
+		where := strings.TrimSuffix(f.ID, "/"+AnyID)
+		if f.Owner == "" {
+			return fmt.Sprintf("%s, without an ownership mark, is in the way; nothing is added to it", where)
+		}
+		return fmt.Sprintf("%s, owned by %q, is in the way; nothing is added to it", where, f.Owner)
+	}
 	if f.Owner == "" {
 		return "an object without an ownership mark is in the way; it is left alone"
 	}
 	return fmt.Sprintf("an object owned by %q is in the way; it is left alone", f.Owner)
-}
-
-func hasKey[V any](m map[Key]V, k Key) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // indexObjects keys objects; on a duplicate key the first object wins, so a

@@ -180,3 +180,26 @@ func TestSafe(t *testing.T) {
 		t.Errorf("long string not cut: %d", len(got))
 	}
 }
+
+// A container the cluster does not own ("<group>/*") makes everything the
+// plan would put into it a conflict, and a contract it would provide too.
+func TestWideForeign(t *testing.T) {
+	sub := ExternalSubnet{Group: "EPG_X", Prefix: "172.29.0.6/32", Scopes: []Scope{ScopeImportSecurity}}
+	other := ExternalSubnet{Group: "EPG_XY", Prefix: "172.29.0.7/32", Scopes: []Scope{ScopeImportSecurity}}
+	c := Contract{Name: "CNT_X", Provider: "EPG_X", Entries: []ContractEntry{{Protocol: "tcp", Port: 80}}}
+	p := Diff(FabricDesired{State: StateOf(sub, other, c)}, Observed{Foreign: []Foreign{{Kind: KindExternalSubnet, ID: "EPG_X/" + AnyID}}})
+	var conflicts, changes []string
+	for _, c := range p.Conflicts {
+		conflicts = append(conflicts, Key{Kind: c.Kind, ID: c.ID}.String()+": "+c.Reason)
+	}
+	for _, c := range p.Changes {
+		changes = append(changes, c.Key().String())
+	}
+	want := []string{
+		"ExternalSubnet EPG_X/172.29.0.6/32: EPG_X, without an ownership mark, is in the way; nothing is added to it",
+		"Contract CNT_X: its provider EPG_X, without an ownership mark, is in the way; nothing is added to it",
+	}
+	if strings.Join(conflicts, "\n") != strings.Join(want, "\n") || strings.Join(changes, ",") != "ExternalSubnet EPG_XY/172.29.0.7/32" {
+		t.Fatalf("conflicts:\n%s\nchanges %v", strings.Join(conflicts, "\n"), changes)
+	}
+}

@@ -99,6 +99,11 @@ type Foreign struct {
 	Owner string `json:"owner"`
 }
 
+// AnyID, as the last part of a foreign object's id ("EPG_X/*"), makes it
+// stand for every id under that prefix: a container the cluster does not
+// own, so that nothing it would put into it is planned.
+const AnyID = "*"
+
 // Key returns the key the foreign object occupies.
 func (f Foreign) Key() Key { return Key{Kind: f.Kind, Switch: f.Switch, ID: f.ID} }
 

@@ -245,6 +245,18 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		}
 	}
 
+	// An external EPG of the cluster's L3Out that the configuration does
+	// not name, and that carries no mark of this cluster, is someone
+	// else's: every subnet the cluster would put into it is a conflict, in
+	// the plan already (a group-wide foreign entry, "<epg>/*").
+	for _, epg := range s.byClass("l3extInstP") {
+		g, ok := n.epgOf(epg.dn)
+		if !ok || g.l3out != n.l3out || n.containers[epg.dn] || n.owned(epg) {
+			continue
+		}
+		obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindExternalSubnet, "", n.groupName(g)+"/"+fabric.AnyID, epg))
+	}
+
 	// External subnets anywhere in the tenant's L3Outs.
 	for _, sn := range s.byClass("l3extSubnet") {
 		g, ok := n.epgOf(sn.dn)

@@ -101,14 +101,13 @@ func TestNeverAdopt(t *testing.T) {
 			absent:    []string{webBrc},
 		},
 		{
-			name: "4.4 hand-made EPG at the derived service name: nothing is written into it",
+			name: "4.4 hand-made EPG at the derived service name: a conflict in the plan, nothing is written into it",
 			hand: func(t *testing.T, srv *emulator.Server) {
 				handMade(t, srv, ourL3Out, "l3extInstP", map[string]string{"name": "EPG_WEB", "descr": "hand-made"})
 				handMade(t, srv, webEPG, "l3extSubnet", map[string]string{"ip": "10.50.0.0/16"})
 			},
-			want:           webService(80),
-			changes:        []string{"create Contract CNT_WEB", "create ExternalSubnet EPG_WEB/172.29.0.6/32"},
-			applyConflicts: []string{"Contract CNT_WEB", "ExternalSubnet EPG_WEB/172.29.0.6/32"},
+			want:      webService(80),
+			conflicts: []string{"Contract CNT_WEB", "ExternalSubnet EPG_WEB/172.29.0.6/32"},
 			untouched:      []string{webEPG},
 			absent:         []string{webBrc, webFlt, extL3Out + "/instP-EPG_DEFAULT/rscons-CNT_WEB"},
 		},
