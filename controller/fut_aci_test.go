@@ -139,8 +139,9 @@ func (a *aciFabricUT) Writes() []fabricWrite {
 	seen := map[string]int{}
 	for _, r := range reqs {
 		if r.Method != "POST" || r.Status != 200 || !a.replicas[r.User] ||
-			!(strings.HasPrefix(r.Path, "/api/mo/") || strings.HasPrefix(r.Path, "/api/node/mo")) {
-			continue
+			!(strings.HasPrefix(r.Path, "/api/mo/") || strings.HasPrefix(r.Path, "/api/node/mo")) ||
+			strings.Contains(r.Path, "/brc-fabric-reconciler.lock.") {
+			continue // the writer lock's marker is not a change of the fabric
 		}
 		w := fabricWrite{At: r.Time, Instance: r.User}
 		if k := seen[r.User]; k < len(a.applied[r.User]) {
