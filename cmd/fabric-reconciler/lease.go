@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -28,7 +29,7 @@ func (l *lockFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&l.wait, "lock-wait", 30*time.Second,
 		"how long to wait for another writer (a sync, apply or the controller) to finish with a fabric before giving up")
 	cmd.Flags().StringVar(&l.leaseNamespace, "lease-namespace", "fabric-reconciler",
-		"with --kubeconfig: namespace of the controller's Lease, taken for the whole run (the controller's namespace)")
+		"with --kubeconfig: namespace of the controller's Lease, taken for the whole run (the controller's namespace; \"\" for none)")
 	cmd.Flags().StringVar(&l.leaseName, "lease-name", controller.DefaultLeaseName, "with --kubeconfig: name of the controller's Lease")
 }
 
@@ -41,8 +42,8 @@ func (l *lockFlags) options(timeout time.Duration) reconciler.LockOptions {
 // the cluster (--kubeconfig): while a controller replica leads, a sync or
 // apply waits for it (up to --lock-wait) and then refuses, naming the
 // holder. It returns the release function.
-func (l *lockFlags) clusterLease(ctx context.Context, kubeconfig string, runFor time.Duration) (func(), error) {
-	if kubeconfig == "" {
+func (l *lockFlags) clusterLease(ctx context.Context, kubeconfig string, runFor time.Duration, warn io.Writer) (func(), error) {
+	if kubeconfig == "" || l.leaseNamespace == "" {
 		return func() {}, nil
 	}
 	rc, err := restConfig(kubeconfig)
@@ -60,7 +61,15 @@ func (l *lockFlags) clusterLease(ctx context.Context, kubeconfig string, runFor 
 		Client:     client.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
 	}
-	return acquireLease(ctx, lock, identity, runFor+time.Minute, l.wait)
+	release, err := acquireLease(ctx, lock, identity, runFor+time.Minute, l.wait)
+	if err != nil && apierrors.IsNotFound(err) {
+		// No namespace, so no controller there: the fabrics' own locks
+		// still keep writers apart.
+		fmt.Fprintf(warn, "Note: namespace %s does not exist, so no controller runs there; only the fabrics' writer locks are taken (%v)\n",
+			l.leaseNamespace, err)
+		return func() {}, nil
+	}
+	return release, err
 }
 
 // acquireLease takes a Lease for duration, waiting up to wait for its holder
@@ -77,7 +86,9 @@ func acquireLease(ctx context.Context, lock resourcelock.Interface, identity str
 		case err != nil && !isNotFound(err):
 			return nil, fmt.Errorf("lease %s: %w", lock.Describe(), err)
 		case err != nil:
-			err = lock.Create(ctx, rec)
+			if err = lock.Create(ctx, rec); apierrors.IsNotFound(err) {
+				return nil, err // the namespace does not exist
+			}
 		case old.HolderIdentity == "" || old.RenewTime.Add(time.Duration(old.LeaseDurationSeconds)*time.Second).Before(time.Now()):
 			rec.LeaderTransitions = old.LeaderTransitions + 1
 			err = lock.Update(ctx, rec) // optimistic: fails if someone else updated it first

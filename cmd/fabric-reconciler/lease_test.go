@@ -92,4 +92,12 @@ func TestSyncTakesTheControllerLease(t *testing.T) {
 	if after.Spec.LeaseTransitions == nil || *after.Spec.LeaseTransitions < 1 {
 		t.Errorf("lease transitions %v, want the sync's takeover counted", after.Spec.LeaseTransitions)
 	}
+
+	// A cluster without the controller's namespace has no controller to
+	// wait for: the fabrics' own locks keep writers apart.
+	var sout, serr bytes.Buffer
+	if code := execute([]string{"sync", "--config", l.config, "--kubeconfig", kc, "--lease-namespace", "nowhere"}, &sout, &serr); code != 0 ||
+		!strings.Contains(serr.String(), "namespace nowhere does not exist") {
+		t.Fatalf("sync with no controller namespace: exit %d:\n%s\n%s", code, sout.String(), serr.String())
+	}
 }
