@@ -9,46 +9,14 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
-// editedCluster copies the haystack cluster into a temporary folder, applies
-// edit to it, and returns the folder.
 func editedCluster(t *testing.T, edit func(dir string)) string {
-	t.Helper()
-	src := filepath.Join(haystack, "cluster")
-	dir := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if edit != nil {
-		edit(dir)
-	}
-	return dir
+	return testenv.HaystackCluster(t, edit)
 }
 
-func replaceIn(t *testing.T, path, old, new string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), old) {
-		t.Fatalf("test bug: %q not in %s", old, path)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func replaceIn(t *testing.T, path, old, new string) { testenv.ReplaceInFile(t, path, old, new) }
 
 func writeIn(t *testing.T, path, content string) {
 	t.Helper()
@@ -132,15 +100,8 @@ func TestWhatCannotBeSeenIsNotDeleted(t *testing.T) {
 			skipped: nil,
 		},
 		{
-			name: "the nodes file holds one of the three nodes",
-			edit: func(t *testing.T, dir string) {
-				p := filepath.Join(dir, "nodes.yaml")
-				b, _ := os.ReadFile(p)
-				s := string(b)
-				first := strings.Index(s, "- apiVersion: v1\n  kind: Node")
-				second := strings.Index(s[first+1:], "- apiVersion: v1\n  kind: Node")
-				writeIn(t, p, s[:first+1+second])
-			},
+			name:    "the nodes file holds one of the three nodes",
+			edit:    func(t *testing.T, dir string) { testenv.KeepFirstNode(t, dir) },
 			held:    []string{"BGPPeer leaf201/192.168.9.194", "BGPPeer leaf202/192.168.9.195", "frr:PrefixFilter leaf202/192.168.9.194"},
 			skipped: []string{"BGPPeer/leaf201-k8c1s1", "BGPPeer/leaf201-k8c1s2", "BGPPeer/leaf202-k8c1s1", "BGPPeer/leaf202-k8c1s2"},
 		},

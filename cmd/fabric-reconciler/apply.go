@@ -189,20 +189,7 @@ fabric failed, or the plan holds refused fabrics, skipped input (unless
 			}
 			// Apply the saved plan itself (equal to the one just made).
 			p := planned{plan: sp.Plan, observed: observed, failed: failed}
-			if output == "text" {
-				if err := fabric.WriteText(w, p.plan); err != nil {
-					return &exitError{code: 1, err: err}
-				}
-			}
-			outs := applyAll(ctx, ds, p, lock.options(timeout))
-			if output == "json" {
-				if err := writeSyncJSON(w, p.plan, outs); err != nil {
-					return &exitError{code: 1, err: err}
-				}
-			} else {
-				writeOutcomesText(w, outs)
-			}
-			return syncExit(p.plan, outs, in.allowSkips)
+			return applyAndReport(ctx, w, output, ds, p, lock.options(timeout), in.allowSkips)
 		},
 	}
 	in.register(cmd)

@@ -510,30 +510,7 @@ func TestNXOSNoSecretsInOutput(t *testing.T) {
 // onenodeCluster is the haystack cluster state with its first node only (a
 // partial export), in a folder of its own.
 func onenodeCluster(t *testing.T) string {
-	t.Helper()
-	src := filepath.Join(testenv.RepoRoot(), "examples", "haystack", "cluster")
-	dir := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "nodes.yaml" {
-			parts := strings.SplitAfterN(string(b), "\n- apiVersion: v1\n  kind: Node\n", 3)
-			if len(parts) != 3 {
-				t.Fatal("examples/haystack/cluster/nodes.yaml no longer lists its nodes as expected")
-			}
-			b = []byte(parts[0] + strings.SplitN(parts[1], "\n- apiVersion: v1\n", 2)[0] + "\n")
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testenv.HaystackCluster(t, func(dir string) { testenv.KeepFirstNode(t, dir) })
 }
 
 var (

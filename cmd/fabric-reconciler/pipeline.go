@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -88,7 +89,6 @@ func observeAll(ctx context.Context, ds map[string]drivers.Driver, fabrics []con
 // planned is a plan with what it was made from.
 type planned struct {
 	plan     fabric.Plan
-	desired  fabric.Desired
 	observed map[string]fabric.Observed
 	failed   map[string]error
 }
@@ -106,7 +106,7 @@ func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, f
 		}
 		fps = append(fps, reconciler.PlanFabric(fd, observed[fd.Name], reconciler.GuardsFor(fabricConfig(ins.cfg, fd.Name), opts)))
 	}
-	return planned{plan: fabric.NewPlan(fps, desired.Skipped, desired.Warnings), desired: desired, observed: observed, failed: failed}
+	return planned{plan: fabric.NewPlan(fps, desired.Skipped, desired.Warnings), observed: observed, failed: failed}
 }
 
 func fabricConfig(cfg *config.Config, name string) *config.Fabric {
@@ -167,4 +167,26 @@ func heldExit(p fabric.Plan) error {
 		return nil
 	}
 	return fmt.Errorf("%d change(s) are held because input is missing or partial (listed above); fix the input, or pass --allow-missing", n)
+}
+
+// applyAndReport prints the plan (text), applies it fabric by fabric under
+// their locks, prints what happened, and returns the run's exit: sync and
+// apply end alike.
+func applyAndReport(ctx context.Context, w io.Writer, output string, ds map[string]drivers.Driver, p planned, lo reconciler.LockOptions, allowSkips bool) error {
+	// The plan is printed before anything is applied: what the operator
+	// reads is what is about to happen.
+	if output == "text" {
+		if err := fabric.WriteText(w, p.plan); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+	}
+	outs := applyAll(ctx, ds, p, lo)
+	if output == "json" {
+		if err := writeSyncJSON(w, p.plan, outs); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+	} else {
+		writeOutcomesText(w, outs)
+	}
+	return syncExit(p.plan, outs, allowSkips)
 }

@@ -13,56 +13,10 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
-// editedCopy copies the haystack cluster into a temporary folder and applies
-// edit to it.
-func editedCopy(t *testing.T, edit func(dir string)) string {
-	t.Helper()
-	src := filepath.Join(testenv.RepoRoot(), "examples", "haystack", "cluster")
-	dir := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if edit != nil {
-		edit(dir)
-	}
-	return dir
-}
+// editedCopy is the haystack cluster with edit applied to a copy.
+func editedCopy(t *testing.T, edit func(dir string)) string { return testenv.HaystackCluster(t, edit) }
 
-func editFile(t *testing.T, path, old, new string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), old) {
-		t.Fatalf("test bug: %q not in %s", old, path)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func oneNodeOnly(t *testing.T, dir string) {
-	t.Helper()
-	p := filepath.Join(dir, "nodes.yaml")
-	b, _ := os.ReadFile(p)
-	s := string(b)
-	first := strings.Index(s, "- apiVersion: v1\n  kind: Node")
-	second := strings.Index(s[first+1:], "- apiVersion: v1\n  kind: Node")
-	if err := os.WriteFile(p, []byte(s[:first+1+second]), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func editFile(t *testing.T, path, old, new string) { testenv.ReplaceInFile(t, path, old, new) }
 
 func (l *aciLab) tenant(t *testing.T) string {
 	t.Helper()
@@ -85,7 +39,7 @@ func TestACIPartialInputChangesNothing(t *testing.T) {
 	}{
 		{"no Services file", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "services.yaml")) },
 			[]string{"held", "no Service at all", "--allow-missing Service"}},
-		{"one node of three", func(t *testing.T, dir string) { oneNodeOnly(t, dir) },
+		{"one node of three", func(t *testing.T, dir string) { testenv.KeepFirstNode(t, dir) },
 			[]string{"held", "only 1 of the 3 nodes"}},
 		{"a node with a malformed AS", func(t *testing.T, dir string) {
 			editFile(t, filepath.Join(dir, "nodes.yaml"), `ASNumber: "63553"`, `ASNumber: "63553x"`)

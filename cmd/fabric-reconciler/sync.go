@@ -159,23 +159,7 @@ held because input is missing.`,
 
 			observed, failed := observeAll(ctx, ds, selectFabrics(ins.cfg, only))
 			p := makePlan(ins, only, observed, failed, opts)
-			w := cmd.OutOrStdout()
-			// The plan is printed before anything is applied: what the
-			// operator reads is what is about to happen.
-			if output == "text" {
-				if err := fabric.WriteText(w, p.plan); err != nil {
-					return &exitError{code: 1, err: err}
-				}
-			}
-			outs := applyAll(ctx, ds, p, lock.options(timeout))
-			if output == "json" {
-				if err := writeSyncJSON(w, p.plan, outs); err != nil {
-					return &exitError{code: 1, err: err}
-				}
-			} else {
-				writeOutcomesText(w, outs)
-			}
-			return syncExit(p.plan, outs, in.allowSkips)
+			return applyAndReport(ctx, cmd.OutOrStdout(), output, ds, p, lock.options(timeout), in.allowSkips)
 		},
 	}
 	in.register(cmd)
