@@ -761,8 +761,12 @@ func (f *Fabric) SwitchASN(s Switch) uint32 {
 	return f.ASN
 }
 
-// OwnerMark is the ACI annotation that marks an object as this cluster's.
-func (c *Config) OwnerMark() string { return "orchestrator:fabric-reconciler." + c.Cluster }
+// OwnerMark is the mark (the ACI annotation, the CLI descriptions' prefix)
+// of the objects that are this cluster's.
+func (c *Config) OwnerMark() string { return OwnerMarkOf(c.Cluster) }
+
+// OwnerMarkOf is the ownership mark of a cluster's objects.
+func OwnerMarkOf(cluster string) string { return "orchestrator:fabric-reconciler." + cluster }
 
 // ReadSecretFile reads a secret (password, key) from a file, trimming one
 // trailing newline. The error never contains the file's content.

@@ -62,19 +62,44 @@ type RequestObserver interface {
 // Render works offline, connections are made on first use.
 type Factory func(cfg config.Fabric, opts Options) (Driver, error)
 
+// Desire turns what a fabric must provide for the cluster (the intent, which
+// the reconciler derives without knowing any platform) into the objects the
+// platform holds: vendor naming and shape stay with the vendor. It is pure:
+// no I/O, the same inputs give the same output. Parts of the intent the
+// platform cannot express are skipped with the reason, and nothing derived
+// from them is planned.
+type Desire func(cfg config.Fabric, in fabric.Intent) fabric.Realized
+
+// Spec is what a driver registers.
+type Spec struct {
+	Open   Factory
+	Desire Desire
+}
+
 var (
 	mu       sync.Mutex
-	registry = map[string]Factory{}
+	registry = map[string]Spec{}
 )
 
 // Register makes a driver available under a name. Drivers call it from init.
-func Register(name string, f Factory) {
+func Register(name string, s Spec) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[name]; dup {
 		panic("drivers: duplicate driver " + name)
 	}
-	registry[name] = f
+	if s.Open == nil || s.Desire == nil {
+		panic("drivers: driver " + name + " registers no factory or no desire")
+	}
+	registry[name] = s
+}
+
+// DesireFunc returns the Desire of a registered driver.
+func DesireFunc(name string) (Desire, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	s, ok := registry[name]
+	return s.Desire, ok
 }
 
 // Names lists the registered drivers.
@@ -92,7 +117,7 @@ func Names() []string {
 // Open builds the driver for a fabric.
 func Open(cfg config.Fabric, opts Options) (Driver, error) {
 	mu.Lock()
-	f, ok := registry[cfg.Driver]
+	s, ok := registry[cfg.Driver]
 	mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("fabric %s: driver %q is not built in (have %v)", cfg.Name, cfg.Driver, Names())
@@ -100,5 +125,5 @@ func Open(cfg config.Fabric, opts Options) (Driver, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return f(cfg, opts)
+	return s.Open(cfg, opts)
 }

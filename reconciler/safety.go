@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
 )
@@ -125,31 +126,36 @@ func sortedFabricNames(m map[string]fabric.Observed) []string {
 }
 
 // establishedService returns the one service, among those claiming ip,
-// whose external EPG already holds the IP on an ACI fabric; "" when none or
-// several do.
+// whose objects for that IP a fabric already holds; "" when none or several
+// do. Which objects a service's IP gives is the driver's business, so each
+// candidate is realized alone and its objects looked up in the observation.
 func (t *translator) establishedService(ip netip.Addr, svcs []k8swatch.Service) string {
 	found := ""
 	for i := range t.cfg.Fabrics {
 		f := &t.cfg.Fabrics[i]
 		obs, ok := t.opts.Observed[f.Name]
-		if f.Driver != config.DriverACI || f.ACI == nil || !ok {
+		desire, known := drivers.DesireFunc(f.Driver)
+		if !ok || !known || obs.Owned.Len() == 0 {
 			continue
 		}
-		held := map[string]bool{}
-		for _, s := range obs.Owned.Subnets {
-			if p, err := netip.ParsePrefix(s.Prefix); err == nil && p.Bits() == ip.BitLen() && p.Addr() == ip {
-				held[s.Group] = true
-			}
+		have := map[fabric.Key]bool{}
+		for _, o := range obs.Owned.Objects() {
+			have[fabric.KeyOf(o)] = true
 		}
+		// One node session makes the fabric offer services at all.
+		sess := fabric.Session{Switch: "-", Node: "-", NodeAddress: netip.PrefixFrom(ip, ip.BitLen()), AddressFamily: family(ip.Is6())}
 		for _, s := range svcs {
-			epg, err := expandTemplate(f.ACI.ExternalEPGs.Service, s.Namespace, s.Name)
-			if err != nil || !held[epg] {
-				continue
+			in := fabric.Intent{Fabric: f.Name, Cluster: t.cfg.Cluster, Sessions: []fabric.Session{sess},
+				Services: []fabric.ServiceIntent{{Namespace: s.Namespace, Name: s.Name, OwnIPs: []netip.Addr{ip}}}}
+			for _, o := range desire(*f, in).State.Objects() {
+				if sub, isSubnet := o.(fabric.ExternalSubnet); !isSubnet || !have[fabric.KeyOf(o)] || sub.Prefix != netip.PrefixFrom(ip, ip.BitLen()).String() {
+					continue
+				}
+				if found != "" && found != s.Key() {
+					return ""
+				}
+				found = s.Key()
 			}
-			if found != "" && found != s.Key() {
-				return ""
-			}
-			found = s.Key()
 		}
 	}
 	return found
@@ -172,64 +178,30 @@ func parseObject(object string) skippedInput {
 	return in
 }
 
-// aciGroups are the group names the cluster-wide external EPGs carry in
-// ExternalSubnet.Group ("" for the transit EPG when there is none).
-func aciGroups(a *config.ACI) (nodes, pods, transit string) {
-	group := func(ref string) string {
-		l3out, epg, _ := config.SplitEPG(ref)
-		if l3out == "" || l3out == a.L3Out {
-			return epg
-		}
-		return l3out + "/" + epg
-	}
-	if a.ExternalEPGs.TransitExport != "" {
-		transit = group(a.ExternalEPGs.TransitExport)
-	}
-	return a.ExternalEPGs.Nodes, a.ExternalEPGs.Pods, transit
-}
+// holdKit collects the holds of one fabric.
+type holdKit struct{ holds []fabric.IntentHold }
 
-// holdKit builds the holds of one fabric.
-type holdKit struct {
-	f     *config.Fabric
-	holds []fabric.Hold
-}
-
-func (h *holdKit) add(reason string, kind fabric.Kind, shrinkOnly bool, set func(*fabric.Hold)) {
-	hd := fabric.Hold{Reason: reason, Kind: kind, ShrinkOnly: shrinkOnly}
-	if set != nil {
-		set(&hd)
-	}
-	h.holds = append(h.holds, hd)
-}
-
-// group holds the subnets of one ACI group ("" holds nothing).
-func (h *holdKit) group(reason, g string, shrinkOnly bool) {
-	if g != "" && h.f.ACI != nil {
-		h.add(reason, fabric.KindExternalSubnet, shrinkOnly, func(hd *fabric.Hold) { hd.Group = g })
-	}
+func (h *holdKit) add(reason string, scope fabric.HoldScope, shrinkOnly bool) {
+	h.holds = append(h.holds, fabric.IntentHold{Reason: reason, Scope: scope, ShrinkOnly: shrinkOnly})
 }
 
 // nodeDerived holds what the nodes produce together: the nodes' subnets,
-// the pods' blocks and the transit exports may only grow, and so may
+// the pods' prefixes and the exports may only grow, and so may
 // maximum-paths.
 func (h *holdKit) nodeDerived(reason string) {
-	h.add(reason, fabric.KindMaximumPaths, true, nil)
-	if h.f.ACI != nil {
-		nodes, pods, transit := aciGroups(h.f.ACI)
-		h.group(reason, nodes, true)
-		h.group(reason, pods, true)
-		h.group(reason, transit, true)
+	for _, s := range []fabric.HoldScope{fabric.HoldPaths, fabric.HoldNodeSubnets, fabric.HoldPodPrefixes, fabric.HoldExports} {
+		h.add(reason, s, true)
 	}
 }
 
-// holds returns what must be held on a fabric: the objects of skipped
-// inputs, those of kinds missing from the input, and, against what the
-// fabric holds, the peers of nodes a partial input left out.
-func (t *translator) holds(f *config.Fabric, st fabric.State) []fabric.Hold {
-	// The first hold that matches gives the reason: a missing or partial
-	// input explains more than the skips it causes.
-	h := &holdKit{f: f}
-	t.holdMissing(h, f)
+// holds returns what must be held on a fabric: what came from kinds missing
+// from the input, from nodes a partial input left out (against what the
+// fabric holds), and from skipped inputs. The first hold that matches gives
+// the reason: a missing or partial input explains more than the skips it
+// causes.
+func (t *translator) holds(f *config.Fabric) []fabric.IntentHold {
+	h := &holdKit{}
+	t.holdMissing(h)
 	t.holdShrunkNodes(h, f)
 	seen := map[string]bool{}
 	for _, sk := range t.skips {
@@ -237,63 +209,52 @@ func (t *translator) holds(f *config.Fabric, st fabric.State) []fabric.Hold {
 			continue
 		}
 		seen[sk.Object] = true
-		t.holdSkipped(h, f, parseObject(sk.Object))
+		t.holdSkipped(h, parseObject(sk.Object))
 	}
 	return h.holds
 }
 
-func (t *translator) holdSkipped(h *holdKit, f *config.Fabric, in skippedInput) {
+func (t *translator) holdSkipped(h *holdKit, in skippedInput) {
 	reason := fmt.Sprintf("input %s was skipped as bad (see Skipped); what came from it is kept", in.object)
 	switch in.kind {
 	case "Node":
-		h.add(reason, fabric.KindBGPPeer, false, func(hd *fabric.Hold) { hd.Node = in.name })
-		h.add(reason, fabric.KindPrefixFilter, false, func(hd *fabric.Hold) { hd.Node = in.name })
+		h.holds = append(h.holds, fabric.IntentHold{Reason: reason, Scope: fabric.HoldNode, Node: in.name})
 		h.nodeDerived(reason)
 	case "Service":
-		h.add(reason, fabric.KindMaximumPaths, true, nil)
-		if f.ACI == nil {
-			return
-		}
-		if epg, err := expandTemplate(f.ACI.ExternalEPGs.Service, in.namespace, in.name); err == nil {
-			h.group(reason, epg, false)
-		}
-		if cnt, err := expandTemplate(f.ACI.Contract, in.namespace, in.name); err == nil {
-			h.add(reason, fabric.KindContract, false, func(hd *fabric.Hold) { hd.ID = cnt })
-		}
+		h.holds = append(h.holds, fabric.IntentHold{Reason: reason, Scope: fabric.HoldService, Service: in.namespace + "/" + in.name})
+		h.add(reason, fabric.HoldPaths, true)
 	case "EndpointSlice":
-		h.add(reason, fabric.KindMaximumPaths, true, nil)
+		h.add(reason, fabric.HoldPaths, true)
 	case "BGPPeer":
-		h.add(reason, fabric.KindBGPPeer, false, nil)
-		h.add(reason, fabric.KindPrefixFilter, false, nil)
+		h.add(reason, fabric.HoldPeers, false)
+		h.add(reason, fabric.HoldFilters, false)
 		h.nodeDerived(reason)
 	case "BGPConfiguration":
-		t.holdBGPConfig(h, f, reason)
+		t.holdBGPConfig(h, reason)
 	case "IPPool", "IPAMBlock", "BlockAffinity":
-		h.add(reason, fabric.KindPrefixFilter, true, nil)
+		h.add(reason, fabric.HoldFilters, true)
 		h.nodeDerived(reason)
-	case "IPAddressPool", "ServiceGroup", "ConfigMap":
+	case "IPAddressPool", "ServiceGroup", "ConfigMap", "Fabric":
 		// LoadBalancer pools only give warnings: nothing on the fabric
-		// comes from them.
+		// comes from them. A fabric skipped whole plans nothing.
 	default:
 		// Input that could not even be told apart: anything may have come
 		// from it, so nothing may shrink.
-		for _, k := range fabric.Kinds {
-			h.add(reason, k, true, nil)
+		for _, s := range []fabric.HoldScope{fabric.HoldPeers, fabric.HoldFilters, fabric.HoldServices} {
+			h.add(reason, s, true)
 		}
+		h.nodeDerived(reason)
 	}
 }
 
 // holdBGPConfig holds what the BGPConfiguration decides: the AS numbers of
-// nodes without their own (peers), the service ranges (filters, transit
-// exports) and, with them, maximum-paths.
-func (t *translator) holdBGPConfig(h *holdKit, f *config.Fabric, reason string) {
-	h.add(reason, fabric.KindBGPPeer, false, nil)
-	h.add(reason, fabric.KindPrefixFilter, true, nil)
-	h.add(reason, fabric.KindMaximumPaths, true, nil)
-	if f.ACI != nil {
-		_, _, transit := aciGroups(f.ACI)
-		h.group(reason, transit, true)
-	}
+// nodes without their own (peers), the service ranges (filters, exports)
+// and, with them, maximum-paths.
+func (t *translator) holdBGPConfig(h *holdKit, reason string) {
+	h.add(reason, fabric.HoldPeers, false)
+	h.add(reason, fabric.HoldFilters, true)
+	h.add(reason, fabric.HoldPaths, true)
+	h.add(reason, fabric.HoldExports, true)
 }
 
 func (t *translator) allowMissing(kind string) bool {
@@ -306,40 +267,30 @@ func missingReason(what, kind string) string {
 
 // holdMissing holds the objects of input kinds that are missing altogether:
 // an export that left out a file is not a cluster without those objects.
-func (t *translator) holdMissing(h *holdKit, f *config.Fabric) {
+func (t *translator) holdMissing(h *holdKit) {
 	if !t.cs.Has(k8swatch.KindService) && !t.allowMissing(k8swatch.KindService) {
 		reason := missingReason("the input holds no Service at all (a real cluster has at least default/kubernetes): was the Services export left out?", k8swatch.KindService)
-		h.add(reason, fabric.KindContract, false, nil)
-		h.add(reason, fabric.KindMaximumPaths, true, nil)
-		if f.ACI != nil {
-			nodes, pods, transit := aciGroups(f.ACI)
-			h.add(reason, fabric.KindExternalSubnet, false, func(hd *fabric.Hold) {
-				for _, g := range []string{nodes, pods, transit} {
-					if g != "" {
-						hd.NotGroups = append(hd.NotGroups, g)
-					}
-				}
-			})
-		}
+		h.add(reason, fabric.HoldServices, false)
+		h.add(reason, fabric.HoldPaths, true)
 	}
 	if !t.cs.Has(k8swatch.KindNode) && !t.allowMissing(k8swatch.KindNode) {
 		reason := missingReason("the input holds no Node at all: was the Nodes export left out?", k8swatch.KindNode)
-		h.add(reason, fabric.KindBGPPeer, false, nil)
-		h.add(reason, fabric.KindPrefixFilter, false, nil)
+		h.add(reason, fabric.HoldPeers, false)
+		h.add(reason, fabric.HoldFilters, false)
 		h.nodeDerived(reason)
 	}
 	if !t.cs.Has(k8swatch.KindBGPPeer) && !t.allowMissing(k8swatch.KindBGPPeer) {
 		reason := missingReason("the input holds no BGPPeer at all: was the Calico export left out?", k8swatch.KindBGPPeer)
-		h.add(reason, fabric.KindBGPPeer, false, nil)
-		h.add(reason, fabric.KindPrefixFilter, false, nil)
+		h.add(reason, fabric.HoldPeers, false)
+		h.add(reason, fabric.HoldFilters, false)
 		h.nodeDerived(reason)
 	}
 	if !t.cs.Has(k8swatch.KindBGPConfiguration) && !t.allowMissing(k8swatch.KindBGPConfiguration) {
-		t.holdBGPConfig(h, f, missingReason("the input holds no BGPConfiguration: was the Calico export left out?", k8swatch.KindBGPConfiguration))
+		t.holdBGPConfig(h, missingReason("the input holds no BGPConfiguration: was the Calico export left out?", k8swatch.KindBGPConfiguration))
 	}
 	if !t.cs.Has(k8swatch.KindIPPool) && !t.allowMissing(k8swatch.KindIPPool) {
 		reason := missingReason("the input holds no IPPool: was the Calico export left out?", k8swatch.KindIPPool)
-		h.add(reason, fabric.KindPrefixFilter, true, nil)
+		h.add(reason, fabric.HoldFilters, true)
 		h.nodeDerived(reason)
 	}
 	pools := 0
@@ -352,7 +303,7 @@ func (t *translator) holdMissing(h *holdKit, f *config.Fabric) {
 		!t.allowMissing(k8swatch.KindIPAMBlock) {
 		reason := missingReason(fmt.Sprintf("the input holds %d IP pool(s) but no IPAM block: was the IPAM export left out? (with host-local IPAM, set ipam: host-local)", pools),
 			k8swatch.KindIPAMBlock)
-		h.add(reason, fabric.KindPrefixFilter, true, nil)
+		h.add(reason, fabric.HoldFilters, true)
 		h.nodeDerived(reason)
 	}
 	locals := false
@@ -361,7 +312,7 @@ func (t *translator) holdMissing(h *holdKit, f *config.Fabric) {
 	}
 	if locals && !t.cs.Has(k8swatch.KindEndpointSlice) && !t.allowMissing(k8swatch.KindEndpointSlice) {
 		h.add(missingReason("the input holds Local services but no EndpointSlice: was the EndpointSlices export left out?", k8swatch.KindEndpointSlice),
-			fabric.KindMaximumPaths, true, nil)
+			fabric.HoldPaths, true)
 	}
 }
 
@@ -393,8 +344,7 @@ func (t *translator) holdShrunkNodes(h *holdKit, f *config.Fabric) {
 	reason := fmt.Sprintf("the input holds only %d of the %d nodes this fabric has BGP peers for (a partial export?); the others' peers are kept (pass --allow-missing %s if they really left)",
 		present, len(peered), k8swatch.KindNode)
 	for _, n := range absent {
-		h.add(reason, fabric.KindBGPPeer, false, func(hd *fabric.Hold) { hd.Node = n })
-		h.add(reason, fabric.KindPrefixFilter, false, func(hd *fabric.Hold) { hd.Node = n })
+		h.holds = append(h.holds, fabric.IntentHold{Reason: reason, Scope: fabric.HoldNode, Node: n})
 	}
 	h.nodeDerived(reason)
 }

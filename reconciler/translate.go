@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch/selector"
@@ -48,10 +49,7 @@ func Translate(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptio
 	var d fabric.Desired
 	for i := range cfg.Fabrics {
 		f := &cfg.Fabrics[i]
-		t.sources = map[fabric.Key][]string{}
-		st := t.fabric(f)
-		d.Fabrics = append(d.Fabrics, fabric.FabricDesired{Name: f.Name, Driver: f.Driver, State: st, Sources: t.sources,
-			Holds: t.holds(f, st)})
+		d.Fabrics = append(d.Fabrics, t.desire(f))
 	}
 	t.warnAdvertisement()
 	d.Skipped = dedupeSkips(t.skips)
@@ -69,32 +67,16 @@ type translator struct {
 	warnings        []string
 	skippedNodes    map[string]bool
 	skippedServices map[string]bool
-	// sources collects the provenance of the fabric being translated.
-	sources map[fabric.Key][]string
 }
 
-// from records that an object came from input objects.
-func (t *translator) from(o fabric.Object, inputs ...string) {
-	k := fabric.KeyOf(fabric.Canonical(o))
-	for _, in := range inputs {
-		if !slices.Contains(t.sources[k], in) {
-			t.sources[k] = append(t.sources[k], in)
-		}
-	}
-	sort.Strings(t.sources[k])
-}
-
-// service is a LoadBalancer service that passed validation, with the names
-// its fabric objects get.
+// service is a LoadBalancer service that passed validation.
 type service struct {
 	k8swatch.Service
-	epg      string // external EPG (ACI)
-	contract string // contract (ACI)
-	// ownIPs are the IPs whose subnets this service's EPG holds; a service
-	// that shares its IPs with an earlier one (MetalLB allow-shared-ip)
-	// provides its contract from that service's EPG instead.
-	ownIPs   []netip.Addr
-	provider string
+	// ownIPs are the IPs this service holds; a service that shares its IPs
+	// with an earlier one (MetalLB allow-shared-ip) holds none, and
+	// sharesWith names the one that does.
+	ownIPs     []netip.Addr
+	sharesWith string
 }
 
 func (t *translator) skip(object, reason, source string) {
@@ -249,60 +231,10 @@ func (t *translator) checkServices() []service {
 				svc.ownIPs = append(svc.ownIPs, ip)
 			}
 		}
+		if len(svc.ownIPs) == 0 && len(s.IPs) > 0 {
+			svc.sharesWith = ipOwner[s.IPs[0]]
+		}
 		out = append(out, svc)
-	}
-	return out
-}
-
-// aciNames gives each service its EPG and contract names for one fabric and
-// skips services whose names collide or cannot be made valid.
-func (t *translator) aciNames(aci *config.ACI) []service {
-	svcs := append([]service(nil), t.services...)
-	epgOwner, cntOwner := map[string]string{}, map[string]string{}
-	var out []service
-	for i := range svcs {
-		s := &svcs[i]
-		var err error
-		if s.epg, err = expandTemplate(aci.ExternalEPGs.Service, s.Namespace, s.Name); err != nil {
-			t.skip("Service/"+s.Key(), "external EPG name: "+err.Error(), "")
-			continue
-		}
-		if s.contract, err = expandTemplate(aci.Contract, s.Namespace, s.Name); err != nil {
-			t.skip("Service/"+s.Key(), "contract name: "+err.Error(), "")
-			continue
-		}
-		if prev, dup := epgOwner[s.epg]; dup {
-			t.skip("Service/"+s.Key(), fmt.Sprintf("external EPG name %s is already used by Service/%s (add {namespace} to the externalEPGs.service template)", s.epg, prev), "")
-			continue
-		}
-		if prev, dup := cntOwner[s.contract]; dup {
-			t.skip("Service/"+s.Key(), fmt.Sprintf("contract name %s is already used by Service/%s (add {namespace} to the contract template)", s.contract, prev), "")
-			continue
-		}
-		for _, reserved := range []string{aci.ExternalEPGs.Nodes, aci.ExternalEPGs.Pods} {
-			if s.epg == reserved {
-				err = fmt.Errorf("external EPG name %s is the cluster's %s EPG", s.epg, reserved)
-			}
-		}
-		if err != nil {
-			t.skip("Service/"+s.Key(), err.Error(), "")
-			continue
-		}
-		epgOwner[s.epg], cntOwner[s.contract] = s.Key(), s.Key()
-		out = append(out, *s)
-	}
-	// A service that owns none of its IPs provides from the owner's EPG.
-	epgOf := map[netip.Addr]string{}
-	for _, s := range out {
-		for _, ip := range s.ownIPs {
-			epgOf[ip] = s.epg
-		}
-	}
-	for i := range out {
-		out[i].provider = out[i].epg
-		if len(out[i].ownIPs) == 0 && len(out[i].IPs) > 0 {
-			out[i].provider = epgOf[out[i].IPs[0]]
-		}
 	}
 	return out
 }
@@ -321,8 +253,10 @@ func family(ipv6 bool) fabric.AddressFamily {
 	return fabric.IPv4
 }
 
-func (t *translator) fabric(f *config.Fabric) fabric.State {
-	var st fabric.State
+// intent derives what one fabric must provide, before its platform names
+// and shapes it.
+func (t *translator) intent(f *config.Fabric) fabric.Intent {
+	in := fabric.Intent{Fabric: f.Name}
 	switchOf := map[netip.Addr]config.Switch{}
 	for _, s := range f.Switches {
 		for _, ip := range s.PeerIPs {
@@ -344,27 +278,81 @@ func (t *translator) fabric(f *config.Fabric) fabric.State {
 		fps = append(fps, fp)
 	}
 	fps = t.dedupeSessions(f, fps)
+	ranges := t.serviceRanges()
 	for _, fp := range fps {
-		p := fabric.BGPPeer{Switch: fp.sw.Name, Node: fp.Node, PeerAddress: fp.NodeAddress.Addr().String(),
-			RemoteASN: fp.NodeASN, LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6)}
-		t.from(p, "Node/"+fp.Node, "BGPPeer/"+fp.BGPPeer)
-		st.Peers = append(st.Peers, p)
+		s := fabric.Session{Switch: fp.sw.Name, Node: fp.Node, NodeAddress: fp.NodeAddress, RemoteASN: fp.NodeASN,
+			LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6), Sources: []string{"Node/" + fp.Node, "BGPPeer/" + fp.BGPPeer}}
+		s.Allowed, s.FilterSources = t.allowed(fp, ranges)
+		in.Sessions = append(in.Sessions, s)
+	}
+	if len(fps) == 0 {
+		in.Paths = fabric.PathsIntent{Mode: string(f.MaximumPaths.Mode)}
+		return in // no node reaches this fabric: nothing to classify or offer
 	}
 
-	switch f.Driver {
-	case config.DriverACI:
-		t.aciObjects(f, fps, &st)
-		st.MaximumPaths = t.maximumPaths(f, fps, true)
-	default:
-		if !f.PrefixFilter.Disabled {
-			st.PrefixFilters = t.prefixFilters(fps)
+	peering := map[string]bool{}
+	seenSubnet := map[netip.Prefix]int{}
+	for _, fp := range fps {
+		peering[fp.Node] = true
+		p := fp.NodeAddress.Masked()
+		if i, ok := seenSubnet[p]; ok {
+			in.NodeSubnets[i].Sources = appendNew(in.NodeSubnets[i].Sources, "Node/"+fp.Node)
+			continue
 		}
-		st.MaximumPaths = t.maximumPaths(f, fps, false)
+		seenSubnet[p] = len(in.NodeSubnets)
+		in.NodeSubnets = append(in.NodeSubnets, fabric.Sourced{Prefix: p, Sources: []string{"Node/" + fp.Node}})
 	}
-	for _, m := range st.MaximumPaths {
-		t.from(m, "Node/*", "Service/*", "BGPConfiguration/default")
+	for _, pool := range t.cs.IPPools {
+		if !pool.ForWorkloads() {
+			continue
+		}
+		in.PodPools = append(in.PodPools, fabric.Sourced{Prefix: pool.CIDR, Sources: []string{"IPPool/" + pool.Name}})
+		if !pool.DisableBGPExport {
+			in.ExportedPools = append(in.ExportedPools, fabric.Sourced{Prefix: pool.CIDR, Sources: []string{"IPPool/" + pool.Name}})
+		}
 	}
-	return st
+	for _, b := range t.cs.Blocks {
+		if peering[b.Node] && !t.skippedNodes[b.Node] {
+			in.PodBlocks = append(in.PodBlocks, fabric.Sourced{Prefix: b.CIDR, Sources: []string{"IPAMBlock/*", "Node/" + b.Node}})
+		}
+	}
+	in.ServiceRanges = t.sourcedRanges()
+	for _, s := range t.services {
+		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
+		for _, p := range s.Ports {
+			si.Ports = append(si.Ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+		}
+		in.Services = append(in.Services, si)
+	}
+	in.Paths = t.pathsIntent(f)
+	return in
+}
+
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// desire turns one fabric's intent into its platform's objects through its
+// driver, and adds the holds and skips.
+func (t *translator) desire(f *config.Fabric) fabric.FabricDesired {
+	in := t.intent(f)
+	in.Cluster = t.cfg.Cluster
+	in.Holds = t.holds(f)
+	fd := fabric.FabricDesired{Name: f.Name, Driver: f.Driver}
+	desire, ok := drivers.DesireFunc(f.Driver)
+	if !ok {
+		t.skip("Fabric/"+f.Name, fmt.Sprintf("driver %q is not built in; nothing is planned for this fabric", f.Driver), "")
+		return fd
+	}
+	d := desire(*f, in)
+	for _, sk := range d.Skipped {
+		t.skips = append(t.skips, sk)
+	}
+	fd.State, fd.Sources, fd.Holds = d.State, d.Sources, d.Holds
+	return fd
 }
 
 // dedupeSessions keeps one session per (switch, node address): a node that
@@ -391,109 +379,6 @@ func (t *translator) dedupeSessions(f *config.Fabric, fps []fabricPeer) []fabric
 	return out
 }
 
-// aciObjects adds the external subnets and contracts of an ACI fabric.
-func (t *translator) aciObjects(f *config.Fabric, fps []fabricPeer, st *fabric.State) {
-	aci := f.ACI
-	group := func(ref string) string {
-		l3out, epg, _ := config.SplitEPG(ref)
-		if l3out == "" || l3out == aci.L3Out {
-			return epg
-		}
-		return l3out + "/" + epg
-	}
-	subnets := map[string]fabric.ExternalSubnet{}
-	subnetSources := map[string][]string{}
-	add := func(g string, p netip.Prefix, scope fabric.Scope, sources ...string) {
-		id := g + "/" + p.String()
-		s := subnets[id]
-		s.Group, s.Prefix = g, p.String()
-		s.Scopes = append(s.Scopes, scope)
-		subnets[id] = s
-		subnetSources[id] = append(subnetSources[id], sources...)
-	}
-	transit := ""
-	if aci.ExternalEPGs.TransitExport != "" {
-		transit = group(aci.ExternalEPGs.TransitExport)
-	}
-	exported := map[netip.Prefix]bool{}
-	export := func(p netip.Prefix, sources ...string) {
-		switch {
-		case transit == "":
-		case !exported[p]:
-			exported[p] = true
-			add(transit, p, fabric.ScopeExportRtctrl, sources...)
-		default:
-			id := transit + "/" + p.String()
-			subnetSources[id] = append(subnetSources[id], sources...)
-		}
-	}
-
-	// Nodes: the subnets of the peering nodes' BGP addresses.
-	peering := map[string]bool{}
-	for _, fp := range fps {
-		peering[fp.Node] = true
-		p := fp.NodeAddress.Masked()
-		add(aci.ExternalEPGs.Nodes, p, fabric.ScopeImportSecurity, "Node/"+fp.Node)
-		export(p, "Node/"+fp.Node)
-	}
-	if len(fps) == 0 {
-		return // no node reaches this fabric: nothing to classify or offer
-	}
-
-	// Pods: the workload pools, or each peering node's blocks.
-	for _, pool := range t.cs.IPPools {
-		if !pool.ForWorkloads() {
-			continue
-		}
-		if aci.ExternalEPGs.PodSubnets == "pools" {
-			add(aci.ExternalEPGs.Pods, pool.CIDR, fabric.ScopeImportSecurity, "IPPool/"+pool.Name)
-		}
-		if !pool.DisableBGPExport {
-			export(pool.CIDR, "IPPool/"+pool.Name)
-		}
-	}
-	if aci.ExternalEPGs.PodSubnets == "blocks" {
-		for _, b := range t.cs.Blocks {
-			if peering[b.Node] && !t.skippedNodes[b.Node] {
-				add(aci.ExternalEPGs.Pods, b.CIDR, fabric.ScopeImportSecurity, "IPAMBlock/*", "Node/"+b.Node)
-			}
-		}
-	}
-	for _, p := range t.serviceRanges() {
-		export(p, "BGPConfiguration/default")
-	}
-
-	// One external EPG and one contract per LoadBalancer service.
-	consumers := make([]string, 0, len(aci.Consumers))
-	for _, c := range aci.Consumers {
-		consumers = append(consumers, group(c))
-	}
-	for _, s := range t.aciNames(aci) {
-		for _, ip := range s.ownIPs {
-			add(s.epg, netip.PrefixFrom(ip, ip.BitLen()), fabric.ScopeImportSecurity, "Service/"+s.Key())
-		}
-		if len(s.IPs) == 0 || len(s.Ports) == 0 || s.provider == "" {
-			continue
-		}
-		c := fabric.Contract{Name: s.contract, Provider: s.provider, Consumers: consumers}
-		for _, p := range s.Ports {
-			c.Entries = append(c.Entries, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
-		}
-		t.from(c, "Service/"+s.Key())
-		st.Contracts = append(st.Contracts, c)
-	}
-
-	ids := make([]string, 0, len(subnets))
-	for id := range subnets {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		st.Subnets = append(st.Subnets, subnets[id])
-		t.from(subnets[id], subnetSources[id]...)
-	}
-}
-
 // serviceRanges are the ranges Calico advertises from every node: the
 // BGPConfiguration service CIDRs, and pools that hold LoadBalancer addresses
 // (Calico LB IPAM, or disabled pools used as export filters as PureLB does).
@@ -506,6 +391,23 @@ func (t *translator) serviceRanges() []netip.Prefix {
 	for _, p := range t.cs.IPPools {
 		if p.ForLoadBalancers() && !p.DisableBGPExport {
 			out = append(out, p.CIDR)
+		}
+	}
+	return out
+}
+
+// sourcedRanges are the service ranges with the input each came from.
+func (t *translator) sourcedRanges() []fabric.Sourced {
+	c := t.cs.BGPConfig
+	var out []fabric.Sourced
+	for _, list := range [][]netip.Prefix{c.ServiceLoadBalancerIPs, c.ServiceClusterIPs, c.ServiceExternalIPs} {
+		for _, p := range list {
+			out = append(out, fabric.Sourced{Prefix: p, Sources: []string{"BGPConfiguration/default"}})
+		}
+	}
+	for _, p := range t.cs.IPPools {
+		if p.ForLoadBalancers() && !p.DisableBGPExport {
+			out = append(out, fabric.Sourced{Prefix: p.CIDR, Sources: []string{"IPPool/" + p.Name}})
 		}
 	}
 	return out
@@ -531,33 +433,29 @@ func (t *translator) advertised(ip netip.Addr) bool {
 	return false
 }
 
-// prefixFilters gives each session the prefixes the node may advertise: its
-// pod addresses (podRules) and the service ranges with any more specific
+// allowed is what a node may advertise on a session: its pod addresses
+// (podRules) exactly, and the service ranges with any more specific
 // prefix. Everything else is denied.
-func (t *translator) prefixFilters(fps []fabricPeer) []fabric.PrefixFilter {
-	var out []fabric.PrefixFilter
-	ranges := t.serviceRanges()
-	for _, fp := range fps {
-		af := family(fp.IPv6)
-		f := fabric.PrefixFilter{Switch: fp.sw.Name, Node: fp.Node, PeerAddress: fp.NodeAddress.Addr().String()}
-		for _, r := range t.podRules(fp.Node) {
-			if p := netip.MustParsePrefix(r.Prefix); p.Addr().Is6() == fp.IPv6 {
-				f.Prefixes = append(f.Prefixes, r)
-			}
+func (t *translator) allowed(fp fabricPeer, ranges []netip.Prefix) ([]fabric.PrefixRule, []string) {
+	af := family(fp.IPv6)
+	var rules []fabric.PrefixRule
+	for _, r := range t.podRules(fp.Node) {
+		if p := netip.MustParsePrefix(r.Prefix); p.Addr().Is6() == fp.IPv6 {
+			rules = append(rules, r)
 		}
-		for _, p := range ranges {
-			if p.Addr().Is6() == fp.IPv6 {
-				f.Prefixes = append(f.Prefixes, fabric.PrefixRule{Prefix: p.String(), LE: af.MaxPrefixLen()})
-			}
-		}
-		t.from(f, "Node/"+fp.Node)
-		t.from(f, t.podSources(fp.Node)...)
-		if len(ranges) > 0 {
-			t.from(f, "BGPConfiguration/default")
-		}
-		out = append(out, f)
 	}
-	return out
+	hasRange := false
+	for _, p := range ranges {
+		if p.Addr().Is6() == fp.IPv6 {
+			rules = append(rules, fabric.PrefixRule{Prefix: p.String(), LE: af.MaxPrefixLen()})
+			hasRange = true
+		}
+	}
+	sources := append([]string{"Node/" + fp.Node}, t.podSources(fp.Node)...)
+	if hasRange {
+		sources = append(sources, "BGPConfiguration/default")
+	}
+	return rules, sources
 }
 
 // podRules are the pod prefixes a node may advertise. With Calico IPAM (the
@@ -616,78 +514,29 @@ func poolSelects(p k8swatch.IPPool, n k8swatch.Node) bool {
 	return sel.Matches(n.Labels)
 }
 
-// maximumPaths derives how many equal-cost paths each switch needs: the
-// largest number of its peering nodes that advertise one prefix. Service
-// ranges and Cluster-policy services are advertised by every node; a Local
-// service only by nodes with a ready endpoint; a pod block by one node. ACI
-// sets it once per VRF, so fabricWide takes the largest over all switches.
-func (t *translator) maximumPaths(f *config.Fabric, fps []fabricPeer, fabricWide bool) []fabric.MaximumPaths {
-	if f.MaximumPaths.Mode == "off" {
-		return nil
+// pathsIntent gathers what the maximum-paths rule needs (see
+// fabric.PathsIntent.PathsFor): service ranges and Cluster-policy services
+// are advertised by every node, a Local service only by the nodes with a
+// ready endpoint.
+func (t *translator) pathsIntent(f *config.Fabric) fabric.PathsIntent {
+	p := fabric.PathsIntent{Mode: string(f.MaximumPaths.Mode), Fixed: f.MaximumPaths.Paths, Limit: f.MaximumPaths.Limit,
+		AllNodes: map[fabric.AddressFamily]bool{}}
+	for _, r := range t.serviceRanges() {
+		p.AllNodes[family(r.Addr().Is6())] = true
 	}
-	type swaf struct {
-		sw string
-		af fabric.AddressFamily
-	}
-	nodes := map[swaf]map[string]bool{}
-	var order []swaf
-	for _, fp := range fps {
-		k := swaf{fp.sw.Name, family(fp.IPv6)}
-		if nodes[k] == nil {
-			nodes[k] = map[string]bool{}
-			order = append(order, k)
-		}
-		nodes[k][fp.Node] = true
-	}
-	hasRange := map[fabric.AddressFamily]bool{}
-	for _, p := range t.serviceRanges() {
-		hasRange[family(p.Addr().Is6())] = true
-	}
-	paths := map[swaf]int{}
-	for _, k := range order {
-		n := 1
-		if hasRange[k.af] {
-			n = len(nodes[k])
-		}
-		for _, s := range t.services {
-			for _, ip := range s.IPs {
-				if family(ip.Is6()) != k.af || !t.advertised(ip) {
-					continue
-				}
-				count := len(nodes[k])
-				if s.ExternalTrafficPolicy == "Local" {
-					count = 0
-					for _, en := range s.EndpointNodes {
-						if nodes[k][en] {
-							count++
-						}
-					}
-				}
-				n = max(n, count)
+	for _, s := range t.services {
+		for _, ip := range s.IPs {
+			if !t.advertised(ip) {
+				continue
 			}
-		}
-		if f.MaximumPaths.Mode == "fixed" {
-			n = f.MaximumPaths.Paths
-		}
-		paths[k] = min(n, f.MaximumPaths.Limit)
-	}
-	var out []fabric.MaximumPaths
-	if fabricWide {
-		best := map[fabric.AddressFamily]int{}
-		for k, n := range paths {
-			best[k.af] = max(best[k.af], n)
-		}
-		for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
-			if n, ok := best[af]; ok {
-				out = append(out, fabric.MaximumPaths{AddressFamily: af, Paths: n})
+			a := fabric.Advertised{Family: family(ip.Is6()), Every: s.ExternalTrafficPolicy != "Local"}
+			if !a.Every {
+				a.Nodes = s.EndpointNodes
 			}
+			p.Advertisers = append(p.Advertisers, a)
 		}
-		return out
 	}
-	for _, k := range order {
-		out = append(out, fabric.MaximumPaths{Switch: k.sw, AddressFamily: k.af, Paths: paths[k]})
-	}
-	return out
+	return p
 }
 
 // warnAdvertisement reports cluster set-ups that leave a LoadBalancer

@@ -22,7 +22,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-func init() { drivers.Register(config.DriverACI, New) }
+func init() { drivers.Register(config.DriverACI, drivers.Spec{Open: New, Desire: Desire}) }
 
 // Driver is the ACI driver for one fabric.
 type Driver struct {

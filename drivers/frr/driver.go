@@ -34,6 +34,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
 //go:embed frr_vtysh.yaml
@@ -46,7 +47,12 @@ const Name = config.DriverFRR
 // Debian's build; a switch built with a lower limit refuses the line).
 const maxPathsLimit = 256
 
-func init() { drivers.Register(Name, New) }
+func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire}) }
+
+// Desire realizes an intent on FRR switches (see cli.Desire).
+func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
+	return cli.Desire(cfg, in, cli.Limits{PlatformName: "FRR", MaxPaths: maxPathsLimit})
+}
 
 // Driver drives the FRR switches of one fabric.
 type Driver struct {

@@ -42,6 +42,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
 // Name is the driver's name in the configuration.
@@ -62,7 +63,14 @@ const (
 	maxScope = 8
 )
 
-func init() { drivers.Register(Name, New) }
+func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire}) }
+
+// Desire realizes an intent on NX-OS switches (see cli.Desire): a node whose
+// neighbor description would not fit NX-OS's 80 characters, or whose AS
+// NX-OS refuses, is skipped when the plan is made.
+func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
+	return cli.Desire(cfg, in, cli.Limits{PlatformName: "NX-OS", MaxDescription: maxDescription, MaxPaths: maxPathsLimit})
+}
 
 // Driver drives the NX-OS switches of one fabric.
 type Driver struct {

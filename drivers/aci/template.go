@@ -1,4 +1,4 @@
-package reconciler
+package aci
 
 import (
 	"crypto/sha256"
@@ -52,7 +52,9 @@ func aciName(s string) (string, error) {
 }
 
 // expandTemplate fills {namespace} and {name} (or upper-cased {NAMESPACE} and
-// {NAME}) and makes the result a valid ACI name.
+// {NAME}) of a service's EPG or contract name template and makes the result
+// a valid ACI name. The configuration insists on templates that give two
+// services two names (config.checkInjective).
 func expandTemplate(tmpl, namespace, name string) (string, error) {
 	r := strings.NewReplacer(
 		"{namespace}", namespace, "{name}", name,

@@ -1,0 +1,234 @@
+package aci
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+)
+
+// aciMaxPaths is the largest maxEcmp a bgpCtxAfPol takes (the APIC's range
+// 1-64, in the class's metadata; docs/aci.md).
+const aciMaxPaths = 64
+
+// aciProtocols are the protocols a vzEntry's prot takes with ports: ACI
+// filters match ports of tcp and udp only (docs/aci.md).
+var aciProtocols = map[string]bool{"tcp": true, "udp": true}
+
+// Desire realizes an intent on an ACI fabric: a bgpPeerP per session, the
+// VRF's maximum-paths once for the fabric, the cluster's prefixes as
+// external-EPG subnets (nodes, pods, transit exports), and per LoadBalancer
+// service an external EPG holding its IPs and a contract opening its ports.
+// EPG and contract names come from the configuration's templates. What ACI
+// cannot express (a port of another protocol than tcp or udp, a node name
+// too long for a peer's descr) is skipped when the plan is made.
+func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
+	var r fabric.Realized
+	a := cfg.ACI
+	if a == nil {
+		return r
+	}
+	var accepted []fabric.Session
+	for _, s := range in.Sessions {
+		if !descrRe.MatchString(s.Node) {
+			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
+				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters); its peers are not planned", in.Fabric)})
+			continue
+		}
+		accepted = append(accepted, s)
+		r.Add(s.Peer(), s.Sources...)
+	}
+	paths := in.Paths
+	if paths.Limit == 0 || paths.Limit > aciMaxPaths {
+		paths.Limit = aciMaxPaths
+	}
+	for _, m := range fabric.FabricWide(paths.PathsFor(accepted)) {
+		r.Add(m, "Node/*", "Service/*", "BGPConfiguration/default")
+	}
+	g := aciGroupsOf(a)
+	for _, h := range in.Holds {
+		r.Holds = append(r.Holds, g.holds(a, h)...)
+	}
+	if len(accepted) == 0 {
+		return r // no node reaches this fabric: nothing to classify or offer
+	}
+
+	subnets := map[string]*fabric.ExternalSubnet{}
+	sources := map[string][]string{}
+	add := func(group string, p netip.Prefix, scope fabric.Scope, from []string) {
+		id := group + "/" + p.String()
+		s := subnets[id]
+		if s == nil {
+			s = &fabric.ExternalSubnet{Group: group, Prefix: p.String()}
+			subnets[id] = s
+		}
+		s.Scopes = append(s.Scopes, scope)
+		sources[id] = append(sources[id], from...)
+	}
+	export := func(list []fabric.Sourced) {
+		if g.transit == "" {
+			return
+		}
+		for _, p := range list {
+			add(g.transit, p.Prefix, fabric.ScopeExportRtctrl, p.Sources)
+		}
+	}
+	for _, p := range in.NodeSubnets {
+		add(g.nodes, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
+	}
+	export(in.NodeSubnets)
+	switch a.ExternalEPGs.PodSubnets {
+	case "blocks":
+		for _, p := range in.PodBlocks {
+			add(g.pods, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
+		}
+	default:
+		for _, p := range in.PodPools {
+			add(g.pods, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
+		}
+	}
+	export(in.ExportedPools)
+	export(in.ServiceRanges)
+
+	consumers := make([]string, 0, len(a.Consumers))
+	for _, c := range a.Consumers {
+		consumers = append(consumers, groupRef(a, c))
+	}
+	named := serviceNames(a, in, &r)
+	epgOf := map[string]string{} // service key -> its EPG
+	for _, s := range named {
+		epgOf[s.Key()] = s.epg
+		for _, ip := range s.OwnIPs {
+			add(s.epg, netip.PrefixFrom(ip, ip.BitLen()), fabric.ScopeImportSecurity, []string{"Service/" + s.Key()})
+		}
+	}
+	for _, s := range named {
+		provider := s.epg
+		if len(s.OwnIPs) == 0 {
+			provider = epgOf[s.SharesWith]
+		}
+		var entries []fabric.ContractEntry
+		for _, p := range s.Ports {
+			if !aciProtocols[p.Protocol] {
+				r.Skipped = append(r.Skipped, fabric.Skip{Object: "Service/" + s.Key(),
+					Reason: fmt.Sprintf("fabric %s: port %s: ACI filter entries match ports of tcp and udp only; that port is left out of the contract", in.Fabric, p)})
+				continue
+			}
+			entries = append(entries, p)
+		}
+		if provider == "" || len(entries) == 0 || (len(s.OwnIPs) == 0 && s.SharesWith == "") {
+			continue
+		}
+		r.Add(fabric.Contract{Name: s.contract, Provider: provider, Consumers: consumers, Entries: entries}, "Service/"+s.Key())
+	}
+
+	ids := make([]string, 0, len(subnets))
+	for id := range subnets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		r.Add(*subnets[id], sources[id]...)
+	}
+	return r
+}
+
+// namedService is a service with its EPG and contract names.
+type namedService struct {
+	fabric.ServiceIntent
+	epg, contract string
+}
+
+// serviceNames names each service's EPG and contract from the templates. A
+// service whose names cannot be made, or would take one of the cluster's
+// own EPGs, is skipped.
+func serviceNames(a *config.ACI, in fabric.Intent, r *fabric.Realized) []namedService {
+	skip := func(key, reason string) {
+		r.Skipped = append(r.Skipped, fabric.Skip{Object: "Service/" + key, Reason: fmt.Sprintf("fabric %s: %s", in.Fabric, reason)})
+	}
+	var out []namedService
+	for _, s := range in.Services {
+		epg, err := expandTemplate(a.ExternalEPGs.Service, s.Namespace, s.Name)
+		if err != nil {
+			skip(s.Key(), "external EPG name: "+err.Error())
+			continue
+		}
+		cnt, err := expandTemplate(a.Contract, s.Namespace, s.Name)
+		if err != nil {
+			skip(s.Key(), "contract name: "+err.Error())
+			continue
+		}
+		if epg == a.ExternalEPGs.Nodes || epg == a.ExternalEPGs.Pods {
+			skip(s.Key(), fmt.Sprintf("external EPG name %s is the cluster's %s EPG", epg, epg))
+			continue
+		}
+		out = append(out, namedService{ServiceIntent: s, epg: epg, contract: cnt})
+	}
+	return out
+}
+
+// groupRef is the fabric group of a configured EPG reference: "<epg>" on
+// the cluster's own L3Out, "<l3out>/<epg>" on another.
+func groupRef(a *config.ACI, ref string) string {
+	l3out, epg, _ := config.SplitEPG(ref)
+	if l3out == "" || l3out == a.L3Out {
+		return epg
+	}
+	return l3out + "/" + epg
+}
+
+// aciGroups are the group names of the cluster's own external EPGs.
+type aciGroups struct{ nodes, pods, transit string }
+
+func aciGroupsOf(a *config.ACI) aciGroups {
+	g := aciGroups{nodes: a.ExternalEPGs.Nodes, pods: a.ExternalEPGs.Pods}
+	if a.ExternalEPGs.TransitExport != "" {
+		g.transit = groupRef(a, a.ExternalEPGs.TransitExport)
+	}
+	return g
+}
+
+// holds maps an intent hold to the ACI objects that came from it: a
+// service's EPG subnets and contract, the subnets of the nodes', pods' and
+// transit EPGs, and the shared scopes.
+func (g aciGroups) holds(a *config.ACI, h fabric.IntentHold) []fabric.Hold {
+	group := func(name string) []fabric.Hold {
+		if name == "" {
+			return nil
+		}
+		return []fabric.Hold{{Reason: h.Reason, Kind: fabric.KindExternalSubnet, Group: name, ShrinkOnly: h.ShrinkOnly}}
+	}
+	switch h.Scope {
+	case fabric.HoldService:
+		ns, name, _ := strings.Cut(h.Service, "/")
+		var out []fabric.Hold
+		if epg, err := expandTemplate(a.ExternalEPGs.Service, ns, name); err == nil {
+			out = append(out, group(epg)...)
+		}
+		if cnt, err := expandTemplate(a.Contract, ns, name); err == nil {
+			out = append(out, fabric.Hold{Reason: h.Reason, Kind: fabric.KindContract, ID: cnt, ShrinkOnly: h.ShrinkOnly})
+		}
+		return out
+	case fabric.HoldServices:
+		var not []string
+		for _, n := range []string{g.nodes, g.pods, g.transit} {
+			if n != "" {
+				not = append(not, n)
+			}
+		}
+		return []fabric.Hold{
+			{Reason: h.Reason, Kind: fabric.KindContract, ShrinkOnly: h.ShrinkOnly},
+			{Reason: h.Reason, Kind: fabric.KindExternalSubnet, NotGroups: not, ShrinkOnly: h.ShrinkOnly},
+		}
+	case fabric.HoldNodeSubnets:
+		return group(g.nodes)
+	case fabric.HoldPodPrefixes:
+		return group(g.pods)
+	case fabric.HoldExports:
+		return group(g.transit)
+	}
+	return fabric.CommonHolds(h)
+}
