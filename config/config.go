@@ -1,8 +1,11 @@
 // Package config reads and validates the fabric-reconciler configuration
-// file: which fabrics exist, which switches they hold, which Calico peer IPs
-// designate each switch, and the per-platform settings (APIC tenant and
-// L3Out, SSH endpoints, ...). docs/configuration.md documents every field;
-// keep the two in step.
+// file: the cluster, which fabrics exist, which switches they hold and which
+// Calico peer IPs designate each switch, and the safety settings. Each
+// fabric's platform settings (how to reach its switches, what to name
+// things) belong to its driver: config hands the keys it does not know to
+// the driver registered for the fabric (RegisterDriver), which parses and
+// validates them. docs/configuration.md documents every field; keep the two
+// in step.
 package config
 
 import (
@@ -16,21 +19,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
-
-// Driver names.
-const (
-	DriverACI  = "aci"
-	DriverFRR  = "frr"
-	DriverNXOS = "nxos"
-)
-
-// DefaultMaximumPathsLimit caps maximum-paths when the config gives no limit.
-const DefaultMaximumPathsLimit = 64
 
 // Config is the whole configuration file.
 type Config struct {
@@ -104,31 +100,223 @@ type Fabric struct {
 	ASN          uint32            `json:"asn"`
 	Switches     []Switch          `json:"switches"`
 	MaximumPaths MaximumPaths      `json:"maximumPaths"`
-	PrefixFilter PrefixFilterConf  `json:"prefixFilters"`
-	ACI          *ACI              `json:"aci,omitempty"`
-	SSH          *SSH              `json:"ssh,omitempty"`
-	FRR          *FRR              `json:"frr,omitempty"`
-	NXOS         *NXOS             `json:"nxos,omitempty"`
 	Labels       map[string]string `json:"labels,omitempty"`
 	// Policy says which changes a reconcile may make: sync (default),
 	// upsert-only or create-only.
 	Policy string `json:"policy,omitempty"`
 	// DeletionBudget refuses a plan that deletes too much at once.
 	DeletionBudget DeletionBudget `json:"deletionBudget"`
+
+	// Raw holds the keys of the fabric's entry that config does not know,
+	// as written (YAML text): the driver's own settings. The driver parses
+	// them (DecodeSection) into Platform.
+	Raw      map[string]json.RawMessage `json:"-"`
+	Platform any                        `json:"-"`
 }
 
-// Switch is one switch (an ACI leaf, an FRR router, a Nexus switch).
+// Switch is one switch of a fabric.
 type Switch struct {
 	Name string `json:"name"`
 	// PeerIPs are the Calico BGPPeer peerIP values that designate this switch.
 	PeerIPs []string `json:"peerIPs"`
 	// ASN overrides the fabric's ASN for this switch.
 	ASN uint32 `json:"asn,omitempty"`
-	// Address is the SSH endpoint (host:port) of an FRR or NX-OS switch.
-	Address string `json:"address,omitempty"`
-	// SVIPath is the ACI path (l3extRsPathL3OutAtt tDn) of the leaf's SVI
-	// towards the nodes, under which the BGP peers are created.
-	SVIPath string `json:"sviPath,omitempty"`
+
+	// Raw and Platform: the driver's own keys for this switch (how to
+	// reach it, where its peers go), as for Fabric.
+	Raw      map[string]json.RawMessage `json:"-"`
+	Platform any                        `json:"-"`
+}
+
+// fabricKeys and switchKeys are the keys config itself reads.
+var (
+	fabricKeys = keysOf(struct {
+		Name, Driver, ASN, Switches, MaximumPaths, Labels, Policy, DeletionBudget any
+	}{}, "name", "driver", "asn", "switches", "maximumPaths", "labels", "policy", "deletionBudget")
+	switchKeys = keysOf(struct{ Name, PeerIPs, ASN any }{}, "name", "peerIPs", "asn")
+)
+
+func keysOf(_ any, keys ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// splitKeys decodes the keys config knows into v (strictly) and returns the
+// others.
+func splitKeys(b []byte, known map[string]bool, v any) (map[string]json.RawMessage, error) {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	mine, rest := map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	for k, raw := range all {
+		if known[k] {
+			mine[k] = raw
+		} else {
+			rest[k] = raw
+		}
+	}
+	kb, _ := json.Marshal(mine)
+	dec := json.NewDecoder(bytes.NewReader(kb))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, err
+	}
+	return rest, nil
+}
+
+func (f *Fabric) UnmarshalJSON(b []byte) error {
+	type plain Fabric
+	var v plain
+	rest, err := splitKeys(b, fabricKeys, &v)
+	if err != nil {
+		return err
+	}
+	*f = Fabric(v)
+	f.Raw = rest
+	return nil
+}
+
+func (s *Switch) UnmarshalJSON(b []byte) error {
+	type plain Switch
+	var v plain
+	rest, err := splitKeys(b, switchKeys, &v)
+	if err != nil {
+		return err
+	}
+	*s = Switch(v)
+	s.Raw = rest
+	return nil
+}
+
+// keepDriverYAML replaces the drivers' keys (Raw) by their YAML text as
+// written: YAML's typing depends on the target type (a value "N" or "on"
+// is a string to a string field), which only the driver knows, so the
+// driver decodes them (DecodeSection) and not config.
+func (c *Config) keepDriverYAML(b []byte) error {
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal(b, &root); err != nil {
+		return err
+	}
+	if len(root.Content) == 0 {
+		return nil
+	}
+	fabrics := mapValue(root.Content[0], "fabrics")
+	if fabrics == nil || fabrics.Kind != yamlv3.SequenceNode {
+		return nil
+	}
+	keep := func(m *yamlv3.Node, known map[string]bool, raw map[string]json.RawMessage) error {
+		for k := 0; m != nil && m.Kind == yamlv3.MappingNode && k+1 < len(m.Content); k += 2 {
+			key := m.Content[k].Value
+			if known[key] {
+				continue
+			}
+			out, err := yamlv3.Marshal(m.Content[k+1])
+			if err != nil {
+				return err
+			}
+			raw[key] = out
+		}
+		return nil
+	}
+	for i, fn := range fabrics.Content {
+		if i >= len(c.Fabrics) {
+			break
+		}
+		if err := keep(fn, fabricKeys, c.Fabrics[i].Raw); err != nil {
+			return err
+		}
+		sws := mapValue(fn, "switches")
+		for j := 0; sws != nil && sws.Kind == yamlv3.SequenceNode && j < len(sws.Content) && j < len(c.Fabrics[i].Switches); j++ {
+			if err := keep(sws.Content[j], switchKeys, c.Fabrics[i].Switches[j].Raw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func mapValue(m *yamlv3.Node, key string) *yamlv3.Node {
+	for k := 0; m != nil && m.Kind == yamlv3.MappingNode && k+1 < len(m.Content); k += 2 {
+		if m.Content[k].Value == key {
+			return m.Content[k+1]
+		}
+	}
+	return nil
+}
+
+// DecodeSection decodes a driver's key (Raw) into v, strictly: a field v
+// does not have is an error. The text is YAML (or JSON, which is YAML).
+func DecodeSection(raw json.RawMessage, v any) error {
+	return yaml.UnmarshalStrict(raw, v)
+}
+
+// DriverSpec is what config needs from a driver: its settings, parsed and
+// validated, and its limits.
+type DriverSpec struct {
+	// Parse reads the fabric's and its switches' Raw keys into their
+	// Platform (unless the Platform is set already: a configuration built
+	// or changed in code), applies the driver's defaults, and returns every
+	// problem (each "<key>: <what is wrong>"; a key it does not know is
+	// one).
+	Parse func(f *Fabric, ctx ParseContext) []string
+	// MaxPaths is the platform's largest maximum-paths.
+	MaxPaths int
+}
+
+// ParseContext is what a driver's Parse may need besides the fabric.
+type ParseContext struct {
+	// Cluster is the cluster's name (some defaults derive from it).
+	Cluster string
+	// Dir is the configuration file's folder: relative file paths are
+	// relative to it ("" when the configuration did not come from a file).
+	Dir string
+}
+
+// Path resolves a file path of the configuration against its folder.
+func (c ParseContext) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Dir == "" {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+var (
+	driversMu sync.Mutex
+	driverSet = map[string]DriverSpec{}
+)
+
+// RegisterDriver makes a driver's settings known under its name. drivers.
+// Register calls it; config itself knows no driver.
+func RegisterDriver(name string, spec DriverSpec) {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	if _, dup := driverSet[name]; dup {
+		panic("config: duplicate driver " + name)
+	}
+	driverSet[name] = spec
+}
+
+// DriverNames lists the registered drivers.
+func DriverNames() []string {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	var out []string
+	for n := range driverSet {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func driverSpec(name string) (DriverSpec, bool) {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	s, ok := driverSet[name]
+	return s, ok
 }
 
 // MaximumPaths controls the maximum-paths (ECMP) setting.
@@ -137,112 +325,9 @@ type MaximumPaths struct {
 	// or "off" (not managed).
 	Mode  PathsMode `json:"mode,omitempty"`
 	Paths int       `json:"paths,omitempty"`
-	// Limit caps the automatic value (the platform's maximum); default 64.
+	// Limit caps the automatic value; default and maximum: the platform's
+	// largest (DriverSpec.MaxPaths).
 	Limit int `json:"limit,omitempty"`
-}
-
-// PrefixFilterConf controls per-node inbound prefix filters (FRR, NX-OS).
-type PrefixFilterConf struct {
-	// Disabled turns the filters off; they are on by default.
-	Disabled bool `json:"disabled,omitempty"`
-}
-
-// ACI holds the APIC connection and the tenant objects the cluster uses.
-type ACI struct {
-	APIC             APIC         `json:"apic"`
-	Tenant           string       `json:"tenant"`
-	VRF              string       `json:"vrf"`
-	L3Out            string       `json:"l3out"`
-	NodeProfile      string       `json:"nodeProfile"`
-	InterfaceProfile string       `json:"interfaceProfile"`
-	ExternalEPGs     ExternalEPGs `json:"externalEPGs"`
-	// Contract is the name template of the per-service contract.
-	Contract string `json:"contract,omitempty"`
-	// ContractScope is the vzBrCP scope: context (default), tenant,
-	// application-profile or global.
-	ContractScope string `json:"contractScope,omitempty"`
-	// Consumers are the external EPGs ("<l3out>/<epg>" or "<epg>" on the
-	// cluster's L3Out) that may reach LoadBalancer services.
-	Consumers []string `json:"consumers,omitempty"`
-	// BGPPasswordFile holds the BGP peer password (optional).
-	BGPPasswordFile string `json:"bgpPasswordFile,omitempty"`
-	// MaximumPathsPolicy names the bgpCtxAfPol the reconciler creates.
-	MaximumPathsPolicy string `json:"maximumPathsPolicy,omitempty"`
-}
-
-// ExternalEPGs names the external EPGs the reconciler fills.
-type ExternalEPGs struct {
-	Nodes string `json:"nodes"`
-	Pods  string `json:"pods"`
-	// PodSubnets is "pools" (the enabled IP pools, default) or "blocks" (each
-	// node's IPAM blocks).
-	PodSubnets string `json:"podSubnets,omitempty"`
-	// Service is the name template of the per-service external EPG.
-	Service string `json:"service"`
-	// TransitExport is the external EPG ("<l3out>/<epg>") whose subnets are
-	// marked export-rtctrl so other L3Outs advertise the cluster's prefixes.
-	// Empty: no transit export.
-	TransitExport string `json:"transitExport,omitempty"`
-}
-
-// APIC is how to reach and log in to the APIC.
-type APIC struct {
-	// URL of the APIC, e.g. https://apic.example.net. Required: there is no
-	// default address.
-	URL      string `json:"url"`
-	Username string `json:"username"`
-	// PasswordFile holds the password (password login).
-	PasswordFile string `json:"passwordFile,omitempty"`
-	// PrivateKeyFile and CertificateName select certificate-signature login.
-	PrivateKeyFile  string `json:"privateKeyFile,omitempty"`
-	CertificateName string `json:"certificateName,omitempty"`
-	// CAFile is a PEM bundle that verifies the APIC's certificate.
-	CAFile string `json:"caFile,omitempty"`
-	// InsecureSkipVerify turns off TLS verification (labs only).
-	InsecureSkipVerify bool     `json:"insecureSkipVerify,omitempty"`
-	Timeout            Duration `json:"timeout,omitempty"`
-}
-
-// SSH is how to reach FRR and NX-OS switches.
-type SSH struct {
-	Username       string `json:"username"`
-	PasswordFile   string `json:"passwordFile,omitempty"`
-	PrivateKeyFile string `json:"privateKeyFile,omitempty"`
-	// KnownHostsFile verifies the switches' host keys.
-	KnownHostsFile string `json:"knownHostsFile,omitempty"`
-	// InsecureIgnoreHostKey turns off host-key checking (labs only).
-	InsecureIgnoreHostKey bool     `json:"insecureIgnoreHostKey,omitempty"`
-	Timeout               Duration `json:"timeout,omitempty"`
-}
-
-// FRR holds FRR settings.
-type FRR struct {
-	// VRF is the BGP instance's VRF ("" for the default instance).
-	VRF string `json:"vrf,omitempty"`
-}
-
-// NX-OS commit modes (NXOS.CommitMode).
-const (
-	// CommitCheckpoint: "checkpoint <name>", configure terminal, the lines,
-	// and "rollback running-config checkpoint <name>" on any error. Works on
-	// every NX-OS for every feature; the default.
-	CommitCheckpoint = "checkpoint"
-	// CommitSession: "configure session <name>", the lines, verify, commit
-	// (abort on any error). Cisco documents Session Manager for ACL and QoS
-	// only, so only for switches known to take BGP lines in a session.
-	CommitSession = "session"
-)
-
-// NXOS holds NX-OS settings.
-type NXOS struct {
-	// VRF is the BGP VRF context; default "default".
-	VRF string `json:"vrf,omitempty"`
-	// SessionName names the configuration session (session mode) or the
-	// checkpoint (checkpoint mode); default derived from the cluster name.
-	SessionName string `json:"sessionName,omitempty"`
-	// CommitMode is how a change is made atomic: "checkpoint" (default) or
-	// "session".
-	CommitMode string `json:"commitMode,omitempty"`
 }
 
 // PathsMode is a maximumPaths mode. YAML reads an unquoted `off` as the
@@ -284,47 +369,27 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Load reads and validates a configuration file.
+// Load reads and validates a configuration file. Relative file paths in it
+// are relative to its folder, so a configuration works from any working
+// directory.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	c, err := Parse(b)
+	c, err := ParseIn(b, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c.resolveFiles(filepath.Dir(path))
 	return c, nil
-}
-
-// resolveFiles makes relative secret and CA file paths relative to the
-// configuration file's folder, so a config works from any working directory.
-func (c *Config) resolveFiles(dir string) {
-	abs := func(p *string) {
-		if *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(dir, *p)
-		}
-	}
-	for i := range c.Fabrics {
-		f := &c.Fabrics[i]
-		if f.ACI != nil {
-			abs(&f.ACI.APIC.PasswordFile)
-			abs(&f.ACI.APIC.PrivateKeyFile)
-			abs(&f.ACI.APIC.CAFile)
-			abs(&f.ACI.BGPPasswordFile)
-		}
-		if f.SSH != nil {
-			abs(&f.SSH.PasswordFile)
-			abs(&f.SSH.PrivateKeyFile)
-			abs(&f.SSH.KnownHostsFile)
-		}
-	}
 }
 
 // Parse decodes and validates configuration YAML. Unknown fields are errors,
 // so a misspelt setting is never silently ignored.
-func Parse(b []byte) (*Config, error) {
+func Parse(b []byte) (*Config, error) { return ParseIn(b, "") }
+
+// ParseIn is Parse for a configuration read from the folder dir.
+func ParseIn(b []byte, dir string) (*Config, error) {
 	var c Config
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("the configuration is empty")
@@ -332,8 +397,11 @@ func Parse(b []byte) (*Config, error) {
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	if err := c.keepDriverYAML(b); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
 	c.applyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := c.validate(dir); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
@@ -365,62 +433,22 @@ func (c *Config) applyDefaults() {
 		if f.MaximumPaths.Mode == "" {
 			f.MaximumPaths.Mode = "auto"
 		}
-		if f.MaximumPaths.Limit == 0 {
-			f.MaximumPaths.Limit = DefaultMaximumPathsLimit
-		}
-		if f.ACI != nil {
-			a := f.ACI
-			if a.ExternalEPGs.PodSubnets == "" {
-				a.ExternalEPGs.PodSubnets = "pools"
-			}
-			if a.ContractScope == "" {
-				a.ContractScope = "context"
-			}
-			if a.Contract == "" {
-				a.Contract = "CNT_K8_{NAMESPACE}_{NAME}"
-			}
-			if a.MaximumPathsPolicy == "" {
-				a.MaximumPathsPolicy = "BGP_ECMP_" + c.Cluster
-			}
-			if a.APIC.Timeout.Duration == 0 {
-				a.APIC.Timeout.Duration = 30 * time.Second
-			}
-		}
-		if f.SSH != nil && f.SSH.Timeout.Duration == 0 {
-			f.SSH.Timeout.Duration = 10 * time.Second
-		}
-		if f.Driver == DriverNXOS {
-			if f.NXOS == nil {
-				f.NXOS = &NXOS{}
-			}
-			if f.NXOS.VRF == "" {
-				f.NXOS.VRF = "default"
-			}
-			if f.NXOS.SessionName == "" {
-				f.NXOS.SessionName = "fabric-reconciler-" + c.Cluster
-			}
-			if f.NXOS.CommitMode == "" {
-				f.NXOS.CommitMode = CommitCheckpoint
-			}
-		}
 	}
 }
 
 var (
 	clusterRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,39}$`)
 	nameRe    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$`)
-	aciNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
-	// aciPathRe accepts port, port-channel and vPC path DNs.
-	aciPathRe = regexp.MustCompile(`^topology/pod-[0-9]+/(paths-[0-9]+|protpaths-[0-9]+-[0-9]+)/pathep-\[[a-zA-Z0-9_./:-]+\]$`)
-	// templateRe: ACI name characters plus the {namespace}/{name} placeholders.
-	templateRe = regexp.MustCompile(`^([a-zA-Z0-9_.-]|\{(namespace|name|NAMESPACE|NAME)\})+$`)
-	portRe     = regexp.MustCompile(`^[0-9]{1,5}$`)
-	hostRe     = regexp.MustCompile(`^[a-zA-Z0-9.:_-]+$`)
 )
 
-// Validate checks the whole configuration and reports every problem at once,
-// each with its location.
-func (c *Config) Validate() error {
+// Validate checks a configuration (for one built or changed in code: a
+// file's is checked when it is read).
+func (c *Config) Validate() error { return c.validate("") }
+
+// validate checks the whole configuration and reports every problem at once,
+// each with its location. Each fabric's own settings are its driver's to
+// check (DriverSpec.Parse), so that plan rejects what apply would.
+func (c *Config) validate(dir string) error {
 	var errs []string
 	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 
@@ -455,10 +483,9 @@ func (c *Config) Validate() error {
 			add("%s.name: duplicate fabric name", at)
 		}
 		fabricNames[f.Name] = true
-		switch f.Driver {
-		case DriverACI, DriverFRR, DriverNXOS:
-		default:
-			add("%s.driver: %q is not one of aci, frr, nxos", at, f.Driver)
+		spec, known := driverSpec(f.Driver)
+		if !known {
+			add("%s.driver: %q is not one of %s", at, f.Driver, strings.Join(DriverNames(), ", "))
 		}
 		if f.ASN == 0 {
 			add("%s.asn: the switches' AS number (1-4294967295) is required", at)
@@ -474,6 +501,13 @@ func (c *Config) Validate() error {
 		if f.DeletionBudget.Objects < 1 {
 			add("%s.deletionBudget.objects: %d must be at least 1", at, f.DeletionBudget.Objects)
 		}
+		if known && f.MaximumPaths.Limit == 0 {
+			c.Fabrics[i].MaximumPaths.Limit = spec.MaxPaths
+			f.MaximumPaths.Limit = spec.MaxPaths
+		}
+		if known && (f.MaximumPaths.Limit < 1 || f.MaximumPaths.Limit > spec.MaxPaths) {
+			add("%s.maximumPaths.limit: %d out of range (driver %s allows 1-%d)", at, f.MaximumPaths.Limit, f.Driver, spec.MaxPaths)
+		}
 		switch f.MaximumPaths.Mode {
 		case "auto", "off":
 		case "fixed":
@@ -483,14 +517,10 @@ func (c *Config) Validate() error {
 		default:
 			add("%s.maximumPaths.mode: %q is not one of auto, fixed, off", at, f.MaximumPaths.Mode)
 		}
-		if f.MaximumPaths.Limit < 1 || (f.Driver == DriverACI && f.MaximumPaths.Limit > 64) {
-			add("%s.maximumPaths.limit: %d out of range (ACI allows 1-64)", at, f.MaximumPaths.Limit)
-		}
 		if len(f.Switches) == 0 {
 			add("%s.switches: at least one switch is required", at)
 		}
 		swNames := map[string]bool{}
-		sviPaths := map[string]string{}
 		for j, s := range f.Switches {
 			sat := fmt.Sprintf("%s.switches[%d]", at, j)
 			if !nameRe.MatchString(s.Name) {
@@ -515,230 +545,15 @@ func (c *Config) Validate() error {
 				}
 				peerIPOwner[a] = f.Name + "/" + s.Name
 			}
-			switch f.Driver {
-			case DriverFRR, DriverNXOS:
-				if err := checkHostPort(s.Address); err != nil {
-					add("%s.address: %v", sat, err)
-				}
-			case DriverACI:
-				if !aciPathRe.MatchString(s.SVIPath) {
-					add("%s.sviPath: %q is not an ACI path such as topology/pod-1/paths-201/pathep-[eth1/1]", sat, s.SVIPath)
-				} else if prev, dup := sviPaths[s.SVIPath]; dup {
-					add("%s.sviPath: %s is already used by %s (for a vPC SVI, list both peer IPs on one switch)", sat, s.SVIPath, prev)
-				}
-				sviPaths[s.SVIPath] = s.Name
-			}
 		}
-		switch f.Driver {
-		case DriverACI:
-			if f.ACI == nil {
-				add("%s.aci: required for driver aci", at)
-			} else {
-				errs = append(errs, f.ACI.validate(at+".aci")...)
-			}
-			if f.SSH != nil {
-				add("%s.ssh: not used by driver aci", at)
-			}
-		case DriverFRR, DriverNXOS:
-			if f.SSH == nil {
-				add("%s.ssh: required for driver %s", at, f.Driver)
-			} else {
-				errs = append(errs, f.SSH.validate(at+".ssh")...)
-			}
-			if f.ACI != nil {
-				add("%s.aci: only for driver aci", at)
-			}
-		}
-		if f.FRR != nil && f.Driver != DriverFRR {
-			add("%s.frr: only for driver frr", at)
-		}
-		if f.NXOS != nil && f.Driver != DriverNXOS {
-			add("%s.nxos: only for driver nxos", at)
-		}
-		if f.FRR != nil && f.FRR.VRF != "" && !nameRe.MatchString(f.FRR.VRF) {
-			add("%s.frr.vrf: %q must be 1-63 characters of [a-zA-Z0-9_.-]", at, f.FRR.VRF)
-		}
-		if f.NXOS != nil {
-			if !nameRe.MatchString(f.NXOS.VRF) {
-				add("%s.nxos.vrf: %q must be 1-63 characters of [a-zA-Z0-9_.-]", at, f.NXOS.VRF)
-			}
-			if !nameRe.MatchString(f.NXOS.SessionName) {
-				add("%s.nxos.sessionName: %q must be 1-63 characters of [a-zA-Z0-9_.-]", at, f.NXOS.SessionName)
-			}
-			switch f.NXOS.CommitMode {
-			case CommitCheckpoint, CommitSession:
-			default:
-				add("%s.nxos.commitMode: %q is not one of checkpoint, session", at, f.NXOS.CommitMode)
+		if known {
+			for _, problem := range spec.Parse(&c.Fabrics[i], ParseContext{Cluster: c.Cluster, Dir: dir}) {
+				add("%s.%s", at, problem)
 			}
 		}
 	}
 	if len(errs) > 0 {
 		return &ValidationError{Problems: errs}
-	}
-	return nil
-}
-
-func (a *ACI) validate(at string) []string {
-	var errs []string
-	add := func(format string, v ...any) { errs = append(errs, fmt.Sprintf(format, v...)) }
-	for _, n := range []struct{ field, v string }{
-		{"tenant", a.Tenant}, {"vrf", a.VRF}, {"l3out", a.L3Out}, {"nodeProfile", a.NodeProfile},
-		{"interfaceProfile", a.InterfaceProfile}, {"externalEPGs.nodes", a.ExternalEPGs.Nodes},
-		{"externalEPGs.pods", a.ExternalEPGs.Pods}, {"maximumPathsPolicy", a.MaximumPathsPolicy},
-	} {
-		if !aciNameRe.MatchString(n.v) {
-			add("%s.%s: %q must be 1-64 characters of [a-zA-Z0-9_.-]", at, n.field, n.v)
-		}
-	}
-	if len(a.Tenant) > 63 {
-		add("%s.tenant: at most 63 characters", at)
-	}
-	if a.ExternalEPGs.Nodes == a.ExternalEPGs.Pods {
-		add("%s.externalEPGs: nodes and pods must be different EPGs", at)
-	}
-	for _, t := range []struct{ field, v string }{{"externalEPGs.service", a.ExternalEPGs.Service}, {"contract", a.Contract}} {
-		if !templateRe.MatchString(t.v) {
-			add("%s.%s: %q must be ACI name characters with {namespace} and {name} placeholders", at, t.field, t.v)
-		} else if err := checkInjective(t.v); err != nil {
-			add("%s.%s: %q %v", at, t.field, t.v, err)
-		}
-	}
-	switch a.ExternalEPGs.PodSubnets {
-	case "pools", "blocks":
-	default:
-		add("%s.externalEPGs.podSubnets: %q is not one of pools, blocks", at, a.ExternalEPGs.PodSubnets)
-	}
-	switch a.ContractScope {
-	case "context", "tenant", "application-profile", "global":
-	default:
-		add("%s.contractScope: %q is not one of context, tenant, application-profile, global", at, a.ContractScope)
-	}
-	if a.ExternalEPGs.TransitExport != "" {
-		if _, _, err := SplitEPG(a.ExternalEPGs.TransitExport); err != nil {
-			add("%s.externalEPGs.transitExport: %v", at, err)
-		}
-	}
-	for _, c := range a.Consumers {
-		if _, _, err := SplitEPG(c); err != nil {
-			add("%s.consumers: %v", at, err)
-		}
-	}
-	if err := checkURL(a.APIC.URL); err != nil {
-		add("%s.apic.url: %v", at, err)
-	}
-	if a.APIC.Username == "" && a.APIC.CertificateName == "" {
-		add("%s.apic.username: required", at)
-	}
-	hasPw, hasKey := a.APIC.PasswordFile != "", a.APIC.PrivateKeyFile != ""
-	switch {
-	case hasPw && hasKey:
-		add("%s.apic: give passwordFile or privateKeyFile+certificateName, not both", at)
-	case !hasPw && !hasKey:
-		add("%s.apic: passwordFile or privateKeyFile+certificateName is required", at)
-	case hasKey && a.APIC.CertificateName == "":
-		add("%s.apic.certificateName: required with privateKeyFile", at)
-	}
-	return errs
-}
-
-var placeholderRe = regexp.MustCompile(`\{(namespace|name|NAMESPACE|NAME)\}`)
-
-// checkInjective insists that a name template gives two services two
-// names: it holds {namespace} and {name} once each, separated by text with a
-// '_' or '.', which no namespace or service name contains (both are DNS
-// labels: [a-z0-9-]). Without that, "EPG_{name}" gives services of the same
-// name in two namespaces one EPG, and "{namespace}{name}" maps a/bc and ab/c
-// to one name: one service could take over another's EPG and contract.
-func checkInjective(tmpl string) error {
-	locs := placeholderRe.FindAllStringIndex(tmpl, -1)
-	var ns, name int
-	for _, l := range locs {
-		switch strings.ToLower(tmpl[l[0]:l[1]]) {
-		case "{namespace}":
-			ns++
-		case "{name}":
-			name++
-		}
-	}
-	if ns != 1 || name != 1 || len(locs) != 2 {
-		return errors.New("must contain {namespace} and {name} (or {NAMESPACE}, {NAME}) once each, so that two services never share a name (e.g. EPG_K8_{NAMESPACE}_{NAME})")
-	}
-	if between := tmpl[locs[0][1]:locs[1][0]]; !strings.ContainsAny(between, "_.") {
-		return fmt.Errorf("must separate the two placeholders with text holding '_' or '.' (found %q), which no namespace or service name contains", between)
-	}
-	return nil
-}
-
-func (s *SSH) validate(at string) []string {
-	var errs []string
-	if s.Username == "" {
-		errs = append(errs, fmt.Sprintf("%s.username: required", at))
-	}
-	if s.PasswordFile == "" && s.PrivateKeyFile == "" {
-		errs = append(errs, fmt.Sprintf("%s: passwordFile or privateKeyFile is required", at))
-	}
-	if s.KnownHostsFile == "" && !s.InsecureIgnoreHostKey {
-		errs = append(errs, fmt.Sprintf("%s.knownHostsFile: required (or insecureIgnoreHostKey: true, for labs only)", at))
-	}
-	return errs
-}
-
-// SplitEPG splits "<l3out>/<epg>" or "<epg>" (on the cluster's own L3Out, l3out "").
-func SplitEPG(s string) (l3out, epg string, err error) {
-	parts := strings.Split(s, "/")
-	switch len(parts) {
-	case 1:
-		epg = parts[0]
-	case 2:
-		l3out, epg = parts[0], parts[1]
-		if !aciNameRe.MatchString(l3out) {
-			return "", "", fmt.Errorf("%q: L3Out name must be 1-64 characters of [a-zA-Z0-9_.-]", s)
-		}
-	default:
-		return "", "", fmt.Errorf("%q is not <l3out>/<epg> or <epg>", s)
-	}
-	if !aciNameRe.MatchString(epg) {
-		return "", "", fmt.Errorf("%q: EPG name must be 1-64 characters of [a-zA-Z0-9_.-]", s)
-	}
-	return l3out, epg, nil
-}
-
-func checkHostPort(addr string) error {
-	if addr == "" {
-		return errors.New("the switch's SSH endpoint (host:port) is required; there is no default")
-	}
-	host, port, ok := strings.Cut(addr, ":")
-	if strings.HasPrefix(addr, "[") {
-		i := strings.LastIndex(addr, "]:")
-		if i < 0 {
-			return fmt.Errorf("%q is not host:port", addr)
-		}
-		host, port, ok = addr[1:i], addr[i+2:], true
-	} else if strings.Count(addr, ":") > 1 {
-		return fmt.Errorf("%q: write an IPv6 address as [addr]:port", addr)
-	}
-	if !ok || host == "" || port == "" {
-		return fmt.Errorf("%q is not host:port", addr)
-	}
-	if !portRe.MatchString(port) {
-		return fmt.Errorf("%q: bad port", addr)
-	}
-	if !hostRe.MatchString(host) {
-		return fmt.Errorf("%q: bad host", addr)
-	}
-	return nil
-}
-
-func checkURL(u string) error {
-	if u == "" {
-		return errors.New("the APIC URL is required; there is no default")
-	}
-	if !strings.HasPrefix(u, "https://") {
-		return fmt.Errorf("%q must be an https:// URL", u)
-	}
-	rest := strings.TrimSuffix(strings.TrimPrefix(u, "https://"), "/")
-	if rest == "" || strings.ContainsAny(rest, "/?#@ ") {
-		return fmt.Errorf("%q must be https://host[:port] with no path", u)
 	}
 	return nil
 }
@@ -761,7 +576,7 @@ func (f *Fabric) SwitchASN(s Switch) uint32 {
 	return f.ASN
 }
 
-// OwnerMark is the mark (the ACI annotation, the CLI descriptions' prefix)
+// OwnerMark is the ownership mark
 // of the objects that are this cluster's.
 func (c *Config) OwnerMark() string { return OwnerMarkOf(c.Cluster) }
 

@@ -1,10 +1,18 @@
-package config
+// The configuration as operators write it, with the built-in drivers'
+// sections: config hands those to the drivers, so these tests run with them.
+package config_test
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	. "github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/aci"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
+	_ "github.com/fabric-reconciler/fabric-reconciler/drivers/frr"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/nxos"
 )
 
 const validACI = `cluster: haystack
@@ -31,9 +39,13 @@ func TestParseValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := c.Fabrics[0]
-	if f.MaximumPaths.Mode != "auto" || f.MaximumPaths.Limit != 64 || f.ACI.ExternalEPGs.PodSubnets != "pools" ||
-		f.ACI.ContractScope != "context" || f.ACI.Contract != "CNT_K8_{NAMESPACE}_{NAME}" || f.ACI.APIC.Timeout.Seconds() != 30 {
-		t.Errorf("defaults not applied: %+v %+v", f.MaximumPaths, f.ACI)
+	a, ok := f.Platform.(*aci.Settings)
+	if !ok {
+		t.Fatalf("the aci section was not parsed by its driver: %T", f.Platform)
+	}
+	if f.MaximumPaths.Mode != "auto" || f.MaximumPaths.Limit != 64 || a.ExternalEPGs.PodSubnets != "pools" ||
+		a.ContractScope != "context" || a.Contract != "CNT_K8_{NAMESPACE}_{NAME}" || a.APIC.Timeout.Seconds() != 30 {
+		t.Errorf("defaults not applied: %+v %+v", f.MaximumPaths, a)
 	}
 	if c.OwnerMark() != "orchestrator:fabric-reconciler.haystack" {
 		t.Errorf("owner mark = %q", c.OwnerMark())
@@ -46,7 +58,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"empty cluster", "cluster: haystack", "cluster: ''", `cluster: "" must be 1-40 characters`},
 		{"cluster with colon", "cluster: haystack", "cluster: 'a:b'", "cluster:"},
-		{"unknown field", "  asn: 63500", "  asn: 63500\n  asnn: 1", `unknown field "asnn"`},
+		{"unknown field", "  asn: 63500", "  asn: 63500\n  asnn: 1", "asnn: unknown field"},
 		{"unknown driver", "driver: aci", "driver: eos", `driver: "eos" is not one of aci, frr, nxos`},
 		{"asn 0", "asn: 63500", "asn: 0", "asn: the switches' AS number"},
 		{"asn too large", "asn: 63500", "asn: 4294967296", "invalid configuration"},
@@ -72,9 +84,10 @@ func TestParseErrors(t *testing.T) {
 		{"template with other placeholder", `service: "S_{namespace}_{name}"`, `service: "S_{namespace}_{name}_{uid}"`, "placeholders"},
 		{"bad consumer", "consumers: [OTHER/EPG_DEFAULT]", "consumers: [a/b/c]", "is not <l3out>/<epg>"},
 		{"nodes and pods equal", "pods: P", "pods: N", "nodes and pods must be different"},
-		{"ssh on aci", "  aci:", "  ssh: {username: a}\n  aci:", "ssh: not used by driver aci"},
+		{"ssh on aci", "  aci:", "  ssh: {username: a}\n  aci:", "ssh: unknown field (driver aci)"},
+		{"address on an aci switch", "sviPath:", "address: '127.0.0.1:22', sviPath:", "switches[0].address: unknown field (driver aci)"},
 		{"fixed without paths", "  aci:", "  maximumPaths: {mode: fixed}\n  aci:", "maximumPaths.paths: 0 must be 1-64"},
-		{"limit above ACI", "  aci:", "  maximumPaths: {limit: 65}\n  aci:", "ACI allows 1-64"},
+		{"limit above ACI", "  aci:", "  maximumPaths: {limit: 65}\n  aci:", "driver aci allows 1-64"},
 		{"mode true", "  aci:", "  maximumPaths: {mode: true}\n  aci:", "is not one of auto, fixed, off"},
 		{"no fabrics", "fabrics:", "fabrics: []\nx:", "unknown field"},
 	}
@@ -109,19 +122,24 @@ fabrics:
 	if err != nil {
 		t.Fatalf("valid nxos config: %v", err)
 	}
-	if n := c.Fabrics[0].NXOS; n.VRF != "default" || n.SessionName != "fabric-reconciler-c" || n.CommitMode != CommitCheckpoint {
-		t.Errorf("nxos defaults: %+v", c.Fabrics[0].NXOS)
+	if set, ok := c.Fabrics[0].Platform.(*clissh.Settings); !ok || set.SSH.Username != "admin" || set.SSH.Timeout.Seconds() != 10 {
+		t.Errorf("the ssh section was not parsed by the driver: %+v", c.Fabrics[0].Platform)
+	}
+	if got := clissh.AddressOf(c.Fabrics[0].Switches[0]); got != "127.0.0.1:2201" {
+		t.Errorf("the switch address was not parsed by the driver: %q", got)
 	}
 	for name, tt := range map[string]struct{ from, to, want string }{
-		"no address":        {`address: "127.0.0.1:2201"`, `address: ""`, "there is no default"},
-		"address no port":   {`address: "127.0.0.1:2201"`, `address: "127.0.0.1"`, "is not host:port"},
-		"ipv6 unbracketed":  {`address: "127.0.0.1:2201"`, `address: "::1:22"`, "[addr]:port"},
-		"no host key check": {"knownHostsFile: kh", "knownHostsFile: ''", "knownHostsFile: required (or insecureIgnoreHostKey"},
-		"no ssh":            {"  ssh: {username: admin, passwordFile: pw, knownHostsFile: kh}", "", "ssh: required for driver frr"},
-		"duplicate peer":    {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s2, peerIPs: [10.0.0.1], address: \"127.0.0.1:2202\"}", "already designates f/s1"},
-		"duplicate switch":  {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s1, peerIPs: [10.0.0.2], address: \"127.0.0.1:2202\"}", "duplicate switch name"},
-		"bad vrf":           {"  ssh:", "  frr: {vrf: 'a b'}\n  ssh:", "frr.vrf"},
-		"bad commit mode":   {"driver: frr", "driver: nxos\n  nxos: {commitMode: candidate}", `nxos.commitMode: "candidate" is not one of checkpoint, session`},
+		"no address":          {`address: "127.0.0.1:2201"`, `address: ""`, "there is no default"},
+		"address no port":     {`address: "127.0.0.1:2201"`, `address: "127.0.0.1"`, "is not host:port"},
+		"ipv6 unbracketed":    {`address: "127.0.0.1:2201"`, `address: "::1:22"`, "[addr]:port"},
+		"no host key check":   {"knownHostsFile: kh", "knownHostsFile: ''", "knownHostsFile: required (or insecureIgnoreHostKey"},
+		"no ssh":              {"  ssh: {username: admin, passwordFile: pw, knownHostsFile: kh}", "", "ssh: required for driver frr"},
+		"duplicate peer":      {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s2, peerIPs: [10.0.0.1], address: \"127.0.0.1:2202\"}", "already designates f/s1"},
+		"duplicate switch":    {"- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}", "- {name: s1, peerIPs: [10.0.0.1], address: \"127.0.0.1:2201\"}\n  - {name: s1, peerIPs: [10.0.0.2], address: \"127.0.0.1:2202\"}", "duplicate switch name"},
+		"bad vrf":             {"  ssh:", "  frr: {vrf: 'a b'}\n  ssh:", "frr.vrf"},
+		"bad commit mode":     {"driver: frr", "driver: nxos\n  nxos: {commitMode: candidate}", `nxos.commitMode "candidate" is not checkpoint or session`},
+		"nxos vrf too long":   {"driver: frr", "driver: nxos\n  nxos: {vrf: " + strings.Repeat("v", 40) + "}", "nxos.vrf"},
+		"frr section on nxos": {"driver: frr", "driver: nxos\n  frr: {vrf: x}", "frr: unknown field (driver nxos)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(strings.Replace(base, tt.from, tt.to, 1)))
@@ -155,10 +173,11 @@ func TestLoadResolvesSecretPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Fabrics[0].ACI.APIC.PasswordFile; got != filepath.Join(dir, "pw") {
+	a := c.Fabrics[0].Platform.(*aci.Settings)
+	if got := a.APIC.PasswordFile; got != filepath.Join(dir, "pw") {
 		t.Errorf("password file = %q", got)
 	}
-	pw, err := ReadSecretFile(c.Fabrics[0].ACI.APIC.PasswordFile)
+	pw, err := ReadSecretFile(a.APIC.PasswordFile)
 	if err != nil || pw != "s3cret" {
 		t.Errorf("ReadSecretFile = %q, %v", pw, err)
 	}
@@ -172,6 +191,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	doc := strings.NewReplacer("asn: 63500", "asn: 0", "tenant: T", "tenant: ''", "driver: aci", "driver: aci").Replace(validACI)
 	_, err := Parse([]byte(doc))
 	ve, ok := err.(*ValidationError)
+	_ = nxos.Name
 	if !ok || len(ve.Problems) < 2 {
 		t.Fatalf("want every problem reported at once, got %v", err)
 	}

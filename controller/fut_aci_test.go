@@ -11,7 +11,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
-	_ "github.com/fabric-reconciler/fabric-reconciler/drivers/aci"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/aci"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/apicsim/emulator"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
@@ -75,11 +75,11 @@ func newACIFabric(t testing.TB) fabricUnderTest {
 // point aims a fabric's ACI section at the emulator as one APIC user, with
 // TLS verified against the emulator's certificate.
 func (a *aciFabricUT) point(f config.Fabric, user string) config.Fabric {
-	aci := *f.ACI
-	aci.APIC.URL, aci.APIC.Username, aci.APIC.PasswordFile = a.srv.URL, user, a.pwFile
-	aci.APIC.CAFile, aci.APIC.InsecureSkipVerify = a.caFile, false
-	aci.APIC.PrivateKeyFile, aci.APIC.CertificateName = "", ""
-	f.ACI = &aci
+	set := *f.Platform.(*aci.Settings)
+	set.APIC.URL, set.APIC.Username, set.APIC.PasswordFile = a.srv.URL, user, a.pwFile
+	set.APIC.CAFile, set.APIC.InsecureSkipVerify = a.caFile, false
+	set.APIC.PrivateKeyFile, set.APIC.CertificateName = "", ""
+	f.Platform = &set
 	return f
 }
 
@@ -198,7 +198,7 @@ func (a *aciFabricUT) Seed(t testing.TB, objs ...fabric.Object) {
 	for _, o := range objs {
 		want.Add(o)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "seed", Driver: config.DriverACI, State: want}, obs)
+	plan := fabric.Diff(fabric.FabricDesired{Name: "seed", Driver: aci.Name, State: want}, obs)
 	if _, err := d.Apply(ctx, plan); err != nil {
 		t.Fatalf("seed the emulator: %v", err)
 	}

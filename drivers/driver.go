@@ -70,10 +70,12 @@ type Factory func(cfg config.Fabric, opts Options) (Driver, error)
 // from them is planned.
 type Desire func(cfg config.Fabric, in fabric.Intent) fabric.Realized
 
-// Spec is what a driver registers.
+// Spec is what a driver registers: how to open it, how it realizes an
+// intent, and its configuration (parsed and validated by the driver).
 type Spec struct {
 	Open   Factory
 	Desire Desire
+	Config config.DriverSpec
 }
 
 var (
@@ -88,10 +90,11 @@ func Register(name string, s Spec) {
 	if _, dup := registry[name]; dup {
 		panic("drivers: duplicate driver " + name)
 	}
-	if s.Open == nil || s.Desire == nil {
-		panic("drivers: driver " + name + " registers no factory or no desire")
+	if s.Open == nil || s.Desire == nil || s.Config.Parse == nil {
+		panic("drivers: driver " + name + " registers no factory, desire or configuration")
 	}
 	registry[name] = s
+	config.RegisterDriver(name, s.Config)
 }
 
 // DesireFunc returns the Desire of a registered driver.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/aci"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
 	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
@@ -130,9 +131,9 @@ func twoFabrics(t *testing.T) *config.Config {
 	first, second := cfg.Fabrics[0], cfg.Fabrics[0]
 	first.Switches = first.Switches[:1]
 	second.Name = "second-aci"
-	aci := *second.ACI
-	aci.Tenant = "TEN_SECOND"
-	second.ACI = &aci
+	set := *second.Platform.(*aci.Settings)
+	set.Tenant = "TEN_SECOND"
+	second.Platform = &set
 	second.Switches = second.Switches[1:]
 	cfg.Fabrics = []config.Fabric{first, second}
 	if err := cfg.Validate(); err != nil {

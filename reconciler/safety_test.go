@@ -163,7 +163,7 @@ func TestWhatCannotBeSeenIsNotDeleted(t *testing.T) {
 						}
 						t.Errorf("%s: %s %s planned", f.Driver, c.Action, c.Key())
 					}
-					if want := map[bool]int{true: tt.aciCreates}[f.Driver == config.DriverACI]; creates != want {
+					if want := map[bool]int{true: tt.aciCreates}[f.Driver == "aci"]; creates != want {
 						t.Errorf("%s: %d creates, want %d", f.Driver, creates, want)
 					}
 					for _, h := range p.Held {
@@ -171,7 +171,7 @@ func TestWhatCannotBeSeenIsNotDeleted(t *testing.T) {
 							t.Errorf("held %s without a reason", h.Key())
 						}
 						k := h.Key().String()
-						if f.Driver == config.DriverFRR {
+						if f.Driver == "frr" {
 							k = "frr:" + k
 						}
 						held[k] = true

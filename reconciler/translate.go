@@ -590,8 +590,8 @@ func poolName(p k8swatch.LBPool) string {
 	return p.Name
 }
 
-// dedupeSkips sorts skips and drops repeats (a service is checked once per
-// ACI fabric).
+// dedupeSkips sorts skips and drops repeats (each fabric's driver may skip
+// the same input).
 func dedupeSkips(skips []fabric.Skip) []fabric.Skip {
 	sort.SliceStable(skips, func(i, j int) bool { return skips[i].Object < skips[j].Object })
 	seen := map[fabric.Skip]bool{}

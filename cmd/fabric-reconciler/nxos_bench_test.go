@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/nxos"
 )
 
 // BenchmarkNXOSSync times `fabric-reconciler sync` of the haystack example
@@ -14,8 +14,8 @@ import (
 //
 //	make bench-nxos   or   go test -run '^$' -bench NXOSSync ./cmd/fabric-reconciler/
 func BenchmarkNXOSSync(b *testing.B) {
-	for _, mode := range []string{config.CommitCheckpoint, config.CommitSession} {
-		o := nxosOpts{mode: mode, sessionsTakeBGP: mode == config.CommitSession}
+	for _, mode := range []string{nxos.CommitCheckpoint, nxos.CommitSession} {
+		o := nxosOpts{mode: mode, sessionsTakeBGP: mode == nxos.CommitSession}
 		b.Run(mode+"/first", func(b *testing.B) {
 			cmds := 0
 			for i := 0; i < b.N; i++ {

@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/nxos"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
@@ -180,12 +180,12 @@ func keptLines(t *testing.T, what, before, after string) {
 // sync is converged and enters no configuration mode: no checkpoint, no
 // session, not one configuration line.
 func TestNXOSSyncHaystack(t *testing.T) {
-	for _, mode := range []string{config.CommitCheckpoint, config.CommitSession} {
+	for _, mode := range []string{nxos.CommitCheckpoint, nxos.CommitSession} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			// Session mode plays a switch whose sessions take BGP lines:
 			// Cisco documents Session Manager for ACL and QoS only.
-			l := newNXOSLab(t, nxosOpts{mode: mode, sessionsTakeBGP: mode == config.CommitSession})
+			l := newNXOSLab(t, nxosOpts{mode: mode, sessionsTakeBGP: mode == nxos.CommitSession})
 			handMade := map[string]string{}
 			for _, leaf := range nxosLeaves {
 				handMade[leaf] = l.body(t, leaf)
@@ -227,7 +227,7 @@ func TestNXOSSyncHaystack(t *testing.T) {
 // converges; nothing is left behind.
 func TestNXOSFailingLine(t *testing.T) {
 	const reply = "ERROR: peer limit reached on this line card"
-	for _, mode := range []string{config.CommitCheckpoint, config.CommitSession} {
+	for _, mode := range []string{nxos.CommitCheckpoint, nxos.CommitSession} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			l := newNXOSLab(t, nxosOpts{mode: mode, sessionsTakeBGP: true})
@@ -239,7 +239,7 @@ func TestNXOSFailingLine(t *testing.T) {
 				t.Fatalf("sync exit %d, results %+v", s.code, s.Results)
 			}
 			where := "configure terminal"
-			if mode == config.CommitSession {
+			if mode == nxos.CommitSession {
 				where = "configuration session fabric-reconciler-haystack"
 			}
 			want := `switch leaf201 refused "remote-as 63552" in ` + where + ": " + reply
@@ -267,7 +267,7 @@ func TestNXOSFailingLine(t *testing.T) {
 // left by a run that died mid-apply (made here by hand, with part of the
 // change) is rolled back to by the next sync, which converges too.
 func TestNXOSReconnect(t *testing.T) {
-	for _, mode := range []string{config.CommitCheckpoint, config.CommitSession} {
+	for _, mode := range []string{nxos.CommitCheckpoint, nxos.CommitSession} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			l := newNXOSLab(t, nxosOpts{mode: mode, sessionsTakeBGP: true})

@@ -264,7 +264,7 @@ func (b *builder) peer(c fabric.Change) error {
 	)
 	for _, s := range b.d.cfg.Switches {
 		if s.Name == c.Switch {
-			svi, swASN = s.SVIPath, b.d.cfg.SwitchASN(s)
+			svi, swASN = leafOf(s).SVIPath, b.d.cfg.SwitchASN(s)
 		}
 	}
 	if !sviPathRe.MatchString(svi) {

@@ -61,7 +61,7 @@ func (e *APIError) Error() string {
 // the session is refreshed before it expires, so the client's own re-login
 // (on a 403) only runs when the APIC ends a session early.
 type apic struct {
-	cfg     config.APIC
+	cfg     APIC
 	fabric  string
 	metrics drivers.RequestObserver
 
@@ -76,7 +76,7 @@ type apic struct {
 	refresh   time.Time
 }
 
-func newAPIC(cfg config.APIC, fabric string, metrics drivers.RequestObserver) *apic {
+func newAPIC(cfg APIC, fabric string, metrics drivers.RequestObserver) *apic {
 	return &apic{cfg: cfg, fabric: fabric, metrics: metrics}
 }
 

@@ -27,7 +27,7 @@ var aciProtocols = map[string]bool{"tcp": true, "udp": true}
 // too long for a peer's descr) is skipped when the plan is made.
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	var r fabric.Realized
-	a := cfg.ACI
+	a := settingsOf(cfg)
 	if a == nil {
 		return r
 	}
@@ -145,7 +145,7 @@ type namedService struct {
 // serviceNames names each service's EPG and contract from the templates. A
 // service whose names cannot be made, or would take one of the cluster's
 // own EPGs, is skipped.
-func serviceNames(a *config.ACI, in fabric.Intent, r *fabric.Realized) []namedService {
+func serviceNames(a *Settings, in fabric.Intent, r *fabric.Realized) []namedService {
 	skip := func(key, reason string) {
 		r.Skipped = append(r.Skipped, fabric.Skip{Object: "Service/" + key, Reason: fmt.Sprintf("fabric %s: %s", in.Fabric, reason)})
 	}
@@ -172,8 +172,8 @@ func serviceNames(a *config.ACI, in fabric.Intent, r *fabric.Realized) []namedSe
 
 // groupRef is the fabric group of a configured EPG reference: "<epg>" on
 // the cluster's own L3Out, "<l3out>/<epg>" on another.
-func groupRef(a *config.ACI, ref string) string {
-	l3out, epg, _ := config.SplitEPG(ref)
+func groupRef(a *Settings, ref string) string {
+	l3out, epg, _ := splitEPG(ref)
 	if l3out == "" || l3out == a.L3Out {
 		return epg
 	}
@@ -183,7 +183,7 @@ func groupRef(a *config.ACI, ref string) string {
 // aciGroups are the group names of the cluster's own external EPGs.
 type aciGroups struct{ nodes, pods, transit string }
 
-func aciGroupsOf(a *config.ACI) aciGroups {
+func aciGroupsOf(a *Settings) aciGroups {
 	g := aciGroups{nodes: a.ExternalEPGs.Nodes, pods: a.ExternalEPGs.Pods}
 	if a.ExternalEPGs.TransitExport != "" {
 		g.transit = groupRef(a, a.ExternalEPGs.TransitExport)
@@ -194,7 +194,7 @@ func aciGroupsOf(a *config.ACI) aciGroups {
 // holds maps an intent hold to the ACI objects that came from it: a
 // service's EPG subnets and contract, the subnets of the nodes', pods' and
 // transit EPGs, and the shared scopes.
-func (g aciGroups) holds(a *config.ACI, h fabric.IntentHold) []fabric.Hold {
+func (g aciGroups) holds(a *Settings, h fabric.IntentHold) []fabric.Hold {
 	group := func(name string) []fabric.Hold {
 		if name == "" {
 			return nil

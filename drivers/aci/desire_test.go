@@ -13,7 +13,7 @@ import (
 // the plan is made, and the contract carries the others (before, the plan
 // showed the contract and every sync failed on it).
 func TestDesireSkipsWhatACIRefuses(t *testing.T) {
-	cfg := config.Fabric{Name: "f", Driver: "aci", ACI: &config.ACI{L3Out: "L3O", ExternalEPGs: config.ExternalEPGs{
+	cfg := config.Fabric{Name: "f", Driver: "aci", Platform: &Settings{L3Out: "L3O", ExternalEPGs: ExternalEPGs{
 		Nodes: "EPG_NODES", Pods: "EPG_PODS", Service: "EPG_{namespace}_{name}"}, Contract: "CNT_{namespace}_{name}"}}
 	in := fabric.Intent{Fabric: "f",
 		Sessions: []fabric.Session{{Switch: "leaf201", Node: "n1", NodeAddress: netip.MustParsePrefix("192.168.9.193/28"), RemoteASN: 1, LocalASN: 2,

@@ -22,12 +22,15 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-func init() { drivers.Register(config.DriverACI, drivers.Spec{Open: New, Desire: Desire}) }
+// Name is the driver's name in the configuration.
+const Name = "aci"
+
+func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire, Config: configSpec}) }
 
 // Driver is the ACI driver for one fabric.
 type Driver struct {
 	cfg   config.Fabric
-	aci   *config.ACI
+	aci   *Settings
 	names names
 	log   *slog.Logger
 	apic  *apic
@@ -39,23 +42,24 @@ type Driver struct {
 // New builds the driver. It contacts nothing and reads no secret: that
 // happens on the first Observe or Apply.
 func New(cfg config.Fabric, opts drivers.Options) (drivers.Driver, error) {
-	if cfg.ACI == nil {
+	a := settingsOf(cfg)
+	if a == nil {
 		return nil, fmt.Errorf("fabric %s: driver aci needs an aci section", cfg.Name)
 	}
-	n, err := newNames(cfg.ACI, opts.Cluster)
+	n, err := newNames(a, opts.Cluster)
 	if err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", cfg.Name, err)
 	}
 	for _, s := range cfg.Switches {
-		if !sviPathRe.MatchString(s.SVIPath) {
-			return nil, fmt.Errorf("fabric %s: switch %s: sviPath %q is not an ACI path", cfg.Name, s.Name, s.SVIPath)
+		if svi := leafOf(s).SVIPath; !sviPathRe.MatchString(svi) {
+			return nil, fmt.Errorf("fabric %s: switch %s: sviPath %q is not an ACI path", cfg.Name, s.Name, svi)
 		}
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Driver{cfg: cfg, aci: cfg.ACI, names: n, log: log, apic: newAPIC(cfg.ACI.APIC, cfg.Name, opts.Metrics)}, nil
+	return &Driver{cfg: cfg, aci: a, names: n, log: log, apic: newAPIC(a.APIC, cfg.Name, opts.Metrics)}, nil
 }
 
 // Observe reads the tenant with one GET and returns what this cluster owns

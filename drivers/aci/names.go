@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/fabric-reconciler/fabric-reconciler/config"
 )
 
 // Everything that enters a DN or a property is checked here again, whatever
@@ -17,6 +15,7 @@ import (
 // control character would otherwise address another object.
 var (
 	aciNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+	// sviPathRe accepts port, port-channel and vPC path DNs.
 	sviPathRe = regexp.MustCompile(`^topology/pod-[0-9]+/(paths-[0-9]+|protpaths-[0-9]+-[0-9]+)/pathep-\[[a-zA-Z0-9_./:-]+\]$`)
 	// descr: the APIC's descr grammar, which a Kubernetes node name fits.
 	descrRe = regexp.MustCompile(`^[a-zA-Z0-9\\!#$%()*,\-./:;@ _{|}~?&+]{0,128}$`)
@@ -89,7 +88,7 @@ type names struct {
 	consumers map[string]bool
 }
 
-func newNames(a *config.ACI, cluster string) (names, error) {
+func newNames(a *Settings, cluster string) (names, error) {
 	n := names{tenant: a.Tenant, vrf: a.VRF, l3out: a.L3Out, nodeProfile: a.NodeProfile, ifProfile: a.InterfaceProfile,
 		policy: a.MaximumPathsPolicy, mark: "orchestrator:fabric-reconciler." + cluster}
 	for _, c := range []struct{ what, v string }{{"tenant", n.tenant}, {"vrf", n.vrf}, {"l3out", n.l3out},
@@ -127,7 +126,7 @@ func (n names) isLock(name string) bool { return strings.HasPrefix(name, lockPre
 // groupOf parses a fabric group: "<epg>" on the cluster's L3Out, or
 // "<l3out>/<epg>".
 func (n names) groupOf(s string) (group, error) {
-	l3out, epg, err := config.SplitEPG(s)
+	l3out, epg, err := splitEPG(s)
 	if err != nil {
 		if len(s) > maxQuoted {
 			return group{}, fmt.Errorf("group %s is not <l3out>/<epg> or <epg> of ACI names", printable(s))

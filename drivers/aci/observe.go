@@ -215,7 +215,7 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 
 	// BGP peers under each configured switch's SVI path.
 	for _, sw := range d.cfg.Switches {
-		path := n.pathDN(sw.SVIPath)
+		path := n.pathDN(leafOf(sw).SVIPath)
 		for _, p := range s.children(path, "bgpPeerP") {
 			a, err := canonAddr(p.attrs["addr"])
 			if err != nil {

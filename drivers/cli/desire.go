@@ -15,6 +15,8 @@ type Limits struct {
 	MaxDescription int
 	// MaxPaths is the largest maximum-paths.
 	MaxPaths int
+	// NoFilters: the fabric's per-node filters are turned off.
+	NoFilters bool
 }
 
 // Desire realizes an intent on a CLI platform (FRR, NX-OS): per session a
@@ -22,14 +24,14 @@ type Limits struct {
 // maximum-paths per switch and family. A session the platform cannot
 // express (an AS it refuses, a description too long) is skipped with the
 // reason, and neither its filter nor its node's paths are planned.
-func Desire(cfg config.Fabric, in fabric.Intent, lim Limits) fabric.Realized {
+func Desire(in fabric.Intent, lim Limits) fabric.Realized {
 	var r fabric.Realized
 	mark := Mark(config.OwnerMarkOf(in.Cluster))
 	var accepted []fabric.Session
 	for _, s := range in.Sessions {
 		peer, filter := s.Peer(), s.Filter()
 		err := CheckPeer(peer)
-		if err == nil && !cfg.PrefixFilter.Disabled {
+		if err == nil && !lim.NoFilters {
 			err = CheckPrefixFilter(filter)
 		}
 		if desc := mark.Describe(peer.Node); err == nil && lim.MaxDescription > 0 && len(desc) > lim.MaxDescription {
@@ -43,7 +45,7 @@ func Desire(cfg config.Fabric, in fabric.Intent, lim Limits) fabric.Realized {
 		}
 		accepted = append(accepted, s)
 		r.Add(peer, s.Sources...)
-		if !cfg.PrefixFilter.Disabled {
+		if !lim.NoFilters {
 			r.Add(filter, s.FilterSources...)
 		}
 	}

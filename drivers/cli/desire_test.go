@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -35,7 +34,7 @@ func TestDesireSkipsWhatThePlatformRefuses(t *testing.T) {
 		{Limits{PlatformName: "NX-OS", MaxDescription: 80, MaxPaths: 64}, 1,
 			[]string{"AS 23456 (AS_TRANS)", "AS numbers are 1-4294967294", "NX-OS takes 80 (node names of at most 35 characters fit)"}},
 	} {
-		r := Desire(config.Fabric{Name: "f"}, in, tc.lim)
+		r := Desire(in, tc.lim)
 		if len(r.State.Peers) != tc.peers || len(r.State.PrefixFilters) != tc.peers {
 			t.Errorf("%s: %d peers, %d filters; want %d each", tc.lim.PlatformName, len(r.State.Peers), len(r.State.PrefixFilters), tc.peers)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-var twoLeaves = Switches{{Name: "leaf201", Address: "127.0.0.1:1"}, {Name: "leaf202", Address: "127.0.0.1:2"}}
+var twoLeaves = Switches{{Name: "leaf201"}, {Name: "leaf202"}}
 
 func TestSwitchesObserve(t *testing.T) {
 	peer := func(sw string) fabric.Object {
@@ -124,7 +124,7 @@ func TestSwitchesRender(t *testing.T) {
 				change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf203", "10.0.0.3"),
 				change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf201", "10.0.0.1"),
 			}, Conflicts: []fabric.Conflict{conflict}},
-			want: "leaf201 (127.0.0.1:1): 1\nleaf202 (127.0.0.1:2): 1\n" +
+			want: "leaf201: 1\nleaf202: 1\n" +
 				"! switch \"leaf203\" is not in the configuration: 1 change(s) not rendered\n" +
 				"! conflict BGPPeer leaf201/10.0.0.9: in the way\n"},
 		{name: "a switch fails", plan: fabric.FabricPlan{Changes: []fabric.Change{change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf201", "x")}},
@@ -136,7 +136,7 @@ func TestSwitchesRender(t *testing.T) {
 				if tt.fail {
 					return errors.New("cannot render " + sw.Name)
 				}
-				fmt.Fprintf(b, "%s (%s): %d\n", sw.Name, sw.Address, len(cs))
+				fmt.Fprintf(b, "%s: %d\n", sw.Name, len(cs))
 				return nil
 			})
 			if tt.errHas != "" {
@@ -173,14 +173,14 @@ func TestSeen(t *testing.T) {
 		t.Fatal("an unobserved switch was seen")
 	}
 	_, err := twoLeaves.Observe(context.Background(), func(_ context.Context, sw config.Switch) ([]fabric.Object, []fabric.Foreign, error) {
-		s.Set(sw.Name, len(sw.Address))
+		s.Set(sw.Name, len(sw.Name))
 		return nil, nil, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Set("leaf202", 7)
-	for name, want := range map[string]int{"leaf201": len("127.0.0.1:1"), "leaf202": 7} {
+	for name, want := range map[string]int{"leaf201": len("leaf201"), "leaf202": 7} {
 		if v, ok := s.Get(name); !ok || v != want {
 			t.Errorf("%s: %d %v, want %d", name, v, ok, want)
 		}

@@ -48,9 +48,9 @@ func TestCheckSwitches(t *testing.T) {
 		sw     config.Switch
 		errHas string
 	}{
-		{name: "fine", sw: config.Switch{Name: "leaf201", Address: "127.0.0.1:22"}},
-		{name: "no port", sw: config.Switch{Name: "leaf201", Address: "127.0.0.1"}, errHas: "switch leaf201: address"},
-		{name: "AS_TRANS", sw: config.Switch{Name: "leaf201", Address: "127.0.0.1:22", ASN: 23456}, errHas: "switch leaf201: switch AS"},
+		{name: "fine", sw: WithAddress(config.Switch{Name: "leaf201"}, "127.0.0.1:22")},
+		{name: "no port", sw: WithAddress(config.Switch{Name: "leaf201"}, "127.0.0.1"), errHas: "switch leaf201: address"},
+		{name: "AS_TRANS", sw: WithAddress(config.Switch{Name: "leaf201", ASN: 23456}, "127.0.0.1:22"), errHas: "switch leaf201: switch AS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

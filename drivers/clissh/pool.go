@@ -39,7 +39,7 @@ func (p *Pool[S]) Get(sw config.Switch) S {
 	if !ok {
 		c := p.base
 		c.Switch = sw.Name
-		c.Host, c.Port, _ = SplitHostPort(sw.Address)
+		c.Host, c.Port, _ = SplitHostPort(AddressOf(sw))
 		if c.Log != nil {
 			c.Log = c.Log.With("switch", sw.Name)
 		}
@@ -83,7 +83,7 @@ func SplitHostPort(addr string) (string, int, error) {
 // connect: an address host:port and an AS number the grammar accepts.
 func CheckSwitches(f config.Fabric) error {
 	for _, s := range f.Switches {
-		if _, _, err := SplitHostPort(s.Address); err != nil {
+		if _, _, err := SplitHostPort(AddressOf(s)); err != nil {
 			return fmt.Errorf("switch %s: %w", s.Name, err)
 		}
 		if err := cli.ASN("switch AS", f.SwitchASN(s)); err != nil {

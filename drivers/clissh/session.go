@@ -27,7 +27,7 @@ type Config struct {
 	Switch string
 	Host   string
 	Port   int
-	SSH    config.SSH
+	SSH    SSH
 	// Platform is the scrapligo platform: a built-in name ("cisco_nxos")
 	// or a definition (the bytes of a platform YAML file).
 	Platform any

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -254,7 +255,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s\n", sw.Name, sw.Address, len(changes), len(s.Lines()), basis)
+		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s\n", sw.Name, clissh.AddressOf(sw), len(changes), len(s.Lines()), basis)
 		cli.WriteNotes(b, s, oneLine)
 		if len(s.Lines()) > 0 {
 			b.WriteString("configure terminal\n")

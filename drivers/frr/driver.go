@@ -41,17 +41,21 @@ import (
 var platformYAML []byte
 
 // Name is the driver's name in the configuration.
-const Name = config.DriverFRR
+const Name = "frr"
 
 // maxPathsLimit is the largest maximum-paths FRR accepts (MULTIPATH_NUM of
 // Debian's build; a switch built with a lower limit refuses the line).
 const maxPathsLimit = 256
 
-func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire}) }
+func init() {
+	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+}
 
 // Desire realizes an intent on FRR switches (see cli.Desire).
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
-	return cli.Desire(cfg, in, cli.Limits{PlatformName: "FRR", MaxPaths: maxPathsLimit})
+	set := clissh.SettingsOf(cfg)
+	return cli.Desire(in, cli.Limits{PlatformName: "FRR", MaxPaths: maxPathsLimit, NoFilters: set != nil && set.PrefixFilters.Disabled})
 }
 
 // Driver drives the FRR switches of one fabric.
@@ -86,13 +90,11 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if f.Driver != Name {
 		return nil, fmt.Errorf("fabric %s: driver %q is not %s", f.Name, f.Driver, Name)
 	}
-	if f.SSH == nil {
+	set := clissh.SettingsOf(f)
+	if set == nil {
 		return nil, fmt.Errorf("fabric %s: the ssh section is required", f.Name)
 	}
-	vrf := ""
-	if f.FRR != nil {
-		vrf = f.FRR.VRF
-	}
+	vrf := ownOf(f).VRF
 	naming, err := cli.NewNaming("FR", opts.Cluster, vrf, 0)
 	if err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
@@ -100,10 +102,8 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if err := clissh.CheckSwitches(f); err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
-	if f.FRR != nil && f.FRR.VRF != "" {
-		if err := cli.Name("frr.vrf", f.FRR.VRF, 63); err != nil {
-			return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
-		}
+	if err := checkVRF(vrf); err != nil {
+		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -128,11 +128,44 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	return d, nil
 }
 
-func (d *Driver) vrf() string {
-	if d.fabric.FRR == nil {
-		return ""
+func (d *Driver) vrf() string { return ownOf(d.fabric).VRF }
+
+// Settings is the driver's own `frr` section.
+type Settings struct {
+	// VRF is the BGP instance's VRF ("" for the default instance).
+	VRF string `json:"vrf,omitempty"`
+}
+
+// ownOf returns a fabric's `frr` section.
+func ownOf(f config.Fabric) Settings {
+	if set := clissh.SettingsOf(f); set != nil {
+		if s, ok := set.Own.(*Settings); ok {
+			return *s
+		}
 	}
-	return d.fabric.FRR.VRF
+	return Settings{}
+}
+
+func checkVRF(vrf string) error {
+	if vrf == "" {
+		return nil
+	}
+	return cli.Name("frr.vrf", vrf, 63)
+}
+
+// parseSettings reads the fabric's `ssh`, `prefixFilters` and `frr`
+// sections and the switches' addresses, and checks what New would refuse.
+func parseSettings(f *config.Fabric, ctx config.ParseContext) []string {
+	return clissh.ParseSettings(f, ctx, Name, "frr", &Settings{}, func(f *config.Fabric, ctx config.ParseContext) []string {
+		vrf := ownOf(*f).VRF
+		if err := checkVRF(vrf); err != nil {
+			return []string{err.Error()}
+		}
+		if _, err := cli.NewNaming("FR", ctx.Cluster, vrf, 0); err != nil {
+			return []string{err.Error()}
+		}
+		return nil
+	})
 }
 
 // session returns the switch's persistent session, creating it unopened.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 )
 
 // fakeVtysh is a minimal SSH server on 127.0.0.1 that answers like FRR's
@@ -92,10 +93,10 @@ func (f *fakeVtysh) fabric(t *testing.T) config.Fabric {
 		t.Fatal(err)
 	}
 	return config.Fabric{Name: "fake", Driver: Name, ASN: 63500,
-		Switches:     []config.Switch{{Name: f.hostname, PeerIPs: []string{"192.168.9.205"}, Address: f.ln.Addr().String()}},
+		Switches:     []config.Switch{clissh.WithAddress(config.Switch{Name: f.hostname, PeerIPs: []string{"192.168.9.205"}}, f.ln.Addr().String())},
 		MaximumPaths: config.MaximumPaths{Mode: "auto", Limit: 64},
-		SSH: &config.SSH{Username: "admin", PasswordFile: pw, KnownHostsFile: kh,
-			Timeout: config.Duration{Duration: 5 * time.Second}}}
+		Platform: &clissh.Settings{SSH: clissh.SSH{Username: "admin", PasswordFile: pw, KnownHostsFile: kh,
+			Timeout: config.Duration{Duration: 5 * time.Second}}}}
 }
 
 // dropAfter makes the fake close the connection right after line arrives,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/lab"
@@ -62,12 +63,12 @@ func (e *labEnv) fabric(mod func(*config.Fabric)) config.Fabric {
 	f := config.Fabric{
 		Name: "lab", Driver: "frr", ASN: 63500,
 		Switches: []config.Switch{
-			{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}, Address: e.lab.Address("leaf201")},
-			{Name: "leaf202", PeerIPs: []string{"192.168.9.205"}, Address: e.lab.Address("leaf202")},
+			clissh.WithAddress(config.Switch{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}}, e.lab.Address("leaf201")),
+			clissh.WithAddress(config.Switch{Name: "leaf202", PeerIPs: []string{"192.168.9.205"}}, e.lab.Address("leaf202")),
 		},
 		MaximumPaths: config.MaximumPaths{Mode: "auto", Limit: 64},
-		SSH: &config.SSH{Username: "admin", PasswordFile: lab.PasswordFile(), KnownHostsFile: e.lab.KnownHosts(),
-			Timeout: config.Duration{Duration: 5 * time.Second}},
+		Platform: &clissh.Settings{SSH: clissh.SSH{Username: "admin", PasswordFile: lab.PasswordFile(), KnownHostsFile: e.lab.KnownHosts(),
+			Timeout: config.Duration{Duration: 5 * time.Second}}},
 	}
 	if mod != nil {
 		mod(&f)
@@ -126,16 +127,16 @@ func TestLabLogin(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		ssh    func(s *config.SSH)
+		ssh    func(s *clissh.SSH)
 		errHas string
 	}{
-		{name: "password, known host", ssh: func(s *config.SSH) {}},
-		{name: "key, known host", ssh: func(s *config.SSH) { s.PasswordFile, s.PrivateKeyFile = "", e.lab.ClientKey() }},
-		{name: "lab-only opt-out", ssh: func(s *config.SSH) { s.KnownHostsFile, s.InsecureIgnoreHostKey = "", true }},
-		{name: "host key of another switch", ssh: func(s *config.SSH) { s.KnownHostsFile = otherKey }, errHas: "knownhosts: key mismatch"},
-		{name: "no known_hosts file", ssh: func(s *config.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
-		{name: "wrong password", ssh: func(s *config.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
-		{name: "wrong key", ssh: func(s *config.SSH) {
+		{name: "password, known host", ssh: func(s *clissh.SSH) {}},
+		{name: "key, known host", ssh: func(s *clissh.SSH) { s.PasswordFile, s.PrivateKeyFile = "", e.lab.ClientKey() }},
+		{name: "lab-only opt-out", ssh: func(s *clissh.SSH) { s.KnownHostsFile, s.InsecureIgnoreHostKey = "", true }},
+		{name: "host key of another switch", ssh: func(s *clissh.SSH) { s.KnownHostsFile = otherKey }, errHas: "knownhosts: key mismatch"},
+		{name: "no known_hosts file", ssh: func(s *clissh.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
+		{name: "wrong password", ssh: func(s *clissh.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
+		{name: "wrong key", ssh: func(s *clissh.SSH) {
 			s.PasswordFile, s.PrivateKeyFile = "", filepath.Join(e.lab.RunDir(), "keys", "leaf201_host_ed25519")
 		},
 			errHas: "unable to authenticate"},
@@ -144,7 +145,7 @@ func TestLabLogin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := e.driver(t, e.fabric(func(f *config.Fabric) {
 				f.Switches = f.Switches[:1]
-				tt.ssh(f.SSH)
+				tt.ssh(&clissh.SettingsOf(*f).SSH)
 			}))
 			obs, err := d.Observe(e.ctx)
 			if tt.errHas == "" {

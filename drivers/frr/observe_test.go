@@ -12,6 +12,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -21,14 +22,14 @@ func testFabric(asn uint32, vrf string) config.Fabric {
 	f := config.Fabric{
 		Name: "haystack-frr", Driver: "frr", ASN: asn,
 		Switches: []config.Switch{
-			{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}, Address: "127.0.0.1:1"},
-			{Name: "leaf202", PeerIPs: []string{"192.168.9.205"}, Address: "127.0.0.1:1"},
+			clissh.WithAddress(config.Switch{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}}, "127.0.0.1:1"),
+			clissh.WithAddress(config.Switch{Name: "leaf202", PeerIPs: []string{"192.168.9.205"}}, "127.0.0.1:1"),
 		},
 		MaximumPaths: config.MaximumPaths{Mode: "auto", Limit: 64},
-		SSH:          &config.SSH{Username: "admin", PasswordFile: "/nonexistent", InsecureIgnoreHostKey: true, Timeout: config.Duration{Duration: time.Second}},
+		Platform:     &clissh.Settings{SSH: clissh.SSH{Username: "admin", PasswordFile: "/nonexistent", InsecureIgnoreHostKey: true, Timeout: config.Duration{Duration: time.Second}}},
 	}
 	if vrf != "" {
-		f.FRR = &config.FRR{VRF: vrf}
+		f.Platform.(*clissh.Settings).Own = &Settings{VRF: vrf}
 	}
 	return f
 }

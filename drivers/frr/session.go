@@ -25,7 +25,7 @@ type session struct {
 // sessionConfig is what every session to an FRR switch shares.
 func sessionConfig(d *Driver) clissh.Config {
 	return clissh.Config{
-		SSH:      *d.fabric.SSH,
+		SSH:      clissh.SettingsOf(d.fabric).SSH,
 		Platform: platformYAML,
 		// A wide terminal: readline would redraw the echo of long lines.
 		Options:   []util.Option{options.WithTermWidth(511)},

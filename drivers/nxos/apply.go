@@ -296,7 +296,7 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	defer cancel()
 	start := time.Now()
 	var c commit
-	if d.mode == config.CommitSession {
+	if d.mode == CommitSession {
 		c.n, c.err = s.configureSession(lctx, lines)
 		d.observeRequest("configure session", c.err)
 		// Lines are only queued until commit: a drop loses nothing but
@@ -319,7 +319,7 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied in %s, but %v; the next apply rolls back to it and applies again",
 			sw.Name, len(lines), took, c.leftover))
 		errs = append(errs, c.leftover)
-	case c.err == nil && d.mode == config.CommitSession:
+	case c.err == nil && d.mode == CommitSession:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) committed in configuration session %s in %s", sw.Name, len(lines), d.cpName, took))
 	case c.err == nil:
 		res.Messages = append(res.Messages, fmt.Sprintf("switch %s: %d line(s) applied under checkpoint %s in %s", sw.Name, len(lines), held.run, took))
@@ -357,7 +357,7 @@ func (c commit) state(mode string) string {
 		return "what the switch holds is not known until it is reached again"
 	case c.partial:
 		return fmt.Sprintf("the switch keeps the first %d line(s) until the next apply rolls them back", c.n)
-	case clissh.IsConnError(c.err) && mode == config.CommitSession:
+	case clissh.IsConnError(c.err) && mode == CommitSession:
 		return "nothing was committed; the session is aborted when the switch is reached again"
 	case clissh.IsConnError(c.err):
 		return "no line was sent; the switch is recovered when it is reached again"
@@ -428,7 +428,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 			return err
 		}
 		lines := s.Lines()
-		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s, commit mode %s\n", sw.Name, sw.Address, len(changes), len(lines), basis, d.mode)
+		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s, commit mode %s\n", sw.Name, clissh.AddressOf(sw), len(changes), len(lines), basis, d.mode)
 		lock, run := d.cpName+"-lock-<run>", d.cpName+"-run-<run>"
 		if h := d.currentLock(); h != nil {
 			lock, run = h.name, h.run
@@ -445,7 +445,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		if len(lines) == 0 {
 			return nil
 		}
-		if d.mode == config.CommitSession {
+		if d.mode == CommitSession {
 			fmt.Fprintf(b, "configure session %s\n%sverify\ncommit\n", d.cpName, s.Text())
 			b.WriteString("! on a refused line or a failed verify/commit instead: abort\n")
 			return nil

@@ -46,7 +46,7 @@ import (
 )
 
 // Name is the driver's name in the configuration.
-const Name = config.DriverNXOS
+const Name = "nxos"
 
 // NX-OS limits the driver works within.
 const (
@@ -63,13 +63,18 @@ const (
 	maxScope = 8
 )
 
-func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire}) }
+func init() {
+	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+}
 
 // Desire realizes an intent on NX-OS switches (see cli.Desire): a node whose
 // neighbor description would not fit NX-OS's 80 characters, or whose AS
 // NX-OS refuses, is skipped when the plan is made.
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
-	return cli.Desire(cfg, in, cli.Limits{PlatformName: "NX-OS", MaxDescription: maxDescription, MaxPaths: maxPathsLimit})
+	set := clissh.SettingsOf(cfg)
+	return cli.Desire(in, cli.Limits{PlatformName: "NX-OS", MaxDescription: maxDescription, MaxPaths: maxPathsLimit,
+		NoFilters: set != nil && set.PrefixFilters.Disabled})
 }
 
 // Driver drives the NX-OS switches of one fabric.
@@ -81,7 +86,7 @@ type Driver struct {
 	switches cli.Switches
 	maxPaths int
 	vrf      string // "default" or a VRF context name
-	mode     string // config.CommitCheckpoint or config.CommitSession
+	mode     string // CommitCheckpoint or CommitSession
 	// cpName names the checkpoint (checkpoint mode) or the configuration
 	// session (session mode): nxos.sessionName.
 	cpName string
@@ -104,37 +109,11 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if f.Driver != Name {
 		return nil, fmt.Errorf("fabric %s: driver %q is not %s", f.Name, f.Driver, Name)
 	}
-	if f.SSH == nil {
+	if clissh.SettingsOf(f) == nil {
 		return nil, fmt.Errorf("fabric %s: the ssh section is required", f.Name)
 	}
-	nx := config.NXOS{}
-	if f.NXOS != nil {
-		nx = *f.NXOS
-	}
-	if nx.VRF == "" {
-		nx.VRF = "default"
-	}
-	if nx.SessionName == "" {
-		nx.SessionName = "fabric-reconciler-" + opts.Cluster
-	}
-	if nx.CommitMode == "" {
-		nx.CommitMode = config.CommitCheckpoint
-	}
-	if nx.CommitMode != config.CommitCheckpoint && nx.CommitMode != config.CommitSession {
-		return nil, fmt.Errorf("fabric %s: nxos.commitMode %s is not checkpoint or session", f.Name, cli.Quote(nx.CommitMode))
-	}
-	if err := cli.Name("nxos.vrf", nx.VRF, 32); err != nil {
-		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
-	}
-	if err := cli.Name("nxos.sessionName", nx.SessionName, 63); err != nil {
-		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
-	}
-	if nx.CommitMode == config.CommitSession && strings.Contains(nx.SessionName, ".") {
-		// NX-OS documents session names as alphanumeric; "-" and "_" pass.
-		return nil, fmt.Errorf("fabric %s: nxos.sessionName %s: a configuration session name has no '.'; set nxos.sessionName",
-			f.Name, cli.Quote(nx.SessionName))
-	}
-	naming, err := cli.NewNaming("FR", opts.Cluster, scopeOf(nx.VRF), maxNameLen)
+	nx := ownOf(f, opts.Cluster)
+	naming, err := nx.check(opts.Cluster)
 	if err != nil {
 		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 	}
@@ -149,11 +128,7 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	if limit <= 0 || limit > maxPathsLimit {
 		limit = maxPathsLimit
 	}
-	cfg := config.Config{Cluster: opts.Cluster}
-	mark := cli.Mark(cfg.OwnerMark())
-	if err := cli.Text("ownership mark", string(mark), maxDescription); err != nil {
-		return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
-	}
+	mark := cli.Mark(config.OwnerMarkOf(opts.Cluster))
 	d := &Driver{
 		fabric:   f,
 		log:      log.With("driver", Name),
@@ -169,6 +144,83 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 		return &session{Session: clissh.New(c), cfgName: d.cpName}
 	})
 	return d, nil
+}
+
+// Commit modes (Settings.CommitMode).
+const (
+	// CommitCheckpoint: "checkpoint <name>", configure terminal, the lines,
+	// and "rollback running-config checkpoint <name>" on any error. The
+	// default.
+	CommitCheckpoint = "checkpoint"
+	// CommitSession: "configure session <name>", the lines, verify, commit
+	// (abort on any error). Cisco documents Session Manager for ACL and QoS
+	// only, so only for switches known to take BGP lines in a session.
+	CommitSession = "session"
+)
+
+// Settings is the driver's own `nxos` section.
+type Settings struct {
+	// VRF is the BGP VRF context; default "default".
+	VRF string `json:"vrf,omitempty"`
+	// SessionName names the configuration session (session mode) and
+	// starts the checkpoints' names; default derived from the cluster name.
+	SessionName string `json:"sessionName,omitempty"`
+	// CommitMode is how a change is made atomic: "checkpoint" (default) or
+	// "session".
+	CommitMode string `json:"commitMode,omitempty"`
+}
+
+// ownOf returns a fabric's `nxos` section with its defaults.
+func ownOf(f config.Fabric, cluster string) Settings {
+	var nx Settings
+	if set := clissh.SettingsOf(f); set != nil {
+		if s, ok := set.Own.(*Settings); ok {
+			nx = *s
+		}
+	}
+	if nx.VRF == "" {
+		nx.VRF = "default"
+	}
+	if nx.SessionName == "" {
+		nx.SessionName = "fabric-reconciler-" + cluster
+	}
+	if nx.CommitMode == "" {
+		nx.CommitMode = CommitCheckpoint
+	}
+	return nx
+}
+
+// check refuses what NX-OS does not take, and returns the names the driver
+// will use.
+func (nx Settings) check(cluster string) (cli.Naming, error) {
+	if nx.CommitMode != CommitCheckpoint && nx.CommitMode != CommitSession {
+		return cli.Naming{}, fmt.Errorf("nxos.commitMode %s is not checkpoint or session", cli.Quote(nx.CommitMode))
+	}
+	if err := cli.Name("nxos.vrf", nx.VRF, 32); err != nil {
+		return cli.Naming{}, err
+	}
+	if err := cli.Name("nxos.sessionName", nx.SessionName, 63); err != nil {
+		return cli.Naming{}, err
+	}
+	if nx.CommitMode == CommitSession && strings.Contains(nx.SessionName, ".") {
+		// NX-OS documents session names as alphanumeric; "-" and "_" pass.
+		return cli.Naming{}, fmt.Errorf("nxos.sessionName %s: a configuration session name has no '.'; set nxos.sessionName", cli.Quote(nx.SessionName))
+	}
+	if err := cli.Text("ownership mark", config.OwnerMarkOf(cluster), maxDescription); err != nil {
+		return cli.Naming{}, err
+	}
+	return cli.NewNaming("FR", cluster, scopeOf(nx.VRF), maxNameLen)
+}
+
+// parseSettings reads the fabric's `ssh`, `prefixFilters` and `nxos`
+// sections and the switches' addresses, and checks what New would refuse.
+func parseSettings(f *config.Fabric, ctx config.ParseContext) []string {
+	return clissh.ParseSettings(f, ctx, Name, "nxos", &Settings{}, func(f *config.Fabric, ctx config.ParseContext) []string {
+		if _, err := ownOf(*f, ctx.Cluster).check(ctx.Cluster); err != nil {
+			return []string{err.Error()}
+		}
+		return nil
+	})
 }
 
 // scopeOf is the VRF part of object names: none for the default VRF, the

@@ -14,13 +14,13 @@ import (
 // checkpoint or session; the next reconcile finds nothing to do and sends
 // no configuration line at all.
 func TestRoundTrip(t *testing.T) {
-	for _, mode := range []string{config.CommitCheckpoint, config.CommitSession} {
+	for _, mode := range []string{CommitCheckpoint, CommitSession} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			// Session mode needs a switch whose sessions take BGP lines:
 			// Cisco documents Session Manager for ACL and QoS only.
-			l := newLab(t, labOpts{sessionsTakeBGP: mode == config.CommitSession})
-			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = mode }))
+			l := newLab(t, labOpts{sessionsTakeBGP: mode == CommitSession})
+			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).CommitMode = mode }))
 			want := haystack()
 			plan, res, err := reconcile(t, l.ctx, d, want)
 			if err != nil {
@@ -42,10 +42,10 @@ func TestRoundTrip(t *testing.T) {
 				}
 				// One checkpoint is the writer lock, the other the apply's.
 				st := l.sims[leaf].Stats()
-				if mode == config.CommitSession && (st.Commits != 1 || st.Checkpoints != 1) {
+				if mode == CommitSession && (st.Commits != 1 || st.Checkpoints != 1) {
 					t.Errorf("%s: stats %+v", leaf, st)
 				}
-				if mode == config.CommitCheckpoint && (st.Commits != 0 || st.Checkpoints != 2 || st.Rollbacks != 0) {
+				if mode == CommitCheckpoint && (st.Commits != 0 || st.Checkpoints != 2 || st.Rollbacks != 0) {
 					t.Errorf("%s: stats %+v", leaf, st)
 				}
 				l.sims[leaf].ResetLog()

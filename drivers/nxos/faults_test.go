@@ -30,16 +30,16 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 		aborts     int
 		commitFail int
 	}{
-		{name: "checkpoint: refused line", mode: config.CommitCheckpoint,
+		{name: "checkpoint: refused line", mode: CommitCheckpoint,
 			rule: nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject},
 			wantErr: []string{`create BGPPeer leaf201/192.168.9.194: switch leaf201 refused "remote-as 63552" in configure terminal: ` + reject,
 				"rolled back to checkpoint fabric-reconciler-haystack-run-"},
 			rollbacks: 1},
-		{name: "session: refused when typed", mode: config.CommitSession,
+		{name: "session: refused when typed", mode: CommitSession,
 			rule:    nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject, AtEntry: true},
 			wantErr: []string{`create BGPPeer leaf201/192.168.9.194: switch leaf201 refused "remote-as 63552" in configuration session fabric-reconciler-haystack: ` + reject},
 			aborts:  1},
-		{name: "session: refused at verify", mode: config.CommitSession,
+		{name: "session: refused at verify", mode: CommitSession,
 			rule:    nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject},
 			wantErr: []string{"switch leaf201: verify failed: Verification Failed " + reject + " Failed command:", "remote-as 63552"},
 			aborts:  1},
@@ -48,7 +48,7 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			l := newLab(t, labOpts{sessionsTakeBGP: true})
-			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = tc.mode }))
+			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).CommitMode = tc.mode }))
 			before := l.body(t, "leaf201")
 			l.sims["leaf201"].SetFaults(nxossim.Faults{RejectLines: []nxossim.RejectRule{tc.rule}})
 			_, res, err := reconcile(t, l.ctx, d, haystack())
@@ -98,7 +98,7 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 // with the switch's message and changes nothing.
 func TestSessionModeOnDocumentedSwitch(t *testing.T) {
 	l := newLab(t, labOpts{})
-	d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = config.CommitSession }))
+	d := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).CommitMode = CommitSession }))
 	before := map[string]string{}
 	for _, leaf := range leafNames {
 		before[leaf] = l.body(t, leaf)
@@ -130,11 +130,11 @@ func TestSessionModeOnDocumentedSwitch(t *testing.T) {
 // checkpoint, or abort of the session left open) and applies again, in the
 // same Apply. It ends converged with nothing left behind.
 func TestReconnectMidApply(t *testing.T) {
-	for _, mode := range []string{config.CommitCheckpoint, config.CommitSession} {
+	for _, mode := range []string{CommitCheckpoint, CommitSession} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			l := newLab(t, labOpts{sessionsTakeBGP: true})
-			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = mode }))
+			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).CommitMode = mode }))
 			sim := l.sims["leaf202"]
 			sim.SetFaults(nxossim.Faults{DropAfterConfigLines: 20})
 			_, res, err := reconcile(t, l.ctx, d, haystack())
@@ -143,7 +143,7 @@ func TestReconnectMidApply(t *testing.T) {
 			}
 			msgs := strings.Join(res.Messages, "\n")
 			recovered := "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"
-			if mode == config.CommitSession {
+			if mode == CommitSession {
 				recovered = "switch leaf202: aborted configuration session fabric-reconciler-haystack, left uncommitted by an interrupted apply"
 			}
 			for _, w := range []string{"connection lost", "switch leaf202: reconnecting to recover and apply again", recovered} {
@@ -425,29 +425,29 @@ func TestOutcomeUnknown(t *testing.T) {
 		wantMsg     string
 		recovered   string // in the next run's messages
 	}{
-		{name: "checkpoint: drop mid-lines, switch gone", mode: config.CommitCheckpoint,
+		{name: "checkpoint: drop mid-lines, switch gone", mode: CommitCheckpoint,
 			faults:  nxossim.Faults{DropAfterConfigLines: 20, UnreachableAfterDrop: true},
 			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown",
 			recovered: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
-		{name: "session: drop after commit, switch gone", mode: config.CommitSession,
+		{name: "session: drop after commit, switch gone", mode: CommitSession,
 			faults:  nxossim.Faults{DropAfterConfigLines: 50, UnreachableAfterDrop: true},
 			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown"},
-		{name: "session: drop mid-lines, switch gone", mode: config.CommitSession,
+		{name: "session: drop mid-lines, switch gone", mode: CommitSession,
 			faults:  nxossim.Faults{DropAfterConfigLines: 20, UnreachableAfterDrop: true},
 			wantErr: true, wantMsg: "nothing was committed; the session is aborted when the switch is reached again",
 			recovered: "switch leaf202: aborted configuration session fabric-reconciler-haystack"},
-		{name: "checkpoint: drop mid-lines, switch back", mode: config.CommitCheckpoint,
+		{name: "checkpoint: drop mid-lines, switch back", mode: CommitCheckpoint,
 			faults:  nxossim.Faults{DropAfterConfigLines: 20},
 			wantMsg: "switch leaf202: rolled back to checkpoint fabric-reconciler-haystack-run-"},
 		// A refused line, then the rollback's reply is lost: the apply
 		// reconnects, recovers from its checkpoint and tries again, and is
 		// refused again: a known outcome, nothing changed.
-		{name: "checkpoint: rollback's reply lost, switch back", mode: config.CommitCheckpoint,
+		{name: "checkpoint: rollback's reply lost, switch back", mode: CommitCheckpoint,
 			faults: nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`)}},
 				DropAfterExec: regexp.MustCompile(`^rollback `)},
 			wantErr: true, wantMsg: "switch leaf202: reconnecting to recover and apply again",
 			recovered: "switch leaf202: 48 line(s) applied under checkpoint"},
-		{name: "checkpoint: rollback's reply lost, switch gone", mode: config.CommitCheckpoint,
+		{name: "checkpoint: rollback's reply lost, switch gone", mode: CommitCheckpoint,
 			faults: nxossim.Faults{RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`)}},
 				DropAfterExec: regexp.MustCompile(`^rollback `), UnreachableAfterDrop: true},
 			wantErr: true, wantUnknown: true, wantMsg: "switch leaf202: the outcome is unknown",
@@ -457,7 +457,7 @@ func TestOutcomeUnknown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			l := newLab(t, labOpts{sessionsTakeBGP: true})
-			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.CommitMode = tc.mode }))
+			d := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).CommitMode = tc.mode }))
 			sim := l.sims["leaf202"]
 			unlock := lock(t, l.ctx, d)
 			plan := observePlan(t, l, d)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/clitest"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
@@ -133,12 +134,10 @@ func (l *lab) fabric(t *testing.T, mod func(*config.Fabric)) config.Fabric {
 	t.Helper()
 	f := config.Fabric{Name: "lab", Driver: Name, ASN: 63500,
 		MaximumPaths: config.MaximumPaths{Mode: "auto", Limit: 64},
-		SSH: &config.SSH{Username: "admin", PasswordFile: l.write(t, "password", l.password+"\n"),
-			KnownHostsFile: l.knownHosts, Timeout: config.Duration{Duration: 5 * time.Second}},
-		NXOS: &config.NXOS{VRF: "default", SessionName: "fabric-reconciler-haystack", CommitMode: config.CommitCheckpoint}}
+		Platform: &clissh.Settings{SSH: clissh.SSH{Username: "admin", PasswordFile: l.write(t, "password", l.password+"\n"),
+			KnownHostsFile: l.knownHosts, Timeout: config.Duration{Duration: 5 * time.Second}}, Own: &Settings{VRF: "default", SessionName: "fabric-reconciler-haystack", CommitMode: CommitCheckpoint}}}
 	for i, name := range leafNames {
-		f.Switches = append(f.Switches, config.Switch{Name: name, PeerIPs: []string{"192.168.9.20" + string(rune('4'+i))},
-			Address: l.sims[name].Addr()})
+		f.Switches = append(f.Switches, clissh.WithAddress(config.Switch{Name: name, PeerIPs: []string{"192.168.9.20" + string(rune('4'+i))}}, l.sims[name].Addr()))
 	}
 	if mod != nil {
 		mod(&f)
@@ -253,4 +252,13 @@ func configLines(s *nxossim.Server) []string {
 		}
 	}
 	return out
+}
+
+// nxosOf returns the fabric's own nxos section, to change in a test.
+func nxosOf(f *config.Fabric) *Settings {
+	set := clissh.SettingsOf(*f)
+	if set.Own == nil {
+		set.Own = &Settings{}
+	}
+	return set.Own.(*Settings)
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 )
 
 // TestLogin: password and key logins with the switch's host key checked
@@ -23,22 +24,22 @@ func TestLogin(t *testing.T) {
 	wrongPw := l.write(t, "wrong-password", "not-the-lab-password\n")
 	tests := []struct {
 		name   string
-		ssh    func(s *config.SSH)
+		ssh    func(s *clissh.SSH)
 		errHas string
 	}{
-		{name: "password, known host", ssh: func(s *config.SSH) {}},
-		{name: "key, known host", ssh: func(s *config.SSH) { s.PasswordFile, s.PrivateKeyFile = "", l.keyFile }},
-		{name: "lab-only opt-out", ssh: func(s *config.SSH) { s.KnownHostsFile, s.InsecureIgnoreHostKey = "", true }},
-		{name: "host key of another switch", ssh: func(s *config.SSH) { s.KnownHostsFile = swapped }, errHas: "knownhosts: key mismatch"},
-		{name: "no known_hosts file", ssh: func(s *config.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
-		{name: "wrong password", ssh: func(s *config.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
-		{name: "no password file", ssh: func(s *config.SSH) { s.PasswordFile = filepath.Join(t.TempDir(), "missing") }, errHas: "ssh password: reading secret file"},
+		{name: "password, known host", ssh: func(s *clissh.SSH) {}},
+		{name: "key, known host", ssh: func(s *clissh.SSH) { s.PasswordFile, s.PrivateKeyFile = "", l.keyFile }},
+		{name: "lab-only opt-out", ssh: func(s *clissh.SSH) { s.KnownHostsFile, s.InsecureIgnoreHostKey = "", true }},
+		{name: "host key of another switch", ssh: func(s *clissh.SSH) { s.KnownHostsFile = swapped }, errHas: "knownhosts: key mismatch"},
+		{name: "no known_hosts file", ssh: func(s *clissh.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
+		{name: "wrong password", ssh: func(s *clissh.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
+		{name: "no password file", ssh: func(s *clissh.SSH) { s.PasswordFile = filepath.Join(t.TempDir(), "missing") }, errHas: "ssh password: reading secret file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := l.driver(t, l.fabric(t, func(f *config.Fabric) {
 				f.Switches = f.Switches[:1]
-				tt.ssh(f.SSH)
+				tt.ssh(&clissh.SettingsOf(*f).SSH)
 			}))
 			obs, err := d.Observe(l.ctx)
 			if tt.errHas == "" {

@@ -318,7 +318,7 @@ func TestShrinkAndDelete(t *testing.T) {
 // VRF context is the network team's to create.
 func TestVRFContext(t *testing.T) {
 	l := newLab(t, labOpts{})
-	d := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.VRF = "blue"; f.Switches = f.Switches[:1] }))
+	d := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).VRF = "blue"; f.Switches = f.Switches[:1] }))
 	want := fabric.State{
 		Peers: []fabric.BGPPeer{{Switch: "leaf201", Node: "k8c1m0", PeerAddress: "10.20.0.5", RemoteASN: 63551, LocalASN: 63501, AddressFamily: fabric.IPv4},
 			{Switch: "leaf201", Node: "k8c1m0", PeerAddress: "2001:db8:20::5", RemoteASN: 63551, LocalASN: 63500, AddressFamily: fabric.IPv6}},
@@ -332,7 +332,7 @@ func TestVRFContext(t *testing.T) {
 	assertConverged(t, l.ctx, d, want)
 	testenv.Golden(t, "vrf-blue-leaf201.running.txt", l.body(t, "leaf201"))
 
-	red := l.driver(t, l.fabric(t, func(f *config.Fabric) { f.NXOS.VRF = "red" }))
+	red := l.driver(t, l.fabric(t, func(f *config.Fabric) { nxosOf(f).VRF = "red" }))
 	if _, err := red.Observe(l.ctx); err == nil || !strings.Contains(err.Error(),
 		`switch leaf201: router bgp 63500 has no "vrf red" context: configure it first`) {
 		t.Fatalf("observe with a missing VRF: %v", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -184,8 +185,8 @@ Description: Created by Feature Manager.
 func offlineDriver(t testing.TB, mod func(*config.Fabric)) *Driver {
 	t.Helper()
 	f := config.Fabric{Name: "f", Driver: Name, ASN: 63500, MaximumPaths: config.MaximumPaths{Mode: "auto", Limit: 64},
-		Switches: []config.Switch{{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}, Address: "127.0.0.1:2211"}},
-		SSH:      &config.SSH{Username: "admin", PasswordFile: "/nonexistent", InsecureIgnoreHostKey: true}}
+		Switches: []config.Switch{clissh.WithAddress(config.Switch{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}}, "127.0.0.1:2211")},
+		Platform: &clissh.Settings{SSH: clissh.SSH{Username: "admin", PasswordFile: "/nonexistent", InsecureIgnoreHostKey: true}}}
 	if mod != nil {
 		mod(&f)
 	}
@@ -355,9 +356,8 @@ func TestNames(t *testing.T) {
 	seen := map[string]string{}
 	for _, tc := range cases {
 		d, err := drivers.Open(config.Fabric{Name: "f", Driver: Name, ASN: 63500,
-			Switches: []config.Switch{{Name: "s", PeerIPs: []string{"10.0.0.1"}, Address: "127.0.0.1:22"}},
-			SSH:      &config.SSH{Username: "u", PasswordFile: "p", InsecureIgnoreHostKey: true},
-			NXOS:     &config.NXOS{VRF: tc.vrf}}, drivers.Options{Cluster: tc.cluster})
+			Switches: []config.Switch{clissh.WithAddress(config.Switch{Name: "s", PeerIPs: []string{"10.0.0.1"}}, "127.0.0.1:22")},
+			Platform: &clissh.Settings{SSH: clissh.SSH{Username: "u", PasswordFile: "p", InsecureIgnoreHostKey: true}, Own: &Settings{VRF: tc.vrf}}}, drivers.Options{Cluster: tc.cluster})
 		if err != nil {
 			t.Fatalf("%+v: %v", tc, err)
 		}
@@ -377,9 +377,8 @@ func TestNames(t *testing.T) {
 		}
 	}
 	if _, err := drivers.Open(config.Fabric{Name: "f", Driver: Name, ASN: 63500,
-		Switches: []config.Switch{{Name: "s", PeerIPs: []string{"10.0.0.1"}, Address: "127.0.0.1:22"}},
-		SSH:      &config.SSH{Username: "u", PasswordFile: "p", InsecureIgnoreHostKey: true},
-		NXOS:     &config.NXOS{CommitMode: config.CommitSession}}, drivers.Options{Cluster: "prod.eu"}); err == nil ||
+		Switches: []config.Switch{clissh.WithAddress(config.Switch{Name: "s", PeerIPs: []string{"10.0.0.1"}}, "127.0.0.1:22")},
+		Platform: &clissh.Settings{SSH: clissh.SSH{Username: "u", PasswordFile: "p", InsecureIgnoreHostKey: true}, Own: &Settings{CommitMode: CommitSession}}}, drivers.Options{Cluster: "prod.eu"}); err == nil ||
 		!strings.Contains(err.Error(), "a configuration session name has no '.'") {
 		t.Errorf("session name with a dot: %v", err)
 	}

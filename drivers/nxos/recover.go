@@ -349,7 +349,7 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session, held
 			msgs = append(msgs, fmt.Sprintf("switch %s: deleted the other checkpoints of interrupted applies: %s", sw.Name, strings.Join(lo.all[1:], ", ")))
 		}
 	}
-	if d.mode == config.CommitSession {
+	if d.mode == CommitSession {
 		// "show configuration session summary" pads names to 24 columns
 		// and runs longer ones into the owner: ask for the session itself.
 		out, failed, err := s.Query(ctx, "show configuration session "+d.cpName)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/drivers/clissh"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -37,9 +38,9 @@ func TestRenderEscapesTamperedIDs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := New(config.Fabric{Name: "x", Driver: Name, ASN: 63500,
-				Switches: []config.Switch{{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}, Address: "127.0.0.1:1"}},
-				SSH: &config.SSH{Username: "admin", PasswordFile: "/nonexistent", InsecureIgnoreHostKey: true,
-					Timeout: config.Duration{Duration: time.Second}}},
+				Switches: []config.Switch{clissh.WithAddress(config.Switch{Name: "leaf201", PeerIPs: []string{"192.168.9.204"}}, "127.0.0.1:1")},
+				Platform: &clissh.Settings{SSH: clissh.SSH{Username: "admin", PasswordFile: "/nonexistent", InsecureIgnoreHostKey: true,
+					Timeout: config.Duration{Duration: time.Second}}}},
 				drivers.Options{Cluster: "haystack"})
 			if err != nil {
 				t.Fatal(err)

@@ -40,7 +40,7 @@ type session struct {
 // sessionConfig is what every session to an NX-OS switch shares.
 func sessionConfig(d *Driver) clissh.Config {
 	return clissh.Config{
-		SSH:      *d.fabric.SSH,
+		SSH:      clissh.SettingsOf(d.fabric).SSH,
 		Platform: "cisco_nxos",
 		// Added to this driver instance only; the platform stays as shipped.
 		Prepare: func(nd *network.Driver) {

@@ -1,0 +1,310 @@
+package aci
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+)
+
+// The driver's configuration: the `aci` section of a fabric and each
+// switch's `sviPath`. config hands these keys over (config.DriverSpec);
+// docs/configuration.md documents them.
+
+// Settings is the `aci` section: the APIC connection and the tenant objects
+// the cluster uses.
+type Settings struct {
+	APIC             APIC         `json:"apic"`
+	Tenant           string       `json:"tenant"`
+	VRF              string       `json:"vrf"`
+	L3Out            string       `json:"l3out"`
+	NodeProfile      string       `json:"nodeProfile"`
+	InterfaceProfile string       `json:"interfaceProfile"`
+	ExternalEPGs     ExternalEPGs `json:"externalEPGs"`
+	// Contract is the name template of the per-service contract.
+	Contract string `json:"contract,omitempty"`
+	// ContractScope is the vzBrCP scope: context (default), tenant,
+	// application-profile or global.
+	ContractScope string `json:"contractScope,omitempty"`
+	// Consumers are the external EPGs ("<l3out>/<epg>" or "<epg>" on the
+	// cluster's L3Out) that may reach LoadBalancer services.
+	Consumers []string `json:"consumers,omitempty"`
+	// BGPPasswordFile holds the BGP peer password (optional).
+	BGPPasswordFile string `json:"bgpPasswordFile,omitempty"`
+	// MaximumPathsPolicy names the bgpCtxAfPol the driver creates.
+	MaximumPathsPolicy string `json:"maximumPathsPolicy,omitempty"`
+}
+
+// ExternalEPGs names the external EPGs the driver fills.
+type ExternalEPGs struct {
+	Nodes string `json:"nodes"`
+	Pods  string `json:"pods"`
+	// PodSubnets is "pools" (the enabled IP pools, default) or "blocks" (each
+	// node's IPAM blocks).
+	PodSubnets string `json:"podSubnets,omitempty"`
+	// Service is the name template of the per-service external EPG.
+	Service string `json:"service"`
+	// TransitExport is the external EPG ("<l3out>/<epg>") whose subnets are
+	// marked export-rtctrl so other L3Outs advertise the cluster's prefixes.
+	// Empty: no transit export.
+	TransitExport string `json:"transitExport,omitempty"`
+}
+
+// APIC is how to reach and log in to the APIC.
+type APIC struct {
+	// URL of the APIC, e.g. https://apic.example.net. Required: there is no
+	// default address.
+	URL      string `json:"url"`
+	Username string `json:"username"`
+	// PasswordFile holds the password (password login).
+	PasswordFile string `json:"passwordFile,omitempty"`
+	// PrivateKeyFile and CertificateName select certificate-signature login.
+	PrivateKeyFile  string `json:"privateKeyFile,omitempty"`
+	CertificateName string `json:"certificateName,omitempty"`
+	// CAFile is a PEM bundle that verifies the APIC's certificate.
+	CAFile string `json:"caFile,omitempty"`
+	// InsecureSkipVerify turns off TLS verification (labs only).
+	InsecureSkipVerify bool            `json:"insecureSkipVerify,omitempty"`
+	Timeout            config.Duration `json:"timeout,omitempty"`
+}
+
+// Leaf is a switch's own setting: the path of its SVI towards the nodes
+// (an l3extRsPathL3OutAtt tDn), under which its BGP peers are created.
+type Leaf struct {
+	SVIPath string `json:"sviPath"`
+}
+
+// settingsOf returns a fabric's ACI settings (config has parsed them).
+func settingsOf(f config.Fabric) *Settings {
+	s, _ := f.Platform.(*Settings)
+	return s
+}
+
+// leafOf returns a switch's ACI settings.
+func leafOf(sw config.Switch) Leaf {
+	if l, ok := sw.Platform.(*Leaf); ok {
+		return *l
+	}
+	return Leaf{}
+}
+
+// templateRe: ACI name characters plus the {namespace}/{name} placeholders.
+var templateRe = regexp.MustCompile(`^([a-zA-Z0-9_.-]|\{(namespace|name|NAMESPACE|NAME)\})+$`)
+
+// configSpec is what the driver tells config.
+var configSpec = config.DriverSpec{Parse: parseSettings, MaxPaths: aciMaxPaths}
+
+// decodeStrict decodes a section, refusing unknown keys.
+func decodeStrict(raw json.RawMessage, v any) error { return config.DecodeSection(raw, v) }
+
+// parseSettings reads the `aci` section and each switch's `sviPath`,
+// applies the defaults and validates them.
+func parseSettings(f *config.Fabric, ctx config.ParseContext) []string {
+	var errs []string
+	add := func(format string, v ...any) { errs = append(errs, fmt.Sprintf(format, v...)) }
+	a, _ := f.Platform.(*Settings)
+	if a == nil {
+		for k, raw := range f.Raw {
+			switch k {
+			case "aci":
+				a = &Settings{}
+				if err := decodeStrict(raw, a); err != nil {
+					add("aci: %v", err)
+					a = nil
+				}
+			default:
+				add("%s: unknown field (driver aci)", k)
+			}
+		}
+	}
+	if a == nil {
+		if len(errs) == 0 {
+			add("aci: required for driver aci")
+		}
+		return errs
+	}
+	a.defaults(ctx)
+	errs = append(errs, a.validate("aci")...)
+	f.Platform = a
+
+	sviPaths := map[string]string{}
+	for j := range f.Switches {
+		sw := &f.Switches[j]
+		at := fmt.Sprintf("switches[%d]", j)
+		leaf, _ := sw.Platform.(*Leaf)
+		if leaf == nil {
+			leaf = &Leaf{}
+			for k, raw := range sw.Raw {
+				if k != "sviPath" {
+					add("%s.%s: unknown field (driver aci)", at, k)
+					continue
+				}
+				if err := decodeStrict(raw, &leaf.SVIPath); err != nil {
+					add("%s.sviPath: %v", at, err)
+				}
+			}
+		}
+		if !sviPathRe.MatchString(leaf.SVIPath) {
+			add("%s.sviPath: %q is not an ACI path such as topology/pod-1/paths-201/pathep-[eth1/1]", at, leaf.SVIPath)
+		} else if prev, dup := sviPaths[leaf.SVIPath]; dup {
+			add("%s.sviPath: %s is already used by %s (for a vPC SVI, list both peer IPs on one switch)", at, leaf.SVIPath, prev)
+		}
+		sviPaths[leaf.SVIPath] = sw.Name
+		sw.Platform = leaf
+	}
+	return errs
+}
+
+func (a *Settings) defaults(ctx config.ParseContext) {
+	if a.ExternalEPGs.PodSubnets == "" {
+		a.ExternalEPGs.PodSubnets = "pools"
+	}
+	if a.ContractScope == "" {
+		a.ContractScope = "context"
+	}
+	if a.Contract == "" {
+		a.Contract = "CNT_K8_{NAMESPACE}_{NAME}"
+	}
+	if a.MaximumPathsPolicy == "" {
+		a.MaximumPathsPolicy = "BGP_ECMP_" + ctx.Cluster
+	}
+	if a.APIC.Timeout.Duration == 0 {
+		a.APIC.Timeout.Duration = 30 * time.Second
+	}
+	// Relative file paths are relative to the configuration's folder.
+	for _, p := range []*string{&a.APIC.PasswordFile, &a.APIC.PrivateKeyFile, &a.APIC.CAFile, &a.BGPPasswordFile} {
+		*p = ctx.Path(*p)
+	}
+}
+
+func (a *Settings) validate(at string) []string {
+	var errs []string
+	add := func(format string, v ...any) { errs = append(errs, fmt.Sprintf(format, v...)) }
+	for _, n := range []struct{ field, v string }{
+		{"tenant", a.Tenant}, {"vrf", a.VRF}, {"l3out", a.L3Out}, {"nodeProfile", a.NodeProfile},
+		{"interfaceProfile", a.InterfaceProfile}, {"externalEPGs.nodes", a.ExternalEPGs.Nodes},
+		{"externalEPGs.pods", a.ExternalEPGs.Pods}, {"maximumPathsPolicy", a.MaximumPathsPolicy},
+	} {
+		if !aciNameRe.MatchString(n.v) {
+			add("%s.%s: %q must be 1-64 characters of [a-zA-Z0-9_.-]", at, n.field, n.v)
+		}
+	}
+	if len(a.Tenant) > 63 {
+		add("%s.tenant: at most 63 characters", at)
+	}
+	if a.ExternalEPGs.Nodes == a.ExternalEPGs.Pods {
+		add("%s.externalEPGs: nodes and pods must be different EPGs", at)
+	}
+	for _, t := range []struct{ field, v string }{{"externalEPGs.service", a.ExternalEPGs.Service}, {"contract", a.Contract}} {
+		if !templateRe.MatchString(t.v) {
+			add("%s.%s: %q must be ACI name characters with {namespace} and {name} placeholders", at, t.field, t.v)
+		} else if err := checkInjective(t.v); err != nil {
+			add("%s.%s: %q %v", at, t.field, t.v, err)
+		}
+	}
+	switch a.ExternalEPGs.PodSubnets {
+	case "pools", "blocks":
+	default:
+		add("%s.externalEPGs.podSubnets: %q is not one of pools, blocks", at, a.ExternalEPGs.PodSubnets)
+	}
+	switch a.ContractScope {
+	case "context", "tenant", "application-profile", "global":
+	default:
+		add("%s.contractScope: %q is not one of context, tenant, application-profile, global", at, a.ContractScope)
+	}
+	if a.ExternalEPGs.TransitExport != "" {
+		if _, _, err := splitEPG(a.ExternalEPGs.TransitExport); err != nil {
+			add("%s.externalEPGs.transitExport: %v", at, err)
+		}
+	}
+	for _, c := range a.Consumers {
+		if _, _, err := splitEPG(c); err != nil {
+			add("%s.consumers: %v", at, err)
+		}
+	}
+	if err := checkURL(a.APIC.URL); err != nil {
+		add("%s.apic.url: %v", at, err)
+	}
+	if a.APIC.Username == "" && a.APIC.CertificateName == "" {
+		add("%s.apic.username: required", at)
+	}
+	hasPw, hasKey := a.APIC.PasswordFile != "", a.APIC.PrivateKeyFile != ""
+	switch {
+	case hasPw && hasKey:
+		add("%s.apic: give passwordFile or privateKeyFile+certificateName, not both", at)
+	case !hasPw && !hasKey:
+		add("%s.apic: passwordFile or privateKeyFile+certificateName is required", at)
+	case hasKey && a.APIC.CertificateName == "":
+		add("%s.apic.certificateName: required with privateKeyFile", at)
+	}
+	return errs
+}
+
+var placeholderRe = regexp.MustCompile(`\{(namespace|name|NAMESPACE|NAME)\}`)
+
+// checkInjective insists that a name template gives two services two
+// names: it holds {namespace} and {name} once each, separated by text with a
+// '_' or '.', which no namespace or service name contains (both are DNS
+// labels: [a-z0-9-]). Without that, "EPG_{name}" gives services of the same
+// name in two namespaces one EPG, and "{namespace}{name}" maps a/bc and ab/c
+// to one name: one service could take over another's EPG and contract.
+func checkInjective(tmpl string) error {
+	locs := placeholderRe.FindAllStringIndex(tmpl, -1)
+	var ns, name int
+	for _, l := range locs {
+		switch strings.ToLower(tmpl[l[0]:l[1]]) {
+		case "{namespace}":
+			ns++
+		case "{name}":
+			name++
+		}
+	}
+	if ns != 1 || name != 1 || len(locs) != 2 {
+		return errors.New("must contain {namespace} and {name} (or {NAMESPACE}, {NAME}) once each, so that two services never share a name (e.g. EPG_K8_{NAMESPACE}_{NAME})")
+	}
+	if between := tmpl[locs[0][1]:locs[1][0]]; !strings.ContainsAny(between, "_.") {
+		return fmt.Errorf("must separate the two placeholders with text holding '_' or '.' (found %q), which no namespace or service name contains", between)
+	}
+	return nil
+}
+
+// splitEPG splits "<l3out>/<epg>" or "<epg>" (on the cluster's own L3Out, l3out "").
+func splitEPG(s string) (l3out, epg string, err error) {
+	parts := strings.Split(s, "/")
+	switch len(parts) {
+	case 1:
+		epg = parts[0]
+	case 2:
+		l3out, epg = parts[0], parts[1]
+		if !aciNameRe.MatchString(l3out) {
+			return "", "", fmt.Errorf("%q: L3Out name must be 1-64 characters of [a-zA-Z0-9_.-]", s)
+		}
+	default:
+		return "", "", fmt.Errorf("%q is not <l3out>/<epg> or <epg>", s)
+	}
+	if !aciNameRe.MatchString(epg) {
+		return "", "", fmt.Errorf("%q: EPG name must be 1-64 characters of [a-zA-Z0-9_.-]", s)
+	}
+	return l3out, epg, nil
+}
+
+func checkURL(u string) error {
+	if u == "" {
+		return errors.New("the APIC URL is required; there is no default")
+	}
+	if !strings.HasPrefix(u, "https://") {
+		return fmt.Errorf("%q must be an https:// URL", u)
+	}
+	rest := strings.TrimSuffix(strings.TrimPrefix(u, "https://"), "/")
+	if rest == "" || strings.ContainsAny(rest, "/?#@ ") {
+		return fmt.Errorf("%q must be https://host[:port] with no path", u)
+	}
+	return nil
+}
+
+var _ = errors.New
+var _ = strings.Contains
