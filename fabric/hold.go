@@ -100,9 +100,7 @@ func peerOf(o Object) string {
 }
 
 // Shrinks reports whether a change takes something away from the fabric:
-// every delete; an update that lowers maximum-paths, drops a filter rule,
-// a contract entry or consumer, or a subnet scope; any change to a BGP peer
-// (its AS numbers or family, which reset the session).
+// every delete, and an update its kind says shrinks (KindSpec.Shrinks).
 func Shrinks(c Change) bool {
 	switch c.Action {
 	case ActionCreate:
@@ -110,19 +108,8 @@ func Shrinks(c Change) bool {
 	case ActionDelete:
 		return true
 	}
-	switch b := c.Before.(type) {
-	case MaximumPaths:
-		a, _ := c.After.(MaximumPaths)
-		return a.Paths < b.Paths
-	case PrefixFilter:
-		a, _ := c.After.(PrefixFilter)
-		return !subset(b.Prefixes, a.Prefixes)
-	case Contract:
-		a, _ := c.After.(Contract)
-		return a.Provider != b.Provider || !subset(b.Entries, a.Entries) || !subset(b.Consumers, a.Consumers)
-	case ExternalSubnet:
-		a, _ := c.After.(ExternalSubnet)
-		return !subset(b.Scopes, a.Scopes)
+	if spec, ok := SpecOf(c.Kind); ok && spec.Shrinks != nil {
+		return spec.Shrinks(c.Before, c.After)
 	}
 	return true
 }

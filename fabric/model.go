@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -24,19 +25,6 @@ const (
 	KindContract       Kind = "Contract"
 	KindPrefixFilter   Kind = "PrefixFilter"
 )
-
-// Kinds lists every kind in the order plans present and drivers create them:
-// filters and policies before the peers that use them.
-var Kinds = []Kind{KindPrefixFilter, KindMaximumPaths, KindBGPPeer, KindExternalSubnet, KindContract}
-
-func kindRank(k Kind) int {
-	for i, kk := range Kinds {
-		if kk == k {
-			return i
-		}
-	}
-	return len(Kinds)
-}
 
 // AddressFamily is "ipv4" or "ipv6".
 type AddressFamily string
@@ -287,6 +275,15 @@ func (c Contract) Validate() error {
 type PrefixRule struct {
 	Prefix string `json:"prefix"`
 	LE     int    `json:"le"`
+}
+
+// String is the rule as a plan prints it: the prefix, and "le N" unless it
+// permits the prefix exactly.
+func (r PrefixRule) String() string {
+	if i := strings.LastIndexByte(r.Prefix, '/'); i >= 0 && r.Prefix[i+1:] == strconv.Itoa(r.LE) {
+		return r.Prefix
+	}
+	return fmt.Sprintf("%s le %d", r.Prefix, r.LE)
 }
 
 // PrefixFilter is the inbound filter a switch applies to one peer: what that

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,47 +13,41 @@ import (
 
 type attr struct{ name, value string }
 
-// attributes lists an object's attributes in a fixed order, as people read them.
+// attributes lists an object's attributes for people, in the order its
+// type declares them, from the JSON attributes of its kind: a kind's
+// attributes are declared once, on its type, and every rendering follows.
+// Strings are quoted; values with a String method (a contract entry, a
+// prefix rule) print that; lists print their elements in brackets.
 func attributes(o Object) []attr {
-	q := strconv.Quote
-	switch v := o.(type) {
-	case BGPPeer:
-		return []attr{{"node", q(v.Node)}, {"peerAddress", q(v.PeerAddress)}, {"remoteASN", fmt.Sprint(v.RemoteASN)},
-			{"localASN", fmt.Sprint(v.LocalASN)}, {"addressFamily", q(string(v.AddressFamily))}}
-	case ExternalSubnet:
-		sc := make([]string, len(v.Scopes))
-		for i, s := range v.Scopes {
-			sc[i] = q(string(s))
+	v := reflect.ValueOf(o)
+	t := v.Type()
+	var out []attr
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" || name == "" {
+			continue
 		}
-		return []attr{{"group", q(v.Group)}, {"prefix", q(v.Prefix)}, {"scopes", "[" + strings.Join(sc, ", ") + "]"}}
-	case MaximumPaths:
-		return []attr{{"paths", strconv.Itoa(v.Paths)}}
-	case Contract:
-		cons := make([]string, len(v.Consumers))
-		for i, c := range v.Consumers {
-			cons[i] = q(c)
-		}
-		ents := make([]string, len(v.Entries))
-		for i, e := range v.Entries {
-			ents[i] = e.String()
-		}
-		return []attr{{"name", q(v.Name)}, {"provider", q(v.Provider)}, {"consumers", "[" + strings.Join(cons, ", ") + "]"},
-			{"entries", "[" + strings.Join(ents, ", ") + "]"}}
-	case PrefixFilter:
-		rules := make([]string, len(v.Prefixes))
-		for i, r := range v.Prefixes {
-			rules[i] = ruleString(r)
-		}
-		return []attr{{"node", q(v.Node)}, {"peerAddress", q(v.PeerAddress)}, {"prefixes", "[" + strings.Join(rules, ", ") + "]"}}
+		out = append(out, attr{name, attrValue(v.Field(i))})
 	}
-	return nil
+	return out
 }
 
-func ruleString(r PrefixRule) string {
-	if i := strings.LastIndexByte(r.Prefix, '/'); i >= 0 && r.Prefix[i+1:] == strconv.Itoa(r.LE) {
-		return r.Prefix
+func attrValue(v reflect.Value) string {
+	if s, ok := v.Interface().(fmt.Stringer); ok {
+		return s.String()
 	}
-	return fmt.Sprintf("%s le %d", r.Prefix, r.LE)
+	switch v.Kind() {
+	case reflect.String:
+		return strconv.Quote(v.String())
+	case reflect.Slice, reflect.Array:
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = attrValue(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return fmt.Sprint(v.Interface())
 }
 
 var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-"}

@@ -161,48 +161,6 @@ type Record struct {
 	Spec   json.RawMessage `json:"spec"`
 }
 
-// DecodeObject rebuilds an object from its kind, switch, id and JSON
-// attributes (the "before"/"after" of a plan change, or a Record's spec).
-func DecodeObject(kind Kind, sw, id string, attrs []byte) (Object, error) {
-	var (
-		o   Object
-		err error
-	)
-	switch kind {
-	case KindBGPPeer:
-		var v BGPPeer
-		err = json.Unmarshal(attrs, &v)
-		o = v
-	case KindExternalSubnet:
-		var v ExternalSubnet
-		err = json.Unmarshal(attrs, &v)
-		o = v
-	case KindMaximumPaths:
-		var v MaximumPaths
-		err = json.Unmarshal(attrs, &v)
-		v.AddressFamily = AddressFamily(id)
-		o = v
-	case KindContract:
-		var v Contract
-		err = json.Unmarshal(attrs, &v)
-		o = v
-	case KindPrefixFilter:
-		var v PrefixFilter
-		err = json.Unmarshal(attrs, &v)
-		o = v
-	default:
-		return nil, fmt.Errorf("unknown kind %q", kind)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
-	}
-	o = o.withSwitch(sw)
-	if id != "" && o.ID() != id {
-		return nil, fmt.Errorf("%s: id %q does not match its attributes (%q)", kind, id, o.ID())
-	}
-	return o, nil
-}
-
 // Snapshot is a saved observation of several fabrics: the --fabric-state file.
 type Snapshot struct {
 	FormatVersion int              `json:"formatVersion"`

@@ -25,6 +25,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/controller"
+	_ "github.com/fabric-reconciler/fabric-reconciler/drivers/builtin"
 	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
 	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
 	"github.com/fabric-reconciler/fabric-reconciler/test/memfabric"

@@ -1,3 +1,0 @@
-package main
-
-import _ "github.com/fabric-reconciler/fabric-reconciler/drivers/frr"
