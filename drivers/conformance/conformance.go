@@ -198,11 +198,12 @@ func roundTrip(t *testing.T, e *env) {
 	if obs := e.observe(t, d); obs.Owned.Len() != 0 {
 		t.Errorf("after deleting everything, Owned holds:\n%s", ownedText(obs))
 	}
-	sameDump(t, "after deleting everything the cluster owns", baseline, e.dump(t))
+	e.sameAfterDelete(t, "after deleting everything the cluster owns", baseline, e.dump(t))
 }
 
-// foreignKeys are the keys of Desired that hand-made and another
-// cluster's objects occupy; it makes them.
+// foreignSetup makes the hand-made objects and has the other cluster apply
+// its state; it returns the keys of Desired each occupies, how to show the
+// hand-made ones, the other cluster's driver and what it owns.
 func foreignSetup(t *testing.T, e *env) (hand, other map[fabric.Key]bool, show func(*testing.T) string, theirs drivers.Driver, theirsOwned string) {
 	t.Helper()
 	keys, show := e.h.HandMake(t)
@@ -228,6 +229,9 @@ func foreignSetup(t *testing.T, e *env) (hand, other map[fabric.Key]bool, show f
 func foreignLeftAlone(t *testing.T, e *env) {
 	hand, other, show, theirs, theirsOwned := foreignSetup(t, e)
 	shown := show(t)
+	if strings.TrimSpace(shown) == "" {
+		t.Fatal("HandMake's show shows nothing")
+	}
 	baseline := e.dump(t)
 	stillTheirs := func(when string) {
 		t.Helper()
@@ -295,7 +299,7 @@ func foreignLeftAlone(t *testing.T, e *env) {
 		t.Errorf("after deleting everything, Owned holds:\n%s", ownedText(obs))
 	}
 	stillTheirs("after deleting everything the cluster owns")
-	sameDump(t, "after deleting everything the cluster owns beside foreign objects", baseline, e.dump(t))
+	e.sameAfterDelete(t, "after deleting everything the cluster owns beside foreign objects", baseline, e.dump(t))
 }
 
 func conflictAtApply(t *testing.T, e *env) {
@@ -304,6 +308,9 @@ func conflictAtApply(t *testing.T, e *env) {
 	plan := e.plan(e.h.Desired, e.observe(t, d))
 	keys, show := e.h.HandMake(t)
 	shown := show(t)
+	if strings.TrimSpace(shown) == "" {
+		t.Fatal("HandMake's show shows nothing")
+	}
 	if e.h.ApplyBasis == ApplyGoesByObservation {
 		// Apply goes by the last observation: the one the reconciler
 		// makes under the lock just before applying (a plan made from

@@ -42,6 +42,12 @@ type Harness struct {
 	// tenant subtree, each switch's running configuration), compared byte
 	// for byte.
 	Dump func(t *testing.T) string
+	// Leftovers are lines, exactly as Dump shows them, that deleting
+	// everything the cluster owns may leave behind where the baseline had
+	// none: a limit the driver documents (NX-OS keeps the router's
+	// address-family block it made for maximum-paths). The round trips
+	// compare the dumps without them, and log that they did.
+	Leftovers []string
 	// Writes counts the configuration writes the fabric has received since
 	// the last Reset (POSTs, configuration lines): the suite compares two
 	// counts taken around an Apply.
