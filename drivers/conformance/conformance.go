@@ -121,7 +121,11 @@ func observeFresh(t *testing.T, e *env) {
 
 func converge(t *testing.T, e *env) {
 	d := e.open(t, Cluster)
+	w := e.writes(t)
 	plan, _ := e.mustReconcile(t, d, "conf-writer", e.h.Desired)
+	if e.writes(t) == w {
+		t.Error("applying the desired state counted no write: does Harness.Writes count them?")
+	}
 	if s := plan.Summary(); s.Create != e.h.Desired.Len() || s.Total() != s.Create {
 		t.Errorf("the first plan is %+v, want %d creates", s, e.h.Desired.Len())
 	}
@@ -397,6 +401,7 @@ func platformRefusal(t *testing.T, e *env) {
 	if err == nil {
 		t.Fatalf("the platform refused %s, and apply reported no error", k)
 	}
+	t.Logf("the platform's refusal: %v", err)
 	obs := e.observe(t, d)
 	var other, same []fabric.Change // changes on other switches, and on the refused one's
 	for _, c := range plan.Changes {
