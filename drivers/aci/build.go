@@ -513,6 +513,15 @@ func (b *builder) maxPaths(c fabric.Change) error {
 			return err
 		}
 	}
+	// The VRF's relation for the family is the place, whatever policy
+	// it names: one without the mark is in the way, as Observe says.
+	if b.snap != nil {
+		for _, r := range b.snap.children(b.n.vrfDN(), "fvRsCtxToBgpCtxAfPol") {
+			if r.attrs["af"] == afUcast(af) && !b.n.owned(r) {
+				return inTheWay(r, "%s %s; it is left alone", r.dn, markText(r))
+			}
+		}
+	}
 	b.root.child("bgpCtxAfPol", polRN, b.owned(map[string]string{"name": pol, "maxEcmp": strconv.Itoa(m.Paths)}))
 	b.ref(b.root, "fvCtx", "ctx-"+b.n.vrf, b.n.vrf).child("fvRsCtxToBgpCtxAfPol", relRN,
 		b.owned(map[string]string{"tnBgpCtxAfPolName": pol, "af": afUcast(af)}))

@@ -369,3 +369,51 @@ func TestNeverCollateral(t *testing.T) {
 		})
 	}
 }
+
+// TestMaximumPathsBesideAHandMadeRelation: a VRF ECMP relation for the
+// address family made by hand after the plan, and seen by the observation
+// Apply goes by, is in the way of the cluster's maximum-paths as Observe
+// says it is: Apply reports a conflict and writes neither a policy nor a
+// second relation for that family (found by the conformance suite,
+// conflict-at-apply).
+func TestMaximumPathsBesideAHandMadeRelation(t *testing.T) {
+	const vrf = tnDN + "/ctx-VRF_K8_C1"
+	for _, c := range []struct {
+		name      string
+		converged fabric.State
+		want      fabric.State
+	}{
+		{"create", fabric.State{}, fabric.StateOf(fabric.MaximumPaths{AddressFamily: fabric.IPv6, Paths: 4})},
+		{"update", fabric.StateOf(fabric.MaximumPaths{AddressFamily: fabric.IPv6, Paths: 4}),
+			fabric.StateOf(fabric.MaximumPaths{AddressFamily: fabric.IPv6, Paths: 8})},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, d := lab(t, emulator.Options{}, tlsCA)
+			ctx := context.Background()
+			if c.converged.Len() > 0 {
+				reconcile(t, d, c.converged)
+			}
+			obs, err := d.Observe(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: c.want}, obs)
+			if len(plan.Changes) != 1 {
+				t.Fatalf("plan %q", changeKeys(plan.Changes))
+			}
+			handMade(t, srv, tnDN, "bgpCtxAfPol", map[string]string{"name": "HAND_ECMP", "maxEcmp": "2"})
+			handMade(t, srv, vrf, "fvRsCtxToBgpCtxAfPol", map[string]string{"tnBgpCtxAfPolName": "HAND_ECMP", "af": "ipv6-ucast"})
+			before := dump(srv, tnDN)
+			if _, err := d.Observe(ctx); err != nil { // what Apply goes by
+				t.Fatal(err)
+			}
+			res, err := d.Apply(ctx, plan)
+			if len(res.Applied) != 0 || strings.Join(keys(res.Conflicts), ",") != "MaximumPaths ipv6" {
+				t.Fatalf("apply: applied %q, conflicts %+v, error %v; want the change in conflict", changeKeys(res.Applied), res.Conflicts, err)
+			}
+			if after := dump(srv, tnDN); after != before {
+				t.Errorf("the tenant changed:\n%s\nbefore:\n%s", after, before)
+			}
+		})
+	}
+}

@@ -70,6 +70,8 @@ type labOpts struct {
 	// existing name instead of refusing it (the emulator's
 	// Options.CheckpointOverwrite).
 	checkpointOverwrite bool
+	// password, when set, is the leaves' password instead of a random one.
+	password string
 }
 
 // newLab starts two emulated leaves with a random password and writes a
@@ -81,6 +83,9 @@ func newLab(t *testing.T, o labOpts) *lab {
 		t.Fatal(err)
 	}
 	l := &lab{sims: map[string]*nxossim.Server{}, password: "nxos-pw-" + hex.EncodeToString(b), dir: t.TempDir(), log: &testenv.LogBuffer{}}
+	if o.password != "" {
+		l.password = o.password
+	}
 	startup := o.startup
 	if startup == nil {
 		startup = leafStartup

@@ -1,0 +1,8 @@
+# The driver conformance suite (architecture issue, item 7): docs/conformance.md.
+#   make conformance   the suite's own tests, then its table against ACI (APIC emulator),
+#                      NX-OS (emulator) and FRR (the network-namespace lab; needs root)
+.PHONY: conformance
+
+conformance:
+	$(GO) test -count=1 ./drivers/conformance/
+	$(GO) test -count=1 -run '^TestConformance$$' ./drivers/aci/ ./drivers/nxos/ ./drivers/frr/
