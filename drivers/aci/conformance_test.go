@@ -191,7 +191,7 @@ func TestConformance(t *testing.T) {
 		confContract("CNT_WEB", "EPG_WEB", 80, 443),
 	)
 	conformance.Run(t, conformance.Harness{
-		Driver: config.DriverACI,
+		Driver: Name,
 		Open:   func(t *testing.T, opts drivers.Options) drivers.Driver { return f.open(t, opts) },
 		Reset:  f.reset,
 		Dump:   f.dump,

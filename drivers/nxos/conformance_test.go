@@ -76,7 +76,7 @@ func TestConformance(t *testing.T) {
 		Open: func(t *testing.T, opts drivers.Options) drivers.Driver {
 			// Each cluster names its checkpoints after itself, as its own
 			// configuration would.
-			d, err := drivers.Open(l.fabric(t, func(f *config.Fabric) { f.NXOS.SessionName = "" }), opts)
+			d, err := drivers.Open(l.fabric(t, func(f *config.Fabric) { nxosOf(f).SessionName = "" }), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
