@@ -1,5 +1,5 @@
 # fabric-reconciler: the two commands a newcomer needs are
-#   make demo   plan for the seed-003 lab, offline (no cluster, no switch)
+#   make demo   plan for the reference lab, offline (no cluster, no switch)
 #   make test   install what the tests need, then run every test
 GO        ?= go
 BIN       := bin/fabric-reconciler

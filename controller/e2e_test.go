@@ -28,7 +28,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
-// The seed-003 lab as a cluster with Calico's Kubernetes datastore
+// The reference lab as a cluster with Calico's Kubernetes datastore
 // (crd.projectcalico.org/v1 and Node annotations) and MetalLB's legacy
 // ConfigMap.
 var (

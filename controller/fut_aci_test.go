@@ -18,7 +18,7 @@ import (
 )
 
 // aciFabricUT is the real ACI driver against the APIC emulator
-// (test/apicsim), seeded with the tenant seed 003's engineer built by hand.
+// (test/apicsim), seeded with the tenant the network engineer built by hand.
 // Each controller replica logs in as its own APIC user, so the emulator's
 // request log says who wrote: Writes are the emulator's logged config POSTs
 // of those users, paired with the plan changes the driver applied with them.

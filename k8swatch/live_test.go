@@ -66,7 +66,7 @@ var liveInputs = []struct {
 	name  string
 	paths []string
 }{
-	{"seed-003 lab: projectcalico.org/v3, legacy MetalLB ConfigMap", []string{"examples/haystack/cluster"}},
+	{"reference lab: projectcalico.org/v3, legacy MetalLB ConfigMap", []string{"examples/haystack/cluster"}},
 	{"crd.projectcalico.org/v1 with Node annotations", []string{"reconciler/testdata/spellings/crdv1",
 		"examples/haystack/cluster/services.yaml", "examples/haystack/cluster/endpointslices.yaml"}},
 	{"MetalLB and PureLB pools, a v3 Calico Node", []string{"examples/haystack/cluster/nodes.yaml",

@@ -1,4 +1,4 @@
-# ACI driver, APIC emulator and Ansible conformance (issue 3).
+# ACI driver, APIC emulator and Ansible conformance.
 #   make test-aci     the ACI tests (driver, emulator, Ansible playbooks, sync end to end)
 #   make apicsim      run the APIC emulator on 127.0.0.1:8443 with the haystack baseline tenant
 #   make bench-aci    driver vs aci-go-client typed helpers against the emulator

@@ -1,4 +1,4 @@
-# The controller (issue 6): informers, the reconcile loop, `run`, and its
+# The controller: informers, the reconcile loop, `run`, and its
 # tests against a real kube-apiserver (built and cached by
 # scripts/setup.d/50-kube-apiserver.sh; `make setup` runs it).
 

@@ -1,4 +1,4 @@
-# The FRR driver's lab (issue 4): two FRR leaves and Calico-style BIRD nodes
+# The FRR driver's lab: two FRR leaves and Calico-style BIRD nodes
 # in network namespaces; docs/frr.md. Needs root. The lab's tests run in
 # `make unit` (go test ./...); these targets are for working by hand.
 .PHONY: lab-up lab-down lab-status lab-reset bench-frr

@@ -1,4 +1,4 @@
-# The NX-OS driver (issue 5, drivers/nxos): docs/nxos.md.
+# The NX-OS driver (drivers/nxos): docs/nxos.md.
 #   make test-nxos     the driver's tests, the emulator's, and the NX-OS end-to-end tests
 #   make bench-nxos    sync of the haystack example against two emulated leaves, per commit mode
 #   make nxos-leaves   leaf201/leaf202 emulators on 127.0.0.1:2211/2212 for

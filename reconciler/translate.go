@@ -540,7 +540,7 @@ func (t *translator) pathsIntent(f *config.Fabric) fabric.PathsIntent {
 }
 
 // warnAdvertisement reports cluster set-ups that leave a LoadBalancer
-// address unreachable no matter what the fabric holds (seed 001's list).
+// address unreachable no matter what the fabric holds (the usual MetalLB-with-Calico troubleshooting list).
 func (t *translator) warnAdvertisement() {
 	for _, s := range t.services {
 		for _, ip := range s.IPs {

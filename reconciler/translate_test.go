@@ -70,7 +70,7 @@ func planJSON(t testing.TB, p fabric.Plan) string {
 	return b.String()
 }
 
-// TestSpellingsGiveSamePlan: the seed-003 cluster written as calicoctl v3
+// TestSpellingsGiveSamePlan: the reference lab's cluster written as calicoctl v3
 // objects, as crd.projectcalico.org/v1 CRDs with KDD node annotations, and as
 // the mixed export in examples/ gives one and the same plan.
 func TestSpellingsGiveSamePlan(t *testing.T) {

@@ -190,7 +190,7 @@ var (
 )
 
 // TestACISyncCreatesSeed003Objects: one sync of the haystack example makes
-// exactly the seed-003 objects in one POST: it observes, takes the writer
+// exactly the reference lab's objects in one POST: it observes, takes the writer
 // lock (a POST and a read-back), observes again under it to check nothing
 // changed since the plan, POSTs, and releases the lock (a read and a POST).
 // The second sync makes one GET and takes no lock. Both login methods.

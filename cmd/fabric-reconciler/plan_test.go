@@ -25,7 +25,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
-// TestHaystackPlanGolden pins the seed-003 plan in every output format.
+// TestHaystackPlanGolden pins the reference lab's plan in every output format.
 func TestHaystackPlanGolden(t *testing.T) {
 	for _, format := range []string{"text", "json", "markdown"} {
 		t.Run(format, func(t *testing.T) {
@@ -39,7 +39,7 @@ func TestHaystackPlanGolden(t *testing.T) {
 	}
 }
 
-// TestHaystackPlanContent checks the seed-003 facts in the JSON plan, so the
+// TestHaystackPlanContent checks the reference lab's facts in the JSON plan, so the
 // golden file cannot drift into something wrong unnoticed.
 func TestHaystackPlanContent(t *testing.T) {
 	out, _, code := run(t, "plan", "--offline", "--config", haystackCfg, "--cluster-state", haystackCS, "-o", "json")

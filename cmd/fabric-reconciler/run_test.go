@@ -25,7 +25,7 @@ var (
 	haystackConfig = filepath.Join(testenv.RepoRoot(), "examples/haystack/fabric.yaml")
 )
 
-// labKubeconfig starts an apiserver holding the seed-003 lab and returns
+// labKubeconfig starts an apiserver holding the reference lab and returns
 // a kubeconfig for it.
 func labKubeconfig(t *testing.T) string {
 	t.Helper()

@@ -173,7 +173,7 @@ func (l *lab) body(t *testing.T, leaf string) string {
 	return b
 }
 
-// haystack is the desired state of seed 003 on both leaves, as the
+// haystack is the desired state of the reference lab on both leaves, as the
 // reconciler translates examples/haystack (checked end to end in
 // cmd/fabric-reconciler).
 func haystack() fabric.State {

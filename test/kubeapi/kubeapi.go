@@ -49,7 +49,7 @@ const Version = "v1.34.2"
 // first (scripts/setup.d/50-kube-apiserver.sh).
 const SkipEnv = "FABRIC_RECONCILER_SKIP_KUBEAPI_TESTS"
 
-// ServiceCIDR is the apiserver's service cluster IP range: the seed-003
+// ServiceCIDR is the apiserver's service cluster IP range: the reference
 // lab's, so that its exported Services keep their cluster IPs.
 const ServiceCIDR = "172.28.0.0/16"
 

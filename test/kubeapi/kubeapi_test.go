@@ -10,7 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// TestServer starts a real apiserver, creates the seed-003 lab objects with
+// TestServer starts a real apiserver, creates the reference lab objects with
 // their status, restarts the apiserver and checks nothing was lost.
 func TestServer(t *testing.T) {
 	t.Parallel()

@@ -1,4 +1,4 @@
-// Package lab drives test/lab/lab.sh from Go tests: the seed-003 lab of two
+// Package lab drives test/lab/lab.sh from Go tests: the reference lab of two
 // FRR leaves and Calico-style BIRD nodes in network namespaces. A test
 // package uses one lab for its whole run (Shared), resets it between tests
 // (Reset) and reads the routers' state with FRR's JSON commands.

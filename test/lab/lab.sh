@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lab.sh: the seed-003 lab in network namespaces. Two FRR leaves (Debian frr,
+# lab.sh: the reference lab in network namespaces. Two FRR leaves (Debian frr,
 # zebra + bgpd, sshd with a vtysh login) and Calico-style BIRD 1.6 nodes on
 # one bridge, plus a spare node that is not in the cluster state yet, and an
 # IPv6 node (FRR bgpd) that sends IPv4 routes over its IPv6 session.
@@ -69,7 +69,7 @@ ALL=("${LEAVES[@]}" "${ALLNODES[@]}" "${NODES6[@]}")
 # IPv6 on the segment: the leaves and the IPv6 nodes also have addresses in
 # V6NET, with the host number of their IPv4 address (leaf201 192.168.9.204
 # is fd00:9::204); an IPv6 node's IPv4 address is the reverse (fd00:9::199
-# is 192.168.9.199). The BIRD nodes stay IPv4-only, as in seed 003.
+# is 192.168.9.199). The BIRD nodes stay IPv4-only, as in the reference lab.
 V6NET=fd00:9::
 V4NET=192.168.9.
 v6addr() { echo "$V6NET${ADDR[$1]##*.}"; }

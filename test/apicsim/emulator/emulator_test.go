@@ -75,7 +75,7 @@ func TestMatchRN(t *testing.T) {
 	}
 }
 
-// lab starts an emulator seeded with the seed-003 baseline tenant.
+// lab starts an emulator seeded with the reference lab's baseline tenant.
 func lab(t *testing.T, opts Options) (*Server, *http.Client) {
 	t.Helper()
 	if opts.Users == nil {
