@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1038,25 +1037,6 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
-}
-
-// Clone returns an independent copy of the builder: add to either without
-// affecting the other. Recorded objects are values and are shared.
-func (b *Builder) Clone() *Builder {
-	c := &Builder{
-		coreNodes: maps.Clone(b.coreNodes), calicoNodes: maps.Clone(b.calicoNodes),
-		peers: maps.Clone(b.peers), pools: maps.Clone(b.pools),
-		blocks: maps.Clone(b.blocks), affinities: maps.Clone(b.affinities),
-		services: maps.Clone(b.services), slices: maps.Clone(b.slices), lbPools: maps.Clone(b.lbPools),
-		problems: slices.Clone(b.problems), Ignored: b.Ignored,
-		seen: maps.Clone(b.seen), identities: maps.Clone(b.identities), conflicted: maps.Clone(b.conflicted),
-		blockKeys: maps.Clone(b.blockKeys),
-	}
-	if b.bgpConfig != nil {
-		cfg := *b.bgpConfig
-		c.bgpConfig = &cfg
-	}
-	return c
 }
 
 // --- Build ---

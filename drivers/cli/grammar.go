@@ -232,19 +232,3 @@ func CheckMaximumPaths(m fabric.MaximumPaths, max int) error {
 	}
 	return Count("maximum-paths", m.Paths, 1, max)
 }
-
-// Check validates any object a CLI driver configures; maxPaths is the
-// platform's maximum-paths limit.
-func Check(o fabric.Object, maxPaths int) error {
-	switch v := o.(type) {
-	case fabric.BGPPeer:
-		return CheckPeer(v)
-	case fabric.PrefixFilter:
-		return CheckPrefixFilter(v)
-	case fabric.MaximumPaths:
-		return CheckMaximumPaths(v, maxPaths)
-	case nil:
-		return fmt.Errorf("no object")
-	}
-	return fmt.Errorf("%s objects are not configured on this platform", o.Kind())
-}

