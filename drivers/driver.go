@@ -29,13 +29,26 @@ import (
 //   - secrets are never logged, rendered or put in errors;
 //   - changes are applied only under the fabric's writer lock (TryLock),
 //     after an Observe made under it.
+//
+// State between calls: a driver keeps the snapshot of its latest Observe
+// (the native objects or running configurations behind the Observed it
+// returned). Apply writes against that snapshot: it decides the lines or
+// objects to send, and re-checks ownership, from what the fabric held then.
+// A caller therefore observes, under the lock, right before it applies (as
+// reconciler.ApplyFabric does); NX-OS and FRR refuse an Apply whose
+// snapshot predates the lock. Render reads the same snapshot and changes
+// nothing: with no Observe yet, it shows what Apply would send to a fabric
+// taken as empty.
 type Driver interface {
-	// Observe reads what the fabric holds now.
+	// Observe reads what the fabric holds now, returns it, and keeps it as
+	// the snapshot Apply and Render work against.
 	Observe(ctx context.Context) (fabric.Observed, error)
-	// Apply makes the plan's changes on the fabric.
+	// Apply makes the plan's changes on the fabric, against the snapshot of
+	// the latest Observe.
 	Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error)
 	// Render returns the native configuration Apply would send for the plan
-	// (APIC JSON, CLI lines), for review. It contacts no switch.
+	// (APIC JSON, CLI lines), for review, against the latest snapshot (or
+	// an empty fabric). It contacts no switch and changes no state.
 	Render(plan fabric.FabricPlan) (string, error)
 	// Close releases connections.
 	Close() error
