@@ -35,8 +35,8 @@ import (
 // returned). Apply writes against that snapshot: it decides the lines or
 // objects to send, and re-checks ownership, from what the fabric held then.
 // A caller therefore observes, under the lock, right before it applies (as
-// reconciler.ApplyFabric does); NX-OS and FRR refuse an Apply whose
-// snapshot predates the lock. Render reads the same snapshot and changes
+// reconciler.ApplyFabric does); NX-OS refuses an Apply whose snapshot
+// predates its lock, FRR one while another writer holds the lock. Render reads the same snapshot and changes
 // nothing: with no Observe yet, it shows what Apply would send to a fabric
 // taken as empty.
 type Driver interface {
