@@ -2,6 +2,7 @@ package fabric
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -201,5 +202,38 @@ func TestWideForeign(t *testing.T) {
 	}
 	if strings.Join(conflicts, "\n") != strings.Join(want, "\n") || strings.Join(changes, ",") != "ExternalSubnet EPG_XY/172.29.0.7/32" {
 		t.Fatalf("conflicts:\n%s\nchanges %v", strings.Join(conflicts, "\n"), changes)
+	}
+}
+
+// A session's password never appears in a plan: only a fingerprint, and
+// whether it changes.
+func TestSecretNeverShows(t *testing.T) {
+	const pw = "BGP-MD5-KIWI-4410"
+	before := peer("leaf201", "192.168.9.193", 63551)
+	before.Password = NewSecret("old-"+pw, "haystack/192.168.9.193")
+	after := before
+	after.Password = NewSecret(pw, "haystack/192.168.9.193")
+	after.MaxPrefix = &MaxPrefix{Limit: 100, Action: MaxPrefixRestart, RestartMinutes: 5}
+	p := Diff(FabricDesired{Name: "f", State: StateOf(after)}, Observed{Owned: StateOf(before)})
+	var text, md bytes.Buffer
+	_ = WriteText(&text, NewPlan([]FabricPlan{p}, nil, nil))
+	_ = WriteMarkdown(&md, NewPlan([]FabricPlan{p}, nil, nil))
+	js, _ := json.Marshal(NewPlan([]FabricPlan{p}, nil, nil))
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "json": string(js), "%v": fmt.Sprintf("%v %+v %#v", after, after, after)} {
+		if strings.Contains(out, pw) {
+			t.Errorf("%s shows the password:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(text.String(), "~ password") || !strings.Contains(text.String(), "(sensitive, fingerprint ") || !strings.Contains(text.String(), "100 (restart after 5 min)") {
+		t.Errorf("the text plan does not say the password changes:\n%s", text.String())
+	}
+	same := after
+	same.Password = NewSecret(pw, "haystack/192.168.9.193")
+	if p := Diff(FabricDesired{Name: "f", State: StateOf(same)}, Observed{Owned: StateOf(after)}); len(p.Changes) != 0 {
+		t.Errorf("an unchanged password is planned: %+v", p.Changes)
+	}
+	var back Plan
+	if err := json.Unmarshal(js, &back); err != nil || back.Fabrics[0].Changes[0].After.(BGPPeer).Password.Fingerprint() != after.Password.Fingerprint() {
+		t.Errorf("the fingerprint does not survive a round trip: %v", err)
 	}
 }

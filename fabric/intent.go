@@ -53,6 +53,8 @@ type Session struct {
 	RemoteASN     uint32       // the node's AS
 	LocalASN      uint32       // the AS the switch presents to the node
 	AddressFamily AddressFamily
+	// Options are how the session runs (password, limits, timers).
+	Options PeerOptions
 	// Allowed is what the node may advertise on the session (its pod
 	// addresses exactly, the service ranges with any more specific).
 	Allowed []PrefixRule
@@ -64,7 +66,7 @@ type Session struct {
 // Peer is the session as a fabric object.
 func (s Session) Peer() BGPPeer {
 	return BGPPeer{Switch: s.Switch, Node: s.Node, PeerAddress: s.NodeAddress.Addr().String(), RemoteASN: s.RemoteASN,
-		LocalASN: s.LocalASN, AddressFamily: s.AddressFamily}
+		LocalASN: s.LocalASN, AddressFamily: s.AddressFamily, PeerOptions: s.Options}
 }
 
 // Filter is the session's inbound filter as a fabric object.

@@ -19,13 +19,25 @@ type attr struct{ name, value string }
 // Strings are quoted; values with a String method (a contract entry, a
 // prefix rule) print that; lists print their elements in brackets.
 func attributes(o Object) []attr {
-	v := reflect.ValueOf(o)
+	return structAttributes(reflect.ValueOf(o))
+}
+
+// structAttributes lists a struct's JSON attributes, flattening embedded
+// structs as encoding/json does and leaving out empty omitempty ones.
+func structAttributes(v reflect.Value) []attr {
 	t := v.Type()
 	var out []attr
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			out = append(out, structAttributes(v.Field(i))...)
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "-" || name == "" {
+			continue
+		}
+		if strings.Contains(opts, "omitempty") && v.Field(i).IsZero() {
 			continue
 		}
 		out = append(out, attr{name, attrValue(v.Field(i))})
