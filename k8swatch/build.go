@@ -6,6 +6,7 @@ import (
 	"maps"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Build returns the ClusterState of everything added so far.
@@ -99,6 +100,21 @@ func (b *Builder) Build() ClusterState {
 		return a.Source+"/"+a.Namespace+"/"+a.Name < c.Source+"/"+c.Namespace+"/"+c.Name
 	})
 
+	// Only the Secret keys a BGPPeer names are kept, in whatever namespace
+	// (the reconciler knows which one calico-node runs in).
+	for _, p := range cs.BGPPeers {
+		if p.Password == nil {
+			continue
+		}
+		for k, v := range b.secrets {
+			if strings.HasSuffix(k, "/"+p.Password.Name+"/"+p.Password.Key) {
+				if cs.Secrets == nil {
+					cs.Secrets = map[string]SecretValue{}
+				}
+				cs.Secrets[k] = v
+			}
+		}
+	}
 	cs.Seen = maps.Clone(b.seen)
 	cs.Problems = append([]Problem(nil), b.problems...)
 	sort.SliceStable(cs.Problems, func(i, j int) bool { return cs.Problems[i].Object < cs.Problems[j].Object })

@@ -56,6 +56,9 @@ type Builder struct {
 	// blockKeys maps "IPAMBlock/<name>" and "BlockAffinity/<name>" to the
 	// key the object is recorded under in blocks or affinities.
 	blockKeys map[string]string
+	// secrets are every Secret's keys read, until Build keeps those a
+	// BGPPeer names.
+	secrets map[string]SecretValue
 }
 
 // identity is what the builder remembers of one input object.
@@ -88,7 +91,7 @@ func NewBuilder() *Builder {
 		peers: map[string]prioritized[BGPPeer]{}, pools: map[string]prioritized[IPPool]{},
 		blocks: map[string]IPAMBlock{}, affinities: map[string]IPAMBlock{},
 		services: map[string]Service{}, slices: map[string]sliceInfo{}, lbPools: map[string]LBPool{},
-		seen: map[string]int{}, identities: map[string]identity{}, conflicted: map[string]bool{}, blockKeys: map[string]string{},
+		seen: map[string]int{}, identities: map[string]identity{}, conflicted: map[string]bool{}, blockKeys: map[string]string{}, secrets: map[string]SecretValue{},
 	}
 }
 
@@ -143,6 +146,8 @@ func (b *Builder) Add(source string, raw []byte) bool {
 		err = b.addService(raw)
 	case "v1/ConfigMap":
 		err = b.addMetalLBConfigMap(env)
+	case "v1/Secret":
+		err = b.addSecret(env, raw)
 	case "discovery.k8s.io/v1/EndpointSlice":
 		err = b.addEndpointSlice(raw)
 	case CalicoV3 + "/Node":
@@ -276,6 +281,8 @@ func (b *Builder) knownKind(apiVersion, kind string) bool {
 		return true
 	case "v1/ConfigMap":
 		return true // only metallb-system/config is read; others are ignored below
+	case "v1/Secret":
+		return true // only the keys BGPPeer passwords name are kept (Build)
 	}
 	return false
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	calicov3 "github.com/projectcalico/api/pkg/apis/projectcalico/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch/selector"
 )
@@ -67,10 +68,53 @@ func (b *Builder) addBGPPeer(env envelope) error {
 		}
 		p.ASN = asn
 	}
+	if pw := spec.Password; pw != nil && pw.SecretKeyRef != nil {
+		ref := SecretKeyRef{Name: pw.SecretKeyRef.Name, Key: pw.SecretKeyRef.Key}
+		if err := checkName("Secret", ref.Name); err != nil {
+			return fmt.Errorf("spec.password.secretKeyRef.name: %v", err)
+		}
+		if errs := validation.IsConfigMapKey(ref.Key); len(errs) > 0 {
+			return fmt.Errorf("spec.password.secretKeyRef.key %q: %s", truncate(ref.Key, 80), strings.Join(errs, "; "))
+		}
+		p.Password = &ref
+	}
+	if t := spec.TTLSecurity; t != nil {
+		if *t < 1 || *t > 254 {
+			return fmt.Errorf("spec.ttlSecurity %d is not 1-254", *t)
+		}
+		p.TTLSecurity = int(*t)
+	}
+	if d := spec.MaxRestartTime; d != nil {
+		secs := int(d.Duration.Seconds())
+		if d.Duration < 0 || secs > 4095 {
+			return fmt.Errorf("spec.maxRestartTime %s is not 0-4095s", d.Duration)
+		}
+		p.MaxRestartTime = secs
+	}
 	if prev, ok := b.peers[p.Name]; ok && prev.v3 && env.APIVersion != CalicoV3 {
 		return nil
 	}
 	b.peers[p.Name] = prioritized[BGPPeer]{v: p, v3: env.APIVersion == CalicoV3}
+	return nil
+}
+
+// addSecret keeps the data of a Secret (base64 in data, plain in
+// stringData), for the BGPPeer passwords that name it; Build drops what no
+// BGPPeer names.
+func (b *Builder) addSecret(env envelope, raw []byte) error {
+	var s struct {
+		Data       map[string][]byte `json:"data"`
+		StringData map[string]string `json:"stringData"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("data: not base64 text")
+	}
+	for k, v := range s.Data {
+		b.secrets[env.Metadata.Namespace+"/"+env.Metadata.Name+"/"+k] = SecretValue{value: string(v)}
+	}
+	for k, v := range s.StringData {
+		b.secrets[env.Metadata.Namespace+"/"+env.Metadata.Name+"/"+k] = SecretValue{value: v}
+	}
 	return nil
 }
 

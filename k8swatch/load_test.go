@@ -2,6 +2,7 @@ package k8swatch
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -379,5 +380,39 @@ func TestSeenKinds(t *testing.T) {
 	cs.Complete = true
 	if !cs.Has(KindIPAMBlock) {
 		t.Fatal("a complete source has every kind")
+	}
+}
+
+// A BGPPeer's password comes from the Secret key it names; the loader keeps
+// that key only, and never prints it.
+func TestBGPPeerPasswordFromSecret(t *testing.T) {
+	const pw = "BGP-MD5-KIWI-4410"
+	cs, err := LoadFiles(writeFiles(t, map[string]string{
+		"peer.yaml": "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: leaf201}\nspec:\n  peerIP: 10.0.0.254\n  asNumber: 65000\n" +
+			"  ttlSecurity: 1\n  maxRestartTime: 2m\n  password: {secretKeyRef: {name: bgp-secrets, key: leaf201}}\n",
+		"secrets.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: bgp-secrets, namespace: calico-system}\n" +
+			"data: {leaf201: QkdQLU1ENS1LSVdJLTQ0MTA=, other: c2VjcmV0Mg==}\n---\n" +
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: unrelated, namespace: calico-system}\nstringData: {token: t0k3n}\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Problems) > 0 || len(cs.BGPPeers) != 1 {
+		t.Fatalf("problems %v, peers %v", cs.Problems, cs.BGPPeers)
+	}
+	p := cs.BGPPeers[0]
+	if p.Password == nil || p.Password.Name != "bgp-secrets" || p.TTLSecurity != 1 || p.MaxRestartTime != 120 {
+		t.Fatalf("peer %+v", p)
+	}
+	v, ok := cs.Secret("calico-system", *p.Password)
+	if !ok || v.Reveal() != pw {
+		t.Fatalf("secret %v %v", v, ok)
+	}
+	if len(cs.Secrets) != 1 {
+		t.Errorf("kept %d secret keys, want only the one a BGPPeer names", len(cs.Secrets))
+	}
+	js, _ := json.Marshal(cs)
+	if out := fmt.Sprintf("%v %+v %#v %s", cs, cs, cs, js); strings.Contains(out, pw) || strings.Contains(out, "QkdQ") {
+		t.Fatal("the password shows in the cluster state's printed or JSON form")
 	}
 }

@@ -5,6 +5,9 @@
 package k8swatch
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/netip"
 	"time"
 )
@@ -20,6 +23,9 @@ type ClusterState struct {
 	Blocks    []IPAMBlock `json:"ipamBlocks"`
 	Services  []Service   `json:"services"`
 	LBPools   []LBPool    `json:"lbPools"`
+	// Secrets are the values of the Secret keys the BGPPeers name, by
+	// "namespace/name/key" (only those: nothing else of a Secret is kept).
+	Secrets map[string]SecretValue `json:"secrets,omitempty"`
 	// Problems are input objects that were malformed and left out.
 	Problems []Problem `json:"problems"`
 	// Seen counts the input objects of each kind read (Kind* constants),
@@ -80,6 +86,36 @@ type BGPPeer struct {
 	PeerIP       netip.Addr `json:"peerIP"`
 	PeerPort     uint16     `json:"peerPort,omitempty"`
 	ASN          uint32     `json:"asNumber,omitempty"`
+	// Password names the Secret key holding the session's password, in the
+	// namespace calico-node runs in (Calico: "a key of a secret in the node
+	// pod's namespace").
+	Password *SecretKeyRef `json:"password,omitempty"`
+	// TTLSecurity is the GTSM hop count (0: off); MaxRestartTime the
+	// graceful restart time in seconds (0: not set).
+	TTLSecurity    int `json:"ttlSecurity,omitempty"`
+	MaxRestartTime int `json:"maxRestartTime,omitempty"`
+}
+
+// SecretKeyRef names one key of a Secret.
+type SecretKeyRef struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// SecretValue is a value read from a Secret. It never prints, and JSON
+// carries only a digest of it (for a cluster state's digest).
+type SecretValue struct{ value string }
+
+// Reveal returns the value, for the one place that writes it.
+func (s SecretValue) Reveal() string { return s.value }
+
+func (s SecretValue) String() string   { return "(sensitive)" }
+func (s SecretValue) GoString() string { return "(sensitive)" }
+
+// MarshalJSON writes a digest only.
+func (s SecretValue) MarshalJSON() ([]byte, error) {
+	sum := sha256.Sum256([]byte("k8swatch-secret\x00" + s.value))
+	return json.Marshal("sha256:" + hex.EncodeToString(sum[:]))
 }
 
 // BGPConfig is the global ("default") Calico BGPConfiguration.
@@ -223,4 +259,15 @@ func (cs ClusterState) BGPPeer(name string) (BGPPeer, bool) {
 		}
 	}
 	return BGPPeer{}, false
+}
+
+// SecretKey is the key of a value in ClusterState.Secrets.
+func SecretKey(namespace string, ref SecretKeyRef) string {
+	return namespace + "/" + ref.Name + "/" + ref.Key
+}
+
+// Secret returns a Secret key's value, if the input held it.
+func (cs ClusterState) Secret(namespace string, ref SecretKeyRef) (SecretValue, bool) {
+	v, ok := cs.Secrets[SecretKey(namespace, ref)]
+	return v, ok
 }
