@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,49 @@ const (
 	PolicyCreateOnly = "create-only"
 )
 
+// SessionSettings are the fabric-wide settings of the switches' BGP
+// sessions with the nodes. Per-session settings Calico has (a BGPPeer's
+// password, ttlSecurity, maxRestartTime) come from the cluster.
+type SessionSettings struct {
+	// PasswordFile holds the password of every session whose BGPPeer names
+	// none (optional). It is read when the configuration is.
+	PasswordFile string `json:"passwordFile,omitempty"`
+	// Keepalive and Hold are the session timers in seconds (0: the
+	// platform's default, typically 60 and 180).
+	Keepalive int `json:"keepalive,omitempty"`
+	Hold      int `json:"hold,omitempty"`
+	// MaxPrefix limits what each node may send.
+	MaxPrefix MaxPrefixSettings `json:"maxPrefix"`
+	// Shutdown lists nodes whose sessions are held administratively down
+	// (maintenance).
+	Shutdown []string `json:"shutdown,omitempty"`
+
+	// Password is PasswordFile's content (never printed).
+	Password Sensitive `json:"-"`
+}
+
+// MaxPrefixSettings set the per-session prefix limit.
+type MaxPrefixSettings struct {
+	// Limit is "auto" (what the node may send, with Headroom), a number,
+	// or "" (no limit).
+	Limit string `json:"limit,omitempty"`
+	// Headroom multiplies the automatic limit (default 2): a node that
+	// gains a block or a service between two syncs is not cut off.
+	Headroom float64 `json:"headroom,omitempty"`
+	// Action on overflow: "shutdown" (default), "restart" (after
+	// RestartMinutes) or "warning-only".
+	Action         string `json:"action,omitempty"`
+	RestartMinutes int    `json:"restartMinutes,omitempty"`
+}
+
+// Sensitive is a secret read from a file: it never prints.
+type Sensitive struct{ value string }
+
+// Reveal returns the secret.
+func (s Sensitive) Reveal() string   { return s.value }
+func (s Sensitive) String() string   { return "(sensitive)" }
+func (s Sensitive) GoString() string { return "(sensitive)" }
+
 // DeletionBudget bounds how much one reconcile may delete on a fabric: a
 // plan that deletes more than Percent of the objects the cluster owns
 // there, and more than Objects objects, is refused whole.
@@ -106,6 +150,8 @@ type Fabric struct {
 	Policy string `json:"policy,omitempty"`
 	// DeletionBudget refuses a plan that deletes too much at once.
 	DeletionBudget DeletionBudget `json:"deletionBudget"`
+	// BGP says how the switches run their sessions with the nodes.
+	BGP SessionSettings `json:"bgp"`
 
 	// Raw holds the keys of the fabric's entry that config does not know,
 	// as written (YAML text): the driver's own settings. The driver parses
@@ -131,8 +177,8 @@ type Switch struct {
 // fabricKeys and switchKeys are the keys config itself reads.
 var (
 	fabricKeys = keysOf(struct {
-		Name, Driver, ASN, Switches, MaximumPaths, Labels, Policy, DeletionBudget any
-	}{}, "name", "driver", "asn", "switches", "maximumPaths", "labels", "policy", "deletionBudget")
+		Name, Driver, ASN, Switches, MaximumPaths, Labels, Policy, DeletionBudget, BGP any
+	}{}, "name", "driver", "asn", "switches", "maximumPaths", "labels", "policy", "deletionBudget", "bgp")
 	switchKeys = keysOf(struct{ Name, PeerIPs, ASN any }{}, "name", "peerIPs", "asn")
 )
 
@@ -430,6 +476,12 @@ func (c *Config) applyDefaults() {
 		if f.DeletionBudget.Objects == 0 {
 			f.DeletionBudget.Objects = DefaultDeletionBudgetObjects
 		}
+		if f.BGP.MaxPrefix.Headroom == 0 {
+			f.BGP.MaxPrefix.Headroom = 2
+		}
+		if f.BGP.MaxPrefix.Action == "" {
+			f.BGP.MaxPrefix.Action = "shutdown"
+		}
 		if f.MaximumPaths.Mode == "" {
 			f.MaximumPaths.Mode = "auto"
 		}
@@ -500,6 +552,9 @@ func (c *Config) validate(dir string) error {
 		}
 		if f.DeletionBudget.Objects < 1 {
 			add("%s.deletionBudget.objects: %d must be at least 1", at, f.DeletionBudget.Objects)
+		}
+		for _, problem := range c.Fabrics[i].BGP.check(dir) {
+			add("%s.bgp.%s", at, problem)
 		}
 		if known && f.MaximumPaths.Limit == 0 {
 			c.Fabrics[i].MaximumPaths.Limit = spec.MaxPaths
@@ -595,3 +650,53 @@ func ReadSecretFile(path string) (string, error) {
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
+
+// check validates the session settings and reads the password file.
+func (b *SessionSettings) check(dir string) []string {
+	var errs []string
+	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	if b.Hold != 0 && (b.Hold < 3 || b.Hold > 65535) {
+		add("hold: %d must be 0 or 3-65535 seconds", b.Hold)
+	}
+	if b.Keepalive < 0 || b.Keepalive > 65535 || (b.Hold != 0 && b.Keepalive >= b.Hold) {
+		add("keepalive: %d must be 0-65535 seconds and less than the hold time", b.Keepalive)
+	}
+	m := b.MaxPrefix
+	if m.Limit != "" && m.Limit != "auto" {
+		if n, err := strconv.ParseUint(m.Limit, 10, 32); err != nil || n < 1 {
+			add("maxPrefix.limit: %q is not auto or a number of prefixes", m.Limit)
+		}
+	}
+	if m.Headroom < 1 || m.Headroom > 100 {
+		add("maxPrefix.headroom: %g must be 1-100", m.Headroom)
+	}
+	switch m.Action {
+	case "shutdown", "warning-only":
+	case "restart":
+		if m.RestartMinutes < 1 || m.RestartMinutes > 65535 {
+			add("maxPrefix.restartMinutes: %d must be 1-65535 with action restart", m.RestartMinutes)
+		}
+	default:
+		add("maxPrefix.action: %q is not one of shutdown, restart, warning-only", m.Action)
+	}
+	for _, n := range b.Shutdown {
+		if !nodeNameRe.MatchString(n) {
+			add("shutdown: %q is not a node name", n)
+		}
+	}
+	if b.PasswordFile != "" {
+		p := ParseContext{Dir: dir}.Path(b.PasswordFile)
+		pw, err := ReadSecretFile(p)
+		switch {
+		case err != nil:
+			add("passwordFile: %v", err)
+		case pw == "" || len(pw) > 80 || strings.ContainsAny(pw, "\r\n"):
+			add("passwordFile: the password must be 1-80 characters on one line")
+		default:
+			b.PasswordFile, b.Password = p, Sensitive{value: pw}
+		}
+	}
+	return errs
+}
+
+var nodeNameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)

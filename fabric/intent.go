@@ -1,6 +1,7 @@
 package fabric
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 )
@@ -249,6 +250,22 @@ type Realized struct {
 	Sources map[Key][]string
 	Holds   []Hold
 	Skipped []Skip
+	// Warnings say what the platform does not manage (a peer option it
+	// cannot set yet), for people.
+	Warnings []string
+}
+
+// KeepOptions clears from a session the options the platform does not
+// manage, and warns once per option that was set.
+func (d *Realized) KeepOptions(platform string, s *Session, managed map[PeerOption]bool, warned map[PeerOption]bool) {
+	var dropped []PeerOption
+	s.Options, dropped = s.Options.Keep(managed)
+	for _, opt := range dropped {
+		if !warned[opt] {
+			warned[opt] = true
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s does not manage the peers' %s: it is left as the switches hold it", platform, opt))
+		}
+	}
 }
 
 // From records that an object came from input objects.

@@ -133,6 +133,38 @@ type PeerOptions struct {
 	Shutdown bool `json:"shutdown,omitempty"`
 }
 
+// PeerOption names one of the PeerOptions, for the drivers to say which
+// they manage.
+type PeerOption string
+
+const (
+	OptionPassword        PeerOption = "password"
+	OptionMaxPrefix       PeerOption = "maxPrefix"
+	OptionTimers          PeerOption = "timers"
+	OptionGracefulRestart PeerOption = "gracefulRestart"
+	OptionTTLSecurity     PeerOption = "ttlSecurity"
+	OptionShutdown        PeerOption = "shutdown"
+)
+
+// Keep returns the options with those a platform does not manage cleared,
+// and which of the set ones were cleared.
+func (o PeerOptions) Keep(managed map[PeerOption]bool) (PeerOptions, []PeerOption) {
+	var dropped []PeerOption
+	drop := func(opt PeerOption, set bool, clear func()) {
+		if set && !managed[opt] {
+			dropped = append(dropped, opt)
+			clear()
+		}
+	}
+	drop(OptionPassword, o.Password != nil, func() { o.Password = nil })
+	drop(OptionMaxPrefix, o.MaxPrefix != nil, func() { o.MaxPrefix = nil })
+	drop(OptionTimers, o.Keepalive != 0 || o.Hold != 0, func() { o.Keepalive, o.Hold = 0, 0 })
+	drop(OptionGracefulRestart, o.GracefulRestart != 0, func() { o.GracefulRestart = 0 })
+	drop(OptionTTLSecurity, o.TTLSecurityHops != 0, func() { o.TTLSecurityHops = 0 })
+	drop(OptionShutdown, o.Shutdown, func() { o.Shutdown = false })
+	return o, dropped
+}
+
 // What a switch does when a node sends more prefixes than MaxPrefix.Limit.
 const (
 	// MaxPrefixShutdown: the session goes down until cleared by hand.

@@ -31,6 +31,9 @@ type TranslateOptions struct {
 	// absence from the input is accepted as "there are none": their fabric
 	// objects are then deleted instead of held.
 	AllowMissing map[string]bool
+	// CalicoNamespace is where calico-node runs: where a BGPPeer's
+	// password Secret is (DefaultCalicoNamespace when empty).
+	CalicoNamespace string
 }
 
 // Translate derives the desired state of every configured fabric from the
@@ -283,6 +286,12 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 		s := fabric.Session{Switch: fp.sw.Name, Node: fp.Node, NodeAddress: fp.NodeAddress, RemoteASN: fp.NodeASN,
 			LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6), Sources: []string{"Node/" + fp.Node, "BGPPeer/" + fp.BGPPeer}}
 		s.Allowed, s.FilterSources = t.allowed(fp, ranges)
+		opts, err := t.peerOptions(f, fp, s.Allowed)
+		if err != nil {
+			t.skip("BGPPeer/"+fp.BGPPeer, fmt.Sprintf("fabric %s, node %s: %v; its session is not planned", f.Name, fp.Node, err), "")
+			continue
+		}
+		s.Options = opts
 		in.Sessions = append(in.Sessions, s)
 	}
 	if len(fps) == 0 {
@@ -350,6 +359,9 @@ func (t *translator) desire(f *config.Fabric) fabric.FabricDesired {
 	d := desire(*f, in)
 	for _, sk := range d.Skipped {
 		t.skips = append(t.skips, sk)
+	}
+	for _, w := range d.Warnings {
+		t.warn("fabric %s: %s", f.Name, w)
 	}
 	fd.State, fd.Sources, fd.Holds = d.State, d.Sources, d.Holds
 	return fd

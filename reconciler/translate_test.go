@@ -467,18 +467,20 @@ func FuzzTranslate(f *testing.F) {
 	f.Add([]byte("apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: g}\nspec: {peerIP: '[2001:db8::fe]:179', asNumber: 63500, nodeSelector: a == 'b' || !has(c)}"))
 	f.Add([]byte("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: '2001:db8:1::/48', blockSize: 122, allowedUses: [LoadBalancer]}"))
 	f.Add([]byte("apiVersion: crd.projectcalico.org/v1\nkind: BlockAffinity\nmetadata: {name: b}\nspec: {cidr: 172.27.0.0/26, node: k8c1m0, state: confirmed, deleted: 'false'}"))
-	base := k8swatch.NewBuilder()
 	files, _ := filepath.Glob(filepath.Join(haystack, "cluster", "*.yaml"))
+	contents := map[string][]byte{}
 	for _, file := range files {
-		content, _ := os.ReadFile(file)
-		if err := base.AddDocuments(file, content); err != nil {
-			f.Fatal(err)
-		}
+		contents[file], _ = os.ReadFile(file)
 	}
 	aci := exampleConfig(f)
 	frr := frrConfig(f, "")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b := base.Clone()
+		b := k8swatch.NewBuilder()
+		for _, file := range files {
+			if err := b.AddDocuments(file, contents[file]); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := b.AddDocuments("fuzz.yaml", data); err != nil {
 			return
 		}

@@ -14,6 +14,9 @@ import (
 // 1-64, in the class's metadata; docs/aci.md).
 const aciMaxPaths = 64
 
+// managedOptions are the peer options the driver sets on a bgpPeerP.
+var managedOptions = map[fabric.PeerOption]bool{}
+
 // aciProtocols are the protocols a vzEntry's prot takes with ports: ACI
 // filters match ports of tcp and udp only (docs/aci.md).
 var aciProtocols = map[string]bool{"tcp": true, "udp": true}
@@ -32,7 +35,9 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		return r
 	}
 	var accepted []fabric.Session
+	warned := map[fabric.PeerOption]bool{}
 	for _, s := range in.Sessions {
+		r.KeepOptions("ACI", &s, managedOptions, warned)
 		if !descrRe.MatchString(s.Node) {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
 				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters); its peers are not planned", in.Fabric)})

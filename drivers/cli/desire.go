@@ -17,6 +17,8 @@ type Limits struct {
 	MaxPaths int
 	// NoFilters: the fabric's per-node filters are turned off.
 	NoFilters bool
+	// Options are the peer options the platform manages.
+	Options map[fabric.PeerOption]bool
 }
 
 // Desire realizes an intent on a CLI platform (FRR, NX-OS): per session a
@@ -28,7 +30,9 @@ func Desire(in fabric.Intent, lim Limits) fabric.Realized {
 	var r fabric.Realized
 	mark := Mark(config.OwnerMarkOf(in.Cluster))
 	var accepted []fabric.Session
+	warned := map[fabric.PeerOption]bool{}
 	for _, s := range in.Sessions {
+		r.KeepOptions(lim.PlatformName, &s, lim.Options, warned)
 		peer, filter := s.Peer(), s.Filter()
 		err := CheckPeer(peer)
 		if err == nil && !lim.NoFilters {
