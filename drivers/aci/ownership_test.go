@@ -108,8 +108,8 @@ func TestNeverAdopt(t *testing.T) {
 			},
 			want:      webService(80),
 			conflicts: []string{"Contract CNT_WEB", "ExternalSubnet EPG_WEB/172.29.0.6/32"},
-			untouched:      []string{webEPG},
-			absent:         []string{webBrc, webFlt, extL3Out + "/instP-EPG_DEFAULT/rscons-CNT_WEB"},
+			untouched: []string{webEPG},
+			absent:    []string{webBrc, webFlt, extL3Out + "/instP-EPG_DEFAULT/rscons-CNT_WEB"},
 		},
 		{
 			name:      "4.5 hand-made entry in an owned filter: the contract is a conflict, the entry is not taken over",
