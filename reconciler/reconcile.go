@@ -230,10 +230,15 @@ func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 	defer func() {
 		// Release even when ctx has ended: a lock left behind blocks the
 		// next writer until its lease runs out.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockFor)
 		defer cancel()
-		if err := unlock(rctx); err != nil && out.Err == nil {
+		err := release(rctx, unlock)
+		switch {
+		case err == nil:
+		case out.Err == nil:
 			out.Err = fmt.Errorf("the changes were applied, but releasing the fabric's lock failed (it expires on its own): %w", err)
+		default:
+			out.Err = fmt.Errorf("%w; releasing the fabric's lock failed too (it expires on its own): %w", out.Err, err)
 		}
 	}()
 
@@ -266,6 +271,31 @@ func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 		out.Err = fmt.Errorf("%w; observing the fabric afterwards failed too (%v): what it holds now is unknown", out.Err, oerr)
 	}
 	return out
+}
+
+// unlockFor bounds how long ApplyFabric keeps trying to release the lock.
+var unlockFor = 30 * time.Second
+
+// release releases the lock, trying again while it fails until ctx ends: a
+// switch that stopped answering in the middle of the run (which is often
+// why the run failed) may answer again a few seconds later, and a lock left
+// behind holds every other writer off for its whole lease (the run's
+// deadline plus a minute). Every driver's Unlock may be repeated: it
+// removes the marker only while it holds this writer's own record.
+func release(ctx context.Context, unlock drivers.Unlock) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := unlock(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
 }
 
 // takeLock takes a fabric's writer lock, waiting for another writer up to

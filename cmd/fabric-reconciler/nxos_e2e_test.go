@@ -51,6 +51,7 @@ type nxosLab struct {
 type nxosOpts struct {
 	mode            string
 	sessionsTakeBGP bool
+	recordConfigs   bool // nxossim.Options.RecordConfigs
 }
 
 func newNXOSLab(t testing.TB, o nxosOpts) *nxosLab {
@@ -76,7 +77,7 @@ func newNXOSLab(t testing.TB, o nxosOpts) *nxosLab {
 	var hosts []string
 	for i, name := range nxosLeaves {
 		sim, err := nxossim.Start(nxossim.Options{Username: "admin", Password: l.password, Hostname: name,
-			StartupConfig: nxosStartup, SessionAllFeatures: o.sessionsTakeBGP})
+			StartupConfig: nxosStartup, SessionAllFeatures: o.sessionsTakeBGP, RecordConfigs: o.recordConfigs})
 		if err != nil {
 			t.Fatal(err)
 		}

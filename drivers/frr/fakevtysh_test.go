@@ -21,7 +21,7 @@ import (
 
 // fakeVtysh is a minimal SSH server on 127.0.0.1 that answers like FRR's
 // vtysh for what the driver types: prompts per mode, the echo of each line,
-// "show running-config", silence for an accepted configuration line. It
+// "show running-config bgpd", silence for an accepted configuration line. It
 // can drop the connection right after a given line arrived, before its
 // reply, or refuse a line with a '%' reply: the faults the real lab cannot
 // time. What it accepts changes nothing but its log.
@@ -34,7 +34,7 @@ type fakeVtysh struct {
 	dir      string
 
 	mu      sync.Mutex
-	running string            // the reply to "show running-config"
+	running string            // the reply to "show running-config bgpd"
 	drop    map[string]int    // line -> how many more times to drop the connection after it
 	refuse  map[string]string // line -> reply
 	got     []string          // configuration lines accepted, as typed (trimmed)
@@ -196,7 +196,7 @@ func (f *fakeVtysh) repl(ch ssh.Channel, conn net.Conn) {
 		case refused:
 			out = refusal + "\r\n"
 		case cmd == "terminal length 0" || cmd == "show zebra":
-		case cmd == "show running-config":
+		case cmd == showConfig:
 			f.mu.Lock()
 			out = "Building configuration...\r\n\r\nCurrent configuration:\r\n" + strings.ReplaceAll(f.running, "\n", "\r\n")
 			f.mu.Unlock()

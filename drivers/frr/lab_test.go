@@ -243,6 +243,56 @@ func TestLabRoundTrip(t *testing.T) {
 	}
 }
 
+// TestLabBgpdRestart: bgpd restarts with the saved configuration (lab.sh
+// restart, as watchfrr restarts a daemon), losing everything the driver
+// typed; zebra keeps its copies of the prefix-lists and route-maps, which
+// vtysh's merged "show running-config" still shows. The driver reads
+// bgpd's own configuration: it sees the filters gone too, puts them back
+// before the neighbors, and bgpd ends with every filter its neighbors use.
+func TestLabBgpdRestart(t *testing.T) {
+	e := labSetup(t)
+	d := e.driver(t, e.fabric(nil))
+	if _, _, err := reconcile(t, e.ctx, d, labState()); err != nil {
+		t.Fatal(err)
+	}
+	assertConverged(t, e.ctx, d, labState())
+	if out, err := e.lab.Script(e.ctx, "restart", "leaf201", "bgpd"); err != nil {
+		t.Fatalf("restarting bgpd: %v\n%s", err, out)
+	}
+	merged, err := e.lab.Vtysh(e.ctx, "leaf201", "show running-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(merged, "route-map FR-haystack-IN-192.168.9.193 permit 10") {
+		t.Fatalf("zebra no longer shows the route-map: the case this test is about is gone:\n%s", merged)
+	}
+	plan, res, err := reconcile(t, e.ctx, d, labState())
+	if err != nil {
+		t.Fatalf("apply after the restart: %v\n%v", err, res.Messages)
+	}
+	created := map[fabric.Kind]int{}
+	for _, c := range plan.Changes {
+		if c.Switch != "leaf201" || c.Action != fabric.ActionCreate {
+			t.Errorf("unexpected change %s %s", c.Action, c.Key())
+		}
+		created[c.Kind]++
+	}
+	if created[fabric.KindPrefixFilter] != 3 || created[fabric.KindBGPPeer] != 3 {
+		t.Errorf("planned %v, want leaf201's 3 filters and 3 peers created again", created)
+	}
+	assertConverged(t, e.ctx, d, labState())
+	bgpd, err := e.lab.Vtysh(e.ctx, "leaf201", "show running-config bgpd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"route-map FR-haystack-IN-192.168.9.193 permit 10", "neighbor 192.168.9.193 route-map FR-haystack-IN-192.168.9.193 in",
+		"ip prefix-list FR-haystack-IN-192.168.9.193 seq 5 permit 172.27.114.0/26"} {
+		if !strings.Contains(bgpd, want) {
+			t.Errorf("bgpd lacks %q:\n%s", want, bgpd)
+		}
+	}
+}
+
 // sshSessions lists the per-connection sshd processes of a leaf.
 func sshSessions(t *testing.T, l *lab.Lab, leaf string) []int {
 	t.Helper()

@@ -37,12 +37,23 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 	})
 }
 
-// readConfig reads and parses one switch's running configuration, and checks
-// that the BGP instance is there with the configured AS.
+// showConfig is what the driver reads: bgpd's own running configuration.
+// vtysh's "show running-config" merges every daemon's, and zebra keeps its
+// own copy of each prefix-list and route-map typed through vtysh: after
+// bgpd restarts (watchfrr loads the saved configuration into it alone,
+// frrcommon.sh), the merged output still shows the filters typed since the
+// last "write memory" while bgpd has none. Read that way, a neighbor
+// re-created by the driver was bound to a route-map bgpd does not have
+// ("The route-map ... does not exist."), took no route, and every later
+// sync stopped at the same line (lab: the fault table's bgpd row).
+const showConfig = "show running-config bgpd"
+
+// readConfig reads and parses one switch's running configuration (bgpd's),
+// and checks that the BGP instance is there with the configured AS.
 func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *runningConfig, error) {
 	sess := d.session(sw)
-	out, err := sess.command(ctx, "show running-config")
-	d.observeRequest("show running-config", err)
+	out, err := sess.command(ctx, showConfig)
+	d.observeRequest(showConfig, err)
 	if err != nil {
 		return "", nil, err
 	}

@@ -11,8 +11,9 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-// runningConfig is what the driver reads from "show running-config": the
-// BGP instances, prefix-lists and route-maps. Everything else is ignored.
+// runningConfig is what the driver reads from "show running-config bgpd":
+// the BGP instances, prefix-lists and route-maps. Everything else is
+// ignored.
 type runningConfig struct {
 	Hostname string
 	BGP      []*bgpInstance
@@ -57,7 +58,7 @@ type afNeighbor struct {
 	RouteMapIn  string
 }
 
-// parseRunningConfig reads the output of "show running-config".
+// parseRunningConfig reads the output of "show running-config [bgpd]".
 func parseRunningConfig(text string) (*runningConfig, error) {
 	cfg := &runningConfig{Filters: cli.NewFilters()}
 	var (

@@ -15,6 +15,9 @@
 #   lab.sh rogue NODE [PREFIX...]   make NODE advertise PREFIXes it does not own
 #                                   (none: stop); Calico's filter is bypassed
 #   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
+#   lab.sh restart LEAF DAEMON  restart a leaf's zebra or bgpd as watchfrr does:
+#                             the daemon starts again with the saved frr.conf
+#                             (what "write memory" saved), not what was typed since
 #   lab.sh clean              down, then remove the run folder with its keys
 #
 # Environment:
@@ -276,13 +279,23 @@ EOF
 
 start_forwarder() {
   local l=$1 d=$RUN/$1
-  alive "$d/fwd.pid" && return 0
-  cat >"$d/fwd.sh" <<EOF
+  # Written even when the forwarder runs: socat reads it per connection.
+  # Before each connection it puts user admin back into sshd's view when
+  # the bind mounts of start_leaf_sshd are gone: a host tool that replaces
+  # /etc/passwd or /etc/shadow (a new file renamed over the old one) makes
+  # the kernel detach mounts on the old file in every namespace (Linux 3.18
+  # and later), and sshd then answers "Invalid user admin".
+  cat >"$d/fwd.sh.tmp" <<EOF
 #!/bin/sh
 # one SSH connection from 127.0.0.1:${PORT[$l]} into $l (TCP_NODELAY: no Nagle delays)
+pid=\$(cat "$d/sshd.pid" 2>/dev/null) && nsenter -t "\$pid" -m sh -c '
+  grep -q "^admin:" /etc/passwd || mount --bind "$RUN/passwd" /etc/passwd
+  grep -q "^admin:" /etc/shadow || mount --bind "$RUN/shadow" /etc/shadow' </dev/null >>"$d/fwd.log" 2>&1
 exec ip netns exec $(ns "$l") socat STDIO TCP:127.0.0.1:22,nodelay
 EOF
-  chmod 755 "$d/fwd.sh"
+  chmod 755 "$d/fwd.sh.tmp"
+  mv "$d/fwd.sh.tmp" "$d/fwd.sh"
+  alive "$d/fwd.pid" && return 0
   if (exec 3<>"/dev/tcp/127.0.0.1/${PORT[$l]}") 2>/dev/null; then
     die "127.0.0.1:${PORT[$l]} is taken by another program (set LAB_PORT_SHIFT)"
   fi
@@ -604,6 +617,23 @@ cmd_reset() {
   wait_all
 }
 
+# cmd_restart restarts one daemon of a leaf the way FRR's packaging does
+# when watchfrr restarts a daemon that died: frrcommon.sh daemon_start
+# starts it, then runs "vtysh -b -d <daemon>" (vtysh_b), which loads the
+# saved integrated configuration into that daemon only (FRR 8.4.4,
+# /usr/lib/frr/frrcommon.sh). The other daemons keep their running state:
+# after a bgpd restart, zebra still holds the prefix-lists and route-maps
+# typed since the last "write memory", and bgpd does not.
+cmd_restart() {
+  local l=${1:?usage: lab.sh restart LEAF DAEMON} dm=${2:?usage: lab.sh restart LEAF DAEMON} d
+  [ "${ROLE[$l]:-}" = leaf ] || die "$l is not a leaf"
+  case "$dm" in zebra|bgpd) ;; *) die "restart: $dm is not one of zebra, bgpd" ;; esac
+  d=$RUN/$l
+  stop_pidfile "$d/$dm.pid"
+  start_frr_daemon "$l" "$dm"
+  vty "$l" -b -d "$dm" >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$l: vtysh -b -d $dm failed"; }
+}
+
 cmd_rogue() {
   local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
   case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
@@ -615,7 +645,7 @@ main() {
   local c=${1:-}
   [ $# -gt 0 ] && shift
   case "$c" in
-    up|down|status|reset|clean) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
+    up|down|status|reset|clean|restart) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
   esac
   case "$c" in
     up) cmd_up ;;
@@ -628,8 +658,9 @@ main() {
     nodevtysh) local n=${1:?usage: lab.sh nodevtysh NODE6 [-c CMD]...}; shift
       [ "${ROLE[$n]:-}" = node6 ] || die "$n is not an IPv6 node"; vty "$n" "$@" ;;
     rogue) cmd_rogue "$@" ;;
+    restart) cmd_restart "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
-    *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
+    *) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
   esac
 }
 

@@ -264,7 +264,11 @@ func (d *driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 	return func(context.Context) error {
 		d.f.mu.Lock()
 		defer d.f.mu.Unlock()
-		d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpUnlock})
+		err := d.f.fail
+		d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpUnlock, Err: err})
+		if err != nil {
+			return err
+		}
 		if d.f.lock != nil && d.f.lock.Same(rec) {
 			d.f.lock = nil
 		}

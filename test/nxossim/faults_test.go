@@ -250,3 +250,48 @@ func TestFaultCommandDelay(t *testing.T) {
 	}
 	s.SetFaults(Faults{})
 }
+
+// TestConfigHistory: with RecordConfigs, every line that changed the
+// running configuration leaves a version, the last the current one, a drop
+// in the middle included; shows and Configure's setup are versions only
+// when they change something, and ResetLog starts again from the current
+// configuration.
+func TestConfigHistory(t *testing.T) {
+	s := startSim(t, func(o *Options) { o.RecordConfigs = true })
+	if h := s.ConfigHistory(); len(h) != 1 || !strings.Contains(h[0], "feature bgp") {
+		t.Fatalf("history at start: %q", h)
+	}
+	if err := s.Configure("ip prefix-list HAND seq 5 permit 10.0.0.0/8"); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetLog()
+	d := scrapliDriver(t, s, transport.StandardTransport, options.WithTimeoutOps(3*time.Second))
+	if _, err := d.SendCommand("show running-config bgp"); err != nil {
+		t.Fatal(err)
+	}
+	s.SetFaults(Faults{DropAfterConfigLines: 4})
+	if _, err := d.SendConfigs(planLines); err == nil {
+		t.Fatal("SendConfigs survived the dropped connection")
+	}
+	h := s.ConfigHistory()
+	// Before; router bgp 63500; its neighbor; remote-as. The description
+	// line dropped the connection after it ran: a fourth change.
+	if len(h) != 5 {
+		t.Fatalf("%d versions:\n%s", len(h), strings.Join(h, "\n=====\n"))
+	}
+	if !strings.Contains(h[0], "ip prefix-list HAND") || strings.Contains(h[0], "router bgp") {
+		t.Errorf("first version:\n%s", h[0])
+	}
+	if !strings.Contains(h[3], "remote-as 63551") || strings.Contains(h[3], "description") || !strings.Contains(h[4], "description") {
+		t.Errorf("versions 3 and 4:\n%s\n=====\n%s", h[3], h[4])
+	}
+	body, err := s.ConfigBody("bgp", "rpm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		if l != "!" && !strings.Contains(h[4], l) {
+			t.Errorf("the last version lacks %q", l)
+		}
+	}
+}

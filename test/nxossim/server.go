@@ -51,6 +51,12 @@ type Options struct {
 	PreAuthBanner string
 	// LogLimit caps the command log (oldest entries are dropped); default 10000.
 	LogLimit int
+	// RecordConfigs keeps the running configuration (show running-config
+	// without its header) after every line a client typed that changed it
+	// (configuration lines, commits, rollbacks) and after every Configure
+	// (ConfigHistory). A test can then see what a client changed on the
+	// way, not only where it ended. At most LogLimit versions are kept.
+	RecordConfigs bool
 	// SessionAllFeatures lets configuration sessions take every command
 	// the emulator knows (BGP, prefix-lists, route-maps, ...). By default
 	// they take none of them, as documented: Cisco's Session Manager
@@ -176,6 +182,7 @@ type Server struct {
 	checkpoints   []*checkpoint
 	stats         Stats
 	entries       []LogEntry
+	history       []string
 	faults        Faults
 	faultLines    int
 	unreachable   bool // UnreachableAfterDrop has fired
@@ -239,6 +246,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.lastChange = time.Time{} // NX-OS: "No configuration change since last restart"
 	s.startup = s.running.Clone()
+	if opts.RecordConfigs {
+		s.recordConfig()
+	}
 	s.cfg = &ssh.ServerConfig{MaxAuthTries: 6}
 	if opts.Password != "" {
 		s.cfg.PasswordCallback = func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
@@ -361,6 +371,9 @@ func (s *Server) Configure(lines ...string) error {
 	defer s.mu.Unlock()
 	sh := &shell{srv: s, user: s.opts.Username}
 	sh.setFrames([]frame{{kind: fConfig}})
+	if s.opts.RecordConfigs {
+		defer s.recordConfig()
+	}
 	for _, l := range lines {
 		out := sh.runLine(l)
 		if sh.failed {
@@ -418,12 +431,40 @@ func (s *Server) Log() []LogEntry {
 	return append([]LogEntry(nil), s.entries...)
 }
 
-// ResetLog empties the command log and zeroes the counters.
+// ResetLog empties the command log and the configuration history, and
+// zeroes the counters.
 func (s *Server) ResetLog() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.entries = nil
+	s.history = nil
+	if s.opts.RecordConfigs {
+		s.recordConfig()
+	}
 	s.stats = Stats{}
+}
+
+// ConfigHistory returns the running configurations recorded since the
+// server started or the last ResetLog (Options.RecordConfigs), oldest
+// first: the configuration at that moment, then one per change, the last
+// the current one.
+func (s *Server) ConfigHistory() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.history...)
+}
+
+// recordConfig adds the running configuration to the history when it
+// differs from the last one recorded (with s.mu held).
+func (s *Server) recordConfig() {
+	cur := strings.Join(s.runningBody(s.running, ""), "\n")
+	if n := len(s.history); n > 0 && s.history[n-1] == cur {
+		return
+	}
+	s.history = append(s.history, cur)
+	if n := len(s.history) - s.opts.LogLimit; n > 0 {
+		s.history = append(s.history[:0:0], s.history[n:]...)
+	}
 }
 
 // SetFaults replaces the fault switches and restarts the line count of
@@ -474,6 +515,9 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 	mode := sh.modeName()
 	inConfig := sh.inConfig()
 	reply = sh.runLine(line)
+	if s.opts.RecordConfigs {
+		s.recordConfig()
+	}
 	if strings.TrimSpace(line) != "" {
 		s.stats.Commands++
 		if sh.failed {

@@ -565,6 +565,31 @@ func TestFaults(t *testing.T) {
 					t.Fatal("the POST was not applied before the reset")
 				}
 			}},
+		{"latency after commit: the client gives up on a committed write", Fault{Kind: FaultLatencyAfterCommit, Method: "POST", PathPrefix: "/api/mo/", Times: 1, Delay: 2 * time.Second},
+			func(t *testing.T, srv *Server, hc *http.Client, ck string) {
+				req, _ := http.NewRequest("POST", srv.URL+"/api/mo/"+tn+"/bgpCtxAfP-R.json", strings.NewReader(`{"bgpCtxAfPol":{"attributes":{"name":"R"}}}`))
+				req.Header.Set("Cookie", ck)
+				short := &http.Client{Timeout: 300 * time.Millisecond, Transport: hc.Transport}
+				start := time.Now()
+				if _, err := short.Do(req); err == nil || !strings.Contains(err.Error(), "Timeout") {
+					t.Fatalf("want a client timeout, got %v", err)
+				}
+				if d := time.Since(start); d > time.Second {
+					t.Fatalf("the client waited %v", d)
+				}
+				if _, _, ok := srv.Lookup(tn + "/bgpCtxAfP-R"); !ok {
+					t.Fatal("the POST was not committed before the late answer")
+				}
+				if log := srv.Requests(); log[len(log)-1].Status != 200 || log[len(log)-1].Fault != string(FaultLatencyAfterCommit) {
+					t.Fatalf("log: %+v", log[len(log)-1])
+				}
+				// A patient client gets the answer.
+				srv.AddFault(Fault{Kind: FaultLatencyAfterCommit, Method: "POST", PathPrefix: "/api/mo/", Times: 1, Delay: 200 * time.Millisecond})
+				a := do(t, hc, srv, "POST", "/api/mo/"+tn+"/bgpCtxAfP-S.json?rsp-subtree=modified", `{"bgpCtxAfPol":{"attributes":{"name":"S"}}}`, ck)
+				if a.status != 200 || !strings.Contains(string(a.body), `"status":"created"`) {
+					t.Fatalf("late answer: %d %s", a.status, a.body)
+				}
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, hc := lab(t, Options{})
@@ -581,6 +606,49 @@ func TestFaults(t *testing.T) {
 func isReset(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "reset") || strings.Contains(s, "EOF") || errors.Is(err, io.EOF)
+}
+
+// TestJournal: each committed HTTP write lists the objects it changed, a
+// subtree delete every object it took; reads, refused writes and direct
+// seeding are not journaled.
+func TestJournal(t *testing.T) {
+	srv, hc := lab(t, Options{Journal: true})
+	ck := login(t, hc, srv)
+	flt := tn + "/flt-HAND_flt"
+	body := `{"vzFilter":{"attributes":{"dn":"` + flt + `","annotation":"x"},"children":[` +
+		`{"vzEntry":{"attributes":{"name":"ssh","etherT":"ip","prot":"tcp","dFromPort":"22","dToPort":"22"}}}]}}`
+	if a := do(t, hc, srv, "POST", "/api/mo/"+flt+".json", body, ck); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	do(t, hc, srv, "GET", "/api/mo/"+flt+".json?query-target=subtree", "", ck)
+	if a := do(t, hc, srv, "POST", "/api/mo/"+flt+".json", `{"vzFilter":{"attributes":{"dn":"`+flt+`","descr":"edited"}}}`, ck); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	if a := do(t, hc, srv, "POST", "/api/mo/"+tn+".json", `{"fvTenant":{"attributes":{"nope":"x"}}}`, ck); a.status == 200 {
+		t.Fatal("a bad property was accepted")
+	}
+	if a := do(t, hc, srv, "DELETE", "/api/mo/"+flt+".json", "", ck); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	j := srv.Journal()
+	var got []string
+	for _, e := range j {
+		for _, c := range e.Changes {
+			got = append(got, e.Method+" "+c.Status+" "+strings.TrimPrefix(c.DN, tn+"/"))
+		}
+	}
+	want := []string{"POST created flt-HAND_flt", "POST created flt-HAND_flt/e-ssh", "POST modified flt-HAND_flt",
+		"DELETE deleted flt-HAND_flt", "DELETE deleted flt-HAND_flt/e-ssh"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("journal:\n%q\nwant\n%q", got, want)
+	}
+	if m := j[1].Changes[0]; m.Before["descr"] != "" || m.After["descr"] != "edited" || m.After["annotation"] != "x" {
+		t.Fatalf("modified: %+v", m)
+	}
+	srv.ResetLog()
+	if len(srv.Journal()) != 0 {
+		t.Fatal("ResetLog kept the journal")
+	}
 }
 
 func TestRequestLog(t *testing.T) {

@@ -39,6 +39,11 @@ type Options struct {
 	DuplicateCookie string
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// Journal records, for every write a client commits over HTTP, each
+	// object it created, modified or deleted, children removed with a
+	// deleted parent included (Journal, JournalEntry). Off by default: each
+	// commit then costs a walk of the whole tree.
+	Journal bool
 }
 
 // Counters are the emulator's counters.
@@ -76,6 +81,7 @@ type Sim struct {
 	certs    map[string]*rsa.PublicKey
 	faults   []*Fault
 	log      []Request
+	journal  []JournalEntry
 	counters Counters
 }
 
@@ -115,6 +121,13 @@ const (
 	// FaultResetAfterCommit processes the request, then resets the
 	// connection instead of answering: the client cannot know it worked.
 	FaultResetAfterCommit FaultKind = "reset-after-commit"
+	// FaultLatencyAfterCommit processes the request, then holds the answer
+	// for Delay: a client whose deadline passes first gives up on a write
+	// the APIC has committed. The safety review saw this against the
+	// emulator when a Retry-After wait used up the call's deadline and the
+	// retried POST then committed (case 5.4); a busy APIC answering a large
+	// POST late does the same.
+	FaultLatencyAfterCommit FaultKind = "latency-after-commit"
 )
 
 // Fault is one failure to inject into matching requests.
@@ -135,7 +148,7 @@ type Fault struct {
 }
 
 var faultKinds = map[FaultKind]bool{FaultLatency: true, FaultThrottle: true, FaultServerError: true, FaultTokenTimeout: true,
-	FaultReset: true, FaultResetAfterCommit: true}
+	FaultReset: true, FaultResetAfterCommit: true, FaultLatencyAfterCommit: true}
 
 // AddFault injects a failure.
 func (s *Sim) AddFault(f Fault) {
@@ -182,6 +195,7 @@ func (s *Sim) ResetLog() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log = nil
+	s.journal = nil
 	s.counters = Counters{}
 }
 
@@ -257,11 +271,17 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	rec := &statusRecorder{ResponseWriter: w}
-	if f != nil && f.Kind != FaultResetAfterCommit {
-		s.injected(rec, r, f)
-	} else if f != nil {
+	var late *bufferedAnswer
+	switch {
+	case f != nil && f.Kind == FaultResetAfterCommit:
 		entry.User = s.route(&discard{header: http.Header{}}, r, body)
-	} else {
+	case f != nil && f.Kind == FaultLatencyAfterCommit:
+		late = &bufferedAnswer{header: http.Header{}}
+		entry.User = s.route(late, r, body)
+		rec.status = late.status
+	case f != nil:
+		s.injected(rec, r, f)
+	default:
 		entry.User = s.route(rec, r, body)
 	}
 	status := rec.status
@@ -271,9 +291,47 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry.Status = status
 	s.log = append(s.log, entry)
 	s.mu.Unlock()
-	if f != nil && f.Kind == FaultResetAfterCommit {
+	switch {
+	case f != nil && f.Kind == FaultResetAfterCommit:
 		resetConn(w)
+	case late != nil:
+		// Committed; the answer leaves after Delay, or never if the
+		// client hung up first.
+		select {
+		case <-time.After(f.Delay):
+			late.copyTo(w)
+		case <-r.Context().Done():
+		}
 	}
+}
+
+// bufferedAnswer keeps an answer to send later (FaultLatencyAfterCommit).
+type bufferedAnswer struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (b *bufferedAnswer) Header() http.Header { return b.header }
+func (b *bufferedAnswer) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = 200
+	}
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
+func (b *bufferedAnswer) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedAnswer) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body)
 }
 
 func (s *Sim) record(e Request, status int) {
@@ -424,7 +482,7 @@ func (s *Sim) routeAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 		case http.MethodPost:
 			s.handlePost(w, r, dn, body)
 		case http.MethodDelete:
-			s.handleDelete(w, dn)
+			s.handleDelete(w, r, dn)
 		default:
 			writeError(w, errf(405, "405", "Method not allowed"))
 		}
@@ -476,7 +534,7 @@ func (s *Sim) handlePost(w http.ResponseWriter, r *http.Request, dn string, body
 		writeError(w, err)
 		return
 	}
-	s.tree = work
+	s.commit(r, work)
 	if len(changes) > 0 {
 		s.counters.Commits++
 	}
@@ -487,7 +545,7 @@ func (s *Sim) handlePost(w http.ResponseWriter, r *http.Request, dn string, body
 	writeJSON(w, 200, imdata(nil, 0))
 }
 
-func (s *Sim) handleDelete(w http.ResponseWriter, dn string) {
+func (s *Sim) handleDelete(w http.ResponseWriter, r *http.Request, dn string) {
 	classes, _, err := resolveDN(dn)
 	if err != nil {
 		writeError(w, err)
@@ -499,7 +557,7 @@ func (s *Sim) handleDelete(w http.ResponseWriter, dn string) {
 		writeError(w, err)
 		return
 	}
-	s.tree = work
+	s.commit(r, work)
 	writeJSON(w, 200, imdata(nil, 0))
 }
 
