@@ -191,7 +191,7 @@ var partialInputs = []faultCase{
 		os.Remove(filepath.Join(dir, "services.yaml"))
 		os.Remove(filepath.Join(dir, "lab-echo.yaml"))
 	}},
-	{fault: "input: the node file holds 1 of 3 nodes", faulted: func(t *testing.T, dir string) { oneNodeOnly(t, dir) }},
+	{fault: "input: the node file holds 1 of 3 nodes", faulted: func(t *testing.T, dir string) { testenv.KeepFirstNode(t, dir) }},
 	{fault: "input: no IPAM blocks file", faulted: func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "ipam.yaml")) }},
 	{fault: "input: no BGPConfiguration", faulted: func(t *testing.T, dir string) {
 		editFile(t, filepath.Join(dir, "calico.yaml"), `apiVersion: projectcalico.org/v3
