@@ -34,6 +34,10 @@ type Config struct {
 	// Cluster names the cluster; it is the ownership mark every fabric object
 	// carries, so two clusters can share a fabric.
 	Cluster string `json:"cluster"`
+	// CalicoNamespace is where calico-node runs: a BGPPeer's password
+	// Secret is read there (default calico-system, the Tigera operator's;
+	// kube-system with the manifest install).
+	CalicoNamespace string `json:"calicoNamespace,omitempty"`
 	// IPAM is how the cluster gives pods their addresses: "calico" (Calico
 	// IPAM blocks, the default) or "host-local" (each node's Kubernetes
 	// podCIDR). It decides what a node's inbound filter permits.
@@ -458,6 +462,9 @@ func ParseIn(b []byte, dir string) (*Config, error) {
 func (c *Config) applyDefaults() {
 	if c.IPAM == "" {
 		c.IPAM = IPAMCalico
+	}
+	if c.CalicoNamespace == "" {
+		c.CalicoNamespace = "calico-system"
 	}
 	if c.MinPrefixLength.IPv4 == 0 {
 		c.MinPrefixLength.IPv4 = DefaultMinPrefixLengthIPv4

@@ -411,7 +411,8 @@ func runElected(ctx context.Context, opts Options, client kubernetes.Interface, 
 func newWatcher(ctx context.Context, opts Options, log *slog.Logger) (*k8swatch.Watcher, error) {
 	wait := time.Second
 	for {
-		w, err := k8swatch.NewWatcher(ctx, opts.RestConfig, k8swatch.LiveOptions{Logger: log, LegacyMetalLB: opts.LegacyMetalLB})
+		w, err := k8swatch.NewWatcher(ctx, opts.RestConfig, k8swatch.LiveOptions{Logger: log, LegacyMetalLB: opts.LegacyMetalLB,
+			SecretNamespace: opts.Config.CalicoNamespace})
 		if err == nil {
 			return w, nil
 		}

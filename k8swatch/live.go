@@ -76,6 +76,11 @@ type LiveOptions struct {
 	// cluster serves no metallb.io IPAddressPool and the watcher may read
 	// ConfigMaps in metallb-system; "on" always; "off" never.
 	LegacyMetalLB string
+	// SecretNamespace is where the Secrets BGPPeer passwords name are
+	// (calico-node's namespace); "" reads none. They are read by name when
+	// the state is built, never listed or watched, so the RBAC may grant
+	// get on exactly those Secrets.
+	SecretNamespace string
 }
 
 // calicoKinds are the Calico kinds the builder reads, by kind: the
@@ -218,6 +223,10 @@ type Watcher struct {
 
 	mu   sync.Mutex
 	memo map[string]memoEntry
+
+	// client and secretNS read the Secrets BGPPeer passwords name.
+	client   kubernetes.Interface
+	secretNS string
 }
 
 type memoEntry struct {
@@ -245,7 +254,8 @@ func NewWatcher(ctx context.Context, cfg *rest.Config, opts LiveOptions) (*Watch
 
 // NewWatcherFor sets up informers for the given resources.
 func NewWatcherFor(client kubernetes.Interface, dc dynamic.Interface, res []Resource, opts LiveOptions) (*Watcher, error) {
-	w := &Watcher{log: opts.Logger, resources: res, changed: make(chan struct{}, 1), memo: map[string]memoEntry{}}
+	w := &Watcher{log: opts.Logger, resources: res, changed: make(chan struct{}, 1), memo: map[string]memoEntry{},
+		client: client, secretNS: opts.SecretNamespace}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -397,6 +407,7 @@ func (w *Watcher) State() (ClusterState, error) {
 		}
 	}
 	w.memo = memo
+	w.readSecrets(b)
 	cs := b.Build()
 	// The informers list every kind they read: none means none.
 	cs.Complete = true
@@ -681,3 +692,31 @@ func sameContent(a, b any) bool {
 
 // defaultSyncTimeout bounds LoadLive's wait when ctx has no deadline.
 const defaultSyncTimeout = 2 * time.Minute
+
+// readSecrets gets, by name, the Secrets the BGPPeers' passwords name. A
+// Secret that cannot be read is left out: the reconciler then skips the
+// BGPPeer, and so holds its sessions, rather than configure them without
+// their password.
+func (w *Watcher) readSecrets(b *Builder) {
+	if w.client == nil || w.secretNS == "" {
+		return
+	}
+	names := map[string]bool{}
+	for _, p := range b.peers {
+		if p.v.Password != nil {
+			names[p.v.Password.Name] = true
+		}
+	}
+	for name := range names {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sec, err := w.client.CoreV1().Secrets(w.secretNS).Get(ctx, name, metav1.GetOptions{})
+		cancel()
+		if err != nil {
+			w.log.Warn("cannot read a BGPPeer password's Secret", "namespace", w.secretNS, "name", name, "error", err)
+			continue
+		}
+		for k, v := range sec.Data {
+			b.secrets[w.secretNS+"/"+name+"/"+k] = SecretValue{value: string(v)}
+		}
+	}
+}

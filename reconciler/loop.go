@@ -248,7 +248,7 @@ func (l *Loop) translateOptions(fresh map[string]fabric.Observed) TranslateOptio
 	for n, o := range l.observed {
 		obs[n] = o
 	}
-	return TranslateOptions{Observed: obs, AllowMissing: l.opts.AllowMissing}
+	return TranslateOptions{Observed: obs, AllowMissing: l.opts.AllowMissing, CalicoNamespace: l.cfg.CalicoNamespace}
 }
 
 // desired translates the cluster with a fabric's fresh observation and

@@ -97,7 +97,7 @@ type planned struct {
 // each selected fabric with its guards.
 func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, failed map[string]error, opts reconciler.Options) planned {
 	desired := keepFabrics(reconciler.Translate(ins.cluster, ins.cfg,
-		reconciler.TranslateOptions{Observed: observed, AllowMissing: opts.AllowMissing}), only)
+		reconciler.TranslateOptions{Observed: observed, AllowMissing: opts.AllowMissing, CalicoNamespace: ins.cfg.CalicoNamespace}), only)
 	var fps []fabric.FabricPlan
 	for _, fd := range desired.Fabrics {
 		if err, bad := failed[fd.Name]; bad {

@@ -52,7 +52,7 @@ func (f *inputFlags) load() (*inputs, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs, err := k8swatch.LoadLive(context.Background(), rc, k8swatch.LiveOptions{})
+		cs, err := k8swatch.LoadLive(context.Background(), rc, k8swatch.LiveOptions{SecretNamespace: cfg.CalicoNamespace})
 		if err != nil {
 			return nil, fmt.Errorf("cluster state: %w", err)
 		}
