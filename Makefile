@@ -1,6 +1,9 @@
 # fabric-reconciler: the two commands a newcomer needs are
 #   make demo   plan for the reference lab, offline (no cluster, no switch)
 #   make test   install what the tests need, then run every test
+# and contributors' quick loop is
+#   make test-short   the tests that need neither root nor a built
+#                     kube-apiserver (go test -short), and what they skipped
 GO        ?= go
 BIN       := bin/fabric-reconciler
 # Built test binaries (kube-apiserver, ...) are cached here between runs.
@@ -8,7 +11,7 @@ CACHE_DIR ?= $(HOME)/.cache/fabric-reconciler
 export CACHE_DIR
 FUZZTIME  ?= 10s
 
-.PHONY: all build demo test setup lint unit fuzz bench bench-core clean
+.PHONY: all build demo test test-short setup lint unit fuzz bench bench-core clean
 
 all: build
 
@@ -22,6 +25,13 @@ demo: build
 # built kube-apiserver are part of it; setup installs and builds what they need.
 # test-faults (mk/faults.mk) runs the fault table and prints it.
 test: setup lint build unit test-faults fuzz
+
+# test-short: the quick loop, no setup, no root. The tests that need root
+# (the FRR/BIRD lab) or a built kube-apiserver skip themselves under -short,
+# saying what they need; testsummary prints go test's usual lines, then those
+# skips. In `make test` they run, and fail if what they need is missing.
+test-short:
+	$(GO) test -short -json ./... | $(GO) run ./test/testsummary
 
 setup:
 	scripts/setup-test-deps.sh

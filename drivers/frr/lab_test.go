@@ -137,7 +137,7 @@ func TestLabLogin(t *testing.T) {
 		{name: "no known_hosts file", ssh: func(s *clissh.SSH) { s.KnownHostsFile = filepath.Join(t.TempDir(), "missing") }, errHas: "known_hosts file"},
 		{name: "wrong password", ssh: func(s *clissh.SSH) { s.PasswordFile = wrongPw }, errHas: "unable to authenticate"},
 		{name: "wrong key", ssh: func(s *clissh.SSH) {
-			s.PasswordFile, s.PrivateKeyFile = "", filepath.Join(e.lab.RunDir(), "keys", "leaf201_host_ed25519")
+			s.PasswordFile, s.PrivateKeyFile = "", filepath.Join(e.lab.KeysDir(), "leaf201_host_ed25519")
 		},
 			errHas: "unable to authenticate"},
 	}

@@ -121,18 +121,24 @@ func FindBinaries() (Binaries, error) {
 	return b, nil
 }
 
-// RequireBinaries returns the binaries, or fails the test (skips it with
-// FABRIC_RECONCILER_SKIP_KUBEAPI_TESTS=1) when they are missing.
+// RequireBinaries returns the binaries. With -short (`make test-short`) it
+// skips the test: starting kube-apiserver takes seconds per test, and
+// building it minutes. Otherwise it fails the test when they are missing
+// (`make test` builds them first), or skips it with
+// FABRIC_RECONCILER_SKIP_KUBEAPI_TESTS=1.
 func RequireBinaries(t testing.TB) Binaries {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a built kube-apiserver and etcd: run make test")
+	}
 	b, err := FindBinaries()
 	if err == nil {
 		return b
 	}
 	if os.Getenv(SkipEnv) == "1" {
-		t.Skipf("%v (%s=1)", err, SkipEnv)
+		t.Skipf("%v; skipped: %s=1", err, SkipEnv)
 	}
-	t.Fatalf("%v; or set %s=1 to skip these tests", err, SkipEnv)
+	t.Fatalf("%v; or go test -short for the tests that do not need it", err)
 	return b
 }
 

@@ -6,6 +6,12 @@
 // Several labs can run at once under different names: each has its own
 // namespaces ("<name>-leaf201", ...), its own run folder and its own SSH
 // forwarder ports on 127.0.0.1 (2201/2202 shifted by the port shift).
+//
+// The daemons' files (configs, pid files, sockets, logs) are in a run folder
+// outside the checkout, under /run (RunDir): FRR's user must reach it from
+// any checkout, a home folder of mode 0700 included, and socket paths must
+// stay short whatever the checkout's path. The SSH keys stay in the
+// checkout (KeysDir).
 package lab
 
 import (
@@ -158,6 +164,7 @@ type Lab struct {
 	// it down); a lab that was already up is left up.
 	Started bool
 	lock    *os.File
+	runDir  string
 }
 
 // New describes a lab; nothing is started.
@@ -166,17 +173,34 @@ func New(name string, portShift int) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Lab{Name: name, PortShift: portShift, Topology: t}, nil
+	l := &Lab{Name: name, PortShift: portShift, Topology: t}
+	// lab.sh alone knows where the run folder of this checkout's lab is.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := l.Script(ctx, "rundir")
+	if err != nil {
+		return nil, err
+	}
+	l.runDir = strings.TrimSpace(out)
+	if !filepath.IsAbs(l.runDir) {
+		return nil, fmt.Errorf("lab.sh rundir: %q is no absolute path", l.runDir)
+	}
+	return l, nil
 }
 
-// RunDir is the lab's state folder.
-func (l *Lab) RunDir() string { return filepath.Join(Dir(), "run", l.Name) }
+// RunDir is the folder of the lab's daemons (lab.sh rundir): per node its
+// configuration, pid files, sockets and logs.
+func (l *Lab) RunDir() string { return l.runDir }
+
+// KeysDir holds the lab's SSH keys and known_hosts file, in the checkout
+// (examples/haystack/fabric-frr.yaml names the frlab one).
+func (l *Lab) KeysDir() string { return filepath.Join(Dir(), "run", l.Name, "keys") }
 
 // KnownHosts is the known_hosts file with the leaves' host keys.
-func (l *Lab) KnownHosts() string { return filepath.Join(l.RunDir(), "keys", "known_hosts") }
+func (l *Lab) KnownHosts() string { return filepath.Join(l.KeysDir(), "known_hosts") }
 
 // ClientKey is the private key the leaves accept for user admin.
-func (l *Lab) ClientKey() string { return filepath.Join(l.RunDir(), "keys", "client_ed25519") }
+func (l *Lab) ClientKey() string { return filepath.Join(l.KeysDir(), "client_ed25519") }
 
 // PasswordFile holds the leaves' admin password.
 func PasswordFile() string {
@@ -476,6 +500,15 @@ func Shared(t testing.TB, name string, portShift int) *Lab {
 	defer cancel()
 	if err == nil {
 		err = l.Up(ctx)
+		if err != nil && l.Started {
+			// What lab.sh printed (the failing component's log
+			// included) is in err; leave no namespace or daemon behind.
+			downCtx, cancelDown := context.WithTimeout(context.Background(), time.Minute)
+			if derr := l.Down(downCtx); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			cancelDown()
+		}
 		if err != nil {
 			l.Unlock()
 		}

@@ -18,17 +18,27 @@
 #   lab.sh restart LEAF DAEMON  restart a leaf's zebra or bgpd as watchfrr does:
 #                             the daemon starts again with the saved frr.conf
 #                             (what "write memory" saved), not what was typed since
-#   lab.sh clean              down, then remove the run folder with its keys
+#   lab.sh rundir             print the daemons' run folder
+#   lab.sh clean              down, then remove the keys as well
 #
 # Environment:
-#   LAB            name of the lab (default frlab): namespaces are <LAB>-<name>,
-#                  state is in test/lab/run/<LAB>. Several labs can run at once.
+#   LAB            name of the lab (default frlab): namespaces are <LAB>-<name>.
+#                  Several labs can run at once.
 #   LAB_PORT_SHIFT added to the leaves' SSH forwarder ports (default 0: 2201/2202)
 #   FRR_PROFILE    FRR defaults profile: datacenter (default) or traditional
 #   WAIT_TIMEOUT   seconds to wait for daemons (default 20)
 #
 # Nothing listens outside the lab's namespaces except the SSH forwarders on
 # 127.0.0.1. Every process the lab starts is stopped by its PID.
+#
+# Files: the keys (test/lab/run/<LAB>/keys, with the known_hosts file that
+# examples/haystack/fabric-frr.yaml names) stay in the checkout. What the
+# daemons use (configs, pid files, vtysh and BIRD control sockets, logs) is in
+# a run folder outside it, /run/fabric-reconciler-lab/<LAB>-<checkout id>
+# (lab.sh rundir): FRR drops to user frr, which cannot reach a checkout under
+# a home folder of mode 0700, and a Unix socket path must fit in 108 bytes,
+# which one under a long checkout path does not. The checkout id (a hash of
+# the checkout's path) keeps two checkouts' run folders apart.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,8 +49,9 @@ FRR_PROFILE=${FRR_PROFILE:-datacenter}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-20}
 TOPOLOGY=${LAB_TOPOLOGY:-$HERE/topology}
 PASSWORD_FILE=${LAB_PASSWORD_FILE:-$REPO/examples/haystack/secrets/frr-password}
-RUN=$HERE/run/$LAB
-KEYS=$RUN/keys
+STATE=$HERE/run/$LAB
+KEYS=$STATE/keys
+RUN_BASE=/run/fabric-reconciler-lab
 SUBNET_BITS=28
 FRR_BIN=/usr/lib/frr
 
@@ -48,6 +59,7 @@ case "$LAB" in
   *[!a-zA-Z0-9-]* | '') echo "lab: LAB must be letters, digits and -" >&2; exit 2 ;;
 esac
 [ ${#LAB} -le 8 ] || { echo "lab: LAB must be at most 8 characters (namespace and link names)" >&2; exit 2; }
+RUN=$RUN_BASE/$LAB-$(printf '%s' "$(cd "$REPO" && pwd -P)" | sha256sum | cut -c1-8)
 
 log() { echo "lab[$LAB]: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -97,12 +109,42 @@ alive() {
 
 pidof_file() { { tr -dc '0-9' <"$1"; } 2>/dev/null; }
 
-wait_until() { # wait_until DESCRIPTION CMD...
+# wait_until DESCRIPTION CMD...: wait until CMD succeeds; status 1 (and a
+# line saying what it waited for) after WAIT_TIMEOUT seconds.
+wait_until() {
   local what=$1 deadline=$((SECONDS + WAIT_TIMEOUT)); shift
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "timed out after ${WAIT_TIMEOUT}s waiting for $what"
+    if [ $SECONDS -ge $deadline ]; then
+      log "timed out after ${WAIT_TIMEOUT}s waiting for $what"
+      return 1
+    fi
     sleep 0.05
   done
+}
+
+# failed WHAT LOG...: WHAT did not start. Prints the end of each of its logs
+# (at most 25 lines of 300 characters each), so that the error of lab.sh,
+# and the test failure that quotes it, says why; then exits.
+failed() {
+  local what=$1 f msg; shift
+  msg="lab[$LAB]: $what did not start"
+  for f in "$@"; do
+    if [ -s "$f" ]; then
+      msg+=$'\n'"  --- the end of $f:"$'\n'$(tail -n 25 "$f" | cut -c1-300 | sed 's/^/  | /')
+    else
+      msg+=$'\n'"  --- $f: empty or missing"
+    fi
+  done
+  printf '%s\n' "$msg" >&2 # one write: parallel components do not interleave
+  exit 1
+}
+
+# ensure_run creates the run folder, reachable by the daemons' users (FRR
+# runs as frr) whatever the umask.
+ensure_run() {
+  mkdir -p "$RUN"
+  chmod 755 "$RUN_BASE" "$RUN"
+  echo "$REPO" >"$RUN/checkout"
 }
 
 # ---------------------------------------------------------------- keys
@@ -223,8 +265,9 @@ start_frr_daemon() { # start_frr_daemon LEAF DAEMON
   rm -f "$d/$dm.pid"
   nsx "$l" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$l" \
     "$FRR_BIN/$dm" -d -F "$FRR_PROFILE" --vty_socket "$d/sock" -i "$d/$dm.pid" \
-    -z "$d/sock/zserv.api" -f "$d/etc/frr.conf" -P 0 --log "file:$d/$dm.log" >>"$d/$dm.start.log" 2>&1
-  wait_until "$dm on $l" test -S "$d/sock/$dm.vty"
+    -z "$d/sock/zserv.api" -f "$d/etc/frr.conf" -P 0 --log "file:$d/$dm.log" >>"$d/$dm.start.log" 2>&1 \
+    || failed "$dm on $l" "$d/$dm.start.log" "$d/$dm.log"
+  wait_until "$dm on $l" test -S "$d/sock/$dm.vty" || failed "$dm on $l" "$d/$dm.start.log" "$d/$dm.log"
 }
 
 start_leaf_frr() {
@@ -236,7 +279,7 @@ start_leaf_frr() {
   leaf_dirs "$l"
   start_frr_daemon "$l" zebra
   start_frr_daemon "$l" bgpd
-  vty "$l" -b >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$l: vtysh -b failed"; }
+  vty "$l" -b >"$d/vtysh-b.log" 2>&1 || failed "the configuration of $l (vtysh -b)" "$d/vtysh-b.log" "$d/frr.log"
 }
 
 start_leaf_sshd() {
@@ -262,19 +305,28 @@ MaxStartups 64
 LogLevel INFO
 EOF
   rm -f "$d/sshd.pid"
-  # A private mount + UTS namespace: /run is a tmpfs (sshd's privsep dir),
-  # /run/frr and /etc/frr are this leaf's, and passwd/shadow add "admin".
+  # A private mount + UTS namespace: /run is a tmpfs (sshd's privsep dir)
+  # where /run/frr is this leaf's socket folder and the lab's run folder
+  # stays at its path (sshd writes its pid file there); /etc/frr is this
+  # leaf's, and passwd/shadow add "admin". The new /run is put together on
+  # /tmp (in this namespace only), then moved over /run, which would hide
+  # the run folder if it were mounted first.
+  case "$RUN" in /run/*) ;; *) die "the run folder $RUN is not under /run" ;; esac
   # shellcheck disable=SC2016
   nsx "$l" unshare --mount --uts --propagation private sh -c '
     set -e; hostname "$1"
-    mount -t tmpfs -o mode=755 lab-run /run
-    mkdir -p /run/sshd /run/frr
-    mount --bind "$2/sock" /run/frr
+    mount -t tmpfs -o mode=755 lab-run /tmp
+    mkdir -p /tmp/sshd /tmp/frr "/tmp${3#/run}"
+    mount --bind "$3" "/tmp${3#/run}"
+    mount --bind "$2/sock" /tmp/frr
+    mount -n --move /tmp /run # -n: the moved /run has no /run/mount/utab to update
     mount --bind "$2/etc" /etc/frr
     mount --bind "$3/passwd" /etc/passwd
     mount --bind "$3/shadow" /etc/shadow
-    exec /usr/sbin/sshd -f "$2/sshd_config" -E "$2/sshd.log"' sh "$l" "$d" "$RUN" </dev/null
-  wait_until "sshd on $l" nsx "$l" bash -c "exec 3<>/dev/tcp/127.0.0.1/22"
+    exec /usr/sbin/sshd -f "$2/sshd_config" -E "$2/sshd.log"' sh "$l" "$d" "$RUN" </dev/null >"$d/sshd.start.log" 2>&1 \
+    || failed "sshd on $l" "$d/sshd.start.log" "$d/sshd.log"
+  wait_until "sshd on $l" nsx "$l" bash -c "exec 3<>/dev/tcp/127.0.0.1/22" \
+    || failed "sshd on $l" "$d/sshd.start.log" "$d/sshd.log"
 }
 
 start_forwarder() {
@@ -296,12 +348,20 @@ EOF
   chmod 755 "$d/fwd.sh.tmp"
   mv "$d/fwd.sh.tmp" "$d/fwd.sh"
   alive "$d/fwd.pid" && return 0
-  if (exec 3<>"/dev/tcp/127.0.0.1/${PORT[$l]}") 2>/dev/null; then
-    die "127.0.0.1:${PORT[$l]} is taken by another program (set LAB_PORT_SHIFT)"
-  fi
+  port_free "$l"
   setsid socat "TCP-LISTEN:${PORT[$l]},bind=127.0.0.1,reuseaddr,fork,nodelay" "EXEC:$d/fwd.sh" </dev/null >>"$d/fwd.log" 2>&1 &
   echo $! >"$d/fwd.pid"
-  wait_until "forwarder 127.0.0.1:${PORT[$l]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/${PORT[$l]}"
+  wait_until "forwarder 127.0.0.1:${PORT[$l]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/${PORT[$l]}" \
+    || failed "the SSH forwarder of $l" "$d/fwd.log"
+}
+
+# port_free LEAF: nothing but this lab's forwarder listens on the leaf's port.
+port_free() {
+  local l=$1
+  alive "$RUN/$l/fwd.pid" && return 0
+  if (exec 3<>"/dev/tcp/127.0.0.1/${PORT[$l]}") 2>/dev/null; then
+    die "127.0.0.1:${PORT[$l]} is taken by another program (another checkout's lab $LAB? set LAB_PORT_SHIFT, or take that lab down)"
+  fi
 }
 
 # ---------------------------------------------------------------- BIRD nodes
@@ -434,8 +494,8 @@ start_bird() {
   alive "$d/bird.pid" && return 0
   rm -f "$d/bird.pid" "$d/bird.ctl"
   nsx "$n" bird -c "$d/bird.cfg" -s "$d/bird.ctl" -P "$d/bird.pid" >"$d/bird.start.log" 2>&1 \
-    || { cat "$d/bird.start.log" >&2; die "$n: bird did not start"; }
-  wait_until "bird on $n" nsx "$n" birdc -s "$d/bird.ctl" show status
+    || failed "bird on $n" "$d/bird.start.log"
+  wait_until "bird on $n" nsx "$n" birdc -s "$d/bird.ctl" show status || failed "bird on $n" "$d/bird.start.log"
 }
 
 # ---------------------------------------------------------------- IPv6 nodes
@@ -486,7 +546,7 @@ start_node6() {
   leaf_dirs "$n"
   start_frr_daemon "$n" zebra
   start_frr_daemon "$n" bgpd
-  vty "$n" -b >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$n: vtysh -b failed"; }
+  vty "$n" -b >"$d/vtysh-b.log" 2>&1 || failed "the configuration of $n (vtysh -b)" "$d/vtysh-b.log" "$d/frr.log"
 }
 
 # ---------------------------------------------------------------- stop
@@ -522,9 +582,30 @@ stop_leaf() {
 }
 
 # ---------------------------------------------------------------- commands
+# other_checkout prints the checkout (or run folder) of a lab of this name
+# that is up from another checkout: it shares this lab's namespaces and
+# ports, so this one cannot start beside it.
+other_checkout() {
+  local other f
+  for other in "$RUN_BASE/$LAB"-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]; do
+    [ -d "$other" ] && [ "$other" != "$RUN" ] || continue
+    for f in "$other"/*/*.pid; do
+      if [ -e "$f" ] && RUN=$other alive "$f"; then
+        cat "$other/checkout" 2>/dev/null || echo "$other"
+        return 0
+      fi
+    done
+  done
+  return 1
+}
+
 cmd_up() {
-  local start=$SECONDS n
-  mkdir -p "$RUN"
+  local start=$SECONDS n other
+  if other=$(other_checkout); then
+    die "lab $LAB is up from another checkout, $other: take it down there (LAB=$LAB $other/test/lab/lab.sh down) or use another LAB"
+  fi
+  for n in "${LEAVES[@]}"; do port_free "$n"; done
+  ensure_run
   ensure_keys
   ensure_network
   for n in "${LEAVES[@]}"; do start_leaf_frr "$n" & done; wait_all
@@ -561,10 +642,8 @@ cmd_down() {
     for pid in $(ip netns pids "$nsn" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$nsn"
   done
-  if [ -d "$RUN" ]; then
-    for n in "${ALL[@]}"; do rm -rf "${RUN:?}/$n"; done
-    rm -f "$RUN/passwd" "$RUN/shadow"
-  fi
+  rm -rf "${RUN:?}"
+  rmdir "$RUN_BASE" 2>/dev/null || true
   log "down"
 }
 
@@ -652,7 +731,8 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     reset) cmd_reset ;;
-    clean) cmd_down; rm -rf "$RUN" ;;
+    clean) cmd_down; rm -rf "${STATE:?}" ;;
+    rundir) echo "$RUN" ;;
     vtysh) local l=${1:?usage: lab.sh vtysh LEAF [-c CMD]...}; shift; vty "$l" "$@" ;;
     birdc) local n=${1:?usage: lab.sh birdc NODE [CMD...]}; shift; nsx "$n" birdc -s "$RUN/$n/bird.ctl" "$@" ;;
     nodevtysh) local n=${1:?usage: lab.sh nodevtysh NODE6 [-c CMD]...}; shift
@@ -660,7 +740,7 @@ main() {
     rogue) cmd_rogue "$@" ;;
     restart) cmd_restart "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
-    *) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
+    *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
   esac
 }
 

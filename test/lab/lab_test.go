@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -254,5 +255,67 @@ func TestReadTopologyNode6(t *testing.T) {
 	}
 	if got := LeafIPv6(topo.Leaves[0]).String(); got != "fd00:9::204" {
 		t.Fatalf("leaf201's IPv6 address %s", got)
+	}
+}
+
+// TestRunDirFitsSockets: the lab's daemons keep their sockets outside the
+// checkout, in paths that fit a Unix socket address (108 bytes with the
+// final NUL) however long the checkout's path is, and two checkouts never
+// share a run folder. It needs no root: lab.sh rundir only prints the path.
+func TestRunDirFitsSockets(t *testing.T) {
+	topo, err := ReadTopology(filepath.Join(Dir(), "topology"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range topo.Leaves {
+		names = append(names, l.Name)
+	}
+	for _, n := range topo.Nodes {
+		names = append(names, n.Name)
+	}
+	for _, n := range topo.Nodes6 {
+		names = append(names, n.Name)
+	}
+
+	// A copy of lab.sh and its topology at a long path is a checkout there.
+	long := filepath.Join(t.TempDir(), strings.Repeat("a", 60), strings.Repeat("b", 60), "checkout")
+	if err := os.MkdirAll(filepath.Join(long, "test", "lab"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"lab.sh", "topology"} {
+		b, err := os.ReadFile(filepath.Join(Dir(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(long, "test", "lab", f), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	runs := map[string]string{}
+	for _, checkout := range []string{testenv.RepoRoot(), long} {
+		cmd := exec.Command(filepath.Join(checkout, "test", "lab", "lab.sh"), "rundir")
+		cmd.Env = append(os.Environ(), "LAB=frlab")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("lab.sh rundir in %s: %v", checkout, err)
+		}
+		run := strings.TrimSpace(string(out))
+		t.Logf("checkout %s (%d bytes): run folder %s", checkout, len(checkout), run)
+		if !filepath.IsAbs(run) || strings.HasPrefix(run, checkout+"/") {
+			t.Errorf("run folder %q of checkout %s: want an absolute path outside the checkout", run, checkout)
+		}
+		if other, ok := runs[run]; ok {
+			t.Errorf("checkouts %s and %s share the run folder %s", other, checkout, run)
+		}
+		runs[run] = checkout
+		for _, n := range names {
+			for _, sock := range []string{"sock/zserv.api", "sock/zebra.vty", "sock/bgpd.vty", "bird.ctl"} {
+				if p := filepath.Join(run, n, sock); len(p) >= 108 {
+					t.Errorf("socket %s is %d bytes: a Unix socket path has at most 107", p, len(p))
+				}
+			}
+		}
 	}
 }
