@@ -129,6 +129,10 @@ func (p PathsIntent) PathsFor(sessions []Session) []MaximumPaths {
 		af AddressFamily
 	}
 	nodes := map[swaf]map[string]bool{}
+	// where lists, per node and family, the switches it peers with: a
+	// Local service's advertisers are counted per switch through it, so
+	// the work grows with the endpoints, not endpoints times switches.
+	where := map[string]map[AddressFamily][]swaf{}
 	var order []swaf
 	for _, s := range sessions {
 		k := swaf{s.Switch, s.AddressFamily}
@@ -136,28 +140,37 @@ func (p PathsIntent) PathsFor(sessions []Session) []MaximumPaths {
 			nodes[k] = map[string]bool{}
 			order = append(order, k)
 		}
-		nodes[k][s.Node] = true
+		if !nodes[k][s.Node] {
+			nodes[k][s.Node] = true
+			if where[s.Node] == nil {
+				where[s.Node] = map[AddressFamily][]swaf{}
+			}
+			where[s.Node][s.AddressFamily] = append(where[s.Node][s.AddressFamily], k)
+		}
+	}
+	best := map[swaf]int{}
+	every := map[AddressFamily]bool{}
+	count := map[swaf]int{}
+	for _, a := range p.Advertisers {
+		if a.Every {
+			every[a.Family] = true
+			continue
+		}
+		clear(count)
+		for _, n := range a.Nodes {
+			for _, k := range where[n][a.Family] {
+				count[k]++
+			}
+		}
+		for k, c := range count {
+			best[k] = max(best[k], c)
+		}
 	}
 	var out []MaximumPaths
 	for _, k := range order {
-		n := 1
-		if p.AllNodes[k.af] {
-			n = len(nodes[k])
-		}
-		for _, a := range p.Advertisers {
-			if a.Family != k.af {
-				continue
-			}
-			count := len(nodes[k])
-			if !a.Every {
-				count = 0
-				for _, en := range a.Nodes {
-					if nodes[k][en] {
-						count++
-					}
-				}
-			}
-			n = max(n, count)
+		n := max(1, best[k])
+		if p.AllNodes[k.af] || every[k.af] {
+			n = max(n, len(nodes[k]))
 		}
 		if p.Mode == "fixed" {
 			n = p.Fixed

@@ -1,6 +1,7 @@
 package k8swatch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -61,9 +62,11 @@ type Builder struct {
 	secrets map[string]SecretValue
 }
 
-// identity is what the builder remembers of one input object.
+// identity is what the builder remembers of one input object: its JSON as
+// given (which slices the file's data; nothing is copied), compared in full
+// only when the object comes again.
 type identity struct {
-	sum    [sha256.Size]byte
+	raw    []byte
 	source string
 }
 
@@ -188,15 +191,14 @@ func seenKind(kind string) string {
 // must not decide.
 func (b *Builder) firstOrSame(source, obj string, env envelope, raw []byte) bool {
 	id := env.APIVersion + "|" + env.Kind + "|" + env.Metadata.Namespace + "|" + env.Metadata.Name
-	sum := contentSum(raw)
 	prev, dup := b.identities[id]
 	switch {
 	case !dup:
-		b.identities[id] = identity{sum: sum, source: source}
+		b.identities[id] = identity{raw: raw, source: source}
 		return true
 	case b.conflicted[id]:
 		return false
-	case prev.sum == sum:
+	case bytes.Equal(prev.raw, raw) || contentSum(prev.raw) == contentSum(raw):
 		return false
 	}
 	b.conflicted[id] = true
@@ -221,13 +223,11 @@ func contentSum(raw []byte) [sha256.Size]byte {
 			delete(m, k)
 		}
 	}
-	delete(v, "status")
-	if v["kind"] == "Service" {
+	if v["kind"] != "Service" {
 		// A Service's status (its LoadBalancer IPs) is what the fabric
-		// follows: two copies that differ there differ.
-		var full map[string]any
-		_ = json.Unmarshal(raw, &full)
-		v["status"] = full["status"]
+		// follows: two copies that differ there differ. Other objects'
+		// status changes on every read.
+		delete(v, "status")
 	}
 	b, _ := json.Marshal(v) // encoding/json sorts map keys
 	return sha256.Sum256(b)

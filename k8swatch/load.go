@@ -101,8 +101,14 @@ func expand(path string) ([]string, error) {
 }
 
 // AddDocuments adds every object of a YAML or JSON stream. source names the
-// stream in Problems.
+// stream in Problems. A stream of JSON values (what `kubectl get -o json`
+// writes) is decoded as JSON directly: YAML is a superset of JSON, but going
+// through YAML costs several times the time and memory, which a cluster of
+// 50,000 services feels.
 func (b *Builder) AddDocuments(source string, data []byte) error {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return b.addJSONDocuments(source, data)
+	}
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for doc := 1; ; doc++ {
 		chunk, err := reader.Read()
@@ -123,6 +129,24 @@ func (b *Builder) AddDocuments(source string, data []byte) error {
 			continue
 		}
 		b.addDocument(fmt.Sprintf("%s (document %d)", source, doc), js, "", "")
+	}
+}
+
+// addJSONDocuments adds every JSON value of a stream, as AddDocuments does
+// for YAML documents.
+func (b *Builder) addJSONDocuments(source string, data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for doc := 1; ; doc++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			continue
+		}
+		b.addDocument(fmt.Sprintf("%s (document %d)", source, doc), raw, "", "")
 	}
 }
 

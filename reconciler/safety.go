@@ -332,7 +332,7 @@ func (t *translator) holdShrunkNodes(h *holdKit, f *config.Fabric) {
 	}
 	var absent []string
 	for n := range peered {
-		if _, ok := t.cs.Node(n); !ok {
+		if _, ok := t.node(n); !ok {
 			absent = append(absent, n)
 		}
 	}

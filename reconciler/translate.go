@@ -70,6 +70,34 @@ type translator struct {
 	warnings        []string
 	skippedNodes    map[string]bool
 	skippedServices map[string]bool
+
+	// byName and blocks index the cluster's nodes and IPAM blocks by node
+	// (built on first use): a cluster of thousands of nodes looks each up
+	// once per session.
+	byName map[string]k8swatch.Node
+	blocks map[string][]netip.Prefix
+}
+
+func (t *translator) node(name string) (k8swatch.Node, bool) {
+	if t.byName == nil {
+		t.byName = make(map[string]k8swatch.Node, len(t.cs.Nodes))
+		for _, n := range t.cs.Nodes {
+			t.byName[n.Name] = n
+		}
+	}
+	n, ok := t.byName[name]
+	return n, ok
+}
+
+// nodeBlocks returns the IPAM blocks affine to a node, in address order.
+func (t *translator) nodeBlocks(node string) []netip.Prefix {
+	if t.blocks == nil {
+		t.blocks = map[string][]netip.Prefix{}
+		for _, b := range t.cs.Blocks {
+			t.blocks[b.Node] = append(t.blocks[b.Node], b.CIDR)
+		}
+	}
+	return t.blocks[node]
 }
 
 // service is a LoadBalancer service that passed validation.
@@ -480,20 +508,20 @@ func (t *translator) allowed(fp fabricPeer, ranges []netip.Prefix) ([]fabric.Pre
 func (t *translator) podRules(node string) []fabric.PrefixRule {
 	var out []fabric.PrefixRule
 	if t.cfg.IPAM == config.IPAMHostLocal {
-		if n, ok := t.cs.Node(node); ok {
+		if n, ok := t.node(node); ok {
 			for _, p := range n.PodCIDRs {
 				out = append(out, fabric.PrefixRule{Prefix: p.String(), LE: p.Bits()})
 			}
 		}
 		return out
 	}
-	for _, p := range t.cs.NodeBlocks(node) {
+	for _, p := range t.nodeBlocks(node) {
 		out = append(out, fabric.PrefixRule{Prefix: p.String(), LE: p.Bits()})
 	}
 	if len(out) > 0 {
 		return out
 	}
-	n, _ := t.cs.Node(node)
+	n, _ := t.node(node)
 	for _, pool := range t.cs.IPPools {
 		if !pool.ForWorkloads() || pool.BlockSize < pool.CIDR.Bits() || !poolSelects(pool, n) {
 			continue
@@ -507,7 +535,7 @@ func (t *translator) podSources(node string) []string {
 	if t.cfg.IPAM == config.IPAMHostLocal {
 		return []string{"Node/" + node}
 	}
-	if len(t.cs.NodeBlocks(node)) > 0 {
+	if len(t.nodeBlocks(node)) > 0 {
 		return []string{"IPAMBlock/*"}
 	}
 	var out []string
