@@ -137,13 +137,19 @@ func (b *Builder) AddDocuments(source string, data []byte) error {
 func (b *Builder) addJSONDocuments(source string, data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err == io.EOF {
+		// Each value is taken from data by its offsets: no copy.
+		var skip struct{}
+		start := dec.InputOffset()
+		if err := dec.Decode(&skip); err == io.EOF {
 			return nil
 		} else if err != nil {
-			return fmt.Errorf("%s: document %d: %w", source, doc, err)
+			var ute *json.UnmarshalTypeError
+			if !errors.As(err, &ute) {
+				return fmt.Errorf("%s: document %d: %w", source, doc, err)
+			}
 		}
-		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		raw := bytes.TrimSpace(data[start:dec.InputOffset()])
+		if bytes.Equal(raw, []byte("null")) {
 			continue
 		}
 		b.addDocument(fmt.Sprintf("%s (document %d)", source, doc), raw, "", "")

@@ -14,7 +14,7 @@ import (
 )
 
 func (b *Builder) addCoreNode(raw []byte) error {
-	var n corev1.Node
+	var n slimNode
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (b *Builder) addCoreNode(raw []byte) error {
 	}
 	node := Node{Name: n.Name, Labels: copyLabels(n.Labels)}
 	for _, a := range n.Status.Addresses {
-		if a.Type != corev1.NodeInternalIP {
+		if a.Type != string(corev1.NodeInternalIP) {
 			continue
 		}
 		ip, err := netip.ParseAddr(a.Address)

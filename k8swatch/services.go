@@ -13,11 +13,11 @@ import (
 )
 
 func (b *Builder) addService(raw []byte) error {
-	var s corev1.Service
+	var s slimService
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return err
 	}
-	if s.Spec.Type != corev1.ServiceTypeLoadBalancer {
+	if s.Spec.Type != string(corev1.ServiceTypeLoadBalancer) {
 		return nil
 	}
 	if err := checkName("Namespace", s.Namespace); err != nil {
@@ -75,7 +75,7 @@ func (b *Builder) addService(raw []byte) error {
 }
 
 func (b *Builder) addEndpointSlice(raw []byte) error {
-	var es discoveryv1.EndpointSlice
+	var es slimEndpointSlice
 	if err := json.Unmarshal(raw, &es); err != nil {
 		return err
 	}
