@@ -119,8 +119,8 @@ func (p payload) conflicts() []fabric.Conflict {
 	return out
 }
 
-func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) payload {
-	b := d.newBuilder(snap, password)
+func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, render bool) payload {
+	b := d.newBuilder(snap, render)
 	var p payload
 	refuse := func(c fabric.Change, err error) {
 		var ce *conflictError
@@ -134,7 +134,7 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) 
 		// Each change is first built alone: one that fails halfway leaves
 		// nothing of itself in the payload. Whether a change can be made
 		// depends on the observation only, so the second build succeeds.
-		if err := d.newBuilder(snap, password).add(c); err != nil {
+		if err := d.newBuilder(snap, render).add(c); err != nil {
 			refuse(c, err)
 			continue
 		}
@@ -193,15 +193,7 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 			return res, err
 		}
 	}
-	password := ""
-	if d.aci.BGPPasswordFile != "" && hasPeerWrite(plan) {
-		pw, err := config.ReadSecretFile(d.aci.BGPPasswordFile)
-		if err != nil {
-			return res, fmt.Errorf("bgpPasswordFile: %w", err)
-		}
-		password = pw
-	}
-	p := d.build(plan, snap, password)
+	p := d.build(plan, snap, false)
 	for _, r := range p.rejected {
 		res.Messages = append(res.Messages, "not applied: "+r)
 	}
@@ -251,15 +243,6 @@ func (p payload) err() error {
 	return fmt.Errorf("%d change(s) could not be applied: %s", len(all), strings.Join(all, "; "))
 }
 
-func hasPeerWrite(plan fabric.FabricPlan) bool {
-	for _, c := range plan.Changes {
-		if c.Kind == fabric.KindBGPPeer && c.Action != fabric.ActionDelete {
-			return true
-		}
-	}
-	return false
-}
-
 // countStatuses counts the status fields of an rsp-subtree=modified answer.
 func countStatuses(v any, into map[string]int) {
 	switch t := v.(type) {
@@ -278,18 +261,14 @@ func countStatuses(v any, into map[string]int) {
 	}
 }
 
-// Render returns the POST Apply would send for the plan, with the BGP
-// password replaced by a placeholder. Without an earlier Observe (plan
-// --offline) it assumes the containers exist.
+// Render returns the POST Apply would send for the plan, with each BGP
+// password it would send replaced by a placeholder. Without an earlier
+// Observe (plan --offline) it assumes the containers exist.
 func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	d.mu.Lock()
 	snap := d.snap
 	d.mu.Unlock()
-	pw := ""
-	if d.aci.BGPPasswordFile != "" {
-		pw = passwordPlaceholder
-	}
-	p := d.build(plan, snap, pw)
+	p := d.build(plan, snap, true)
 	var b strings.Builder
 	if snap == nil {
 		b.WriteString("# offline: what the APIC holds is unknown; containers are assumed to exist\n")
