@@ -81,6 +81,9 @@ type builder struct {
 	snap   *snapshot
 	render bool // a payload to print: passwords as placeholders
 	root   *mo
+	// secrets are the passwords the payload carries, to be kept out of
+	// whatever the APIC answers (redact).
+	secrets []string
 
 	// EPGs the payload deletes children of or writes into, by DN.
 	epgDeletes map[string]map[string]bool
@@ -335,6 +338,7 @@ func (b *builder) peer(c fabric.Change) error {
 			return fmt.Errorf("BGP peer %s: its password (fingerprint %s) must be sent, and this plan holds only its fingerprint (a plan read from a file): plan again from the cluster", a, fp)
 		case p.Password != nil:
 			attrs["password"] = p.Password.Value()
+			b.secrets = append(b.secrets, p.Password.Value())
 		case was.fp != "":
 			attrs["password"] = "" // no password any more
 		}

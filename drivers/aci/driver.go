@@ -98,6 +98,7 @@ type payload struct {
 	refused  []fabric.Conflict // changes refused because an unmarked object is in the way
 	kept     []kept            // owned objects a delete kept, for what they hold
 	counts   map[string]int
+	secrets  []string // the passwords in body
 }
 
 // conflicts are the refused changes and the deletes that kept an object, as
@@ -145,7 +146,7 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, render bool) payl
 		p.applied = append(p.applied, c)
 	}
 	b.finish()
-	p.kept = b.kept
+	p.kept, p.secrets = b.kept, b.secrets
 	p.counts = map[string]int{}
 	for _, k := range b.root.kids {
 		k.count(p.counts)
@@ -206,6 +207,7 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 		return res, p.err()
 	}
 	cont, err := d.apic.request(ctx, "apply", "POST", d.postPath(), p.body)
+	err = redact(err, p.secrets)
 	// Whatever happened, the next Apply must observe afresh.
 	d.mu.Lock()
 	d.snap = nil
@@ -299,3 +301,40 @@ func (d *Driver) Close() error {
 	d.apic.close()
 	return nil
 }
+
+// redact keeps the passwords a POST carried out of its error: an APIC
+// error answer may quote the value it refused ("property ... failed
+// validation for value '...'"). The APIC's text is cleaned where it is
+// kept, before it is escaped or cut for printing; what else the error
+// says is checked again as printed. The error keeps its kind for
+// errors.Is (drivers.ErrOutcomeUnknown, errNotApplied) but unwraps to
+// nothing that could print the value.
+func redact(err error, secrets []string) error {
+	if err == nil || len(secrets) == 0 {
+		return err
+	}
+	clean := func(s string) string {
+		for _, v := range secrets {
+			if v != "" {
+				s = strings.ReplaceAll(strings.ReplaceAll(s, v, "(sensitive)"), oneLine(v), "(sensitive)")
+			}
+		}
+		return s
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ae.Text = clean(ae.Text)
+	}
+	if msg := clean(err.Error()); msg != err.Error() {
+		return &redactedError{msg: msg, err: err}
+	}
+	return err
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"reflect"
@@ -473,5 +475,27 @@ fabrics:
 	_, err := config.Parse([]byte(yaml))
 	if err == nil || !strings.Contains(err.Error(), "aci.bgpPasswordFile: no longer read; move it to the fabric's bgp section as bgp.passwordFile") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestPasswordRefusedNotEchoed: the APIC refuses a password and quotes it
+// in its error ("failed validation for value '...'"); the driver's error
+// keeps its kind and loses the value.
+func TestPasswordRefusedNotEchoed(t *testing.T) {
+	l := newSessLab(t)
+	const bad = "tab\tin-the-password-161"
+	p := withOpts(peer("leaf201", "192.168.9.193"), fabric.PeerOptions{Password: secret(bad, "192.168.9.193")})
+	if _, err := l.d.Observe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.d.Apply(context.Background(), fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(p)}})
+	if err == nil || !errors.Is(err, errNotApplied) || !strings.Contains(err.Error(), "failed validation for value '(sensitive)'") {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(err.Error(), bad) || strings.Contains(fmt.Sprintf("%+v %#v", err, err), bad) {
+		t.Fatal("the refused password is in the error")
+	}
+	if body := l.srv.Requests()[len(l.srv.Requests())-1].Body; !strings.Contains(body, `in-the-password-161`) {
+		t.Fatal("the emulator did not get the password: nothing was checked")
 	}
 }
