@@ -462,6 +462,18 @@ func TestACINoSecretsInOutput(t *testing.T) {
 			if got := l.sim.Secret(peer, "password"); got != l.bgpPW {
 				t.Fatalf("the BGP password did not reach the APIC (got %q)", got)
 			}
+			// Sent by the first sync, which creates the peers; the second
+			// finds them converged and sends nothing: a password sent again
+			// is a change on the APIC, which may reset the session.
+			sent := 0
+			for _, r := range l.sim.Requests() {
+				if r.Method == "POST" && strings.Contains(r.Body, l.bgpPW) {
+					sent++
+				}
+			}
+			if sent != 1 {
+				t.Fatalf("the BGP password went out in %d POSTs, want 1", sent)
+			}
 			secrets := map[string]string{"APIC password": l.apicPW, "BGP password": l.bgpPW}
 			if cert {
 				for i, line := range strings.Split(l.keyPEM, "\n") {
