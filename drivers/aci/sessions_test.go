@@ -368,6 +368,30 @@ func TestPeerPrefixLimitNamedByHand(t *testing.T) {
 	}
 }
 
+// TestPeerPrefixLimitPolicyInTheWay: a policy without the mark at the name
+// of a limit is never written into: the peer's change is a conflict, the
+// other changes apply.
+func TestPeerPrefixLimitPolicyInTheWay(t *testing.T) {
+	l := newSessLab(t)
+	handMade(t, l.srv, tnDN, "bgpPeerPfxPol", map[string]string{"name": "BGP_PFX_unit_50_shut", "maxPfx": "7"})
+	p := withOpts(peer("leaf201", "192.168.9.193"), fabric.PeerOptions{MaxPrefix: &fabric.MaxPrefix{Limit: 50, Action: fabric.MaxPrefixShutdown}})
+	obs, err := l.d.Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: fabric.StateOf(p, sub("EPG_K8_PODS", "172.27.0.0/16"))}, obs)
+	res, err := l.d.Apply(context.Background(), plan)
+	if err == nil || len(res.Conflicts) != 1 || res.Conflicts[0].ID != "192.168.9.193" || len(res.Applied) != 1 {
+		t.Fatalf("error %v, conflicts %+v, applied %d", err, res.Conflicts, len(res.Applied))
+	}
+	if pol := l.attrs(t, tnDN+"/bgpPfxP-BGP_PFX_unit_50_shut"); pol["maxPfx"] != "7" || pol["annotation"] != "" {
+		t.Fatalf("the hand-made policy was written into: %v", pol)
+	}
+	if _, _, ok := l.srv.Lookup(peer193); ok {
+		t.Fatal("the peer was created")
+	}
+}
+
 // TestPeerShutdown: shutdown is the peer's adminSt; back up when it ends.
 func TestPeerShutdown(t *testing.T) {
 	l := newSessLab(t)
