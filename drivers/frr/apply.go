@@ -256,7 +256,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 			return err
 		}
 		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s\n", sw.Name, clissh.AddressOf(sw), len(changes), len(s.Lines()), basis)
-		cli.WriteNotes(b, s, oneLine)
+		cli.WriteNotes(b, s, strings.TrimSpace)
 		if len(s.Lines()) > 0 {
 			b.WriteString("configure terminal\n")
 			b.WriteString(s.Text())

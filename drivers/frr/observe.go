@@ -52,7 +52,7 @@ const showConfig = "show running-config bgpd"
 // and checks that the BGP instance is there with the configured AS.
 func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *runningConfig, error) {
 	sess := d.session(sw)
-	out, err := sess.command(ctx, showConfig)
+	out, err := sess.command(ctx, showConfig, isRunningConfig)
 	d.observeRequest(showConfig, err)
 	if err != nil {
 		return "", nil, err

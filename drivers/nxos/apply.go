@@ -441,7 +441,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		if seen.pending {
 			fmt.Fprintf(b, "! first: rollback running-config checkpoint %s; no checkpoint %s (left by an interrupted apply)\n", seen.leftover, seen.leftover)
 		}
-		cli.WriteNotes(b, s, reply)
+		cli.WriteNotes(b, s, strings.TrimSpace)
 		if len(lines) == 0 {
 			return nil
 		}

@@ -443,3 +443,20 @@ func TestObserveIncomplete(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignDiffQuotesNoSecret: a line someone changed by hand may be a
+// neighbor's password (NX-OS prints "password 3 <key>" under the neighbor);
+// the message about it names the line but not the key.
+func TestForeignDiffQuotesNoSecret(t *testing.T) {
+	const base = "version 9.3(8)\nfeature bgp\nrouter bgp 63500\n  neighbor 10.9.9.9\n    remote-as 65009\n"
+	running := base + "    password 3 5ba8b3a5a4e0a5f1c2d3\n"
+	d := offlineDriver(t, nil)
+	diff, err := d.foreignDiff(base, running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(quoteDiff(diff), "; ")
+	if want := "+ router bgp 63500 > neighbor 10.9.9.9 > password <redacted>"; got != want {
+		t.Fatalf("quoted %q, want %q", got, want)
+	}
+}
