@@ -324,19 +324,4 @@ func parseEntry(f []string, v6 bool) (cli.PrefixListEntry, bool) {
 }
 
 // parseASN reads an AS number in asplain or asdot ("1.10").
-func parseASN(s string) (uint32, error) {
-	hi, lo, dot := strings.Cut(s, ".")
-	if !dot {
-		v, err := strconv.ParseUint(s, 10, 32)
-		if err != nil || v == 0 {
-			return 0, fmt.Errorf("AS number %q", s)
-		}
-		return uint32(v), nil
-	}
-	h, err1 := strconv.ParseUint(hi, 10, 16)
-	l, err2 := strconv.ParseUint(lo, 10, 16)
-	if err1 != nil || err2 != nil || (h == 0 && l == 0) {
-		return 0, fmt.Errorf("AS number %q", s)
-	}
-	return uint32(h<<16 | l), nil
-}
+func parseASN(s string) (uint32, error) { return cli.ParseASN(s) }
