@@ -25,7 +25,17 @@ var dialect = cli.Dialect{Indent: indent}
 // planner turns one switch's changes into CLI lines against its
 // configuration, which it updates as it goes: each line is planned against
 // the state the previous lines leave, so only missing lines are sent. What
-// is not NX-OS's syntax is cli.Planner's.
+// is not NX-OS's syntax is cli.Planner's. Its no-forms name what they
+// remove (cli.Planner.NoFormsInFull), as Cisco documents them: "no ip
+// prefix-list name [seq number] {permit | deny} prefix [eq length | [ge
+// length] [le length]]" (Cisco Nexus 3548 Switch NX-OS Unicast Routing
+// Command Reference, "ip prefix-list"), which is also what cisco.nxos sends
+// ("no ip prefix-list plist1 seq 10 permit 192.168.1.0/24",
+// tests/unit/modules/network/nxos/test_nxos_prefix_lists.py); "no
+// maximum-paths [ibgp] N" is what cisco.nxos builds from "maximum-paths
+// {{ parallel_paths }}" (rm_templates/bgp_address_family.py; its unit tests
+// send "no maximum-paths eibgp 68"). No Cisco page for the bare forms was
+// found.
 type planner struct {
 	cli.Planner
 	vrf string // the driver's VRF context, "default" for the router's own
@@ -40,7 +50,7 @@ func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.C
 	}
 	p := &planner{
 		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, PlatformName: "NX-OS",
-			MaxPaths: d.maxPaths, MaxDescription: maxDescription, Filters: &cfg.Filters},
+			MaxPaths: d.maxPaths, MaxDescription: maxDescription, Filters: &cfg.Filters, NoFormsInFull: true},
 		vrf: d.vrf, v: v, asn: cfg.BGP.ASN,
 	}
 	p.Plan(changes, p)

@@ -305,7 +305,7 @@ route-map FR-haystack-IN-192.168.9.193 deny 20
 		{"filter emptied: stray entries and lines go", []fabric.Change{{Action: fabric.ActionUpdate, Kind: fabric.KindPrefixFilter, Switch: "leaf201", ID: "192.168.9.193",
 			After: fabric.PrefixFilter{Switch: "leaf201", Node: "k8c1m0", PeerAddress: "192.168.9.193", Prefixes: []fabric.PrefixRule{}}}},
 			"ip prefix-list FR-haystack-IN-192.168.9.193 seq 10 deny 0.0.0.0/0 le 32\n" +
-				"no ip prefix-list FR-haystack-IN-192.168.9.193 seq 5\n" +
+				"no ip prefix-list FR-haystack-IN-192.168.9.193 seq 5 permit 172.27.114.0/26\n" +
 				"no route-map FR-haystack-IN-192.168.9.193 deny 20\n" +
 				"route-map FR-haystack-IN-192.168.9.193 permit 10\n" +
 				"  no match ip address prefix-list SOMETHING-ELSE\n"},
