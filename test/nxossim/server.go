@@ -108,6 +108,23 @@ type Faults struct {
 	// message and leave the running configuration unchanged (an atomic
 	// rollback that hit an error). It fires once.
 	FailNextRollback string
+	// OtherUser plays an operator or another tool changing the switch in
+	// the middle of a client's work: right after the AfterConfigLines-th
+	// non-empty line typed in a configuration mode (counted from
+	// SetFaults), its Lines run in configure terminal as that other user
+	// would type them. It fires once.
+	OtherUser OtherUser
+	// WarnLines answer configuration lines matching a rule with its Reply
+	// and apply them: a switch that prints a warning after a line it took
+	// (the wording is the test's; see docs/nxossim.md for recorded ones).
+	// AtEntry and SessionOnly do not apply.
+	WarnLines []RejectRule
+}
+
+// OtherUser is a change someone else makes while a client works (Faults).
+type OtherUser struct {
+	AfterConfigLines int
+	Lines            []string
 }
 
 // RejectRule rejects configuration lines matching Match. In configure
@@ -185,6 +202,7 @@ type Server struct {
 	history       []string
 	faults        Faults
 	faultLines    int
+	otherLines    int  // configuration lines counted for Faults.OtherUser
 	unreachable   bool // UnreachableAfterDrop has fired
 	conns         map[int]*ssh.ServerConn
 	nextConn      int
@@ -474,6 +492,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.faultLines = 0
+	s.otherLines = 0
 	s.unreachable = false
 }
 
@@ -492,6 +511,20 @@ func (s *Server) execRejectRule(text string) *RejectRule {
 		}
 	}
 	return nil
+}
+
+// warning is what a line that was taken prints: the Reply of the first
+// Faults.WarnLines rule it matches in configure terminal, else nothing.
+func (s *Server) warning(text string, inSession bool) string {
+	if inSession {
+		return ""
+	}
+	for _, r := range s.faults.WarnLines {
+		if r.Match != nil && r.Match.MatchString(text) {
+			return r.Reply + "\n"
+		}
+	}
+	return ""
 }
 
 func (s *Server) rejectRule(text string, inSession bool) *RejectRule {
@@ -537,6 +570,20 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 	}
 	if inConfig && strings.TrimSpace(line) != "" {
 		s.stats.ConfigLines++
+		if o := s.faults.OtherUser; o.AfterConfigLines > 0 {
+			s.otherLines++
+			if s.otherLines >= o.AfterConfigLines {
+				s.faults.OtherUser = OtherUser{}
+				other := &shell{srv: s, user: "operator"}
+				other.setFrames([]frame{{kind: fConfig}})
+				for _, l := range o.Lines {
+					other.runLine(l)
+				}
+				if s.opts.RecordConfigs {
+					s.recordConfig()
+				}
+			}
+		}
 		if f := s.faults.DropAfterConfigLines; f > 0 {
 			s.faultLines++
 			if s.faultLines >= f {

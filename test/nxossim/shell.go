@@ -250,11 +250,11 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 		return c.do(sh)
 	}
 	path := append(append([]frame(nil), base...), c.push...)
+	srv := sh.srv
 	if c.apply == nil {
 		sh.setFrames(path)
-		return ""
+		return srv.warning(text, sh.sess != nil)
 	}
-	srv := sh.srv
 	rule := srv.rejectRule(text, sh.sess != nil)
 	if rule != nil && (sh.sess == nil || rule.AtEntry) {
 		sh.failed = true
@@ -283,5 +283,5 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 	}
 	srv.lastChange = sh.now
 	sh.setFrames(path)
-	return ""
+	return srv.warning(text, sh.sess != nil)
 }
