@@ -154,19 +154,11 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session,
 		return nil, nil
 	}
 	name := st.leftovers[0].Name
-	cpText, err := s.Read(ctx, "show checkpoint "+name, isConfig)
-	d.observeRequest("show checkpoint", err)
+	cpText, diff, err := d.changedOutside(ctx, s, name)
 	if err != nil {
 		return nil, err
 	}
-	run, err := s.Read(ctx, "show running-config", isConfig)
-	d.observeRequest("show running-config", err)
-	if err != nil {
-		return nil, err
-	}
-	if diff, err := d.foreignDiff(cpText, run); err != nil {
-		return nil, fmt.Errorf("switch %s: reading checkpoint %s: %w", sw.Name, name, err)
-	} else if len(diff) > 0 {
+	if len(diff) > 0 {
 		diff = quoteDiff(diff)
 		return nil, fmt.Errorf("switch %s: checkpoint %s was left by an interrupted apply, but the running configuration has changed "+
 			"since outside fabric-reconciler's objects (%s); rolling back would undo that too, so nothing is done: check "+
@@ -178,6 +170,28 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session,
 		lo.all = append(lo.all, e.Name)
 	}
 	return lo, nil
+}
+
+// changedOutside compares the running configuration with checkpoint name
+// outside the objects this cluster owns (foreignDiff): what someone else
+// changed since the checkpoint, which a rollback to it would undo too. It
+// returns the checkpoint's configuration and the lines that differ.
+func (d *Driver) changedOutside(ctx context.Context, s *session, name string) (string, []string, error) {
+	cpText, err := s.Read(ctx, "show checkpoint "+name, isConfig)
+	d.observeRequest("show checkpoint", err)
+	if err != nil {
+		return "", nil, err
+	}
+	run, err := s.Read(ctx, "show running-config", isConfig)
+	d.observeRequest("show running-config", err)
+	if err != nil {
+		return "", nil, err
+	}
+	diff, err := d.foreignDiff(cpText, run)
+	if err != nil {
+		return "", nil, fmt.Errorf("switch %s: reading checkpoint %s: %w", s.Name(), name, err)
+	}
+	return cpText, diff, nil
 }
 
 // quoteDiff renders the lines of a foreignDiff for a message: at most five,

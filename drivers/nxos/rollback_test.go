@@ -1,0 +1,75 @@
+package nxos
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
+)
+
+// TestRollbackAfterSomeoneElseChanged: an operator changes the switch
+// while an apply is under way, then the switch refuses a later line. A
+// rollback to the apply's checkpoint would undo the operator's change too,
+// so the driver does not roll back: it says what changed (its secret
+// redacted) and that the switch keeps the lines sent so far, deletes its
+// checkpoint, and the next sync completes the change. Without the
+// operator, the same refusal is rolled back (TestRefusedLineLeavesNothing).
+func TestRollbackAfterSomeoneElseChanged(t *testing.T) {
+	l := newLab(t, labOpts{startup: handMade("see")})
+	d := l.driver(t, l.fabric(t, nil))
+	sim := l.sims["leaf201"]
+	sim.SetFaults(nxossim.Faults{
+		OtherUser: nxossim.OtherUser{AfterConfigLines: 5, Lines: []string{
+			"router bgp 63500", "neighbor 10.9.9.9", "description password 3 0badc0ffee0ddf00d", "exit", "neighbor 10.9.9.7", "remote-as 65007"}},
+		RejectLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63553$`)}},
+	})
+	_, res, err := reconcile(t, l.ctx, d, haystack())
+	if err == nil {
+		t.Fatal("apply reported no error")
+	}
+	for _, want := range []string{
+		`switch leaf201 refused "remote-as 63553" in configure terminal: ERROR: configuration rejected (nxossim fault injection)`,
+		"not rolled back: the running configuration changed outside fabric-reconciler's objects since checkpoint fabric-reconciler-haystack-run-",
+		"+ router bgp 63500 > neighbor 10.9.9.7",
+		"+ router bgp 63500 > neighbor 10.9.9.9 > description password <redacted>",
+		"- router bgp 63500 > neighbor 10.9.9.9 > description password <redacted>",
+		"the switch keeps the first",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	t.Logf("the error: %v", err)
+	all := err.Error() + strings.Join(res.Messages, "\n") + l.log.String()
+	for _, secret := range []string{"0badc0ffee0ddf00d", secretStandIn} {
+		if strings.Contains(all, secret) {
+			t.Errorf("a changed line's secret %q reached the error, messages or log", secret)
+		}
+	}
+	st := sim.Stats()
+	if st.Rollbacks != 0 {
+		t.Errorf("%d rollback(s): the operator's change was undone", st.Rollbacks)
+	}
+	if cps := sim.Checkpoints(); len(cps) != 0 {
+		t.Errorf("checkpoints left after the lock was released: %+v", cps)
+	}
+	body := l.body(t, "leaf201")
+	for _, want := range []string{"neighbor 10.9.9.7\n    remote-as 65007", "description password 3 0badc0ffee0ddf00d", "FR-haystack-IN-192.168.9.193"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("leaf201 lacks %q:\n%s", want, body)
+		}
+	}
+	if len(res.Applied) == 0 {
+		t.Errorf("the changes whose lines stay are not reported applied: %v", res.Messages)
+	}
+	// The next sync completes the change; the operator's lines stay.
+	sim.SetFaults(nxossim.Faults{})
+	if _, _, err := reconcile(t, l.ctx, d, haystack()); err != nil {
+		t.Fatal(err)
+	}
+	assertConverged(t, l.ctx, d, haystack())
+	if body := l.body(t, "leaf201"); !strings.Contains(body, "neighbor 10.9.9.7\n    remote-as 65007") {
+		t.Errorf("the operator's neighbor is gone:\n%s", body)
+	}
+}
