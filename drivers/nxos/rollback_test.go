@@ -73,3 +73,49 @@ func TestRollbackAfterSomeoneElseChanged(t *testing.T) {
 		t.Errorf("the operator's neighbor is gone:\n%s", body)
 	}
 }
+
+// TestKnownWarningIsNotARefusal: NX-OS prints "% ISSU will be affected if
+// hold time is less than system switchover time (8 seconds)" after a
+// neighbor's "timers" line it took (cisco.nxos#82). A known warning after
+// a line is logged, with its source, and the apply goes on; any other
+// output is still a refusal, rolled back once. The emulator prints the
+// warnings after a line the driver sends today (it sends no timers).
+func TestKnownWarningIsNotARefusal(t *testing.T) {
+	const issu = "% ISSU will be affected if hold time is less than system switchover time (8 seconds)"
+	cases := []struct {
+		name      string
+		reply     string
+		wantErr   string
+		rollbacks int
+	}{
+		{name: "known warning", reply: issu},
+		{name: "unknown warning", reply: "Warning: this is new to the driver", rollbacks: 1,
+			wantErr: `switch leaf201 refused "remote-as 63552" in configure terminal: Warning: this is new to the driver; rolled back to checkpoint`},
+		{name: "known warning with an error after it", reply: issu + "\nERROR: but this was refused", rollbacks: 1,
+			wantErr: `refused "remote-as 63552" in configure terminal: ERROR: but this was refused (+1 more lines); rolled back`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, labOpts{})
+			d := l.driver(t, l.fabric(t, nil))
+			sim := l.sims["leaf201"]
+			sim.SetFaults(nxossim.Faults{WarnLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: tc.reply}}})
+			_, _, err := reconcile(t, l.ctx, d, haystack())
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("apply: %v", err)
+				}
+				assertConverged(t, l.ctx, d, haystack())
+				if log := l.log.String(); !strings.Contains(log, "the switch took the line with a known warning") || !strings.Contains(log, "cisco.nxos#82") {
+					t.Errorf("the warning is not logged with its source:\n%s", log)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+			if st := sim.Stats(); st.Rollbacks != tc.rollbacks {
+				t.Errorf("%d rollbacks, want %d", st.Rollbacks, tc.rollbacks)
+			}
+		})
+	}
+}

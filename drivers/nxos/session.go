@@ -3,6 +3,7 @@ package nxos
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -37,6 +38,22 @@ var replyMarkers = []string{"ERROR:", "at '^' marker", "%", "Rollback failed", "
 
 // excerpt is a switch's reply for an error: one bounded, escaped line of it.
 func excerpt(out string) string { return cli.Excerpt(out, replyMarkers) }
+
+// benign are the warnings NX-OS prints after a configuration line it has
+// taken; any other output is a refusal (clissh.Benign). Each one has a
+// recording behind it, and is recognised whatever line it follows. Unknown
+// output stays a refusal: the apply is rolled back (or left as it is when
+// someone else changed the switch meanwhile), never taken for success.
+var benign = []clissh.Benign{
+	{
+		// "timers 2 6" under a neighbor is applied and answered with this
+		// (cisco.nxos#82 and ansible/ansible#66228: "That message is
+		// warning message", the configuration was applied; nxos_config's
+		// generic "^% \w+" error pattern stopped the task).
+		Pattern: regexp.MustCompile(`^% ISSU will be affected if hold time is less than system switchover time \(\d+ seconds\)$`),
+		Source:  "ansible-collections/cisco.nxos#82 (ansible/ansible#66228)",
+	},
+}
 
 // dontAsk turns confirmation prompts off for the session.
 const dontAsk = "terminal dont-ask"
@@ -96,6 +113,7 @@ func sessionConfig(d *Driver) clissh.Config {
 		ExecLevel:     "privilege-exec",
 		Indent:        indent,
 		Reply:         excerpt,
+		Benign:        benign,
 		LabelConnLoss: true,
 		Log:           d.log,
 	}
