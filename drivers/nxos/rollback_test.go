@@ -119,3 +119,33 @@ func TestKnownWarningIsNotARefusal(t *testing.T) {
 		})
 	}
 }
+
+// TestNoCheckpointReply: that "no checkpoint NAME" prints nothing is an
+// assumption (docs/nxossim.md). When it prints something, the driver reads
+// the summary: a checkpoint that is gone was deleted, one still listed was
+// not.
+func TestNoCheckpointReply(t *testing.T) {
+	t.Run("a message, and the checkpoint is gone", func(t *testing.T) {
+		l := newLab(t, labOpts{})
+		d := l.driver(t, l.fabric(t, nil))
+		l.sims["leaf201"].SetFaults(nxossim.Faults{WarnLines: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint `), Reply: "Checkpoint deleted"}}})
+		if _, _, err := reconcile(t, l.ctx, d, haystack()); err != nil {
+			t.Fatal(err)
+		}
+		if cps := l.sims["leaf201"].Checkpoints(); len(cps) != 0 {
+			t.Errorf("checkpoints left: %+v", cps)
+		}
+		if !strings.Contains(l.log.String(), `\"no checkpoint\" printed a reply; the checkpoint is gone`) {
+			t.Errorf("log:\n%s", l.log.String())
+		}
+	})
+	t.Run("a message, and the checkpoint is still there", func(t *testing.T) {
+		l := newLab(t, labOpts{})
+		d := l.driver(t, l.fabric(t, nil))
+		l.sims["leaf201"].SetFaults(nxossim.Faults{RejectExec: []nxossim.RejectRule{{Match: regexp.MustCompile(`^no checkpoint .*-run-`), Reply: "Done"}}})
+		_, _, err := reconcile(t, l.ctx, d, haystack())
+		if err == nil || !strings.Contains(err.Error(), "the switch answered Done, and the checkpoint is still there") {
+			t.Fatalf("error %v", err)
+		}
+	})
+}

@@ -114,10 +114,12 @@ type Faults struct {
 	// SetFaults), its Lines run in configure terminal as that other user
 	// would type them. It fires once.
 	OtherUser OtherUser
-	// WarnLines answer configuration lines matching a rule with its Reply
-	// and apply them: a switch that prints a warning after a line it took
-	// (the wording is the test's; see docs/nxossim.md for recorded ones).
-	// AtEntry and SessionOnly do not apply.
+	// WarnLines run lines matching a rule and add its Reply to what they
+	// print: a switch that prints a warning after a configuration line it
+	// took, or a message after an exec command that succeeded ("no
+	// checkpoint", say). The wording is the test's (docs/nxossim.md lists
+	// the recorded ones). Not in configuration sessions; AtEntry and
+	// SessionOnly do not apply.
 	WarnLines []RejectRule
 }
 
@@ -513,8 +515,9 @@ func (s *Server) execRejectRule(text string) *RejectRule {
 	return nil
 }
 
-// warning is what a line that was taken prints: the Reply of the first
-// Faults.WarnLines rule it matches in configure terminal, else nothing.
+// warning is what a line that was taken or run adds to its reply: the
+// Reply of the first Faults.WarnLines rule it matches outside a
+// configuration session, else nothing.
 func (s *Server) warning(text string, inSession bool) string {
 	if inSession {
 		return ""

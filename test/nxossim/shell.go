@@ -247,7 +247,11 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 			sh.failed = true
 			return r.reply() + "\n"
 		}
-		return c.do(sh)
+		out := c.do(sh)
+		if !sh.failed {
+			out += sh.srv.warning(text, false)
+		}
+		return out
 	}
 	path := append(append([]frame(nil), base...), c.push...)
 	srv := sh.srv
