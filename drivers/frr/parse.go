@@ -90,7 +90,7 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 			case len(f) >= 3 && f[0] == "router" && f[1] == "bgp":
 				i, err := parseRouterBGP(f)
 				if err != nil {
-					return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+					return nil, fmt.Errorf("line %d %s: %w", n+1, cli.Quote(cli.Redact(line)), err)
 				}
 				if cfg.instance(i.VRF) != nil {
 					return nil, fmt.Errorf("line %d: two BGP instances for VRF %q", n+1, i.VRF)
@@ -99,12 +99,12 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 				inst = i
 			case len(f) >= 3 && (f[0] == "ip" || f[0] == "ipv6") && f[1] == "prefix-list":
 				if err := cfg.parsePrefixList(f, trimmed); err != nil {
-					return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+					return nil, fmt.Errorf("line %d %s: %w", n+1, cli.Quote(cli.Redact(line)), err)
 				}
 			case len(f) == 4 && f[0] == "route-map":
 				seq, err := strconv.Atoi(f[3])
 				if err != nil || (f[2] != "permit" && f[2] != "deny") {
-					return nil, fmt.Errorf("line %d %q: not a route-map entry", n+1, line)
+					return nil, fmt.Errorf("line %d %s: not a route-map entry", n+1, cli.Quote(line))
 				}
 				rm := cfg.RouteMaps[f[1]]
 				if rm == nil {
@@ -128,7 +128,7 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 			}
 		case inst != nil:
 			if err := inst.parseLine(trimmed, &af); err != nil {
-				return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+				return nil, fmt.Errorf("line %d %s: %w", n+1, cli.Quote(cli.Redact(line)), err)
 			}
 		}
 	}

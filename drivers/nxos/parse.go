@@ -158,7 +158,7 @@ func parseConfig(text string) (*runningConfig, error) {
 		case len(f) == 3 && f[0] == "router" && f[1] == "bgp":
 			asn, err := parseASN(f[2])
 			if err != nil {
-				return nil, fmt.Errorf("%q: %w", n.text, err)
+				return nil, fmt.Errorf("%s: %w", cli.Quote(n.text), err)
 			}
 			if cfg.BGP != nil {
 				return nil, fmt.Errorf("two BGP instances (router bgp %d and %s)", cfg.BGP.ASN, f[2])
