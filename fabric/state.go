@@ -22,7 +22,14 @@ type State struct {
 // Objects returns every object of the state, each in canonical form, sorted
 // by switch, kind and id.
 func (s State) Objects() []Object {
-	var out []Object
+	out := s.objects()
+	sortObjects(out)
+	return out
+}
+
+// objects is Objects unsorted.
+func (s State) objects() []Object {
+	out := make([]Object, 0, s.Len())
 	for _, o := range s.Peers {
 		out = append(out, o.canonical())
 	}
@@ -38,7 +45,6 @@ func (s State) Objects() []Object {
 	for _, o := range s.PrefixFilters {
 		out = append(out, o.canonical())
 	}
-	sortObjects(out)
 	return out
 }
 
@@ -75,7 +81,19 @@ func (s State) Len() int {
 }
 
 func sortObjects(objs []Object) {
-	sort.SliceStable(objs, func(i, j int) bool { return lessKey(KeyOf(objs[i]), KeyOf(objs[j])) })
+	// Each key made once: KeyOf builds some IDs from parts.
+	type keyed struct {
+		k Key
+		o Object
+	}
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{KeyOf(o), o}
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return lessKey(ks[i].k, ks[j].k) })
+	for i := range ks {
+		objs[i] = ks[i].o
+	}
 }
 
 // lessKey orders fabric-wide objects first, then by switch, kind rank and id.
