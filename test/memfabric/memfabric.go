@@ -49,9 +49,9 @@ type Fabric struct {
 	// attributes (PutUnmarked): what adoption may take over.
 	unmarked map[fabric.Key]fabric.Object
 	calls    []Call
-	fail    error
-	changed chan struct{} // closed and replaced on every call
-	lock    *drivers.LockRecord
+	fail     error
+	changed  chan struct{} // closed and replaced on every call
+	lock     *drivers.LockRecord
 }
 
 // New returns an empty fabric.
