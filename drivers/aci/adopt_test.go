@@ -77,11 +77,11 @@ func TestAdopt(t *testing.T) {
 		t.Fatalf("adoptions %q, want %q", got, wantAdopt)
 	}
 	wantConflicts := map[string]string{
-		"BGPPeer leaf201/192.168.9.194":          "remoteASN 65002 on the fabric, 65001 desired",
-		"BGPPeer leaf202/192.168.9.194":          "localASN 63999 on the fabric, 63600 desired",
-		"BGPPeer leaf201/192.168.9.195":          `node "built by hand" on the fabric, "node-192.168.9.195" desired`,
-		"BGPPeer leaf202/192.168.9.195":          "never adopted",
-		"BGPPeer leaf201/192.168.9.196":          `asnPropagate "no-prepend"`,
+		"BGPPeer leaf201/192.168.9.194":        "remoteASN 65002 on the fabric, 65001 desired",
+		"BGPPeer leaf202/192.168.9.194":        "localASN 63999 on the fabric, 63600 desired",
+		"BGPPeer leaf201/192.168.9.195":        `node "built by hand" on the fabric, "node-192.168.9.195" desired`,
+		"BGPPeer leaf202/192.168.9.195":        "never adopted",
+		"BGPPeer leaf201/192.168.9.196":        `asnPropagate "no-prepend"`,
 		"ExternalSubnet EPG_WEB/172.29.0.6/32": "its container is not the cluster's",
 	}
 	if len(plan.Conflicts) != len(wantConflicts) {
