@@ -123,6 +123,62 @@ type envelope struct {
 // objects become Problems naming source and object. It reports whether the
 // object was of a known kind.
 func (b *Builder) Add(source string, raw []byte) bool {
+	head, _ := scanHeader(raw)
+	return b.add(source, raw, head)
+}
+
+// add is Add with the object's header already read. The kinds a large
+// cluster has many of (Services, EndpointSlices, Nodes) are decoded once,
+// straight into the fields the builder reads; if that decode fails the
+// object takes the general path, so its Problem reads as it always has.
+func (b *Builder) add(source string, raw []byte, head header) bool {
+	if env, record, ok := b.decodeSlim(head, raw); ok {
+		obj := objectName(env.Kind, env.Metadata.Namespace, env.Metadata.Name)
+		b.seen[seenKind(env.Kind)]++
+		if env.Metadata.Name == "" {
+			b.problem(source, obj, "metadata.name is missing")
+			return true
+		}
+		if !b.firstOrSame(source, obj, env, raw) {
+			return true
+		}
+		if err := record(); err != nil {
+			b.problem(source, obj, "%v", err)
+		}
+		return true
+	}
+	return b.addDecoded(source, raw)
+}
+
+// decodeSlim decodes a Service, EndpointSlice or core Node into its slim
+// form; record then adds it. ok is false for other kinds and on any error.
+func (b *Builder) decodeSlim(head header, raw []byte) (env envelope, record func() error, ok bool) {
+	meta := func(m objectMetaFields) envelope {
+		return envelope{APIVersion: head.APIVersion, Kind: head.Kind,
+			Metadata: objectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels, Annotations: m.Annotations}}
+	}
+	switch head.APIVersion + "/" + head.Kind {
+	case "v1/Service":
+		s := new(slimService)
+		if json.Unmarshal(raw, s) == nil {
+			return meta(s.objectMetaFields), func() error { return b.recordService(s) }, true
+		}
+	case "discovery.k8s.io/v1/EndpointSlice":
+		es := new(slimEndpointSlice)
+		if json.Unmarshal(raw, es) == nil {
+			return meta(es.objectMetaFields), func() error { return b.recordEndpointSlice(es) }, true
+		}
+	case "v1/Node":
+		n := new(slimNode)
+		if json.Unmarshal(raw, n) == nil {
+			return meta(n.objectMetaFields), func() error { return b.recordCoreNode(n) }, true
+		}
+	}
+	return envelope{}, nil, false
+}
+
+// addDecoded is Add through the general envelope.
+func (b *Builder) addDecoded(source string, raw []byte) bool {
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		b.problem(source, "object", "not a Kubernetes object: %v", err)

@@ -133,8 +133,18 @@ func (b *Builder) AddDocuments(source string, data []byte) error {
 }
 
 // addJSONDocuments adds every JSON value of a stream, as AddDocuments does
-// for YAML documents.
+// for YAML documents. A stream that is valid JSON value by value is split
+// by the structural scanner (jsonscan.go); anything else goes through
+// encoding/json, whose error names the document.
 func (b *Builder) addJSONDocuments(source string, data []byte) error {
+	if values, ok := splitValues(data); ok && allValid(values) {
+		for i, raw := range values {
+			if !bytes.Equal(raw, []byte("null")) {
+				b.addDocument(fmt.Sprintf("%s (document %d)", source, i+1), raw, "", "")
+			}
+		}
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
 		// Each value is taken from data by its offsets: no copy.
@@ -156,17 +166,39 @@ func (b *Builder) addJSONDocuments(source string, data []byte) error {
 	}
 }
 
+func allValid(values [][]byte) bool {
+	for _, v := range values {
+		if !json.Valid(v) {
+			return false
+		}
+	}
+	return true
+}
+
 // addDocument adds one object, descending into lists. Items of a typed list
 // (BGPPeerList ...) may leave out apiVersion and kind; they inherit them.
+// js is valid JSON (every caller has checked or produced it), so the
+// scanner may read its header; what it cannot read plainly is decoded.
 func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind string) {
-	var head struct {
-		APIVersion string            `json:"apiVersion"`
-		Kind       string            `json:"kind"`
-		Items      []json.RawMessage `json:"items"`
-	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		b.problem(source, "object", "not a Kubernetes object: %v", err)
-		return
+	head, ok := scanHeader(js)
+	if !ok {
+		var slow struct {
+			APIVersion string            `json:"apiVersion"`
+			Kind       string            `json:"kind"`
+			Items      []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(js, &slow); err != nil {
+			b.problem(source, "object", "not a Kubernetes object: %v", err)
+			return
+		}
+		if strings.HasSuffix(slow.Kind, "List") && slow.Items != nil {
+			kind := strings.TrimSuffix(slow.Kind, "List")
+			for i, item := range slow.Items {
+				b.addDocument(fmt.Sprintf("%s item %d", source, i), item, slow.APIVersion, kind)
+			}
+			return
+		}
+		head = header{APIVersion: slow.APIVersion, Kind: slow.Kind}
 	}
 	if head.APIVersion == "" && head.Kind == "" && itemKind != "" {
 		var m map[string]json.RawMessage
@@ -179,12 +211,14 @@ func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind
 	}
 	if strings.HasSuffix(head.Kind, "List") && head.Items != nil {
 		kind := strings.TrimSuffix(head.Kind, "List")
-		for i, item := range head.Items {
+		i := 0
+		eachElement(head.Items, func(item []byte) {
 			b.addDocument(fmt.Sprintf("%s item %d", source, i), item, head.APIVersion, kind)
-		}
+			i++
+		})
 		return
 	}
-	b.Add(source, js)
+	b.add(source, js, head)
 }
 
 func stripComments(b []byte) []byte {
