@@ -21,23 +21,27 @@ import (
 //   - "modified" updates only the attributes sent and requires the object
 //     to exist (error 102 otherwise), so an object deleted since the plan
 //     fails the POST, which the APIC applies all or nothing (docs/aci.md,
-//     "What it never touches", and /work/shared/design/aci-apic-notes.md
-//     section 1.2; the driver already posts its containers this way, and
-//     their annotation stays as it is);
+//     "What it never touches" and the emulator's "Writes"; the driver
+//     already posts its containers this way, and their annotation stays as
+//     it is);
 //   - annotation is a writable attribute of every class adopted here
 //     (aci-go-client's models of bgpPeerP, bgpAsP, bgpLocalAsnP and
-//     l3extSubnet carry Annotation; terraform-provider-aci's
+//     l3extSubnet carry Annotation, and the driver writes bgpRsPeerPfxPol
+//     with it; terraform-provider-aci's
 //     internal/provider/annotation_unsupported.go lists none of them), and
 //     it is what Cisco's own aci-containers controller marks its objects
 //     with (pkg/apicapi/apic_types.go).
 //
 // What is adoptable:
-//   - a BGP peer (bgpPeerP with its remote AS bgpAsP and local AS
-//     bgpLocalAsnP) under a configured switch's SVI path, none of them
-//     marked, identical in description (the node), remote and local AS, and
+//   - a BGP peer (bgpPeerP with its remote AS bgpAsP, local AS
+//     bgpLocalAsnP and prefix-policy relation bgpRsPeerPfxPol, which the
+//     APIC makes under every new peer) under a configured switch's SVI
+//     path, none of them marked, identical in description (the node),
+//     remote and local AS, shutdown and prefix limit, and
 //     without anything the driver does not write (a local AS with
-//     asnPropagate other than none, a password when bgpPasswordFile is
-//     configured: the APIC never shows it, so it cannot be compared);
+//     asnPropagate other than none, a prefix-limit policy that is not the
+//     cluster's); a peer that should have a password is never identical:
+//     the APIC never shows a password, so it cannot be compared;
 //   - an external subnet (l3extSubnet) with the same scopes, in an external
 //     EPG the cluster owns or the configuration names (nodes, pods,
 //     transitExport): never one in an EPG without the cluster's mark that
@@ -110,8 +114,12 @@ func (d *Driver) adoptablePeer(s *snapshot, swName, id string) (fabric.BGPPeer, 
 			if p.attrs["annotation"] != "" {
 				return fabric.BGPPeer{}, nil, fmt.Sprintf("the peer is annotated %q", p.attrs["annotation"])
 			}
-			if d.aci.BGPPasswordFile != "" {
-				return fabric.BGPPeer{}, nil, "bgpPasswordFile is configured and the APIC never shows a peer's password, so the peer cannot be checked identical"
+			node, fp := parseDescr(p.attrs["descr"])
+			if fp != "" {
+				// The fingerprint in descr is what the driver records of a
+				// password it sent; on an unmarked peer it is a claim the
+				// APIC cannot confirm: it never shows a password.
+				return fabric.BGPPeer{}, nil, "its description names a password fingerprint, which cannot be checked: the APIC never shows a peer's password"
 			}
 			objs := []object{p}
 			for _, c := range s.below(p.dn) {
@@ -120,8 +128,22 @@ func (d *Driver) adoptablePeer(s *snapshot, swName, id string) (fabric.BGPPeer, 
 				}
 				objs = append(objs, c)
 			}
-			peer := fabric.BGPPeer{Switch: sw.Name, Node: p.attrs["descr"], PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
+			peer := fabric.BGPPeer{Switch: sw.Name, Node: node, PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
 				LocalASN: d.cfg.SwitchASN(sw)}
+			// A password the peer may hold cannot be seen; a desired one
+			// therefore always differs ("password (none) on the fabric").
+			peer.Shutdown = p.attrs["adminSt"] == "disabled"
+			if r, ok := s.get(p.dn + "/rspeerPfxPol"); ok && r.attrs["tnBgpPeerPfxPolName"] != "" {
+				name := r.attrs["tnBgpPeerPfxPolName"]
+				pol, ok := s.get(n.pfxPolDN(name))
+				if !ok || !n.owned(pol) {
+					return fabric.BGPPeer{}, nil, fmt.Sprintf("its prefix limit is the policy %s, which is not the cluster's: the peer is not adopted without it", name)
+				}
+				peer.MaxPrefix = n.prefixLimit(s, name)
+				if want, err := n.prefixPolicyName(*peer.MaxPrefix); err != nil || want != name {
+					return fabric.BGPPeer{}, nil, fmt.Sprintf("its prefix limit policy %s is not the one the driver names for that limit", name)
+				}
+			}
 			if as, ok := s.get(p.dn + "/as"); ok {
 				peer.RemoteASN = parseASN(as.attrs["asn"])
 			}
@@ -188,7 +210,7 @@ func (d *Driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	if snap == nil {
 		return res, errors.New("adopt: no observation to adopt against; observe first")
 	}
-	b := d.newBuilder(snap, "")
+	b := d.newBuilder(snap, false)
 	var (
 		applied []fabric.Change
 		refused []string

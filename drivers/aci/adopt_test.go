@@ -99,6 +99,7 @@ func TestAdopt(t *testing.T) {
 		t.Fatalf("adopt: %v (%+v)", err, res)
 	}
 	for _, dn := range []string{peerDN(leaf201, "192.168.9.193"), peerDN(leaf201, "192.168.9.193") + "/as",
+		peerDN(leaf201, "192.168.9.193") + "/rspeerPfxPol", // the relation the APIC makes under a new peer
 		peerDN(leaf202, "192.168.9.193"), peerDN(leaf202, "192.168.9.193") + "/as", peerDN(leaf202, "192.168.9.193") + "/localasn",
 		ourL3Out + "/instP-EPG_K8_NODES/extsubnet-[192.168.9.192/28]"} {
 		if _, attrs, ok := srv.Lookup(dn); !ok || attrs["annotation"] != ourMark {
