@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -210,15 +212,47 @@ func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind
 		}
 	}
 	if strings.HasSuffix(head.Kind, "List") && head.Items != nil {
-		kind := strings.TrimSuffix(head.Kind, "List")
-		i := 0
-		eachElement(head.Items, func(item []byte) {
-			b.addDocument(fmt.Sprintf("%s item %d", source, i), item, head.APIVersion, kind)
-			i++
-		})
+		b.addItems(source, head)
 		return
 	}
 	b.add(source, js, head)
+}
+
+// addItems adds a list's items in order. The items that are Services,
+// EndpointSlices or Nodes are decoded first, in parallel (decoding is most
+// of the cost of a large list); recording stays in order, one at a time.
+func (b *Builder) addItems(source string, list header) {
+	kind := strings.TrimSuffix(list.Kind, "List")
+	var items [][]byte
+	eachElement(list.Items, func(item []byte) { items = append(items, item) })
+	decoded := make([]slimObject, len(items))
+	done := make([]bool, len(items))
+	workers := runtime.GOMAXPROCS(0)
+	if len(items) < 256 || workers < 2 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(items); i += workers {
+				if h, ok := scanHeader(items[i]); ok && h.Items == nil && h.Kind != "" {
+					decoded[i], done[i] = decodeSlim(h, items[i])
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, item := range items {
+		itemSource := fmt.Sprintf("%s item %d", source, i)
+		if done[i] {
+			b.addSlim(itemSource, item, decoded[i])
+			decoded[i] = slimObject{}
+			continue
+		}
+		b.addDocument(itemSource, item, list.APIVersion, kind)
+	}
 }
 
 func stripComments(b []byte) []byte {
