@@ -115,6 +115,10 @@ type Foreign struct {
 	ID     string `json:"id"`
 	// Owner is the mark the object carries, "" when it carries none.
 	Owner string `json:"owner"`
+	// Adoption, set only by drivers.Adopter.ObserveForAdoption on objects
+	// without a mark, is the object as the driver would read it, or why it
+	// cannot be adopted (see Adoption). JSON: see MarshalJSON.
+	Adoption *Adoptable `json:"-"`
 }
 
 // AnyID, as the last part of a foreign object's id ("EPG_X/*"), makes it
@@ -248,21 +252,24 @@ func CompareObserved(a, b Observed) []string {
 			out = append(out, Safe(k.String())+" appeared")
 		}
 	}
-	fa, fb := map[Foreign]bool{}, map[Foreign]bool{}
+	// Foreign objects compare with what was read of them for adoption:
+	// an unmarked object that changed since an adoption was planned is
+	// "gone" and "appeared".
+	fa, fb := map[string]bool{}, map[string]bool{}
 	for _, f := range a.Foreign {
-		fa[f] = true
+		fa[f.text()] = true
 	}
 	for _, f := range b.Foreign {
-		fb[f] = true
+		fb[f.text()] = true
 	}
 	for _, f := range a.Foreign {
-		if !fb[f] {
-			out = append(out, Safe(f.Key().String())+" (not ours) is gone")
+		if !fb[f.text()] {
+			out = append(out, Safe(f.Key().String())+" (not ours) is gone or changed")
 		}
 	}
 	for _, f := range b.Foreign {
-		if !fa[f] {
-			out = append(out, Safe(f.Key().String())+" (not ours) appeared")
+		if !fa[f.text()] {
+			out = append(out, Safe(f.Key().String())+" (not ours) appeared or changed")
 		}
 	}
 	return out
@@ -285,6 +292,9 @@ func (o Observed) Fingerprint() string {
 	})
 	for _, f := range fs {
 		fmt.Fprintf(&b, "foreign\x00%s\x00%s\x00%s\x00%s\n", f.Kind, f.Switch, f.ID, f.Owner)
+		if f.Adoption != nil {
+			fmt.Fprintf(&b, "adoption\x00%s\n", f.text())
+		}
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])
