@@ -23,7 +23,7 @@ const DefaultCalicoNamespace = "calico-system"
 func (t *translator) peerOptions(f *config.Fabric, fp fabricPeer, allowed []fabric.PrefixRule) (fabric.PeerOptions, error) {
 	var o fabric.PeerOptions
 	bp, _ := t.cs.BGPPeer(fp.BGPPeer)
-	salt := t.cfg.Cluster + "/" + fp.NodeAddress.Addr().String()
+	salt := fabric.PasswordSalt(t.cfg.Cluster, fp.NodeAddress.Addr().String())
 	switch {
 	case bp.Password != nil:
 		ns := t.opts.CalicoNamespace
