@@ -19,6 +19,9 @@ type Limits struct {
 	NoFilters bool
 	// Options are the peer options the platform manages.
 	Options map[fabric.PeerOption]bool
+	// CheckOptions, when set, refuses option values the platform cannot
+	// express (its ranges).
+	CheckOptions func(fabric.PeerOptions) error
 }
 
 // Desire realizes an intent on a CLI platform (FRR, NX-OS): per session a
@@ -31,16 +34,24 @@ func Desire(in fabric.Intent, lim Limits) fabric.Realized {
 	mark := Mark(config.OwnerMarkOf(in.Cluster))
 	var accepted []fabric.Session
 	warned := map[fabric.PeerOption]bool{}
+	filled := map[string]bool{}
 	for _, s := range in.Sessions {
 		r.KeepOptions(lim.PlatformName, &s, lim.Options, warned)
+		if what := Timers(&s.Options); what != "" && !filled[what] {
+			filled[what] = true
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s sets keepalive and hold time together: the sessions get %s", lim.PlatformName, what))
+		}
 		peer, filter := s.Peer(), s.Filter()
 		err := CheckPeer(peer)
+		if err == nil && lim.CheckOptions != nil {
+			err = lim.CheckOptions(peer.PeerOptions)
+		}
 		if err == nil && !lim.NoFilters {
 			err = CheckPrefixFilter(filter)
 		}
-		if desc := mark.Describe(peer.Node); err == nil && lim.MaxDescription > 0 && len(desc) > lim.MaxDescription {
+		if desc := mark.DescribePeer(peer.Node, peer.Password); err == nil && lim.MaxDescription > 0 && len(desc) > lim.MaxDescription {
 			err = fmt.Errorf("the neighbor description %s would be %d characters, %s takes %d (node names of at most %d characters fit)",
-				Quote(desc), len(desc), lim.PlatformName, lim.MaxDescription, lim.MaxDescription-len(mark.Describe("x"))+1)
+				Quote(desc), len(desc), lim.PlatformName, lim.MaxDescription, lim.MaxDescription-len(mark.DescribePeer("x", peer.Password))+1)
 		}
 		if err != nil {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,

@@ -110,6 +110,8 @@ type Neighbor struct {
 	Description  string
 	LocalAS      uint32
 	LocalASFlags string // "no-prepend replace-as", ...
+	// Password is what the neighbor holds of a password (see options.go).
+	Password PasswordState
 }
 
 // Paths are an address family's maximum-paths lines; 0 when a line is

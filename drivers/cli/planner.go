@@ -151,14 +151,21 @@ func (p *Planner) change(c fabric.Change, pl Platform) {
 
 // Describe is the description of a node's objects, checked against the
 // grammar and the platform's length limit.
-func (p *Planner) Describe(node string) (string, error) {
-	desc, err := p.Ownership.Describe(node)
-	if err != nil {
+func (p *Planner) Describe(node string) (string, error) { return p.DescribePeer(node, nil) }
+
+// DescribePeer is the description of a node's neighbor: Describe's, with
+// the fingerprint of its password (Mark.DescribePeer).
+func (p *Planner) DescribePeer(node string, password *fabric.Secret) (string, error) {
+	if _, err := p.Ownership.Describe(node); err != nil {
+		return "", err
+	}
+	desc := p.Mark.DescribePeer(node, password)
+	if err := Text("description", desc, 0); err != nil {
 		return "", err
 	}
 	if p.MaxDescription > 0 && len(desc) > p.MaxDescription {
 		return "", fmt.Errorf("node name %s: the description %s would be %d characters, %s takes %d (node names of at most %d characters fit)",
-			Quote(node), Quote(desc), len(desc), p.PlatformName, p.MaxDescription, p.MaxDescription-len(p.Mark.Describe("x"))+1)
+			Quote(node), Quote(desc), len(desc), p.PlatformName, p.MaxDescription, p.MaxDescription-len(p.Mark.DescribePeer("x", password))+1)
 	}
 	return desc, nil
 }
@@ -188,8 +195,16 @@ func (p *Planner) peerUp(pl Platform, peer fabric.BGPPeer) {
 		p.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
 		return
 	}
-	desc, err := p.Describe(peer.Node)
+	desc, err := p.DescribePeer(peer.Node, peer.Password)
 	if err != nil {
+		p.Refuse(err)
+		return
+	}
+	var have PasswordState
+	if n != nil {
+		have = n.Password
+	}
+	if _, _, err := PasswordChange(have, peer.Password); err != nil {
 		p.Refuse(err)
 		return
 	}

@@ -347,11 +347,15 @@ func (s *Session) SendLines(ctx context.Context, lines []cli.Line, where string)
 		if err := ctx.Err(); err != nil {
 			return i, fmt.Errorf("switch %s: stopped before line %d: %w", s.cfg.Switch, i+1, err)
 		}
-		out, failed, err := s.Send(strings.Repeat(s.cfg.Indent, l.Depth)+l.Text, 0)
+		// Wire puts a line's secret (a BGP password) in. Errors carry Text,
+		// and the reply is redacted; scrapligo's own errors never quote
+		// the input (channel/sendinput.go: timeouts and transport errors),
+		// and it logs input only to a logger, which sessions do not give it.
+		out, failed, err := s.Send(strings.Repeat(s.cfg.Indent, l.Depth)+l.Wire(), 0)
 		if err != nil {
 			return i, fmt.Errorf("switch %s: sending %q: %w", s.cfg.Switch, l.Text, err)
 		}
-		if rep := s.cfg.Reply(out); failed || rep != "" {
+		if rep := l.Redact(s.cfg.Reply(out)); failed || rep != "" {
 			return i, &LineError{Switch: s.cfg.Switch, Line: l.Text, Reply: rep, Where: where}
 		}
 	}
