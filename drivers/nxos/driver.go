@@ -74,7 +74,7 @@ func init() {
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	set := clissh.SettingsOf(cfg)
 	return cli.Desire(in, cli.Limits{PlatformName: "NX-OS", MaxDescription: maxDescription, MaxPaths: maxPathsLimit,
-		NoFilters: set != nil && set.PrefixFilters.Disabled})
+		NoFilters: set != nil && set.PrefixFilters.Disabled, Options: managedOptions, CheckOptions: checkOptions})
 }
 
 // Driver drives the NX-OS switches of one fabric.
