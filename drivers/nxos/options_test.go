@@ -295,7 +295,7 @@ func TestDesireOptionRanges(t *testing.T) {
 func TestMaskPassword(t *testing.T) {
 	for in, want := range map[string]string{
 		"router bgp 63500 > neighbor 10.0.0.1 > password 3 9125d59c18a9b015": "router bgp 63500 > neighbor 10.0.0.1 > password 3 (sensitive)",
-		"password 7 12090404011C03162E":                                     "password 7 (sensitive)",
+		"password 7 12090404011C03162E":                                      "password 7 (sensitive)",
 		"router bgp 63500 > neighbor 10.0.0.1 > description password 3 x":    "router bgp 63500 > neighbor 10.0.0.1 > description password 3 x",
 	} {
 		if got := maskPassword(in); got != want {
