@@ -22,6 +22,8 @@ type Limits struct {
 	// CheckOptions, when set, refuses option values the platform cannot
 	// express (its ranges).
 	CheckOptions func(fabric.PeerOptions) error
+	// Listen: the fabric peers by listen ranges (listen.go).
+	Listen bool
 }
 
 // Desire realizes an intent on a CLI platform (FRR, NX-OS): per session a
@@ -30,6 +32,9 @@ type Limits struct {
 // express (an AS it refuses, a description too long) is skipped with the
 // reason, and neither its filter nor its node's paths are planned.
 func Desire(in fabric.Intent, lim Limits) fabric.Realized {
+	if lim.Listen {
+		return desireListen(in, lim)
+	}
 	var r fabric.Realized
 	mark := Mark(config.OwnerMarkOf(in.Cluster))
 	var accepted []fabric.Session

@@ -144,6 +144,12 @@ func (p *Planner) change(c fabric.Change, pl Platform) {
 			return
 		}
 		p.planMaxPaths(m, pl.PathsAt(af))
+	case fabric.KindBGPListen:
+		if del {
+			p.listenDown(pl, fabric.AddressFamily(c.ID))
+		} else {
+			p.listenUp(pl, c)
+		}
 	default:
 		p.Refuse(fmt.Errorf("%s objects are not configured on %s", CommentID(string(c.Kind)), p.PlatformName))
 	}
@@ -288,8 +294,11 @@ func (p *Planner) Rebind(a netip.Addr, have string) (bind, unbind string) {
 // after "no "; when it refuses one, the change is refused and filterLists
 // returns false.
 func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry, echo func(routeMap, line string) error) bool {
-	name := p.Naming.PeerFilter(a)
-	fam := PrefixListFamily(a)
+	return p.lists(p.Naming.PeerFilter(a), PrefixListFamily(a), desc, want, echo)
+}
+
+// lists plans the prefix-list and route-map of one name (see filterLists).
+func (p *Planner) lists(name, fam, desc string, want []PrefixListEntry, echo func(routeMap, line string) error) bool {
 	key := PrefixListKey{fam, name}
 
 	pl := p.Filters.PrefixLists[key]
@@ -363,7 +372,7 @@ func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry,
 		p.In(mode, "description "+desc)
 		entry.Description = desc
 	}
-	match := MatchLine(a, name)
+	match := matchLine(fam, name)
 	hasMatch := false
 	var lines []string
 	for _, l := range entry.Lines {
@@ -391,8 +400,13 @@ func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry,
 // dropFilterLists plans the deletion of a peer filter's route-map and
 // prefix-list, once no neighbor uses it.
 func (p *Planner) dropFilterLists(a netip.Addr) {
-	name := p.Naming.PeerFilter(a)
-	key := PrefixListKey{PrefixListFamily(a), name}
+	p.dropLists(p.Naming.PeerFilter(a), PrefixListFamily(a))
+}
+
+// dropLists plans the deletion of the route-map and prefix-list of one
+// name.
+func (p *Planner) dropLists(name, fam string) {
+	key := PrefixListKey{fam, name}
 	if _, ok := p.Filters.RouteMaps[name]; ok {
 		p.Top("no route-map " + name)
 		delete(p.Filters.RouteMaps, name)
