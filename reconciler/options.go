@@ -88,7 +88,7 @@ func (t *translator) maxPrefix(f *config.Fabric, fp fabricPeer, allowed []fabric
 		}
 		limit = uint64(math.Ceil(max(count*m.Headroom, count+10)))
 	} else {
-		limit, _ = strconv.ParseUint(m.Limit, 10, 32)
+		limit, _ = strconv.ParseUint(string(m.Limit), 10, 32)
 	}
 	limit = min(limit, math.MaxUint32)
 	return &fabric.MaxPrefix{Limit: uint32(limit), Action: m.Action, RestartMinutes: m.RestartMinutes}

@@ -315,7 +315,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		basis := "against the configuration read at the last observation"
 		cfg := emptyConfig(d.fabric.SwitchASN(sw), d.vrf())
 		if observed {
-			parsed, err := d.parse(seen.text)
+			parsed, err := d.parse(sw, seen.text)
 			if err != nil {
 				return fmt.Errorf("switch %s: %w", sw.Name, err)
 			}

@@ -69,7 +69,7 @@ var managedOptions = map[fabric.PeerOption]bool{
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	set := clissh.SettingsOf(cfg)
 	return cli.Desire(in, cli.Limits{PlatformName: "FRR", MaxPaths: maxPathsLimit, NoFilters: set != nil && set.PrefixFilters.Disabled,
-		Options: managedOptions})
+		Options: managedOptions, Listen: set.Listen()})
 }
 
 // Driver drives the FRR switches of one fabric.

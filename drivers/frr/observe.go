@@ -57,7 +57,7 @@ func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *run
 	if err != nil {
 		return "", nil, err
 	}
-	cfg, err := d.parse(out)
+	cfg, err := d.parse(sw, out)
 	if err != nil {
 		return "", nil, fmt.Errorf("switch %s: reading the running configuration: %w", sw.Name, err)
 	}
@@ -68,14 +68,21 @@ func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *run
 	return out, cfg, nil
 }
 
-// parse reads a running configuration and fingerprints its neighbors'
-// passwords.
-func (d *Driver) parse(text string) (*runningConfig, error) {
+// parse reads a switch's running configuration and fingerprints its
+// neighbors' and listen groups' passwords.
+func (d *Driver) parse(sw config.Switch, text string) (*runningConfig, error) {
 	cfg, err := parseRunningConfig(text)
 	if err != nil {
 		return nil, err
 	}
 	cfg.fillPasswords(d.cluster)
+	if inst := cfg.instance(d.vrf()); inst != nil {
+		for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
+			if g := listenGroup(inst, d.own, af); g != nil && g.password != "" {
+				g.Password.Fingerprint = fabric.Fingerprint(g.password, cli.ListenSalt(d.cluster, sw.Name, af))
+			}
+		}
+	}
 	return cfg, nil
 }
 
@@ -134,6 +141,9 @@ func (d *Driver) observeSwitch(ctx context.Context, sw config.Switch, cfg *runni
 	// of the cluster at an address in it is a conflict (the prefix as
 	// the foreign object's id stands for every address in it).
 	for _, r := range inst.Listen {
+		if d.own.IsListenName(r.Group) {
+			continue // the cluster's own (listen peering)
+		}
 		o.Foreign = append(o.Foreign,
 			fabric.Foreign{Kind: fabric.KindBGPPeer, Switch: sw.Name, ID: r.Prefix.String()},
 			fabric.Foreign{Kind: fabric.KindPrefixFilter, Switch: sw.Name, ID: r.Prefix.String()})
@@ -144,6 +154,7 @@ func (d *Driver) observeSwitch(ctx context.Context, sw config.Switch, cfg *runni
 		}
 		return ""
 	})
+	d.observeListen(sw, inst, o)
 	for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
 		var have *cli.Paths
 		if a := inst.AFs[cli.AFName(af)]; a != nil {

@@ -100,7 +100,7 @@ func TestObserveOptions(t *testing.T) {
 	sw, _ := d.switches.ByName("leaf202")
 	observe := func(text string) (fabric.BGPPeer, []fabric.Foreign) {
 		t.Helper()
-		cfg, err := d.parse(text)
+		cfg, err := d.parse(sw, text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,11 +274,11 @@ func TestScriptOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newTestDriver(t, testFabric(63500, ""))
-			cfg, err := d.parse(tt.running)
+			sw, _ := d.switches.ByName("leaf202")
+			cfg, err := d.parse(sw, tt.running)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sw, _ := d.switches.ByName("leaf202")
 			s, err := d.script(sw, cfg, []fabric.Change{tt.change})
 			if err != nil {
 				t.Fatal(err)

@@ -488,8 +488,11 @@ func (i *bgpInstance) activated(n *neighbor) bool { return i.activeIn(n, afName(
 // "bgp default ipv4-unicast" activates an IPv6 neighbor in IPv4 unicast)
 // and those activated by hand. A node peer must be active in its own
 // family only, where its inbound filter is bound.
-func (i *bgpInstance) strayFamilies(n *neighbor) []string {
-	own := afName(n.Addr)
+func (i *bgpInstance) strayFamilies(n *neighbor) []string { return i.strayFrom(n, afName(n.Addr)) }
+
+// strayFrom lists the address families other than own in which a
+// neighbor or peer-group is active (see strayFamilies).
+func (i *bgpInstance) strayFrom(n *neighbor, own string) []string {
 	cand := map[string]bool{"ipv4 unicast": true}
 	for af, on := range i.DefaultOn {
 		cand[af] = cand[af] || on

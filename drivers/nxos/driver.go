@@ -219,6 +219,12 @@ func parseSettings(f *config.Fabric, ctx config.ParseContext) []string {
 		if _, err := ownOf(*f, ctx.Cluster).check(ctx.Cluster); err != nil {
 			return []string{err.Error()}
 		}
+		if clissh.SettingsOf(*f).Listen() {
+			// NX-OS's counterpart is a prefix neighbor ("neighbor
+			// 10.0.0.0/24 remote-as route-map NAME"); the driver does not
+			// write one yet (docs/nxos.md).
+			return []string{"peering: listen is not supported by the nxos driver yet; use neighbors"}
+		}
 		return nil
 	})
 }
