@@ -3,6 +3,7 @@ package fabric
 import (
 	"bytes"
 	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -309,5 +310,36 @@ func TestTextUpdateShowsOnlyChangedAttributes(t *testing.T) {
 	}
 	if strings.Contains(out, "~ localASN") {
 		t.Errorf("unchanged attribute marked as changed:\n%s", out)
+	}
+}
+
+// A foreign peer or filter whose id is a prefix (a range of dynamic
+// neighbors) stands for every address in it: a desired peer or filter
+// there is a conflict; one outside it, or of another kind, is not.
+func TestForeignPeerRange(t *testing.T) {
+	peer := func(addr string) BGPPeer {
+		return BGPPeer{Switch: "leaf201", Node: "n", PeerAddress: addr, RemoteASN: 65001, LocalASN: 65000, AddressFamily: IPv4}
+	}
+	in, out := peer("10.44.0.9"), peer("10.45.0.9")
+	filter := PrefixFilter{Switch: "leaf201", Node: "n", PeerAddress: "10.44.0.9"}
+	other := PrefixFilter{Switch: "leaf202", Node: "n", PeerAddress: "10.44.0.10"}
+	plan := Diff(FabricDesired{State: StateOf(in, out, filter, other)}, Observed{Foreign: []Foreign{
+		{Kind: KindBGPPeer, Switch: "leaf201", ID: "10.44.0.0/24"},
+		{Kind: KindPrefixFilter, Switch: "leaf201", ID: "10.44.0.0/24"},
+	}})
+	var created, conflicts []string
+	for _, c := range plan.Changes {
+		created = append(created, c.Key().String())
+	}
+	for _, c := range plan.Conflicts {
+		conflicts = append(conflicts, Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}.String())
+		if !strings.Contains(c.Reason, "10.44.0.0/24, a range of dynamic neighbors") {
+			t.Errorf("reason %q", c.Reason)
+		}
+	}
+	sort.Strings(conflicts)
+	if strings.Join(created, ",") != "BGPPeer leaf201/10.45.0.9,PrefixFilter leaf202/10.44.0.10" ||
+		strings.Join(conflicts, ",") != "BGPPeer leaf201/10.44.0.9,PrefixFilter leaf201/10.44.0.9" {
+		t.Errorf("created %v, conflicts %v", created, conflicts)
 	}
 }
