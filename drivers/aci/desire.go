@@ -14,8 +14,22 @@ import (
 // 1-64, in the class's metadata; docs/aci.md).
 const aciMaxPaths = 64
 
-// managedOptions are the peer options the driver sets on a bgpPeerP.
-var managedOptions = map[fabric.PeerOption]bool{}
+// managedOptions are the peer options the driver sets per bgpPeerP: the
+// password (bgpPeerP password, its fingerprint in descr), the prefix limit
+// (a bgpPeerPfxPol the peer's bgpRsPeerPfxPol names) and shutdown
+// (adminSt). docs/aci.md gives the sources.
+var managedOptions = map[fabric.PeerOption]bool{
+	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionShutdown: true,
+}
+
+// unmanagedWhy says why ACI cannot set an option per peer.
+var unmanagedWhy = map[fabric.PeerOption]string{
+	fabric.OptionTimers: "ACI sets keepalive and hold time in a BGP timers policy (bgpCtxPol) of the VRF or of the node profile " +
+		"(bgpProtP), for every peer there, not per peer",
+	fabric.OptionGracefulRestart: "ACI sets graceful restart (helper mode, stale-path time) in a BGP timers policy (bgpCtxPol) of the VRF " +
+		"or of the node profile, not per peer, and has no per-peer restart time",
+	fabric.OptionTTLSecurity: "ACI has no TTL security (GTSM) option; a bgpPeerP's ttl is the eBGP multihop TTL, which is something else",
+}
 
 // aciProtocols are the protocols a vzEntry's prot takes with ports: ACI
 // filters match ports of tcp and udp only (docs/aci.md).
@@ -36,11 +50,29 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	}
 	var accepted []fabric.Session
 	warned := map[fabric.PeerOption]bool{}
+	clamped := false
 	for _, s := range in.Sessions {
-		r.KeepOptions("ACI", &s, managedOptions, warned)
-		if !descrRe.MatchString(s.Node) {
+		var dropped []fabric.PeerOption
+		s.Options, dropped = s.Options.Keep(managedOptions)
+		for _, opt := range dropped {
+			if !warned[opt] {
+				warned[opt] = true
+				r.Warnings = append(r.Warnings, fmt.Sprintf("ACI does not manage the peers' %s: %s; it is left as the APIC holds it", opt, unmanagedWhy[opt]))
+			}
+		}
+		if m := s.Options.MaxPrefix; m != nil && m.Limit > aciMaxPrefix {
+			c := *m
+			c.Limit = aciMaxPrefix
+			s.Options.MaxPrefix = &c
+			if !clamped {
+				clamped = true
+				r.Warnings = append(r.Warnings, fmt.Sprintf("fabric %s: a prefix limit above %d is set to %d, the most an ACI bgpPeerPfxPol takes", in.Fabric, aciMaxPrefix, aciMaxPrefix))
+			}
+		}
+		if descr := peerDescr(s.Node, s.Options.Password.Fingerprint()); !descrRe.MatchString(descr) || strings.Contains(s.Node, " ") {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
-				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters); its peers are not planned", in.Fabric)})
+				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters, %d with the password's fingerprint); its peers are not planned",
+					in.Fabric, 128-len(pwTag)-16)})
 			continue
 		}
 		accepted = append(accepted, s)
