@@ -175,7 +175,7 @@ func (d *Driver) watchOnce(ctx context.Context, a *apic, t watchTiming, changed 
 			}
 		case m := <-msgs:
 			if m.err != nil {
-				return fmt.Errorf("the APIC websocket closed: %s", redact(m.err.Error(), tok))
+				return fmt.Errorf("the APIC websocket closed: %s", cutToken(m.err.Error(), tok))
 			}
 			n, err := parseNotification(m.b)
 			if err != nil {
@@ -231,13 +231,13 @@ func dialSocket(ctx context.Context, a *apic, tok string, hc *http.Client) (*web
 		if resp != nil {
 			status = fmt.Sprintf(" (HTTP %d)", resp.StatusCode)
 		}
-		return nil, fmt.Errorf("open the APIC websocket%s: %s", status, redact(err.Error(), tok))
+		return nil, fmt.Errorf("open the APIC websocket%s: %s", status, cutToken(err.Error(), tok))
 	}
 	return conn, nil
 }
 
-// redact cuts a token out of a text.
-func redact(s, tok string) string {
+// cutToken cuts a session token out of a text.
+func cutToken(s, tok string) string {
 	if tok == "" {
 		return s
 	}
