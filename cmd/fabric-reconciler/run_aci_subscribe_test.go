@@ -52,13 +52,14 @@ func handDelete(t *testing.T, sim *emulator.Server, user, password, dn string) {
 	}
 }
 
-// TestRunACISubscriptionCorrectsDrift: `run` against the APIC emulator puts
+// TestRunAPICSubscriptionCorrectsDrift (not "ACI" in its name: make test-aci runs
+// without a kube-apiserver; make test-controller runs it): `run` against the APIC emulator puts
 // back an owned subnet an operator deletes by hand within 2 s, through the
 // APIC subscription: the resync is 10 minutes and the cluster does not
 // change, so only the notification can trigger it (the reconcile's log
 // line says trigger "fabric"). After the socket drops, the driver resyncs,
 // subscribes again, and the next hand delete is put back the same way.
-func TestRunACISubscriptionCorrectsDrift(t *testing.T) {
+func TestRunAPICSubscriptionCorrectsDrift(t *testing.T) {
 	kc := labKubeconfig(t)
 	const operatorPW = "operator-pw-5150"
 	l := newACILab(t, labOpts{})
