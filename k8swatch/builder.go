@@ -44,6 +44,8 @@ type Builder struct {
 	services    map[string]Service
 	slices      map[string]sliceInfo // by namespace/slice name
 	lbPools     map[string]LBPool
+	lbPeers     map[string]LBBGPPeer
+	lbAdverts   map[string]LBAdvertisement
 	problems    []Problem
 	// Ignored counts objects of kinds the reconciler does not read.
 	Ignored int
@@ -91,6 +93,7 @@ func NewBuilder() *Builder {
 		peers: map[string]prioritized[BGPPeer]{}, pools: map[string]prioritized[IPPool]{},
 		blocks: map[string]IPAMBlock{}, affinities: map[string]IPAMBlock{},
 		services: map[string]Service{}, slices: map[string]sliceInfo{}, lbPools: map[string]LBPool{},
+		lbPeers: map[string]LBBGPPeer{}, lbAdverts: map[string]LBAdvertisement{},
 		seen: map[string]int{}, identities: map[string]identity{}, conflicted: map[string]bool{}, blockKeys: map[string]string{}, secrets: map[string]SecretValue{},
 	}
 }
@@ -130,7 +133,7 @@ func (b *Builder) Add(source string, raw []byte) bool {
 		b.Ignored++
 		return false
 	}
-	b.seen[seenKind(env.Kind)]++
+	b.seen[seenKind(env.APIVersion, env.Kind)]++
 	if env.Metadata.Name == "" {
 		b.problem(source, obj, "metadata.name is missing")
 		return true
@@ -166,6 +169,10 @@ func (b *Builder) Add(source string, raw []byte) bool {
 		err = b.addMetalLBPool(env)
 	case PureLBV1 + "/ServiceGroup":
 		err = b.addPureLBServiceGroup(env)
+	case MetalLBV1b1 + "/BGPPeer", MetalLBV1b2 + "/BGPPeer":
+		err = b.addMetalLBBGPPeer(env)
+	case MetalLBV1b1 + "/BGPAdvertisement":
+		err = b.addMetalLBAdvertisement(env)
 	}
 	if err != nil {
 		b.problem(source, obj, "%v", err)
@@ -174,9 +181,12 @@ func (b *Builder) Add(source string, raw []byte) bool {
 }
 
 // seenKind is the kind an object counts as in ClusterState.Seen.
-func seenKind(kind string) string {
-	if kind == "ConfigMap" || kind == "IPAddressPool" || kind == "ServiceGroup" {
+func seenKind(apiVersion, kind string) string {
+	switch {
+	case kind == "ConfigMap" || kind == "IPAddressPool" || kind == "ServiceGroup":
 		return "LBPool"
+	case kind == "BGPPeer" && (apiVersion == MetalLBV1b1 || apiVersion == MetalLBV1b2):
+		return KindMetalLBBGPPeer
 	}
 	return kind
 }
@@ -248,7 +258,13 @@ func (b *Builder) forget(env envelope) {
 	case "EndpointSlice":
 		delete(b.slices, ns+"/"+name)
 	case "BGPPeer":
+		if env.APIVersion == MetalLBV1b1 || env.APIVersion == MetalLBV1b2 {
+			delete(b.lbPeers, "metallb/"+ns+"/"+name)
+			break
+		}
 		delete(b.peers, name)
+	case "BGPAdvertisement":
+		delete(b.lbAdverts, ns+"/"+name)
 	case "BGPConfiguration":
 		if name == "default" {
 			b.bgpConfig = nil
@@ -269,6 +285,11 @@ func (b *Builder) forget(env envelope) {
 				delete(b.lbPools, k)
 			}
 		}
+		for k := range b.lbPeers {
+			if strings.HasPrefix(k, "metallb-configmap/") {
+				delete(b.lbPeers, k)
+			}
+		}
 	}
 }
 
@@ -277,7 +298,8 @@ func (b *Builder) knownKind(apiVersion, kind string) bool {
 	case "v1/Node", "v1/Service", "discovery.k8s.io/v1/EndpointSlice",
 		CalicoV3 + "/Node", CalicoV3 + "/BGPPeer", CalicoV3 + "/BGPConfiguration", CalicoV3 + "/IPPool", CalicoV3 + "/BlockAffinity",
 		CalicoCRDV1 + "/BGPPeer", CalicoCRDV1 + "/BGPConfiguration", CalicoCRDV1 + "/IPPool", CalicoCRDV1 + "/IPAMBlock", CalicoCRDV1 + "/BlockAffinity",
-		MetalLBV1b1 + "/IPAddressPool", PureLBV1 + "/ServiceGroup":
+		MetalLBV1b1 + "/IPAddressPool", PureLBV1 + "/ServiceGroup",
+		MetalLBV1b1 + "/BGPPeer", MetalLBV1b2 + "/BGPPeer", MetalLBV1b1 + "/BGPAdvertisement":
 		return true
 	case "v1/ConfigMap":
 		return true // only metallb-system/config is read; others are ignored below
