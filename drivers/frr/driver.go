@@ -49,7 +49,7 @@ const maxPathsLimit = 256
 
 func init() {
 	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
-		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit, MultipathRelax: true}})
 }
 
 // Desire realizes an intent on FRR switches (see cli.Desire).
