@@ -258,7 +258,7 @@ func Run(ctx context.Context, opts Options) error {
 		lo := opts.Loop
 		lo.Logger = log
 		anchor := corev1.ObjectReference{APIVersion: "coordination.k8s.io/v1", Kind: "Lease", Namespace: opts.LeaseNamespace, Name: opts.LeaseName}
-		lo.Hooks = hooks{metrics, newEventer(recorder, watcher, log, anchor), &logHooks{log: log}}
+		lo.Hooks = hooks{metrics, newEventer(recorder, watcher, log, anchor), &logHooks{log: log, cfg: opts.Config}}
 		// The replica's identity names it on every fabric's writer lock.
 		lo.Options.Lock.Holder = opts.Identity
 		loop, err := reconciler.NewLoop(watcher, opts.Config, ds, lo)
