@@ -63,6 +63,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPlanCommand(), newSyncCommand(), newApplyCommand(), newObserveCommand(), newRunCommand(), newDoctorCommand())
+	root.AddCommand(newPlanCommand(), newSyncCommand(), newApplyCommand(), newObserveCommand(), newRunCommand(), newDoctorCommand(), newVerifyCommand())
 	return root
 }
