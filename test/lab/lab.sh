@@ -15,6 +15,11 @@
 #   lab.sh rogue NODE [PREFIX...]   make NODE advertise PREFIXes it does not own
 #                                   (none: stop); Calico's filter is bypassed
 #   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
+#   lab.sh bird NODE stop|start|pause|resume   stop a BIRD node (its sessions
+#                             close at once), start it again, or freeze it
+#                             (SIGSTOP: the leaves notice only when their hold
+#                             timer runs out, as for a node that lost power)
+#                             and let it run again
 #   lab.sh restart LEAF DAEMON  restart a leaf's zebra or bgpd as watchfrr does:
 #                             the daemon starts again with the saved frr.conf
 #                             (what "write memory" saved), not what was typed since
@@ -713,6 +718,19 @@ cmd_restart() {
   vty "$l" -b -d "$dm" >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$l: vtysh -b -d $dm failed"; }
 }
 
+cmd_bird() {
+  local n=${1:?usage: lab.sh bird NODE stop|start|pause|resume} op=${2:?usage: lab.sh bird NODE stop|start|pause|resume} f
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  f=$RUN/$n/bird.pid
+  case "$op" in
+    stop) stop_pidfile "$f" ;;
+    start) start_bird "$n" ;;
+    pause) alive "$f" || die "bird on $n is not running"; kill -STOP "$(pidof_file "$f")" ;;
+    resume) alive "$f" || die "bird on $n is not running"; kill -CONT "$(pidof_file "$f")" ;;
+    *) die "bird: $op is not one of stop, start, pause, resume" ;;
+  esac
+}
+
 cmd_rogue() {
   local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
   case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
@@ -724,7 +742,7 @@ main() {
   local c=${1:-}
   [ $# -gt 0 ] && shift
   case "$c" in
-    up|down|status|reset|clean|restart) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
+    up|down|status|reset|clean|restart|bird) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
   esac
   case "$c" in
     up) cmd_up ;;
@@ -739,6 +757,7 @@ main() {
       [ "${ROLE[$n]:-}" = node6 ] || die "$n is not an IPv6 node"; vty "$n" "$@" ;;
     rogue) cmd_rogue "$@" ;;
     restart) cmd_restart "$@" ;;
+    bird) cmd_bird "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
   esac
