@@ -185,7 +185,8 @@ type Server struct {
 	history       []string
 	faults        Faults
 	faultLines    int
-	unreachable   bool // UnreachableAfterDrop has fired
+	unreachable   bool        // UnreachableAfterDrop has fired
+	oper          Operational // what the operational show commands report (oper.go)
 	conns         map[int]*ssh.ServerConn
 	nextConn      int
 	closed        bool
