@@ -78,7 +78,7 @@ var rules = []rule{
 	{Rule{RuleNodeMissingSwitchPeer, Warning, "a node with no session to a switch of its rack (or to one of its fabric's switches)"}, nodeSwitchPeers},
 	{Rule{RuleNodeWithoutFabricPeer, Warning, "a BGP node that peers with no configured switch while other nodes do"}, nil},
 	{Rule{RuleHoldTimeSlow, Warning, fmt.Sprintf("a fabric's BGP hold time above %d s: failover waits that long for a node that dies silently", SlowHoldTime)}, holdTime},
-	{Rule{RuleHoldTimeDefault, Info, "a fabric's BGP hold time not set: the platforms' default applies (180 s on FRR, NX-OS and ACI)"}, nil},
+	{Rule{RuleHoldTimeDefault, Info, "a fabric's BGP hold time not set: the platforms' default applies (180 s on NX-OS, ACI and FRR's traditional profile)"}, nil},
 	{Rule{RuleBGPPeerSecretMissing, Error, "a BGPPeer whose password Secret (or its key) does not exist"}, bgpPeerSecrets},
 	{Rule{RuleInputSkipped, Error, "an input object left out as malformed (plan lists it under Skipped)"}, inputSkipped},
 }
@@ -613,7 +613,7 @@ func holdTime(c *checker) {
 		case f.BGP.Hold == 0:
 			c.add(RuleHoldTimeDefault, Info, []Object{fabricObj(f.Name)},
 				fmt.Sprintf("set fabrics[].bgp.hold (and keepalive) to %d s or less, for example keepalive 3 and hold 9, where the driver manages session timers; `verify` reports the hold time each session negotiated", SlowHoldTime),
-				"fabric %s does not set a BGP hold time: the switches' default applies (180 s on FRR, NX-OS and ACI; Calico's BIRD offers 240 s), so a node that dies without closing its sessions attracts traffic for up to 3 minutes", f.Name)
+				"fabric %s does not set a BGP hold time: the switches' default applies (180 s on NX-OS and ACI, and on FRR unless its datacenter profile gives 9 s; Calico's BIRD offers 240 s), so a node that dies without closing its sessions may attract traffic for minutes", f.Name)
 		case f.BGP.Hold > SlowHoldTime:
 			c.add(RuleHoldTimeSlow, Warning, []Object{fabricObj(f.Name)},
 				fmt.Sprintf("lower fabrics[].bgp.hold to %d s or less (keepalive a third of it)", SlowHoldTime),
