@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
@@ -60,5 +62,57 @@ func TestDoctorCommand(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "doctor", "--config", haystackCfg); code != 1 || !strings.Contains(errOut, "--cluster-state or --kubeconfig is required") {
 		t.Errorf("no input: exit %d %s", code, errOut)
+	}
+}
+
+// TestDoctorFromLiveCluster: doctor --kubeconfig reads the cluster once,
+// MetalLB's own BGP objects included: the reference lab is clean, and a
+// MetalLB BGPPeer on leaf201 plus a BGPAdvertisement make it an error.
+func TestDoctorFromLiveCluster(t *testing.T) {
+	t.Parallel()
+	srv := kubeapi.Start(t, kubeapi.Options{CRDs: append(append([]string{}, labCRDs...), kubeapi.MetalLB)})
+	objs, err := kubeapi.ReadObjects(labObjects...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := kubeapi.NewClient(srv.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Create(ctx, objs...); err != nil {
+		t.Fatal(err)
+	}
+	kc, err := srv.Kubeconfig(kubeapi.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "doctor", "--config", haystackCfg, "--kubeconfig", kc)
+	if code != 0 || !strings.Contains(out, "0 errors, 0 warnings") {
+		t.Fatalf("reference lab, live: exit %d\n%s%s", code, out, errOut)
+	}
+	metallb, err := kubeapi.DecodeObjects([]byte(`apiVersion: v1
+kind: Namespace
+metadata: {name: metallb-system}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor, namespace: metallb-system}
+spec: {peerAddress: 192.168.9.204, peerASN: 63500, myASN: 63551}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: all, namespace: metallb-system}
+spec: {}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, metallb...); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = run(t, "doctor", "--config", haystackCfg, "--kubeconfig", kc, "-o", "json")
+	if code != 1 || !strings.Contains(out, `"id": "metallb-peer-on-fabric-switch"`) || !strings.Contains(out, `"id": "metallb-bgp-advertisement"`) {
+		t.Errorf("with MetalLB's BGP objects: exit %d\n%s", code, out)
 	}
 }
