@@ -26,6 +26,7 @@ import (
 	"time"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -46,12 +47,20 @@ type Config struct {
 	// such a prefix in a filter or an external EPG lets a node announce,
 	// or the fabric classify, far more than the cluster owns.
 	MinPrefixLength MinPrefixLength `json:"minPrefixLength"`
-	Fabrics         []Fabric        `json:"fabrics"`
+	// RackLabel is the node label that names a node's rack (default
+	// "rack", as in Calico's reference architecture): doctor checks that
+	// each node peers with every switch of its rack (Switch.Rack).
+	RackLabel string   `json:"rackLabel,omitempty"`
+	Fabrics   []Fabric `json:"fabrics"`
 
 	// Digest is the SHA-256 of the file the configuration was read from:
 	// a saved plan records it, and apply refuses when it changed.
 	Digest string `json:"-"`
 }
+
+// DefaultRackLabel is the node label that names a node's rack when the
+// configuration names none.
+const DefaultRackLabel = "rack"
 
 // IPAM modes (Config.IPAM).
 const (
@@ -190,6 +199,10 @@ type Switch struct {
 	PeerIPs []string `json:"peerIPs"`
 	// ASN overrides the fabric's ASN for this switch.
 	ASN uint32 `json:"asn,omitempty"`
+	// Rack names the rack the switch serves (the value of the nodes'
+	// RackLabel): doctor checks that each node of the rack peers with it.
+	// Empty: the switch serves every node that peers with its fabric.
+	Rack string `json:"rack,omitempty"`
 
 	// Raw and Platform: the driver's own keys for this switch (how to
 	// reach it, where its peers go), as for Fabric.
@@ -202,7 +215,7 @@ var (
 	fabricKeys = keysOf(struct {
 		Name, Driver, ASN, Switches, MaximumPaths, Labels, Policy, DeletionBudget, BGP any
 	}{}, "name", "driver", "asn", "switches", "maximumPaths", "labels", "policy", "deletionBudget", "bgp")
-	switchKeys = keysOf(struct{ Name, PeerIPs, ASN any }{}, "name", "peerIPs", "asn")
+	switchKeys = keysOf(struct{ Name, PeerIPs, ASN, Rack any }{}, "name", "peerIPs", "asn", "rack")
 )
 
 func keysOf(_ any, keys ...string) map[string]bool {
@@ -334,7 +347,16 @@ type DriverSpec struct {
 	Parse func(f *Fabric, ctx ParseContext) []string
 	// MaxPaths is the platform's largest maximum-paths.
 	MaxPaths int
+	// MultipathRelax is true when the driver, managing maximum-paths,
+	// also makes the switches treat paths of different AS paths as equal
+	// (bestpath as-path multipath-relax): nodes have their own AS numbers,
+	// and without it a switch installs one path however high maximum-paths
+	// is.
+	MultipathRelax bool
 }
+
+// DriverSpecOf returns a registered driver's configuration spec.
+func DriverSpecOf(name string) (DriverSpec, bool) { return driverSpec(name) }
 
 // ParseContext is what a driver's Parse may need besides the fabric.
 type ParseContext struct {
@@ -485,6 +507,9 @@ func (c *Config) applyDefaults() {
 	if c.CalicoNamespace == "" {
 		c.CalicoNamespace = "calico-system"
 	}
+	if c.RackLabel == "" {
+		c.RackLabel = DefaultRackLabel
+	}
 	if c.MinPrefixLength.IPv4 == 0 {
 		c.MinPrefixLength.IPv4 = DefaultMinPrefixLengthIPv4
 	}
@@ -546,6 +571,9 @@ func (c *Config) validate(dir string) error {
 	}
 	if c.MinPrefixLength.IPv6 < 1 || c.MinPrefixLength.IPv6 > 128 {
 		add("minPrefixLength.ipv6: %d must be 1-128 (::/0 is never accepted)", c.MinPrefixLength.IPv6)
+	}
+	if errs := validation.IsQualifiedName(c.RackLabel); len(errs) > 0 {
+		add("rackLabel: %q is not a label key: %s", c.RackLabel, strings.Join(errs, "; "))
 	}
 	fabricNames := map[string]bool{}
 	peerIPOwner := map[netip.Addr]string{}
@@ -613,6 +641,9 @@ func (c *Config) validate(dir string) error {
 			swNames[s.Name] = true
 			if len(s.PeerIPs) == 0 {
 				add("%s.peerIPs: at least one Calico peerIP must designate the switch", sat)
+			}
+			if errs := validation.IsValidLabelValue(s.Rack); len(errs) > 0 {
+				add("%s.rack: %q is not a label value: %s", sat, s.Rack, strings.Join(errs, "; "))
 			}
 			for _, ip := range s.PeerIPs {
 				a, err := netip.ParseAddr(ip)

@@ -49,7 +49,7 @@ const maxPathsLimit = 256
 
 func init() {
 	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
-		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit, MultipathRelax: true}})
 }
 
 // managedOptions are the peer options FRR sets per neighbor (apply.go

@@ -65,7 +65,7 @@ const (
 
 func init() {
 	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
-		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit, MultipathRelax: true}})
 }
 
 // Desire realizes an intent on NX-OS switches (see cli.Desire): a node whose

@@ -20,6 +20,11 @@
 #   lab.sh pause|resume NODE  stop (SIGSTOP) or continue a node's BIRD: a hung
 #                             node whose TCP connections stay open
 #   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
+#   lab.sh bird NODE stop|start|pause|resume   stop a BIRD node (its sessions
+#                             close at once), start it again, or freeze it
+#                             (SIGSTOP: the leaves notice only when their hold
+#                             timer runs out, as for a node that lost power)
+#                             and let it run again
 #   lab.sh restart LEAF DAEMON  restart a leaf's zebra or bgpd as watchfrr does:
 #                             the daemon starts again with the saved frr.conf
 #                             (what "write memory" saved), not what was typed since
@@ -746,6 +751,20 @@ cmd_pause() {
   kill "-$sig" "$(pidof_file "$RUN/$n/bird.pid")"
 }
 
+# cmd_bird stops, starts, freezes or thaws a node's BIRD.
+cmd_bird() {
+  local n=${1:?usage: lab.sh bird NODE stop|start|pause|resume} op=${2:?usage: lab.sh bird NODE stop|start|pause|resume} f
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  f=$RUN/$n/bird.pid
+  case "$op" in
+    stop) stop_pidfile "$f" ;;
+    start) start_bird "$n" ;;
+    pause) alive "$f" || die "bird on $n is not running"; kill -STOP "$(pidof_file "$f")" ;;
+    resume) alive "$f" || die "bird on $n is not running"; kill -CONT "$(pidof_file "$f")" ;;
+    *) die "bird: $op is not one of stop, start, pause, resume" ;;
+  esac
+}
+
 cmd_rogue() {
   local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
   case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
@@ -757,7 +776,7 @@ main() {
   local c=${1:-}
   [ $# -gt 0 ] && shift
   case "$c" in
-    up|down|status|reset|clean|restart) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
+    up|down|status|reset|clean|restart|bird) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
   esac
   case "$c" in
     up) cmd_up ;;
@@ -775,6 +794,7 @@ main() {
     pause) cmd_pause "${1:-}" STOP ;;
     resume) cmd_pause "${1:-}" CONT ;;
     restart) cmd_restart "$@" ;;
+    bird) cmd_bird "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
   esac

@@ -88,6 +88,8 @@ type Sim struct {
 	journal  []JournalEntry
 	counters Counters
 	subs     subState // query subscriptions (subscribe.go)
+	// oper are the operational objects a test set (oper.go).
+	oper []OperMO
 }
 
 // New returns an emulator with an empty tree (just uni).
@@ -510,6 +512,11 @@ func (s *Sim) routeAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 			writeError(w, err)
 			return
 		}
+		if operClasses[class] {
+			props, total := s.queryOperClass(scope, class, o)
+			writeJSON(w, 200, imdata(props, total))
+			return
+		}
 		props, total, qerr := s.queryClass(s.tree, scope, class, o)
 		if qerr != nil {
 			writeError(w, qerr)
@@ -534,6 +541,11 @@ func (s *Sim) handleGetMO(w http.ResponseWriter, r *http.Request, dn string) {
 	o, err := parseQuery(r.URL.Query())
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if isOperDN(dn) {
+		props, total := s.queryOper(dn, o)
+		writeJSON(w, 200, imdata(props, total))
 		return
 	}
 	props, total := s.queryMO(s.tree, dn, o)
