@@ -373,7 +373,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	in.ServiceRanges = t.sourcedRanges()
 	for _, s := range t.services {
-		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
+		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith, Labels: s.Labels}
 		for _, p := range s.Ports {
 			si.Ports = append(si.Ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
 		}
