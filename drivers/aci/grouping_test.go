@@ -1,6 +1,7 @@
 package aci
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/test/apicsim/emulator"
 )
 
 // groupingFabric is a fabric of one leaf under the given grouping.
@@ -400,4 +402,64 @@ func TestAPICVersions(t *testing.T) {
 	if thousands(50000) != "50,000" || thousands(250) != "250" || thousands(1234567) != "1,234,567" {
 		t.Error("thousands")
 	}
+}
+
+// Under a grouping, ownership works as per service: a hand-made EPG at a
+// group's name is a conflict (nothing is written into it, its services'
+// subnets and contract are left out), the other groups are created with
+// the mark, and the next plan has nothing new to do.
+func TestServiceGroupingNeverAdopts(t *testing.T) {
+	srv, d := lab(t, emulator.Options{}, tlsCA)
+	ctx := context.Background()
+	d.aci.ServiceGrouping = "namespace"
+	d.aci.groupingDefaults()
+	nsEPG := ourL3Out + "/instP-EPG_K8_NS_WEB"
+	handMade(t, srv, ourL3Out, "l3extInstP", map[string]string{"name": "EPG_K8_NS_WEB", "descr": "hand-made"})
+	before := dump(srv, nsEPG)
+
+	r := Desire(d.cfg, groupingIntent(svc("web", "a", "172.29.0.6", nil, "tcp/80"), svc("web", "b", "172.29.0.7", nil, "tcp/443"),
+		svc("shop", "c", "172.29.0.8", nil, "tcp/8443")))
+	want := fabric.StateOf(filterServices(r.State)...)
+	obs, err := d.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: want}, obs)
+	wantConflicts := []string{"Contract CNT_K8_NS_WEB", "ExternalSubnet EPG_K8_NS_WEB/172.29.0.6/32", "ExternalSubnet EPG_K8_NS_WEB/172.29.0.7/32"}
+	if got := keys(plan.Conflicts); strings.Join(got, "\n") != strings.Join(wantConflicts, "\n") {
+		t.Errorf("plan conflicts %q, want %q", got, wantConflicts)
+	}
+	if _, err := d.Apply(ctx, plan); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if now := dump(srv, nsEPG); now != before {
+		t.Errorf("the hand-made EPG was changed:\n%s\n->\n%s", before, now)
+	}
+	for _, dn := range []string{ourL3Out + "/instP-EPG_K8_NS_SHOP/extsubnet-[172.29.0.8/32]", tnDN + "/brc-CNT_K8_NS_SHOP"} {
+		if _, attrs, ok := srv.Lookup(dn); !ok || attrs["annotation"] != ourMark {
+			t.Errorf("%s: not created with the mark (%v)", dn, attrs)
+		}
+	}
+	obs, err = d.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs); len(again.Changes) != 0 {
+		t.Errorf("second plan changes %q", changeKeys(again.Changes))
+	}
+}
+
+// filterServices keeps the subnets and contracts (the intents of these
+// tests have no node or pod prefixes).
+func filterServices(st fabric.State) []fabric.Object {
+	var out []fabric.Object
+	for _, o := range st.Objects() {
+		switch o := o.(type) {
+		case fabric.ExternalSubnet:
+			out = append(out, o)
+		case fabric.Contract:
+			out = append(out, o)
+		}
+	}
+	return out
 }
