@@ -313,7 +313,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 			switchOf[a.Unmap()] = s
 		}
 	}
-	var fps []fabricPeer
+	fps := make([]fabricPeer, 0, len(t.peers))
 	for _, p := range t.peers {
 		sw, ok := switchOf[p.PeerIP]
 		if !ok {
@@ -328,6 +328,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	fps = t.dedupeSessions(f, fps)
 	ranges := t.serviceRanges()
+	in.Sessions = make([]fabric.Session, 0, len(fps))
 	for _, fp := range fps {
 		s := fabric.Session{Switch: fp.sw.Name, Node: fp.Node, NodeAddress: fp.NodeAddress, RemoteASN: fp.NodeASN,
 			LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6), Sources: []string{"Node/" + fp.Node, "BGPPeer/" + fp.BGPPeer}}
@@ -372,10 +373,21 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 		}
 	}
 	in.ServiceRanges = t.sourcedRanges()
+	// One allocation for all services and one for all their ports.
+	in.Services = make([]fabric.ServiceIntent, 0, len(t.services))
+	nports := 0
+	for _, s := range t.services {
+		nports += len(s.Ports)
+	}
+	ports := make([]fabric.ContractEntry, 0, nports)
 	for _, s := range t.services {
 		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith, Labels: s.Labels}
-		for _, p := range s.Ports {
-			si.Ports = append(si.Ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+		if len(s.Ports) > 0 {
+			from := len(ports)
+			for _, p := range s.Ports {
+				ports = append(ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+			}
+			si.Ports = ports[from:len(ports):len(ports)]
 		}
 		in.Services = append(in.Services, si)
 	}
@@ -420,18 +432,19 @@ func (t *translator) dedupeSessions(f *config.Fabric, fps []fabricPeer) []fabric
 		sw   string
 		addr netip.Addr
 	}
-	seen := map[key]fabricPeer{}
-	var out []fabricPeer
+	seen := make(map[key]int, len(fps)) // -> index in out
+	out := make([]fabricPeer, 0, len(fps))
 	for _, fp := range fps {
 		k := key{fp.sw.Name, fp.NodeAddress.Addr()}
-		if prev, dup := seen[k]; dup {
+		if i, dup := seen[k]; dup {
+			prev := out[i]
 			if prev.PeerASN != fp.PeerASN {
 				t.skip("BGPPeer/"+fp.BGPPeer, fmt.Sprintf("node %s reaches switch %s (fabric %s) through BGPPeer %s with AS %d already; this AS %d is ignored",
 					fp.Node, fp.sw.Name, f.Name, prev.BGPPeer, prev.PeerASN, fp.PeerASN), "")
 			}
 			continue
 		}
-		seen[k] = fp
+		seen[k] = len(out)
 		out = append(out, fp)
 	}
 	return out
@@ -582,6 +595,11 @@ func (t *translator) pathsIntent(f *config.Fabric) fabric.PathsIntent {
 	for _, r := range t.serviceRanges() {
 		p.AllNodes[family(r.Addr().Is6())] = true
 	}
+	n := 0
+	for _, s := range t.services {
+		n += len(s.IPs)
+	}
+	p.Advertisers = make([]fabric.Advertised, 0, n)
 	for _, s := range t.services {
 		for _, ip := range s.IPs {
 			if !t.advertised(ip) {

@@ -286,7 +286,7 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, at, fmt.Errorf("switch %s: reading the configuration: %w", sw.Name, err)
 	}
-	sc, err := d.script(sw, cfg, changes)
+	sc, err := d.scriptFor(ctx, sw, cfg, texts, changes)
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, at, err
 	}
