@@ -108,7 +108,7 @@ type SessionSettings struct {
 type MaxPrefixSettings struct {
 	// Limit is "auto" (what the node may send, with Headroom), a number,
 	// or "" (no limit).
-	Limit string `json:"limit,omitempty"`
+	Limit PrefixLimit `json:"limit,omitempty"`
 	// Headroom multiplies the automatic limit (default 2): a node that
 	// gains a block or a service between two syncs is not cut off.
 	Headroom float64 `json:"headroom,omitempty"`
@@ -116,6 +116,25 @@ type MaxPrefixSettings struct {
 	// RestartMinutes) or "warning-only".
 	Action         string `json:"action,omitempty"`
 	RestartMinutes int    `json:"restartMinutes,omitempty"`
+}
+
+// PrefixLimit is "auto", a number of prefixes, or "" (no limit). YAML's
+// "limit: 50" is a number, "limit: auto" a string: both are read.
+type PrefixLimit string
+
+// UnmarshalJSON reads a string or a number.
+func (l *PrefixLimit) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*l = PrefixLimit(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("limit: want auto or a number of prefixes")
+	}
+	*l = PrefixLimit(s)
+	return nil
 }
 
 // Sensitive is a secret read from a file: it never prints.
@@ -670,7 +689,7 @@ func (b *SessionSettings) check(dir string) []string {
 	}
 	m := b.MaxPrefix
 	if m.Limit != "" && m.Limit != "auto" {
-		if n, err := strconv.ParseUint(m.Limit, 10, 32); err != nil || n < 1 {
+		if n, err := strconv.ParseUint(string(m.Limit), 10, 32); err != nil || n < 1 {
 			add("maxPrefix.limit: %q is not auto or a number of prefixes", m.Limit)
 		}
 	}

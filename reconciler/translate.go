@@ -373,6 +373,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 		}
 	}
 	in.ServiceRanges = t.sourcedRanges()
+	in.AnyNodeAllowed, in.AnyNodeSources = t.anyNodeAllowed(fps, ranges)
 	// One allocation for all services and one for all their ports.
 	in.Services = make([]fabric.ServiceIntent, 0, len(t.services))
 	nports := 0
@@ -525,6 +526,44 @@ func (t *translator) allowed(fp fabricPeer, ranges []netip.Prefix) ([]fabric.Pre
 	sources := append([]string{"Node/" + fp.Node}, t.podSources(fp.Node)...)
 	if hasRange {
 		sources = append(sources, "BGPConfiguration/default")
+	}
+	return rules, sources
+}
+
+// anyNodeAllowed is what any of the peering nodes may advertise, for a
+// filter all their sessions share: with Calico IPAM every block of every
+// workload pool (the pool up to its block size: Calico hands any node any
+// block), with host-local IPAM each node's podCIDRs exactly; and the
+// service ranges with any more specific prefix.
+func (t *translator) anyNodeAllowed(fps []fabricPeer, ranges []netip.Prefix) ([]fabric.PrefixRule, []string) {
+	var rules []fabric.PrefixRule
+	var sources []string
+	seen := map[fabric.PrefixRule]bool{}
+	add := func(r fabric.PrefixRule) {
+		if !seen[r] {
+			seen[r] = true
+			rules = append(rules, r)
+		}
+	}
+	if t.cfg.IPAM == config.IPAMHostLocal {
+		for _, fp := range fps {
+			for _, r := range t.podRules(fp.Node) {
+				add(r)
+			}
+			sources = appendNew(sources, "Node/"+fp.Node)
+		}
+	} else {
+		for _, pool := range t.cs.IPPools {
+			if !pool.ForWorkloads() || pool.BlockSize < pool.CIDR.Bits() {
+				continue
+			}
+			add(fabric.PrefixRule{Prefix: pool.CIDR.String(), LE: pool.BlockSize})
+			sources = appendNew(sources, "IPPool/"+pool.Name)
+		}
+	}
+	for _, p := range ranges {
+		add(fabric.PrefixRule{Prefix: p.String(), LE: family(p.Addr().Is6()).MaxPrefixLen()})
+		sources = appendNew(sources, "BGPConfiguration/default")
 	}
 	return rules, sources
 }

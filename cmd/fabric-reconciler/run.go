@@ -55,8 +55,11 @@ func newRunCommand() *cobra.Command {
 		Short: "Run as a controller: follow the cluster and keep every fabric in step",
 		Long: `run watches the cluster (informers) and reconciles every configured fabric
 whenever something that matters changes, after a short debounce, and again
-every --resync to catch changes made on the switches by hand. Nothing is
-applied before every informer has synced. Fabrics are reconciled
+every --resync to catch changes made on the switches by hand. A fabric
+that notifies its changes (ACI, through APIC websocket subscriptions) is
+also reconciled within a --debounce of each notification, so hand changes
+there are put right in seconds. Nothing is applied before every informer
+has synced. Fabrics are reconciled
 independently; a failing one is retried with exponential backoff.
 
 With --leader-elect (the default) the replicas share a coordination.k8s.io

@@ -14,6 +14,11 @@
 #   lab.sh nodevtysh NODE6 [-c CMD]...   vtysh on an IPv6 node
 #   lab.sh rogue NODE [PREFIX...]   make NODE advertise PREFIXes it does not own
 #                                   (none: stop); Calico's filter is bypassed
+#   lab.sh session NODE < STATEMENTS   BIRD statements for every session of
+#                             NODE (e.g. password "..."), read from stdin;
+#                             empty input clears them
+#   lab.sh pause|resume NODE  stop (SIGSTOP) or continue a node's BIRD: a hung
+#                             node whose TCP connections stay open
 #   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
 #   lab.sh restart LEAF DAEMON  restart a leaf's zebra or bgpd as watchfrr does:
 #                             the daemon starts again with the saved frr.conf
@@ -461,6 +466,9 @@ template bgp bgp_template {
   connect delay time 2;
   connect retry time 5;
   error wait time 5,30;
+  # lab only: what "lab.sh session" sets (a password, as Calico writes a
+  # BGPPeer's password.secretKeyRef into its peer blocks: password "...";)
+include "lab_session.cfg";
 }
 
 # ------------- Node-specific peers -------------
@@ -475,6 +483,8 @@ EOF
     done
   } >"$d/bird.cfg"
   write_rogue "$n"
+  : >"$d/lab_session.cfg"
+  chmod 600 "$d/lab_session.cfg"
 }
 
 write_rogue() { # write_rogue NODE [PREFIX...]
@@ -555,6 +565,7 @@ stop_pidfile() {
   alive "$f" || { rm -f "$f"; return 0; }
   pid=$(pidof_file "$f")
   kill "$pid" 2>/dev/null || true
+  kill -CONT "$pid" 2>/dev/null || true # a paused node (lab.sh pause) takes SIGTERM only once it runs
   for i in $(seq 100); do
     alive "$f" || break
     sleep 0.02
@@ -713,6 +724,28 @@ cmd_restart() {
   vty "$l" -b -d "$dm" >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$l: vtysh -b -d $dm failed"; }
 }
 
+# cmd_session sets the BIRD statements read from stdin into every BGP
+# session of a node (its template), e.g. 'password "..."; ' and reloads
+# BIRD; no input clears them. The statements never appear on a command line.
+cmd_session() {
+  local n=${1:?usage: lab.sh session NODE < STATEMENTS} d
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  d=$RUN/$n
+  (umask 077; cat >"$d/lab_session.cfg.tmp")
+  mv "$d/lab_session.cfg.tmp" "$d/lab_session.cfg"
+  nsx "$n" birdc -s "$d/bird.ctl" configure >/dev/null
+}
+
+# cmd_pause stops a node's BIRD (SIGSTOP) without closing its sockets: the
+# kernel still acknowledges the leaves' segments, but no BGP message comes
+# back, as from a hung node; cmd_resume lets it run again (SIGCONT).
+cmd_pause() {
+  local n=${1:?usage: lab.sh pause|resume NODE} sig=$2
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  alive "$RUN/$n/bird.pid" || die "$n: bird is not running"
+  kill "-$sig" "$(pidof_file "$RUN/$n/bird.pid")"
+}
+
 cmd_rogue() {
   local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
   case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
@@ -738,6 +771,9 @@ main() {
     nodevtysh) local n=${1:?usage: lab.sh nodevtysh NODE6 [-c CMD]...}; shift
       [ "${ROLE[$n]:-}" = node6 ] || die "$n is not an IPv6 node"; vty "$n" "$@" ;;
     rogue) cmd_rogue "$@" ;;
+    session) cmd_session "$@" ;;
+    pause) cmd_pause "${1:-}" STOP ;;
+    resume) cmd_pause "${1:-}" CONT ;;
     restart) cmd_restart "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
