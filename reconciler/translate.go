@@ -421,7 +421,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	ports := make([]fabric.ContractEntry, 0, nports)
 	for _, s := range t.services {
-		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
+		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith, Labels: s.Labels}
 		if len(s.Ports) > 0 {
 			from := len(ports)
 			for _, p := range s.Ports {
