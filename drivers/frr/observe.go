@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -52,8 +53,9 @@ const showConfig = "show running-config bgpd"
 // and checks that the BGP instance is there with the configured AS.
 func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *runningConfig, error) {
 	sess := d.session(sw)
+	began := time.Now()
 	out, err := sess.command(ctx, showConfig)
-	d.observeRequest(showConfig, err)
+	d.observeRequest(showConfig, time.Since(began), err)
 	if err != nil {
 		return "", nil, err
 	}

@@ -94,8 +94,9 @@ type cpState struct {
 // read, is an error: the driver never uses or deletes what it did not make.
 // The caller holds the session's lock.
 func (d *Driver) checkpointState(ctx context.Context, sw config.Switch, s *session, held *heldLock) (cpState, error) {
+	began := time.Now()
 	out, err := s.Read(ctx, "show checkpoint summary")
-	d.observeRequest("show checkpoint summary", err)
+	d.observeRequest("show checkpoint summary", time.Since(began), err)
 	if err != nil {
 		return cpState{}, err
 	}
@@ -154,13 +155,15 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session,
 		return nil, nil
 	}
 	name := st.leftovers[0].Name
+	began := time.Now()
 	cpText, err := s.Read(ctx, "show checkpoint "+name)
-	d.observeRequest("show checkpoint", err)
+	d.observeRequest("show checkpoint", time.Since(began), err)
 	if err != nil {
 		return nil, err
 	}
+	began = time.Now()
 	run, err := s.Read(ctx, "show running-config")
-	d.observeRequest("show running-config", err)
+	d.observeRequest("show running-config", time.Since(began), err)
 	if err != nil {
 		return nil, err
 	}
@@ -352,8 +355,9 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session, held
 	if d.mode == CommitSession {
 		// "show configuration session summary" pads names to 24 columns
 		// and runs longer ones into the owner: ask for the session itself.
+		began := time.Now()
 		out, failed, err := s.Query(ctx, "show configuration session "+d.cpName)
-		d.observeRequest("show configuration session", err)
+		d.observeRequest("show configuration session", time.Since(began), err)
 		if err != nil {
 			return nil, err
 		}
@@ -390,8 +394,9 @@ func (s *session) abortLeftover() error {
 // rollback runs "rollback running-config checkpoint NAME" (atomic, NX-OS's
 // default) and requires the switch to confirm it.
 func (d *Driver) rollback(ctx context.Context, s *session, name string) error {
+	began := time.Now()
 	out, failed, err := s.Exec(ctx, "rollback running-config checkpoint "+name, s.slowTimeout())
-	d.observeRequest("rollback", err)
+	d.observeRequest("rollback", time.Since(began), err)
 	if err != nil {
 		return err
 	}
@@ -403,8 +408,9 @@ func (d *Driver) rollback(ctx context.Context, s *session, name string) error {
 
 // deleteCheckpoint runs "no checkpoint NAME", which must print nothing.
 func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) error {
+	began := time.Now()
 	out, failed, err := s.Exec(ctx, "no checkpoint "+name, s.Timeout())
-	d.observeRequest("no checkpoint", err)
+	d.observeRequest("no checkpoint", time.Since(began), err)
 	if err != nil {
 		return err
 	}
@@ -417,8 +423,9 @@ func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) 
 // takeCheckpoint runs "checkpoint NAME description TEXT" and requires the
 // switch to confirm it ("Done").
 func (d *Driver) takeCheckpoint(ctx context.Context, s *session, name, desc string) error {
+	began := time.Now()
 	out, failed, err := s.Exec(ctx, "checkpoint "+name+" description "+desc, s.slowTimeout())
-	d.observeRequest("checkpoint", err)
+	d.observeRequest("checkpoint", time.Since(began), err)
 	if err != nil {
 		return err
 	}
