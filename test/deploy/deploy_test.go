@@ -161,10 +161,20 @@ func TestDeployManifests(t *testing.T) {
 	}
 
 	// 5. Nothing beyond what it needs.
-	tests := []struct {
-		verb, group, resource, ns, name string
-		allowed                         bool
-	}{
+	checkRBAC(t, ctx, admin, nil)
+}
+
+// access is one SubjectAccessReview of the controller's ServiceAccount.
+type access struct {
+	verb, group, resource, ns, name string
+	allowed                         bool
+}
+
+// checkRBAC asks the apiserver whether the ServiceAccount may do what run
+// does, and nothing else: the table every install path passes, plus more.
+func checkRBAC(t *testing.T, ctx context.Context, admin kubernetes.Interface, more []access) {
+	t.Helper()
+	tests := append([]access{
 		{"watch", "", "nodes", "", "", true},
 		{"list", "crd.projectcalico.org", "ipamblocks", "", "", true},
 		{"list", "projectcalico.org", "bgppeers", "", "", true},
@@ -181,7 +191,7 @@ func TestDeployManifests(t *testing.T) {
 		{"update", "", "services/status", "multicast", "mcast", false},
 		{"delete", "crd.projectcalico.org", "bgppeers", "", "", false},
 		{"create", "", "pods", namespace, "", false},
-	}
+	}, more...)
 	for _, tt := range tests {
 		res := tt.resource
 		sub := ""
@@ -209,6 +219,7 @@ func checkManifests(t *testing.T, objs []*unstructured.Unstructured) {
 		{"ClusterRoleBinding", "fabric-reconciler"}, {"Role", "fabric-reconciler-leader-election"},
 		{"RoleBinding", "fabric-reconciler-leader-election"}, {"Deployment", "fabric-reconciler"},
 		{"ConfigMap", "fabric-reconciler-config"}, {"Secret", "fabric-reconciler-secrets"}, {"Service", "fabric-reconciler-metrics"},
+		{"PodDisruptionBudget", "fabric-reconciler"},
 	} {
 		if find(objs, want.kind, want.name) == nil {
 			t.Errorf("no %s %s in the manifests", want.kind, want.name)
@@ -238,6 +249,7 @@ func checkManifests(t *testing.T, objs []*unstructured.Unstructured) {
 		{"allowPrivilegeEscalation", cstr("securityContext", "allowPrivilegeEscalation"), "false"},
 		{"liveness probe", cstr("livenessProbe", "httpGet", "path"), "/healthz"},
 		{"readiness probe", cstr("readinessProbe", "httpGet", "path"), "/readyz"},
+		{"probes' port", cstr("livenessProbe", "httpGet", "port") + " " + cstr("readinessProbe", "httpGet", "port"), "health health"},
 		{"service account", str("spec", "template", "spec", "serviceAccountName"), "fabric-reconciler"},
 		{"image", cstr("image"), "ghcr.io/fabric-reconciler/fabric-reconciler:v0.1.0"},
 	}
