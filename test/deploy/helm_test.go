@@ -152,6 +152,17 @@ func TestHelmChart(t *testing.T) {
 	if _, _, err := renderChart(t, noConfig); err == nil || !strings.Contains(err.Error(), "configYAML or config is required") {
 		t.Errorf("without a configuration: %v", err)
 	}
+	// values.schema.json: a misspelt value is refused, not ignored.
+	typo := exampleValues(t, false)
+	typo["replicas"] = 3
+	if _, _, err := renderChart(t, typo); err == nil || !strings.Contains(err.Error(), "replicas") {
+		t.Errorf("an unknown value: %v", err)
+	}
+	typo = exampleValues(t, false)
+	typo["metrics"] = map[string]any{"port": "http"}
+	if _, _, err := renderChart(t, typo); err == nil || !strings.Contains(err.Error(), "/metrics/port") {
+		t.Errorf("a port that is not a number: %v", err)
+	}
 	asValues := exampleValues(t, false)
 	delete(asValues, "configYAML")
 	var cfg map[string]any
