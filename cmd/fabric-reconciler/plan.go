@@ -130,6 +130,13 @@ func newPlanCommand() *cobra.Command {
 compares it with what the fabric holds, and prints the difference. Nothing is
 changed on any switch.
 
+The cluster state comes from --cluster-state files, else from the live
+cluster, found as kubectl finds it (--kubeconfig, $KUBECONFIG,
+~/.kube/config, the pod's service account).
+
+A fabric that cannot be observed is reported NOT PLANNED; the others are
+planned all the same, and plan exits 1.
+
 What the fabric holds comes from --fabric-state (a saved observation, see
 "observe"), from the switches themselves (the default: read-only), or is
 taken as empty with --offline.
