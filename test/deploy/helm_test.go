@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
@@ -236,8 +237,9 @@ func checkConfigParses(t *testing.T, objs []*unstructured.Unstructured) {
 		t.Fatal("no ConfigMap")
 	}
 	data, _, _ := unstructured.NestedString(cm.Object, "data", "fabric.yaml")
-	if !strings.Contains(data, "cluster: haystack") || !strings.Contains(data, "asn: 63500") {
-		t.Errorf("the ConfigMap's fabric.yaml:\n%s", data)
+	cfg, err := config.Parse([]byte(data))
+	if err != nil || cfg.Cluster != "haystack" || len(cfg.Fabrics) != 1 || cfg.Fabrics[0].ASN != 63500 {
+		t.Errorf("the ConfigMap's fabric.yaml (%v):\n%s", err, data)
 	}
 }
 
