@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
@@ -62,13 +63,17 @@ type Options struct {
 	// Cluster is the cluster name; drivers derive their ownership mark from it.
 	Cluster string
 	Logger  *slog.Logger
-	// Metrics, when set, counts the driver's requests and errors.
+	// Metrics, when set, counts the driver's requests, times them and
+	// counts their errors.
 	Metrics RequestObserver
 }
 
-// RequestObserver is told about every request a driver sends to a switch.
+// RequestObserver is told about every request a driver sends to a switch
+// or controller: its operation (an API call, a CLI command or configure),
+// how long it took until the answer (0 when it was never sent), and its
+// error (nil on success).
 type RequestObserver interface {
-	ObserveRequest(fabricName, driver, operation string, err error)
+	ObserveRequest(fabricName, driver, operation string, took time.Duration, err error)
 }
 
 // Factory builds a driver for one fabric. It must not contact the switch:

@@ -156,6 +156,11 @@ func TestPlanExitCodes(t *testing.T) {
 }
 
 func TestPlanNeedsInputs(t *testing.T) {
+	// Without --cluster-state plan reads the cluster kubectl would: there
+	// is none here.
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", "")
+	noHomeKubeconfig(t)
 	for _, args := range [][]string{
 		{"plan", "--offline", "--cluster-state", haystackCS},
 		{"plan", "--offline", "--config", haystackCfg},

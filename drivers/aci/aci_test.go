@@ -421,7 +421,7 @@ type countingObserver struct {
 	ops map[string]int
 }
 
-func (c *countingObserver) ObserveRequest(fabricName, driver, op string, err error) {
+func (c *countingObserver) ObserveRequest(fabricName, driver, op string, took time.Duration, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := fabricName + "/" + driver + "/" + op
