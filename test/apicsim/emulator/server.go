@@ -609,6 +609,7 @@ func (s *Sim) Post(dn string, payload []byte) error {
 	if _, _, err := s.applyPost(work, dn, n, s.now()); err != nil {
 		return err
 	}
+	raiseFaults(work, s.now())
 	s.tree = work
 	return nil
 }
@@ -644,6 +645,7 @@ func (s *Sim) Delete(dn string) bool {
 		return false
 	}
 	delete(s.tree.lookup(ParentDN(dn)).Children, lastRN(dn))
+	raiseFaults(s.tree, s.now())
 	return true
 }
 
@@ -657,6 +659,7 @@ func (s *Sim) SetAttr(dn, attr, value string) bool {
 		return false
 	}
 	m.Attrs[attr] = value
+	raiseFaults(s.tree, s.now())
 	return true
 }
 
@@ -677,7 +680,11 @@ func (s *Sim) Dump(dn string) []DumpEntry {
 		return nil
 	}
 	var out []DumpEntry
-	m.walk(func(o *MO) { out = append(out, DumpEntry{DN: o.DN, Class: o.Class, Attrs: copyMap(o.Attrs)}) })
+	m.walk(func(o *MO) {
+		if o.Class != faultClass { // faults are listed by Faults
+			out = append(out, DumpEntry{DN: o.DN, Class: o.Class, Attrs: copyMap(o.Attrs)})
+		}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].DN < out[j].DN })
 	return out
 }
