@@ -315,6 +315,10 @@ type DriverSpec struct {
 	Parse func(f *Fabric, ctx ParseContext) []string
 	// MaxPaths is the platform's largest maximum-paths.
 	MaxPaths int
+	// ASNFromFabric: the driver reads the switches' AS from the fabric
+	// itself, so the fabric's asn is optional (when given, the driver
+	// checks it against the fabric's).
+	ASNFromFabric bool
 }
 
 // ParseContext is what a driver's Parse may need besides the fabric.
@@ -546,7 +550,7 @@ func (c *Config) validate(dir string) error {
 		if !known {
 			add("%s.driver: %q is not one of %s", at, f.Driver, strings.Join(DriverNames(), ", "))
 		}
-		if f.ASN == 0 {
+		if f.ASN == 0 && !(known && spec.ASNFromFabric) {
 			add("%s.asn: the switches' AS number (1-4294967295) is required", at)
 		}
 		switch f.Policy {

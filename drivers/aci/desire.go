@@ -14,6 +14,15 @@ import (
 // 1-64, in the class's metadata; docs/aci.md).
 const aciMaxPaths = 64
 
+// aciDefaultMaxEcmp is the maxEcmp of a VRF without a BGP address-family
+// policy of its own: 16 [terraform-provider-aci
+// docs/resources/bgp_address_family_context.md, max_ecmp "Default value:
+// 16"; ansible-aci aci_bgp_address_family_context_policy integration tests
+// assert maxEcmp "16" on a policy created without it]. The driver's policy
+// is VRF-wide, so it never goes below this unless the configuration says so
+// (maximumPathsAllowLower): other BGP L3Outs of the VRF would lose paths.
+const aciDefaultMaxEcmp = 16
+
 // managedOptions are the peer options the driver sets on a bgpPeerP.
 var managedOptions = map[fabric.PeerOption]bool{}
 
@@ -36,8 +45,17 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	}
 	var accepted []fabric.Session
 	warned := map[fabric.PeerOption]bool{}
+	switches := map[string]config.Switch{}
+	for _, sw := range cfg.Switches {
+		switches[sw.Name] = sw
+	}
 	for _, s := range in.Sessions {
 		r.KeepOptions("ACI", &s, managedOptions, warned)
+		if _, ok := placeFor(a, switches[s.Switch], s.AddressFamily); !ok {
+			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
+				Reason: fmt.Sprintf("fabric %s: switch %s: an IPv6 peer needs the switch's sviPathV6 and aci.interfaceProfileV6 (ACI keeps IPv6 on its own interface profile; never on the IPv4 path); its IPv6 peer is not planned", in.Fabric, s.Switch)})
+			continue
+		}
 		if !descrRe.MatchString(s.Node) {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
 				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters); its peers are not planned", in.Fabric)})
@@ -51,6 +69,9 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		paths.Limit = aciMaxPaths
 	}
 	for _, m := range fabric.FabricWide(paths.PathsFor(accepted)) {
+		if m.Paths < aciDefaultMaxEcmp && !a.MaximumPathsAllowLower {
+			m.Paths = aciDefaultMaxEcmp
+		}
 		r.Add(m, "Node/*", "Service/*", "BGPConfiguration/default")
 	}
 	g := aciGroupsOf(a)
