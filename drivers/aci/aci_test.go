@@ -168,7 +168,10 @@ func TestRejectsBadValues(t *testing.T) {
 		{"consumer EPG that does not exist", create(fabric.Contract{Name: "C", Provider: "EPG_A", Consumers: []string{"L3O_EXTERNAL/NOPE"}, Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 1}}}), "does not exist"},
 		{"per-switch maximum paths", create(fabric.MaximumPaths{Switch: "leaf201", AddressFamily: fabric.IPv4, Paths: 2}), "per VRF"},
 		{"too many paths", create(fabric.MaximumPaths{AddressFamily: fabric.IPv4, Paths: 65}), "1-64"},
-		{"prefix filters are not ACI's", create(fabric.PrefixFilter{Switch: "leaf201", PeerAddress: "192.168.9.9"}), "not something the ACI driver manages"},
+		{"an IPv6 prefix in an IPv4 peer's import route map", create(fabric.PrefixFilter{Switch: "leaf201", PeerAddress: "192.168.9.9",
+			Prefixes: []fabric.PrefixRule{{Prefix: "2001:db8::/64", LE: 64}}}), "does not fit the peer"},
+		{"a prefix filter with le below its length", create(fabric.PrefixFilter{Switch: "leaf201", PeerAddress: "192.168.9.9",
+			Prefixes: []fabric.PrefixRule{{Prefix: "10.0.0.0/16", LE: 8}}}), "does not fit the peer"},
 		{"subnet on a foreign object", create(sub("L3O_EXTERNAL/EPG_DEFAULT", "0.0.0.0/0")), "without an ownership mark"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

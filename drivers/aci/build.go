@@ -3,6 +3,7 @@ package aci
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -269,6 +270,8 @@ func (b *builder) add(c fabric.Change) error {
 		return b.maxPaths(c)
 	case fabric.KindContract:
 		return b.contract(c)
+	case fabric.KindPrefixFilter:
+		return b.filter(c)
 	}
 	return fmt.Errorf("%s is not something the ACI driver manages", printable(string(c.Kind)))
 }
@@ -321,7 +324,8 @@ func (b *builder) peer(c fabric.Change) error {
 	}
 	// The peer and the children written with it: an unmarked remote or
 	// local AS under our peer is never taken over.
-	for _, d := range []string{dn, dn + "/as", dn + "/localasn"} {
+	relDN := dn + "/" + b.importRelRN(c.Switch, a)
+	for _, d := range []string{dn, dn + "/as", dn + "/localasn", relDN} {
 		if err := b.ownedOrAbsent(d); err != nil {
 			return err
 		}
@@ -336,6 +340,20 @@ func (b *builder) peer(c fabric.Change) error {
 	}
 	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
 	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
+	// Per-node import route control: the peer's import route map (filter)
+	// through a per-peer route-control relation [terraform-provider-aci
+	// docs/resources/bgp_peer_connectivity_profile.md,
+	// relation_bgp_rs_peer_to_profile with direction import/export].
+	profDN := b.n.profileDN(b.n.importName(c.Switch, a))
+	switch {
+	case b.d.aci.ImportControl == "peer":
+		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a), b.owned(map[string]string{"tDn": profDN, "direction": "import"}))
+	case b.exists(relDN) && b.snap != nil:
+		if err := b.mustOwn(relDN); err != nil {
+			return err
+		}
+		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a), map[string]string{"tDn": profDN, "direction": "import", "status": deleted})
+	}
 	// A local-AS override whenever the node expects another AS than the
 	// fabric's own (uni/fabric/bgpInstP-default/as): the APIC's
 	// bgpLocalAsnP exists to present a different AS [terraform-provider-aci
@@ -353,6 +371,11 @@ func (b *builder) peer(c fabric.Change) error {
 		peer.child("bgpLocalAsnP", "localasn", map[string]string{"status": deleted})
 	}
 	return nil
+}
+
+// importRelRN is the RN of a peer's relation to its import route map.
+func (b *builder) importRelRN(sw string, a netip.Addr) string {
+	return "rspeerToProfile-[" + b.n.profileDN(b.n.importName(sw, a)) + "]-import"
 }
 
 // mustOwn refuses to delete an object that does not carry the mark.
@@ -374,6 +397,8 @@ var namingProps = map[string][]string{
 	"bgpPeerP": {"addr"}, "bgpAsP": {}, "bgpLocalAsnP": {}, "l3extInstP": {"name"}, "l3extSubnet": {"ip"},
 	"fvRsProv": {"tnVzBrCPName"}, "fvRsCons": {"tnVzBrCPName"}, "vzBrCP": {"name"}, "vzSubj": {"name"},
 	"vzRsSubjFiltAtt": {"tnVzFilterName"}, "vzFilter": {"name"}, "vzEntry": {"name"},
+	"bgpRsPeerToProfile": {"tDn", "direction"}, "rtctrlProfile": {"name"}, "rtctrlCtxP": {"name"},
+	"rtctrlRsCtxPToSubjP": {"tnRtctrlSubjPName"}, "rtctrlSubjP": {"name"}, "rtctrlMatchRtDest": {"ip"},
 }
 
 // remove deletes the owned object at dn, a child of parent. status:
@@ -430,6 +455,7 @@ func copyAttrs(m map[string]string) map[string]string {
 }
 
 var knownScopes = map[fabric.Scope]bool{fabric.ScopeImportSecurity: true, fabric.ScopeExportRtctrl: true, fabric.ScopeImportRtctrl: true,
+	fabric.ScopeExportAggregate: true,
 	fabric.ScopeSharedSecurity: true, fabric.ScopeSharedRtctrl: true}
 
 func (b *builder) subnet(c fabric.Change) error {
@@ -448,6 +474,32 @@ func (b *builder) subnet(c fabric.Change) error {
 	rn := "extsubnet-[" + p.String() + "]"
 	epgDN := b.n.epgDN(g)
 	dn := epgDN + "/" + rn
+	// An aggregate export is a route-map entry, not a subnet scope
+	// (routing.go); the other scopes make the l3extSubnet.
+	hadAgg := false
+	if before, ok := c.Before.(fabric.ExternalSubnet); ok {
+		hadAgg = hasScope(before.Scopes, fabric.ScopeExportAggregate)
+	}
+	wantAgg := c.Action != fabric.ActionDelete && hasScope(s.Scopes, fabric.ScopeExportAggregate)
+	if wantAgg || hadAgg {
+		if err := b.exportAggregate(g, p, !wantAgg); err != nil {
+			return err
+		}
+	}
+	var rest []fabric.Scope
+	for _, sc := range s.Scopes {
+		if sc != fabric.ScopeExportAggregate {
+			rest = append(rest, sc)
+		}
+	}
+	if c.Action != fabric.ActionDelete && len(rest) == 0 {
+		if b.exists(dn) && b.snap != nil {
+			c.Action = fabric.ActionDelete // the l3extSubnet part went
+		} else {
+			return nil
+		}
+	}
+	s.Scopes = rest
 	if c.Action == fabric.ActionDelete {
 		if !b.exists(epgDN) || !b.exists(dn) {
 			return nil
@@ -483,6 +535,15 @@ func (b *builder) subnet(c fabric.Change) error {
 	}
 	node.child("l3extSubnet", rn, b.owned(map[string]string{"ip": p.String(), "scope": strings.Join(dedupe(scopes), ",")}))
 	return nil
+}
+
+func hasScope(list []fabric.Scope, sc fabric.Scope) bool {
+	for _, x := range list {
+		if x == sc {
+			return true
+		}
+	}
+	return false
 }
 
 func dedupe(s []string) []string {

@@ -63,6 +63,11 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		}
 		accepted = append(accepted, s)
 		r.Add(s.Peer(), s.Sources...)
+		if a.ImportControl == "peer" {
+			// The same allowed-prefix set the CLI drivers filter with,
+			// as the peer's import route map (routing.go).
+			r.Add(s.Filter(), s.FilterSources...)
+		}
 	}
 	paths := in.Paths
 	if paths.Limit == 0 || paths.Limit > aciMaxPaths {
@@ -94,18 +99,26 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		s.Scopes = append(s.Scopes, scope)
 		sources[id] = append(sources[id], from...)
 	}
-	export := func(list []fabric.Sourced) {
+	export := func(list []fabric.Sourced, scope fabric.Scope) {
 		if g.transit == "" {
 			return
 		}
 		for _, p := range list {
-			add(g.transit, p.Prefix, fabric.ScopeExportRtctrl, p.Sources)
+			add(g.transit, p.Prefix, scope, p.Sources)
 		}
 	}
 	for _, p := range in.NodeSubnets {
 		add(g.nodes, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
 	}
-	export(in.NodeSubnets)
+	// Transit export of what Calico advertises. The nodes' subnets are
+	// routes of their own: exact export-rtctrl. Calico advertises a pool as
+	// its blocks (/26 by default) and a service range as the range plus the
+	// /32 of each Local service inside it: an export-rtctrl subnet matches
+	// only its exact prefix (Cisco APIC Layer 3 Networking Configuration
+	// Guide 5.1, "Scope and Aggregate Controls for Subnets"; routing.go), so
+	// those are aggregate exports (a route-map match with aggregate), or,
+	// with podSubnets: blocks, each block of an exported pool exactly.
+	export(in.NodeSubnets, fabric.ScopeExportRtctrl)
 	switch a.ExternalEPGs.PodSubnets {
 	case "blocks":
 		for _, p := range in.PodBlocks {
@@ -116,8 +129,21 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 			add(g.pods, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
 		}
 	}
-	export(in.ExportedPools)
-	export(in.ServiceRanges)
+	if a.ExternalEPGs.PodSubnets == "blocks" {
+		var blocks []fabric.Sourced
+		for _, b := range in.PodBlocks {
+			for _, pool := range in.ExportedPools {
+				if pool.Prefix.Bits() <= b.Prefix.Bits() && pool.Prefix.Contains(b.Prefix.Addr()) {
+					blocks = append(blocks, b)
+					break
+				}
+			}
+		}
+		export(blocks, fabric.ScopeExportRtctrl)
+	} else {
+		export(in.ExportedPools, fabric.ScopeExportAggregate)
+	}
+	export(in.ServiceRanges, fabric.ScopeExportAggregate)
 
 	consumers := make([]string, 0, len(a.Consumers))
 	for _, c := range a.Consumers {

@@ -159,7 +159,7 @@ func (n names) lifpDN(lifp string) string {
 // profile and the switch's path in it.
 type place struct{ lifp, svi string }
 
-func (n names) pathDN(p place) string { return n.lifpDN(p.lifp) + "/rspathL3OutAtt-[" + p.svi + "]" }
+func (n names) pathDN(p place) string    { return n.lifpDN(p.lifp) + "/rspathL3OutAtt-[" + p.svi + "]" }
 func (n names) vrfDN() string            { return n.tenantDN() + "/ctx-" + n.vrf }
 func (n names) brcDN(name string) string { return n.tenantDN() + "/brc-" + name }
 func (n names) fltDN(name string) string { return n.tenantDN() + "/flt-" + name }

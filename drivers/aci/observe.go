@@ -269,6 +269,10 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 			if as, ok := s.get(p.dn + "/as"); ok && n.owned(as) {
 				peer.RemoteASN = parseASN(as.attrs["asn"])
 			}
+			rel, hasRel := s.get(p.dn + "/rspeerToProfile-[" + n.profileDN(n.importName(sw.Name, a)) + "]-import")
+			if (d.aci.ImportControl == "peer") != (hasRel && n.owned(rel)) {
+				peer.RemoteASN = 0 // its import route-map relation is to be written or removed
+			}
 			if la, ok := s.get(p.dn + "/localasn"); ok && n.owned(la) {
 				peer.LocalASN = parseASN(la.attrs["localAsn"])
 				if prop := la.attrs["asnPropagate"]; prop != "" && prop != d.aci.ASNPropagate {
@@ -312,6 +316,8 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		}
 		obs.Owned.Subnets = append(obs.Owned.Subnets, sub)
 	}
+
+	d.observeRouting(s, &obs)
 
 	// Maximum paths: our policy per address family, attached to the VRF.
 	for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
