@@ -456,7 +456,7 @@ func copyAttrs(m map[string]string) map[string]string {
 
 var knownScopes = map[fabric.Scope]bool{fabric.ScopeImportSecurity: true, fabric.ScopeExportRtctrl: true, fabric.ScopeImportRtctrl: true,
 	fabric.ScopeExportAggregate: true,
-	fabric.ScopeSharedSecurity: true, fabric.ScopeSharedRtctrl: true}
+	fabric.ScopeSharedSecurity:  true, fabric.ScopeSharedRtctrl: true}
 
 func (b *builder) subnet(c fabric.Change) error {
 	s, ok := c.Object().(fabric.ExternalSubnet)

@@ -14,7 +14,9 @@ import (
 )
 
 func routingIntent() fabric.Intent {
-	src := func(p string) fabric.Sourced { return fabric.Sourced{Prefix: netip.MustParsePrefix(p), Sources: []string{"x"}} }
+	src := func(p string) fabric.Sourced {
+		return fabric.Sourced{Prefix: netip.MustParsePrefix(p), Sources: []string{"x"}}
+	}
 	return fabric.Intent{Fabric: "f",
 		Sessions: []fabric.Session{
 			{Switch: "leaf201", Node: "n1", NodeAddress: netip.MustParsePrefix("192.168.9.193/28"), RemoteASN: 63551, LocalASN: 63500,
@@ -116,11 +118,11 @@ func TestRoutingOnTheEmulator(t *testing.T) {
 		absent  []string
 	}{
 		{"a peer with its import route map and an aggregate export", fabric.StateOf(p, filter, agg), map[string]map[string]string{
-			tn + "/prof-" + name:                                     {"type": "global"},
-			tn + "/subj-" + name + "/dest-[172.27.1.0/26]":           {"aggregate": "no"},
-			tn + "/subj-" + name + "/dest-[172.29.0.0/16]":           {"aggregate": "yes", "fromPfxLen": "16", "toPfxLen": "32"},
-			tn + "/out-L3O_EXTERNAL/prof-default-export":             {"type": "combinable"},
-			tn + "/subj-" + rule + "/dest-[172.27.0.0/16]":           {"aggregate": "yes"},
+			tn + "/prof-" + name:                           {"type": "global"},
+			tn + "/subj-" + name + "/dest-[172.27.1.0/26]": {"aggregate": "no"},
+			tn + "/subj-" + name + "/dest-[172.29.0.0/16]": {"aggregate": "yes", "fromPfxLen": "16", "toPfxLen": "32"},
+			tn + "/out-L3O_EXTERNAL/prof-default-export":   {"type": "combinable"},
+			tn + "/subj-" + rule + "/dest-[172.27.0.0/16]": {"aggregate": "yes"},
 			tn + "/out-L3O_K8_C1/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]/peerP-[192.168.9.193]/rspeerToProfile-[" + tn + "/prof-" + name + "]-import": {"direction": "import"},
 		}, []string{tn + "/out-L3O_EXTERNAL/instP-EPG_TRANSIT_OUT_K8_CIDRS/extsubnet-[172.27.0.0/16]"}},
 		{"the filter narrows", fabric.StateOf(p, fabric.PrefixFilter{Switch: "leaf201", Node: p.Node, PeerAddress: "192.168.9.193",
