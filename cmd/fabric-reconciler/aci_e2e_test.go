@@ -177,8 +177,12 @@ func (l *aciLab) requests() []reqLine {
 func observeGET() reqLine {
 	return reqLine{"GET", "/api/mo/" + tenantDN + ".json", "query-target=subtree&target-subtree-class=fvTenant,fvCtx,fvRsCtxToBgpCtxAfPol," +
 		"bgpCtxAfPol,l3extOut,l3extLNodeP,l3extLIfP,l3extRsPathL3OutAtt,bgpPeerP,bgpAsP,bgpLocalAsnP,l3extInstP,l3extSubnet,fvRsProv," +
-		"fvRsCons,vzBrCP,vzSubj,vzRsSubjFiltAtt,vzFilter,vzEntry"}
+		"fvRsCons,vzBrCP,vzSubj,vzRsSubjFiltAtt,vzFilter,vzEntry,rtctrlProfile,rtctrlCtxP,rtctrlRsCtxPToSubjP,rtctrlSubjP,rtctrlMatchRtDest," +
+		"bgpRsPeerToProfile,faultInst"}
 }
+
+// fabricASGET reads the fabric's BGP AS, with every observation.
+var fabricASGET = reqLine{"GET", "/api/mo/uni/fabric/bgpInstP-default/as.json", ""}
 
 var (
 	loginPOST  = reqLine{"POST", "/api/aaaLogin.json", ""}
@@ -200,12 +204,13 @@ func TestACISyncCreatesSeed003Objects(t *testing.T) {
 		cert        bool
 		first, next []reqLine
 	}{
+		// After the POST the tenant is read again for faults.
 		{"password", false,
-			[]reqLine{loginPOST, observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, lockGET, lockPOST, logoutPOST},
-			[]reqLine{loginPOST, observeGET(), logoutPOST}},
+			[]reqLine{loginPOST, observeGET(), fabricASGET, lockPOST, lockGET, observeGET(), fabricASGET, tenantPOST, observeGET(), lockGET, lockPOST, logoutPOST},
+			[]reqLine{loginPOST, observeGET(), fabricASGET, logoutPOST}},
 		{"certificate", true,
-			[]reqLine{observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, lockGET, lockPOST},
-			[]reqLine{observeGET()}},
+			[]reqLine{observeGET(), fabricASGET, lockPOST, lockGET, observeGET(), fabricASGET, tenantPOST, observeGET(), lockGET, lockPOST},
+			[]reqLine{observeGET(), fabricASGET}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -213,7 +218,7 @@ func TestACISyncCreatesSeed003Objects(t *testing.T) {
 			hand := l.sim.Dump(tenantDN + "/out-L3O_K8_C1/instP-EPG_K8_NODES")[0]
 
 			r := l.sync(t)
-			if !strings.Contains(r.stdout, "16 to add, 0 to change, 0 to destroy") || !strings.Contains(r.stdout, "APIC accepted one POST") {
+			if !strings.Contains(r.stdout, "22 to add, 0 to change, 0 to destroy") || !strings.Contains(r.stdout, "APIC accepted one POST") {
 				t.Fatalf("first sync output:\n%s", r.stdout)
 			}
 			if got := l.requests(); !reflect.DeepEqual(got, c.first) {

@@ -101,8 +101,10 @@ func (d *Driver) checkFaults(ctx context.Context, before *snapshot, res *fabric.
 		if old, ok := before.faults[dn]; ok && old.attrs["created"] == f.attrs["created"] {
 			when = "raised before this apply"
 		}
-		lines = append(lines, fmt.Sprintf("fault %s (%s, %s) on %s: %s", printable(f.attrs["code"]), printable(f.attrs["severity"]), when,
-			printable(on), oneLine(f.attrs["descr"])))
+		// The cause first: the description starts with the object's
+		// (long) DN and may be cut when printed.
+		lines = append(lines, fmt.Sprintf("fault %s %s (%s, %s): %s", printable(f.attrs["code"]), printable(f.attrs["cause"]),
+			printable(f.attrs["severity"]), when, oneLine(f.attrs["descr"])))
 	}
 	if len(lines) == 0 {
 		return nil

@@ -201,7 +201,7 @@ func TestFaultsMakeApplyFail(t *testing.T) {
 				!strings.Contains(err.Error(), faults[0].Attrs["descr"]) {
 				t.Fatalf("apply error %v, want not converged with the fault's code and text", err)
 			}
-			if !strings.Contains(strings.Join(res.Messages, "\n"), "not converged: fault F0467") {
+			if !strings.Contains(strings.Join(res.Messages, "\n"), "not converged: fault F0467 "+c.reason) {
 				t.Errorf("messages %v", res.Messages)
 			}
 		})
