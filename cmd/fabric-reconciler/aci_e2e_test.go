@@ -308,8 +308,8 @@ func TestACIForeignSubnet(t *testing.T) {
 			if !strings.Contains(r.stdout, "ExternalSubnet EPG_K8_NODES/192.168.9.192/28") || !strings.Contains(r.stdout, "left alone") {
 				t.Fatalf("sync did not report the conflict:\n%s", r.stdout)
 			}
-			if !strings.Contains(r.stdout, "15 to add") {
-				t.Fatalf("want the other 15 objects applied:\n%s", r.stdout)
+			if !strings.Contains(r.stdout, "21 to add") {
+				t.Fatalf("want the other 21 objects applied:\n%s", r.stdout)
 			}
 			if after := l.sim.Dump(nodes); !reflect.DeepEqual(before, after) {
 				t.Fatalf("the foreign subnet was modified: %v -> %v", before, after)
@@ -383,14 +383,15 @@ func TestACIFaults(t *testing.T) {
 			}},
 		{"token timeout in the middle of a sync", post(emulator.Fault{Kind: emulator.FaultTokenTimeout, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
-				want := []reqLine{loginPOST, observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, loginPOST, tenantPOST, lockGET, lockPOST, logoutPOST}
+				want := []reqLine{loginPOST, observeGET(), fabricASGET, lockPOST, lockGET, observeGET(), fabricASGET, tenantPOST, loginPOST, tenantPOST,
+					observeGET(), lockGET, lockPOST, logoutPOST}
 				if got := l.requests(); !reflect.DeepEqual(got, want) {
 					t.Fatalf("requests:\n%v\nwant\n%v", got, want)
 				}
 				// The replayed POST carried its body and one cookie.
 				log := l.sim.Requests()
-				if log[5].Status != 403 || log[7].Status != 200 || log[7].Body != log[5].Body || log[7].Body == "" {
-					t.Fatalf("replayed POST: %d/%d, same body %v", log[5].Status, log[7].Status, log[7].Body == log[5].Body)
+				if log[7].Status != 403 || log[9].Status != 200 || log[9].Body != log[7].Body || log[9].Body == "" {
+					t.Fatalf("replayed POST: %d/%d, same body %v", log[7].Status, log[9].Status, log[9].Body == log[7].Body)
 				}
 				if l.sim.Counters().DuplicateCookies != 0 {
 					t.Fatalf("a request carried two APIC cookies")
@@ -399,7 +400,7 @@ func TestACIFaults(t *testing.T) {
 		{"connection reset during the POST", post(emulator.Fault{Kind: emulator.FaultReset, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
 				log := l.sim.Requests()
-				if log[5].Status != 0 || log[6].Status != 200 || log[6].Body != log[5].Body {
+				if log[7].Status != 0 || log[8].Status != 200 || log[8].Body != log[7].Body {
 					t.Fatalf("requests: %+v", log)
 				}
 			}},
@@ -510,7 +511,7 @@ func TestACIPlan(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "# POST "+l.sim.URL+"/api/mo/"+tenantDN+".json?rsp-subtree=modified") {
 		t.Fatalf("plan -o native exited %d:\n%s", r.code, r.stdout)
 	}
-	if got := l.requests(); !reflect.DeepEqual(got, []reqLine{observeGET()}) {
+	if got := l.requests(); !reflect.DeepEqual(got, []reqLine{observeGET(), fabricASGET}) {
 		t.Fatalf("live plan requests: %v", got)
 	}
 	l.sync(t)
