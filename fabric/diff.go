@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -20,8 +21,10 @@ import (
 func Diff(desired FabricDesired, observed Observed) FabricPlan {
 	plan := FabricPlan{Name: desired.Name, Driver: desired.Driver}
 
-	want := indexObjects(desired.State.Objects())
-	have := indexObjects(observed.Owned.Objects())
+	// Indexed unsorted (the keys are sorted below): the first of
+	// duplicate keys still wins, as objects() keeps the state's order.
+	want := indexObjects(desired.State.objects())
+	have := indexObjects(observed.Owned.objects())
 	foreign := map[Key]Foreign{}
 	var wide []Foreign // ids ending in "/*": every object under that prefix
 	for _, f := range observed.Foreign {
@@ -144,6 +147,14 @@ func sortedKeys(m map[Key]Object) []Key {
 
 // equalObjects compares two canonical objects by their public attributes.
 func equalObjects(a, b Object) bool {
+	if a.SwitchName() != b.SwitchName() {
+		return false
+	}
+	// Identical values encode identically: the encoding is only needed
+	// when they differ somewhere (a secret encodes as its fingerprint).
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb) && a.SwitchName() == b.SwitchName()

@@ -80,7 +80,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	}
 	*c = Change{Action: j.Action, Kind: j.Kind, Switch: j.Switch, ID: j.ID, Sources: j.Sources}
 	switch j.Action {
-	case ActionCreate, ActionUpdate, ActionDelete:
+	case ActionCreate, ActionUpdate, ActionDelete, ActionAdopt:
 	default:
 		return fmt.Errorf("change %s %s: unknown action %q", j.Kind, j.ID, j.Action)
 	}
@@ -97,7 +97,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	}
 	if (c.Action == ActionCreate && (c.After == nil || c.Before != nil)) ||
 		(c.Action == ActionDelete && (c.Before == nil || c.After != nil)) ||
-		(c.Action == ActionUpdate && (c.Before == nil || c.After == nil)) {
+		((c.Action == ActionUpdate || c.Action == ActionAdopt) && (c.Before == nil || c.After == nil)) {
 		return fmt.Errorf("change %s %s: before/after do not fit action %s", j.Kind, j.ID, j.Action)
 	}
 	return nil
@@ -118,15 +118,18 @@ type Summary struct {
 	Create int `json:"create"`
 	Update int `json:"update"`
 	Delete int `json:"delete"`
+	// Adopt counts adoptions (only in plans of the adopt command).
+	Adopt int `json:"adopt,omitempty"`
 }
 
 // Total is the number of changes.
-func (s Summary) Total() int { return s.Create + s.Update + s.Delete }
+func (s Summary) Total() int { return s.Create + s.Update + s.Delete + s.Adopt }
 
 func (s *Summary) add(o Summary) {
 	s.Create += o.Create
 	s.Update += o.Update
 	s.Delete += o.Delete
+	s.Adopt += o.Adopt
 }
 
 // Held is a change the plan holds back, and why.
@@ -186,6 +189,8 @@ func (p FabricPlan) Summary() Summary {
 			s.Update++
 		case ActionDelete:
 			s.Delete++
+		case ActionAdopt:
+			s.Adopt++
 		}
 	}
 	return s

@@ -62,7 +62,7 @@ func attrValue(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-"}
+var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-", ActionAdopt: "@"}
 
 // WriteText renders the plan the way Terraform renders its plans: grouped by
 // fabric and switch, one +/~/- line per object with its attributes, then the
@@ -104,7 +104,7 @@ func WriteText(w io.Writer, p Plan) error {
 			}
 		}
 		s := f.Summary()
-		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy%s.\n", Safe(f.Name), s.Create, s.Update, s.Delete, heldNote(len(f.Held)))
+		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy%s%s.\n", Safe(f.Name), s.Create, s.Update, s.Delete, adoptNote(s.Adopt), heldNote(len(f.Held)))
 		if f.Refused != "" {
 			fmt.Fprintf(&b, "  REFUSED, nothing of this plan is applied: %s\n", Safe(f.Refused))
 		}
@@ -129,9 +129,17 @@ func WriteText(w io.Writer, p Plan) error {
 	for _, f := range p.Fabrics {
 		held += len(f.Held)
 	}
-	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy%s.\n", s.Create, s.Update, s.Delete, heldNote(held))
+	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy%s%s.\n", s.Create, s.Update, s.Delete, adoptNote(s.Adopt), heldNote(held))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// adoptNote counts adoptions, which only the adopt command plans.
+func adoptNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d to adopt (mark as owned, nothing else changes)", n)
 }
 
 func heldNote(n int) string {
@@ -163,7 +171,7 @@ func Safe(s string) string {
 func writeChangeText(b *strings.Builder, c Change) {
 	fmt.Fprintf(b, "  %s %s %s\n", actionSymbol[c.Action], c.Kind, Safe(c.ID))
 	switch c.Action {
-	case ActionCreate, ActionDelete:
+	case ActionCreate, ActionDelete, ActionAdopt:
 		attrs := attributes(c.Object())
 		width := attrWidth(attrs)
 		for _, a := range attrs {

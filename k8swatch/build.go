@@ -83,14 +83,22 @@ func (b *Builder) Build() ClusterState {
 			endpointNodes[si.service][n] = true
 		}
 	}
-	for key, svc := range b.services {
+	// Sorted by key ("<namespace>/<name>"), each key made once: a sort
+	// that builds both keys per comparison spends more on that than on
+	// everything else here.
+	keys := make([]string, 0, len(b.services))
+	for key := range b.services {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		svc := b.services[key]
 		for n := range endpointNodes[key] {
 			svc.EndpointNodes = append(svc.EndpointNodes, n)
 		}
 		sort.Strings(svc.EndpointNodes)
 		cs.Services = append(cs.Services, svc)
 	}
-	sort.Slice(cs.Services, func(i, j int) bool { return cs.Services[i].Key() < cs.Services[j].Key() })
 
 	for _, p := range b.lbPools {
 		cs.LBPools = append(cs.LBPools, p)

@@ -123,6 +123,87 @@ type envelope struct {
 // objects become Problems naming source and object. It reports whether the
 // object was of a known kind.
 func (b *Builder) Add(source string, raw []byte) bool {
+	head, _ := scanHeader(raw)
+	return b.add(source, raw, head)
+}
+
+// add is Add with the object's header already read. The kinds a large
+// cluster has many of (Services, EndpointSlices, Nodes) are decoded once,
+// straight into the fields the builder reads; if that decode fails the
+// object takes the general path, so its Problem reads as it always has.
+func (b *Builder) add(source string, raw []byte, head header) bool {
+	if d, ok := decodeSlim(head, raw); ok {
+		return b.addSlim(source, raw, d)
+	}
+	return b.addDecoded(source, raw)
+}
+
+// addSlim records an object decodeSlim has decoded.
+func (b *Builder) addSlim(source string, raw []byte, d slimObject) bool {
+	env := d.env
+	obj := objectName(env.Kind, env.Metadata.Namespace, env.Metadata.Name)
+	b.seen[seenKind(env.Kind)]++
+	if env.Metadata.Name == "" {
+		b.problem(source, obj, "metadata.name is missing")
+		return true
+	}
+	if !b.firstOrSame(source, obj, env, raw) {
+		return true
+	}
+	var err error
+	switch {
+	case d.service != nil:
+		err = b.recordService(d.service)
+	case d.slice != nil:
+		err = b.recordEndpointSlice(d.slice)
+	case d.node != nil:
+		err = b.recordCoreNode(d.node)
+	}
+	if err != nil {
+		b.problem(source, obj, "%v", err)
+	}
+	return true
+}
+
+// slimObject is a Service, EndpointSlice or core Node in its slim form,
+// with the envelope the bookkeeping reads.
+type slimObject struct {
+	env     envelope
+	service *slimService
+	slice   *slimEndpointSlice
+	node    *slimNode
+}
+
+// decodeSlim decodes a Service, EndpointSlice or core Node into its slim
+// form. ok is false for other kinds and on any error. It touches no
+// Builder state, so list items can be decoded in parallel.
+func decodeSlim(head header, raw []byte) (d slimObject, ok bool) {
+	meta := func(m objectMetaFields) envelope {
+		return envelope{APIVersion: head.APIVersion, Kind: head.Kind,
+			Metadata: objectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels, Annotations: m.Annotations}}
+	}
+	switch head.APIVersion + "/" + head.Kind {
+	case "v1/Service":
+		s := new(slimService)
+		if json.Unmarshal(raw, s) == nil {
+			return slimObject{env: meta(s.objectMetaFields), service: s}, true
+		}
+	case "discovery.k8s.io/v1/EndpointSlice":
+		es := new(slimEndpointSlice)
+		if json.Unmarshal(raw, es) == nil {
+			return slimObject{env: meta(es.objectMetaFields), slice: es}, true
+		}
+	case "v1/Node":
+		n := new(slimNode)
+		if json.Unmarshal(raw, n) == nil {
+			return slimObject{env: meta(n.objectMetaFields), node: n}, true
+		}
+	}
+	return slimObject{}, false
+}
+
+// addDecoded is Add through the general envelope.
+func (b *Builder) addDecoded(source string, raw []byte) bool {
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		b.problem(source, "object", "not a Kubernetes object: %v", err)

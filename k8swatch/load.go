@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -133,8 +135,18 @@ func (b *Builder) AddDocuments(source string, data []byte) error {
 }
 
 // addJSONDocuments adds every JSON value of a stream, as AddDocuments does
-// for YAML documents.
+// for YAML documents. A stream that is valid JSON value by value is split
+// by the structural scanner (jsonscan.go); anything else goes through
+// encoding/json, whose error names the document.
 func (b *Builder) addJSONDocuments(source string, data []byte) error {
+	if values, ok := splitValues(data); ok && allValid(values) {
+		for i, raw := range values {
+			if !bytes.Equal(raw, []byte("null")) {
+				b.addDocument(fmt.Sprintf("%s (document %d)", source, i+1), raw, "", "")
+			}
+		}
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
 		// Each value is taken from data by its offsets: no copy.
@@ -156,17 +168,39 @@ func (b *Builder) addJSONDocuments(source string, data []byte) error {
 	}
 }
 
+func allValid(values [][]byte) bool {
+	for _, v := range values {
+		if !json.Valid(v) {
+			return false
+		}
+	}
+	return true
+}
+
 // addDocument adds one object, descending into lists. Items of a typed list
 // (BGPPeerList ...) may leave out apiVersion and kind; they inherit them.
+// js is valid JSON (every caller has checked or produced it), so the
+// scanner may read its header; what it cannot read plainly is decoded.
 func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind string) {
-	var head struct {
-		APIVersion string            `json:"apiVersion"`
-		Kind       string            `json:"kind"`
-		Items      []json.RawMessage `json:"items"`
-	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		b.problem(source, "object", "not a Kubernetes object: %v", err)
-		return
+	head, ok := scanHeader(js)
+	if !ok {
+		var slow struct {
+			APIVersion string            `json:"apiVersion"`
+			Kind       string            `json:"kind"`
+			Items      []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(js, &slow); err != nil {
+			b.problem(source, "object", "not a Kubernetes object: %v", err)
+			return
+		}
+		if strings.HasSuffix(slow.Kind, "List") && slow.Items != nil {
+			kind := strings.TrimSuffix(slow.Kind, "List")
+			for i, item := range slow.Items {
+				b.addDocument(fmt.Sprintf("%s item %d", source, i), item, slow.APIVersion, kind)
+			}
+			return
+		}
+		head = header{APIVersion: slow.APIVersion, Kind: slow.Kind}
 	}
 	if head.APIVersion == "" && head.Kind == "" && itemKind != "" {
 		var m map[string]json.RawMessage
@@ -178,13 +212,47 @@ func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind
 		}
 	}
 	if strings.HasSuffix(head.Kind, "List") && head.Items != nil {
-		kind := strings.TrimSuffix(head.Kind, "List")
-		for i, item := range head.Items {
-			b.addDocument(fmt.Sprintf("%s item %d", source, i), item, head.APIVersion, kind)
-		}
+		b.addItems(source, head)
 		return
 	}
-	b.Add(source, js)
+	b.add(source, js, head)
+}
+
+// addItems adds a list's items in order. The items that are Services,
+// EndpointSlices or Nodes are decoded first, in parallel (decoding is most
+// of the cost of a large list); recording stays in order, one at a time.
+func (b *Builder) addItems(source string, list header) {
+	kind := strings.TrimSuffix(list.Kind, "List")
+	var items [][]byte
+	eachElement(list.Items, func(item []byte) { items = append(items, item) })
+	decoded := make([]slimObject, len(items))
+	done := make([]bool, len(items))
+	workers := runtime.GOMAXPROCS(0)
+	if len(items) < 256 || workers < 2 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(items); i += workers {
+				if h, ok := scanHeader(items[i]); ok && h.Items == nil && h.Kind != "" {
+					decoded[i], done[i] = decodeSlim(h, items[i])
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, item := range items {
+		itemSource := fmt.Sprintf("%s item %d", source, i)
+		if done[i] {
+			b.addSlim(itemSource, item, decoded[i])
+			decoded[i] = slimObject{}
+			continue
+		}
+		b.addDocument(itemSource, item, list.APIVersion, kind)
+	}
 }
 
 func stripComments(b []byte) []byte {

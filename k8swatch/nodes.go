@@ -18,6 +18,10 @@ func (b *Builder) addCoreNode(raw []byte) error {
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return err
 	}
+	return b.recordCoreNode(&n)
+}
+
+func (b *Builder) recordCoreNode(n *slimNode) error {
 	if err := checkName("Node", n.Name); err != nil {
 		return err
 	}

@@ -17,6 +17,10 @@ func (b *Builder) addService(raw []byte) error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return err
 	}
+	return b.recordService(&s)
+}
+
+func (b *Builder) recordService(s *slimService) error {
 	if s.Spec.Type != string(corev1.ServiceTypeLoadBalancer) {
 		return nil
 	}
@@ -79,6 +83,10 @@ func (b *Builder) addEndpointSlice(raw []byte) error {
 	if err := json.Unmarshal(raw, &es); err != nil {
 		return err
 	}
+	return b.recordEndpointSlice(&es)
+}
+
+func (b *Builder) recordEndpointSlice(es *slimEndpointSlice) error {
 	svc := es.Labels[discoveryv1.LabelServiceName]
 	if svc == "" {
 		return nil // not managed for a Service

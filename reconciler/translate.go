@@ -196,23 +196,38 @@ func (t *translator) resolvePeers() []k8swatch.NodePeer {
 // their ages cannot tell them apart, all are skipped. Services that share an
 // IP on purpose (the same MetalLB allow-shared-ip key) are not a conflict.
 func (t *translator) checkServices() []service {
-	byIP := map[netip.Addr][]k8swatch.Service{}
-	var ips []netip.Addr
-	for _, s := range t.cs.Services {
+	all := t.cs.Services
+	// first: IP -> the first service (index) that uses it; most IPs have
+	// one service, so only the others are grouped, and by index: copying
+	// 50,000 Services into per-IP slices cost more than the checks.
+	first := make(map[netip.Addr]int, len(all))
+	var multi map[netip.Addr][]int
+	for i, s := range all {
 		for _, ip := range s.IPs {
-			if byIP[ip] == nil {
-				ips = append(ips, ip)
+			j, used := first[ip]
+			if !used {
+				first[ip] = i
+				continue
 			}
-			byIP[ip] = append(byIP[ip], s)
+			if multi == nil {
+				multi = map[netip.Addr][]int{}
+			}
+			if multi[ip] == nil {
+				multi[ip] = []int{j}
+			}
+			multi[ip] = append(multi[ip], i)
 		}
 	}
+	ips := make([]netip.Addr, 0, len(multi))
+	for ip := range multi {
+		ips = append(ips, ip)
+	}
 	sort.Slice(ips, func(i, j int) bool { return ips[i].Less(ips[j]) })
-	ipOwner := map[netip.Addr]string{} // IP -> service key whose EPG holds it
+	sharedOwner := map[netip.Addr]string{} // IP used by several -> key of the service whose EPG holds it ("" none)
 	for _, ip := range ips {
-		svcs := byIP[ip]
-		if len(svcs) == 1 {
-			ipOwner[ip] = svcs[0].Key()
-			continue
+		svcs := make([]k8swatch.Service, len(multi[ip]))
+		for k, i := range multi[ip] {
+			svcs[k] = all[i]
 		}
 		shared := svcs[0].SharingKey != ""
 		for _, s := range svcs[1:] {
@@ -221,7 +236,7 @@ func (t *translator) checkServices() []service {
 			}
 		}
 		if shared {
-			ipOwner[ip] = svcs[0].Key() // services are sorted by key
+			sharedOwner[ip] = svcs[0].Key() // services are sorted by key
 			continue
 		}
 		sort.SliceStable(svcs, func(i, j int) bool { return svcs[i].Created.Before(svcs[j].Created) })
@@ -229,9 +244,7 @@ func (t *translator) checkServices() []service {
 		if holder == "" && !svcs[0].Created.IsZero() && svcs[0].Created.Before(svcs[1].Created) {
 			holder = svcs[0].Key()
 		}
-		if holder != "" {
-			ipOwner[ip] = holder
-		}
+		sharedOwner[ip] = holder
 		for _, s := range svcs {
 			if s.Key() == holder {
 				continue
@@ -251,19 +264,24 @@ func (t *translator) checkServices() []service {
 			t.skip("Service/"+s.Key(), reason, "")
 		}
 	}
-	var out []service
-	for _, s := range t.cs.Services {
-		if t.skippedServices[s.Key()] {
+	out := make([]service, 0, len(all))
+	for i, s := range all {
+		key := s.Key()
+		if t.skippedServices[key] {
 			continue
 		}
 		svc := service{Service: s}
 		for _, ip := range s.IPs {
-			if ipOwner[ip] == s.Key() {
+			if owner, several := sharedOwner[ip]; several && owner == key || !several && first[ip] == i {
 				svc.ownIPs = append(svc.ownIPs, ip)
 			}
 		}
 		if len(svc.ownIPs) == 0 && len(s.IPs) > 0 {
-			svc.sharesWith = ipOwner[s.IPs[0]]
+			if owner, several := sharedOwner[s.IPs[0]]; several {
+				svc.sharesWith = owner
+			} else {
+				svc.sharesWith = all[first[s.IPs[0]]].Key()
+			}
 		}
 		out = append(out, svc)
 	}
@@ -295,7 +313,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 			switchOf[a.Unmap()] = s
 		}
 	}
-	var fps []fabricPeer
+	fps := make([]fabricPeer, 0, len(t.peers))
 	for _, p := range t.peers {
 		sw, ok := switchOf[p.PeerIP]
 		if !ok {
@@ -310,6 +328,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	fps = t.dedupeSessions(f, fps)
 	ranges := t.serviceRanges()
+	in.Sessions = make([]fabric.Session, 0, len(fps))
 	for _, fp := range fps {
 		s := fabric.Session{Switch: fp.sw.Name, Node: fp.Node, NodeAddress: fp.NodeAddress, RemoteASN: fp.NodeASN,
 			LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6), Sources: []string{"Node/" + fp.Node, "BGPPeer/" + fp.BGPPeer}}
@@ -354,10 +373,21 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 		}
 	}
 	in.ServiceRanges = t.sourcedRanges()
+	// One allocation for all services and one for all their ports.
+	in.Services = make([]fabric.ServiceIntent, 0, len(t.services))
+	nports := 0
+	for _, s := range t.services {
+		nports += len(s.Ports)
+	}
+	ports := make([]fabric.ContractEntry, 0, nports)
 	for _, s := range t.services {
 		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
-		for _, p := range s.Ports {
-			si.Ports = append(si.Ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+		if len(s.Ports) > 0 {
+			from := len(ports)
+			for _, p := range s.Ports {
+				ports = append(ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+			}
+			si.Ports = ports[from:len(ports):len(ports)]
 		}
 		in.Services = append(in.Services, si)
 	}
@@ -402,18 +432,19 @@ func (t *translator) dedupeSessions(f *config.Fabric, fps []fabricPeer) []fabric
 		sw   string
 		addr netip.Addr
 	}
-	seen := map[key]fabricPeer{}
-	var out []fabricPeer
+	seen := make(map[key]int, len(fps)) // -> index in out
+	out := make([]fabricPeer, 0, len(fps))
 	for _, fp := range fps {
 		k := key{fp.sw.Name, fp.NodeAddress.Addr()}
-		if prev, dup := seen[k]; dup {
+		if i, dup := seen[k]; dup {
+			prev := out[i]
 			if prev.PeerASN != fp.PeerASN {
 				t.skip("BGPPeer/"+fp.BGPPeer, fmt.Sprintf("node %s reaches switch %s (fabric %s) through BGPPeer %s with AS %d already; this AS %d is ignored",
 					fp.Node, fp.sw.Name, f.Name, prev.BGPPeer, prev.PeerASN, fp.PeerASN), "")
 			}
 			continue
 		}
-		seen[k] = fp
+		seen[k] = len(out)
 		out = append(out, fp)
 	}
 	return out
@@ -564,6 +595,11 @@ func (t *translator) pathsIntent(f *config.Fabric) fabric.PathsIntent {
 	for _, r := range t.serviceRanges() {
 		p.AllNodes[family(r.Addr().Is6())] = true
 	}
+	n := 0
+	for _, s := range t.services {
+		n += len(s.IPs)
+	}
+	p.Advertisers = make([]fabric.Advertised, 0, n)
 	for _, s := range t.services {
 		for _, ip := range s.IPs {
 			if !t.advertised(ip) {

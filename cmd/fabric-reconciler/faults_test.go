@@ -297,17 +297,19 @@ var countingControls = []faultCase{
 	{fault: "control: hand edits", platforms: "aci nxos frr", control: true, want: [3]int{0, 1, 2}, inject: handEdits},
 }
 
-// handEdits changes one hand-made object and deletes two (ACI: a filter's
-// description; the uplink neighbor and its AS child. NX-OS and FRR, on
-// leaf201: the uplink neighbor's remote-as; the hand-made prefix-list and
-// the route-map's match line).
+// handEdits changes one hand-made object and deletes two (ACI: the uplink
+// neighbor's description; the hand-made filter and its entry. The uplink
+// neighbor is not deleted: it holds three objects, the APIC's own
+// prefix-policy relation among them. NX-OS and FRR, on leaf201: the uplink
+// neighbor's remote-as; the hand-made prefix-list and the route-map's
+// match line).
 func handEdits(t *testing.T, ff faultFabric) func() string {
 	switch f := ff.(type) {
 	case *aciFaults:
 		path := tenantDN + "/out-L3O_K8_C1/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]"
 		for _, edit := range []string{
-			`{"vzFilter":{"attributes":{"dn":"` + tenantDN + `/flt-HAND_flt","descr":"edited by hand"}}}`,
-			`{"bgpPeerP":{"attributes":{"dn":"` + path + `/peerP-[192.168.9.250]","status":"deleted"}}}`,
+			`{"bgpPeerP":{"attributes":{"dn":"` + path + `/peerP-[192.168.9.250]","descr":"edited by hand"}}}`,
+			`{"vzFilter":{"attributes":{"dn":"` + tenantDN + `/flt-HAND_flt","status":"deleted"}}}`,
 		} {
 			if err := f.l.sim.Post("", []byte(edit)); err != nil {
 				t.Fatal(err)

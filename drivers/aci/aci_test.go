@@ -399,8 +399,9 @@ func TestRetryAfter429(t *testing.T) {
 // body as JSON, the BGP password as a placeholder.
 func TestRenderOffline(t *testing.T) {
 	_, d := lab(t, emulator.Options{}, tlsCA)
-	d.aci.BGPPasswordFile = "/nonexistent/never-read"
-	plan := fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(peer("leaf201", "192.168.9.193")), create(sub("EPG_K8_PODS", "172.27.0.0/16"))}}
+	p := peer("leaf201", "192.168.9.193")
+	p.Password = fabric.NewSecret("render-offline-pw-1", "salt")
+	plan := fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(p), create(sub("EPG_K8_PODS", "172.27.0.0/16"))}}
 	out, err := d.Render(plan)
 	if err != nil {
 		t.Fatal(err)
@@ -413,7 +414,7 @@ func TestRenderOffline(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.Join(lines[2:], "")), &body); err != nil {
 		t.Fatalf("body is not JSON: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, passwordPlaceholder) || !strings.Contains(out, `"rspathL3OutAtt-[`) && !strings.Contains(out, `"tDn": "topology/pod-1/paths-201/pathep-[eth1/33]"`) {
+	if strings.Contains(out, "render-offline-pw-1") || !strings.Contains(out, passwordPlaceholder(p.Password.Fingerprint())) || !strings.Contains(out, `"rspathL3OutAtt-[`) && !strings.Contains(out, `"tDn": "topology/pod-1/paths-201/pathep-[eth1/33]"`) {
 		t.Fatalf("render:\n%s", out)
 	}
 }

@@ -19,8 +19,9 @@ const (
 	deleted  = "deleted"
 )
 
-// passwordPlaceholder stands for the BGP password in rendered payloads.
-const passwordPlaceholder = "(secret from bgpPasswordFile, not shown)"
+// passwordPlaceholder stands for a BGP password in rendered payloads: its
+// fingerprint, which the peer's descr carries too, never its value.
+func passwordPlaceholder(fp string) string { return "(sensitive, not shown; fingerprint " + fp + ")" }
 
 // mo is one object of the payload.
 type mo struct {
@@ -77,11 +78,14 @@ func (m *mo) count(into map[string]int) {
 // builder turns plan changes into one tenant payload. snap is the last
 // observation (nil offline: containers are then assumed to exist).
 type builder struct {
-	d        *Driver
-	n        names
-	snap     *snapshot
-	password string // "" for none; the placeholder when rendering
-	root     *mo
+	d      *Driver
+	n      names
+	snap   *snapshot
+	render bool // a payload to print: passwords as placeholders
+	root   *mo
+	// secrets are the passwords the payload carries, to be kept out of
+	// whatever the APIC answers (redact).
+	secrets []string
 
 	// EPGs the payload deletes children of or writes into, by DN.
 	epgDeletes map[string]map[string]bool
@@ -129,9 +133,9 @@ func markText(o object) string {
 	return "exists without an ownership mark"
 }
 
-func (d *Driver) newBuilder(snap *snapshot, password string) *builder {
+func (d *Driver) newBuilder(snap *snapshot, render bool) *builder {
 	n := d.names
-	return &builder{d: d, n: n, snap: snap, password: password,
+	return &builder{d: d, n: n, snap: snap, render: render,
 		root:       &mo{class: "fvTenant", rn: "tn-" + n.tenant, attrs: map[string]string{"dn": n.tenantDN(), "status": modified}, kids: map[string]*mo{}},
 		epgDeletes: map[string]map[string]bool{}, epgWrites: map[string]bool{}, epgNodes: map[string]*mo{}}
 }
@@ -154,13 +158,13 @@ func (b *builder) exists(dn string) bool {
 }
 
 // ownedOrAbsent reports whether dn is free for this cluster to write: not
-// observed, or observed with the mark.
+// observed, observed with the mark, or made by the APIC itself.
 func (b *builder) ownedOrAbsent(dn string) error {
 	if b.snap == nil {
 		return nil
 	}
 	o, ok := b.snap.get(dn)
-	if !ok || b.n.owned(o) {
+	if !ok || b.n.owned(o) || b.n.implicit(o) {
 		return nil
 	}
 	return inTheWay(o, "%s %s; it is left alone", dn, markText(o))
@@ -316,17 +320,33 @@ func (b *builder) peer(c fabric.Change) error {
 		b.remove(path, "bgpPeerP", dn, map[string]string{"addr": a.String()})
 		return nil
 	}
-	if !descrRe.MatchString(p.Node) {
+	if !descrRe.MatchString(p.Node) || strings.Contains(p.Node, " ") {
 		return fmt.Errorf("node name %s cannot be an ACI description", printable(p.Node))
+	}
+	descr := peerDescr(p.Node, p.Password.Fingerprint())
+	if !descrRe.MatchString(descr) {
+		return fmt.Errorf("node name %s with the password's fingerprint is longer than an ACI description (128 characters)", printable(p.Node))
 	}
 	if p.RemoteASN == 0 || p.LocalASN == 0 {
 		return fmt.Errorf("BGP peer %s: AS numbers must be 1-4294967295", a)
 	}
+	relDN := dn + "/rspeerPfxPol"
 	// The peer and the children written with it: an unmarked remote or
-	// local AS under our peer is never taken over.
-	relDN := dn + "/" + b.importRelRN(c.Switch, a)
-	for _, d := range []string{dn, dn + "/as", dn + "/localasn", relDN} {
+	// local AS, or a prefix-policy relation someone set, under our peer is
+	// never taken over.
+	importRelDN := dn + "/" + b.importRelRN(c.Switch, a)
+	for _, d := range []string{dn, dn + "/as", dn + "/localasn", relDN, importRelDN} {
 		if err := b.ownedOrAbsent(d); err != nil {
+			return err
+		}
+	}
+	was := b.peerNow(c, dn)
+	pol := ""
+	if p.MaxPrefix != nil {
+		if pol, err = b.n.prefixPolicyName(*p.MaxPrefix); err != nil {
+			return fmt.Errorf("BGP peer %s: %w", a, err)
+		}
+		if err := b.ownedOrAbsent(b.n.pfxPolDN(pol)); err != nil {
 			return err
 		}
 	}
@@ -334,9 +354,28 @@ func (b *builder) peer(c fabric.Change) error {
 	if err != nil {
 		return err
 	}
-	attrs := b.owned(map[string]string{"addr": a.String(), "descr": p.Node})
-	if b.password != "" {
-		attrs["password"] = b.password
+	attrs := b.owned(map[string]string{"addr": a.String(), "descr": descr})
+	// The password only when it differs from the one last sent (by
+	// fingerprint) or the peer is new: the APIC cannot tell a password
+	// sent again from a new one, and a new password may reset the session.
+	if fp := p.Password.Fingerprint(); !was.exists || fp != was.fp {
+		switch {
+		case p.Password != nil && b.render:
+			attrs["password"] = passwordPlaceholder(fp)
+		case p.Password != nil && p.Password.Value() == "":
+			return fmt.Errorf("BGP peer %s: its password (fingerprint %s) must be sent, and this plan holds only its fingerprint (a plan read from a file): plan again from the cluster", a, fp)
+		case p.Password != nil:
+			attrs["password"] = p.Password.Value()
+			b.secrets = append(b.secrets, p.Password.Value())
+		case was.fp != "":
+			attrs["password"] = "" // no password any more
+		}
+	}
+	switch {
+	case p.Shutdown:
+		attrs["adminSt"] = "disabled"
+	case was.shutdown:
+		attrs["adminSt"] = "enabled"
 	}
 	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
 	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
@@ -348,8 +387,8 @@ func (b *builder) peer(c fabric.Change) error {
 	switch {
 	case b.d.aci.ImportControl == "peer":
 		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a), b.owned(map[string]string{"tDn": profDN, "direction": "import"}))
-	case b.exists(relDN) && b.snap != nil:
-		if err := b.mustOwn(relDN); err != nil {
+	case b.exists(importRelDN) && b.snap != nil:
+		if err := b.mustOwn(importRelDN); err != nil {
 			return err
 		}
 		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a), map[string]string{"tDn": profDN, "direction": "import", "status": deleted})
@@ -370,12 +409,60 @@ func (b *builder) peer(c fabric.Change) error {
 		}
 		peer.child("bgpLocalAsnP", "localasn", map[string]string{"status": deleted})
 	}
+	// The prefix limit: the peer's relation names the policy of its
+	// values. A new peer gets the relation written with the mark (naming
+	// none without a limit), so that no unmarked child the APIC would make
+	// stays under it; an existing one only when the name changes.
+	if !was.exists || pol != was.policy {
+		peer.child("bgpRsPeerPfxPol", "rspeerPfxPol", b.owned(map[string]string{"tnBgpPeerPfxPolName": pol}))
+	}
+	if m := p.MaxPrefix; m != nil {
+		pa := map[string]string{"name": pol, "maxPfx": strconv.FormatUint(uint64(m.Limit), 10), "action": pfxActions[m.Action]}
+		if m.Action == fabric.MaxPrefixRestart {
+			pa["restartTime"] = strconv.Itoa(m.RestartMinutes)
+		}
+		b.root.child("bgpPeerPfxPol", "bgpPfxP-"+pol, b.owned(pa))
+	}
 	return nil
 }
 
 // importRelRN is the RN of a peer's relation to its import route map.
 func (b *builder) importRelRN(sw string, a netip.Addr) string {
 	return "rspeerToProfile-[" + b.n.profileDN(b.n.importName(sw, a)) + "]-import"
+}
+
+// peerState is what a peer holds of what the payload may rewrite.
+type peerState struct {
+	exists   bool
+	fp       string // the password's fingerprint in descr
+	shutdown bool
+	policy   string // the prefix-limit policy its relation names ("" none)
+}
+
+// peerNow is the peer as the last observation holds it; offline, as the
+// change's Before says.
+func (b *builder) peerNow(c fabric.Change, dn string) peerState {
+	if b.snap == nil {
+		before, ok := c.Before.(fabric.BGPPeer)
+		if !ok {
+			return peerState{}
+		}
+		st := peerState{exists: true, fp: before.Password.Fingerprint(), shutdown: before.Shutdown}
+		if before.MaxPrefix != nil {
+			st.policy, _ = b.n.prefixPolicyName(*before.MaxPrefix)
+		}
+		return st
+	}
+	o, ok := b.snap.get(dn)
+	if !ok {
+		return peerState{}
+	}
+	_, fp := parseDescr(o.attrs["descr"])
+	st := peerState{exists: true, fp: fp, shutdown: o.attrs["adminSt"] == "disabled"}
+	if r, ok := b.snap.get(dn + "/rspeerPfxPol"); ok && !b.n.implicit(r) {
+		st.policy = r.attrs["tnBgpPeerPfxPolName"]
+	}
+	return st
 }
 
 // mustOwn refuses to delete an object that does not carry the mark.
@@ -394,7 +481,8 @@ func (b *builder) mustOwn(dn string) error {
 var namingProps = map[string][]string{
 	"fvTenant": {"name"}, "fvCtx": {"name"}, "fvRsCtxToBgpCtxAfPol": {"tnBgpCtxAfPolName", "af"}, "bgpCtxAfPol": {"name"},
 	"l3extOut": {"name"}, "l3extLNodeP": {"name"}, "l3extLIfP": {"name"}, "l3extRsPathL3OutAtt": {"tDn"},
-	"bgpPeerP": {"addr"}, "bgpAsP": {}, "bgpLocalAsnP": {}, "l3extInstP": {"name"}, "l3extSubnet": {"ip"},
+	"bgpPeerP": {"addr"}, "bgpAsP": {}, "bgpLocalAsnP": {}, "bgpRsPeerPfxPol": {}, "bgpPeerPfxPol": {"name"},
+	"l3extInstP": {"name"}, "l3extSubnet": {"ip"},
 	"fvRsProv": {"tnVzBrCPName"}, "fvRsCons": {"tnVzBrCPName"}, "vzBrCP": {"name"}, "vzSubj": {"name"},
 	"vzRsSubjFiltAtt": {"tnVzFilterName"}, "vzFilter": {"name"}, "vzEntry": {"name"},
 	"bgpRsPeerToProfile": {"tDn", "direction"}, "rtctrlProfile": {"name"}, "rtctrlCtxP": {"name"},
@@ -427,7 +515,7 @@ func (b *builder) removeObserved(parent *mo, o object) {
 	}
 	var foreign []string
 	for _, x := range b.snap.below(o.dn) {
-		if !b.n.owned(x) {
+		if !b.n.owned(x) && !b.n.implicit(x) {
 			foreign = append(foreign, x.dn)
 		}
 	}
@@ -774,12 +862,14 @@ func (b *builder) contract(c fabric.Change) error {
 	return nil
 }
 
-// finish deletes owned EPGs that the payload empties: every observed child
-// is deleted and nothing is written into them.
+// finish deletes owned EPGs that the payload empties (every observed child
+// is deleted and nothing is written into them), and this cluster's
+// prefix-limit policies that no peer names any more.
 func (b *builder) finish() {
 	if b.snap == nil {
 		return
 	}
+	b.dropUnusedPolicies()
 	for dn, dels := range b.epgDeletes {
 		if b.epgWrites[dn] {
 			continue
@@ -837,4 +927,62 @@ func lastRN(dn string) string {
 		}
 	}
 	return dn
+}
+
+// dropUnusedPolicies deletes the owned bgpPeerPfxPols that no relation in
+// the tenant will name once the payload is applied. A policy is shared by
+// the peers of one limit, so it goes with the last of them (or when the
+// last one's limit changes). A relation named by anyone, ours or not,
+// keeps it: named relations resolve by name in the tenant.
+func (b *builder) dropUnusedPolicies() {
+	gone, written := map[string]bool{}, map[string]string{}
+	b.root.walk(b.n.tenantDN(), func(dn string, m *mo) {
+		switch {
+		case m.attrs["status"] == deleted:
+			gone[dn] = true
+		case m.class == "bgpRsPeerPfxPol":
+			written[dn] = m.attrs["tnBgpPeerPfxPolName"]
+		case m.class == "bgpPeerPfxPol":
+			written[dn] = m.attrs["name"] // being written: in use
+		}
+	})
+	goes := func(dn string) bool {
+		for ; dn != ""; dn = parentDN(dn) {
+			if gone[dn] {
+				return true
+			}
+		}
+		return false
+	}
+	used := map[string]bool{}
+	for _, name := range written {
+		used[name] = true
+	}
+	for _, r := range b.snap.byClass("bgpRsPeerPfxPol") {
+		if _, rewritten := written[r.dn]; !rewritten && !goes(r.dn) {
+			used[r.attrs["tnBgpPeerPfxPolName"]] = true
+		}
+	}
+	for _, p := range b.snap.children(b.n.tenantDN(), "bgpPeerPfxPol") {
+		if name := p.attrs["name"]; b.n.owned(p) && !used[name] && !gone[p.dn] {
+			b.root.child("bgpPeerPfxPol", "bgpPfxP-"+name, map[string]string{"name": name, "status": deleted})
+		}
+	}
+}
+
+// walk visits the payload below m (m is at dn), with each object's DN.
+func (m *mo) walk(dn string, fn func(string, *mo)) {
+	for rn, k := range m.kids {
+		fn(dn+"/"+rn, k)
+		k.walk(dn+"/"+rn, fn)
+	}
+}
+
+// parentDN is the DN above dn ("" above the top).
+func parentDN(dn string) string {
+	rn := lastRN(dn)
+	if rn == dn {
+		return ""
+	}
+	return dn[:len(dn)-len(rn)-1]
 }

@@ -15,16 +15,19 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
-// The BGP peer password the conformance fabric configures: sent to the
-// APIC, never printed.
-const confBGPPW = "conf-bgp-peer-pw-0815"
+// The BGP peer passwords of the conformance peers (the desired state's,
+// then the updated one's): sent to the APIC, never printed.
+const (
+	confBGPPW  = "conf-bgp-peer-pw-0815"
+	confBGPPW2 = "conf-bgp-peer-pw-4711"
+)
 
 // confFabric is the APIC emulator the conformance suite drives, seeded
 // with the haystack tenant; Reset starts a fresh one.
 type confFabric struct {
-	srv          *emulator.Server
-	pwFile, bgpF string
-	caFile       string
+	srv    *emulator.Server
+	pwFile string
+	caFile string
 }
 
 func (f *confFabric) reset(t *testing.T) {
@@ -44,8 +47,8 @@ func (f *confFabric) reset(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	dir := t.TempDir()
 	f.srv = srv
-	f.pwFile, f.bgpF, f.caFile = filepath.Join(dir, "pw"), filepath.Join(dir, "bgp-pw"), filepath.Join(dir, "ca.pem")
-	for name, content := range map[string]string{f.pwFile: apicPW + "\n", f.bgpF: confBGPPW + "\n", f.caFile: string(srv.CertPEM)} {
+	f.pwFile, f.caFile = filepath.Join(dir, "pw"), filepath.Join(dir, "ca.pem")
+	for name, content := range map[string]string{f.pwFile: apicPW + "\n", f.caFile: string(srv.CertPEM)} {
 		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +73,6 @@ fabrics:
     l3out: L3O_K8_C1
     nodeProfile: LNP_K8_C1
     interfaceProfile: LIP_K8_C1
-    bgpPasswordFile: ` + f.bgpF + `
     externalEPGs: {nodes: EPG_K8_NODES, pods: EPG_K8_PODS, service: "EPG_{namespace}_{name}", transitExport: L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS}
     consumers: [L3O_EXTERNAL/EPG_DEFAULT]
 `
@@ -137,10 +139,27 @@ func (f *confFabric) handMake(t *testing.T) ([]fabric.Key, func(*testing.T) stri
 	}, show
 }
 
-func confPeer(sw, addr string, remote, local uint32) fabric.BGPPeer {
-	return fabric.BGPPeer{Switch: sw, Node: "k8-" + strings.ReplaceAll(addr, ".", "-"), PeerAddress: addr, RemoteASN: remote, LocalASN: local,
+func confPeer(sw, addr string, remote, local uint32, opts ...func(*fabric.PeerOptions)) fabric.BGPPeer {
+	p := fabric.BGPPeer{Switch: sw, Node: "k8-" + strings.ReplaceAll(addr, ".", "-"), PeerAddress: addr, RemoteASN: remote, LocalASN: local,
 		AddressFamily: fabric.IPv4}
+	for _, o := range opts {
+		o(&p.PeerOptions)
+	}
+	return p
 }
+
+// The options the driver manages, for confPeer.
+func withPassword(pw string) func(*fabric.PeerOptions) {
+	return func(o *fabric.PeerOptions) { o.Password = fabric.NewSecret(pw, "conformance") }
+}
+
+func withLimit(limit uint32, action string, minutes int) func(*fabric.PeerOptions) {
+	return func(o *fabric.PeerOptions) {
+		o.MaxPrefix = &fabric.MaxPrefix{Limit: limit, Action: action, RestartMinutes: minutes}
+	}
+}
+
+func shutdown(o *fabric.PeerOptions) { o.Shutdown = true }
 
 func confSub(group, prefix string, scopes ...fabric.Scope) fabric.ExternalSubnet {
 	if len(scopes) == 0 {
@@ -162,12 +181,12 @@ func confContract(name, provider string, ports ...int) fabric.Contract {
 func TestConformance(t *testing.T) {
 	f := &confFabric{}
 	desired := fabric.StateOf(
-		confPeer("leaf201", "192.168.9.193", 65001, 63500), // hand-made
-		confPeer("leaf201", "192.168.9.194", 65002, 63500),
-		confPeer("leaf202", "192.168.9.193", 65001, 64999), // a local-AS override
-		confPeer("leaf202", "192.168.9.194", 65002, 63500), // the other cluster's
-		confSub("EPG_K8_NODES", "192.168.9.192/28"),        // hand-made
-		confSub("EPG_K8_NODES", "10.10.0.0/16"),            // the other cluster's
+		confPeer("leaf201", "192.168.9.193", 65001, 63500, withPassword(confBGPPW)), // hand-made
+		confPeer("leaf201", "192.168.9.194", 65002, 63500, withPassword(confBGPPW), withLimit(100, fabric.MaxPrefixShutdown, 0)),
+		confPeer("leaf202", "192.168.9.193", 65001, 64999, withLimit(100, fabric.MaxPrefixShutdown, 0)), // a local-AS override
+		confPeer("leaf202", "192.168.9.194", 65002, 63500),                                              // the other cluster's
+		confSub("EPG_K8_NODES", "192.168.9.192/28"),                                                     // hand-made
+		confSub("EPG_K8_NODES", "10.10.0.0/16"),                                                         // the other cluster's
 		confSub("EPG_K8_NODES", "10.20.0.0/16"),
 		confSub("EPG_WEB", "172.29.0.6/32"),
 		confSub("EPG_DB", "172.29.0.7/32"),
@@ -179,9 +198,10 @@ func TestConformance(t *testing.T) {
 	)
 	updated := fabric.StateOf(
 		confPeer("leaf201", "192.168.9.193", 65001, 63500),
-		confPeer("leaf201", "192.168.9.194", 65012, 63500),
-		confPeer("leaf202", "192.168.9.193", 65001, 63500),
-		confPeer("leaf202", "192.168.9.195", 65003, 63500),
+		// Another password, another limit, held down.
+		confPeer("leaf201", "192.168.9.194", 65012, 63500, withPassword(confBGPPW2), withLimit(200, fabric.MaxPrefixRestart, 5), shutdown),
+		confPeer("leaf202", "192.168.9.193", 65001, 63500), // no limit any more
+		confPeer("leaf202", "192.168.9.195", 65003, 63500, withPassword(confBGPPW2), withLimit(50, fabric.MaxPrefixWarn, 0)),
 		confSub("EPG_K8_NODES", "192.168.9.192/28", fabric.ScopeImportSecurity, fabric.ScopeSharedSecurity),
 		confSub("EPG_K8_NODES", "10.20.0.0/16"),
 		confSub("EPG_WEB", "172.29.0.6/32"),
@@ -222,6 +242,6 @@ func TestConformance(t *testing.T) {
 		Refusal:    conformance.RefusalFailsPlan,
 		Lock:       conformance.LockCallersDuty,
 		ApplyBasis: conformance.ApplyGoesByObservation,
-		Secrets:    []string{apicPW, confBGPPW},
+		Secrets:    []string{apicPW, confBGPPW, confBGPPW2},
 	})
 }

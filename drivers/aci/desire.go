@@ -23,8 +23,22 @@ const aciMaxPaths = 64
 // (maximumPathsAllowLower): other BGP L3Outs of the VRF would lose paths.
 const aciDefaultMaxEcmp = 16
 
-// managedOptions are the peer options the driver sets on a bgpPeerP.
-var managedOptions = map[fabric.PeerOption]bool{}
+// managedOptions are the peer options the driver sets per bgpPeerP: the
+// password (bgpPeerP password, its fingerprint in descr), the prefix limit
+// (a bgpPeerPfxPol the peer's bgpRsPeerPfxPol names) and shutdown
+// (adminSt). docs/aci.md gives the sources.
+var managedOptions = map[fabric.PeerOption]bool{
+	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionShutdown: true,
+}
+
+// unmanagedWhy says why ACI cannot set an option per peer.
+var unmanagedWhy = map[fabric.PeerOption]string{
+	fabric.OptionTimers: "ACI sets keepalive and hold time in a BGP timers policy (bgpCtxPol) of the VRF or of the node profile " +
+		"(bgpProtP), for every peer there, not per peer",
+	fabric.OptionGracefulRestart: "ACI sets graceful restart (helper mode, stale-path time) in a BGP timers policy (bgpCtxPol) of the VRF " +
+		"or of the node profile, not per peer, and has no per-peer restart time",
+	fabric.OptionTTLSecurity: "ACI has no TTL security (GTSM) option; a bgpPeerP's ttl is the eBGP multihop TTL, which is something else",
+}
 
 // aciProtocols are the protocols a vzEntry's prot takes with ports: ACI
 // filters match ports of tcp and udp only (docs/aci.md).
@@ -49,16 +63,34 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	for _, sw := range cfg.Switches {
 		switches[sw.Name] = sw
 	}
+	clamped := false
 	for _, s := range in.Sessions {
-		r.KeepOptions("ACI", &s, managedOptions, warned)
+		var dropped []fabric.PeerOption
+		s.Options, dropped = s.Options.Keep(managedOptions)
+		for _, opt := range dropped {
+			if !warned[opt] {
+				warned[opt] = true
+				r.Warnings = append(r.Warnings, fmt.Sprintf("ACI does not manage the peers' %s: %s; it is left as the APIC holds it", opt, unmanagedWhy[opt]))
+			}
+		}
+		if m := s.Options.MaxPrefix; m != nil && m.Limit > aciMaxPrefix {
+			c := *m
+			c.Limit = aciMaxPrefix
+			s.Options.MaxPrefix = &c
+			if !clamped {
+				clamped = true
+				r.Warnings = append(r.Warnings, fmt.Sprintf("fabric %s: a prefix limit above %d is set to %d, the most an ACI bgpPeerPfxPol takes", in.Fabric, aciMaxPrefix, aciMaxPrefix))
+			}
+		}
 		if _, ok := placeFor(a, switches[s.Switch], s.AddressFamily); !ok {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
 				Reason: fmt.Sprintf("fabric %s: switch %s: an IPv6 peer needs the switch's sviPathV6 and aci.interfaceProfileV6 (ACI keeps IPv6 on its own interface profile; never on the IPv4 path); its IPv6 peer is not planned", in.Fabric, s.Switch)})
 			continue
 		}
-		if !descrRe.MatchString(s.Node) {
+		if descr := peerDescr(s.Node, s.Options.Password.Fingerprint()); !descrRe.MatchString(descr) || strings.Contains(s.Node, " ") {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
-				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters); its peers are not planned", in.Fabric)})
+				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters, %d with the password's fingerprint); its peers are not planned",
+					in.Fabric, 128-len(pwTag)-16)})
 			continue
 		}
 		accepted = append(accepted, s)

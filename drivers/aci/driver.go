@@ -109,6 +109,7 @@ type payload struct {
 	refused  []fabric.Conflict // changes refused because an unmarked object is in the way
 	kept     []kept            // owned objects a delete kept, for what they hold
 	counts   map[string]int
+	secrets  []string // the passwords in body
 }
 
 // conflicts are the refused changes and the deletes that kept an object, as
@@ -130,8 +131,8 @@ func (p payload) conflicts() []fabric.Conflict {
 	return out
 }
 
-func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) payload {
-	b := d.newBuilder(snap, password)
+func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, render bool) payload {
+	b := d.newBuilder(snap, render)
 	var p payload
 	refuse := func(c fabric.Change, err error) {
 		var ce *conflictError
@@ -145,7 +146,7 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) 
 		// Each change is first built alone: one that fails halfway leaves
 		// nothing of itself in the payload. Whether a change can be made
 		// depends on the observation only, so the second build succeeds.
-		if err := d.newBuilder(snap, password).add(c); err != nil {
+		if err := d.newBuilder(snap, render).add(c); err != nil {
 			refuse(c, err)
 			continue
 		}
@@ -156,7 +157,7 @@ func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, password string) 
 		p.applied = append(p.applied, c)
 	}
 	b.finish()
-	p.kept = b.kept
+	p.kept, p.secrets = b.kept, b.secrets
 	p.counts = map[string]int{}
 	for _, k := range b.root.kids {
 		k.count(p.counts)
@@ -204,15 +205,7 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 			return res, err
 		}
 	}
-	password := ""
-	if d.aci.BGPPasswordFile != "" && hasPeerWrite(plan) {
-		pw, err := config.ReadSecretFile(d.aci.BGPPasswordFile)
-		if err != nil {
-			return res, fmt.Errorf("bgpPasswordFile: %w", err)
-		}
-		password = pw
-	}
-	p := d.build(plan, snap, password)
+	p := d.build(plan, snap, false)
 	for _, r := range p.rejected {
 		res.Messages = append(res.Messages, "not applied: "+r)
 	}
@@ -225,6 +218,7 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 		return res, p.err()
 	}
 	cont, err := d.apic.request(ctx, "apply", "POST", d.postPath(), p.body)
+	err = redact(err, p.secrets)
 	// Whatever happened, the next Apply must observe afresh.
 	d.mu.Lock()
 	d.snap = nil
@@ -265,15 +259,6 @@ func (p payload) err() error {
 	return fmt.Errorf("%d change(s) could not be applied: %s", len(all), strings.Join(all, "; "))
 }
 
-func hasPeerWrite(plan fabric.FabricPlan) bool {
-	for _, c := range plan.Changes {
-		if c.Kind == fabric.KindBGPPeer && c.Action != fabric.ActionDelete {
-			return true
-		}
-	}
-	return false
-}
-
 // countStatuses counts the status fields of an rsp-subtree=modified answer.
 func countStatuses(v any, into map[string]int) {
 	switch t := v.(type) {
@@ -292,18 +277,14 @@ func countStatuses(v any, into map[string]int) {
 	}
 }
 
-// Render returns the POST Apply would send for the plan, with the BGP
-// password replaced by a placeholder. Without an earlier Observe (plan
-// --offline) it assumes the containers exist.
+// Render returns the POST Apply would send for the plan, with each BGP
+// password it would send replaced by a placeholder. Without an earlier
+// Observe (plan --offline) it assumes the containers exist.
 func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 	d.mu.Lock()
 	snap := d.snap
 	d.mu.Unlock()
-	pw := ""
-	if d.aci.BGPPasswordFile != "" {
-		pw = passwordPlaceholder
-	}
-	p := d.build(plan, snap, pw)
+	p := d.build(plan, snap, true)
 	var b strings.Builder
 	if snap == nil {
 		b.WriteString("# offline: what the APIC holds is unknown; containers are assumed to exist\n")
@@ -334,3 +315,40 @@ func (d *Driver) Close() error {
 	d.apic.close()
 	return nil
 }
+
+// redact keeps the passwords a POST carried out of its error: an APIC
+// error answer may quote the value it refused ("property ... failed
+// validation for value '...'"). The APIC's text is cleaned where it is
+// kept, before it is escaped or cut for printing; what else the error
+// says is checked again as printed. The error keeps its kind for
+// errors.Is (drivers.ErrOutcomeUnknown, errNotApplied) but unwraps to
+// nothing that could print the value.
+func redact(err error, secrets []string) error {
+	if err == nil || len(secrets) == 0 {
+		return err
+	}
+	clean := func(s string) string {
+		for _, v := range secrets {
+			if v != "" {
+				s = strings.ReplaceAll(strings.ReplaceAll(s, v, "(sensitive)"), oneLine(v), "(sensitive)")
+			}
+		}
+		return s
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ae.Text = clean(ae.Text)
+	}
+	if msg := clean(err.Error()); msg != err.Error() {
+		return &redactedError{msg: msg, err: err}
+	}
+	return err
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }

@@ -115,12 +115,3 @@ func (d *Driver) checkFaults(ctx context.Context, before *snapshot, res *fabric.
 	return fmt.Errorf("fabric %s: not converged: the APIC accepted the POST but raised %d fault(s) on this cluster's objects: %s",
 		d.cfg.Name, len(lines), strings.Join(lines, "; "))
 }
-
-// parentDN is a DN without its last RN.
-func parentDN(dn string) string {
-	rn := lastRN(dn)
-	if rn == dn {
-		return ""
-	}
-	return dn[:len(dn)-len(rn)-1]
-}

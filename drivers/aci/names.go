@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
 // Everything that enters a DN or a property is checked here again, whatever
@@ -75,6 +77,7 @@ func (g group) valid() error {
 type names struct {
 	tenant, vrf, l3out, nodeProfile, ifProfile string
 	policy                                     string // bgpCtxAfPol for ipv4
+	pfxBase                                    string // bgpPeerPfxPol names start so
 	mark                                       string
 	lock                                       string // the writer lock's marker (a vzBrCP)
 
@@ -90,7 +93,7 @@ type names struct {
 
 func newNames(a *Settings, cluster string) (names, error) {
 	n := names{tenant: a.Tenant, vrf: a.VRF, l3out: a.L3Out, nodeProfile: a.NodeProfile, ifProfile: a.InterfaceProfile,
-		policy: a.MaximumPathsPolicy, mark: "orchestrator:fabric-reconciler." + cluster}
+		policy: a.MaximumPathsPolicy, pfxBase: "BGP_PFX_" + cluster, mark: "orchestrator:fabric-reconciler." + cluster}
 	for _, c := range []struct{ what, v string }{{"tenant", n.tenant}, {"vrf", n.vrf}, {"l3out", n.l3out},
 		{"nodeProfile", n.nodeProfile}, {"interfaceProfile", n.ifProfile}, {"maximumPathsPolicy", n.policy}} {
 		if err := checkName(c.what, c.v); err != nil {
@@ -199,4 +202,75 @@ func splitScope(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// A peer's descr holds the node's name and, when the session has a
+// password, the fingerprint of the password the driver last sent
+// ("<node> pw:<fingerprint>"): the APIC never returns a password, so this
+// is how Observe reads it back and how Apply knows not to send it again.
+// Node names are DNS names, so the space cannot be part of one.
+const pwTag = " pw:"
+
+var descrFPRe = regexp.MustCompile(`^(.*) pw:([0-9a-f]{16})$`)
+
+// peerDescr is the descr of a peer of node whose password has fingerprint
+// fp ("" for none).
+func peerDescr(node, fp string) string {
+	if fp == "" {
+		return node
+	}
+	return node + pwTag + fp
+}
+
+// parseDescr splits a peer's descr into the node name and the password's
+// fingerprint.
+func parseDescr(descr string) (node, fp string) {
+	if m := descrFPRe.FindStringSubmatch(descr); m != nil {
+		return m[1], m[2]
+	}
+	return descr, ""
+}
+
+// aciMaxPrefix is the largest maxPfx a bgpPeerPfxPol takes (docs/aci.md).
+const aciMaxPrefix = 300000
+
+// ACI's names of what a bgpPeerPfxPol does at its limit, by the fabric's.
+var pfxActions = map[string]string{
+	fabric.MaxPrefixShutdown: "shut", fabric.MaxPrefixRestart: "restart", fabric.MaxPrefixWarn: "log",
+}
+
+// prefixPolicyName names the bgpPeerPfxPol of a prefix limit after its
+// values, so that peers with one limit share one policy:
+// BGP_PFX_<cluster>_<limit>_<shut|log|restart<minutes>>.
+func (n names) prefixPolicyName(m fabric.MaxPrefix) (string, error) {
+	act, ok := pfxActions[m.Action]
+	if !ok {
+		return "", fmt.Errorf("maximum-prefix action %s is not one of shutdown, restart, warning-only", printable(m.Action))
+	}
+	if m.Limit < 1 || m.Limit > aciMaxPrefix {
+		return "", fmt.Errorf("maximum-prefix %d: ACI's bgpPeerPfxPol takes 1-%d", m.Limit, aciMaxPrefix)
+	}
+	if act == "restart" {
+		if m.RestartMinutes < 1 || m.RestartMinutes > 65535 {
+			return "", fmt.Errorf("maximum-prefix restart after %d minutes: ACI takes 1-65535", m.RestartMinutes)
+		}
+		act += strconv.Itoa(m.RestartMinutes)
+	}
+	name := derive(n.pfxBase, "_"+strconv.FormatUint(uint64(m.Limit), 10)+"_"+act)
+	return name, checkName("prefix-limit policy", name)
+}
+
+func (n names) pfxPolDN(name string) string { return n.tenantDN() + "/bgpPfxP-" + name }
+
+// implicit reports whether an object is one the APIC makes itself and
+// nobody configured: a peer's prefix-policy relation without a mark that
+// names no policy (or the default one). It is neither someone else's
+// object in the driver's way nor a reason to keep a peer; the driver
+// writes over it with its mark when the peer gets a prefix limit.
+func (n names) implicit(o object) bool {
+	if o.class != "bgpRsPeerPfxPol" || n.owned(o) {
+		return false
+	}
+	name := o.attrs["tnBgpPeerPfxPolName"]
+	return name == "" || name == "default"
 }

@@ -17,6 +17,7 @@ import (
 var observedClasses = []string{
 	"fvTenant", "fvCtx", "fvRsCtxToBgpCtxAfPol", "bgpCtxAfPol",
 	"l3extOut", "l3extLNodeP", "l3extLIfP", "l3extRsPathL3OutAtt", "bgpPeerP", "bgpAsP", "bgpLocalAsnP",
+	"bgpRsPeerPfxPol", "bgpPeerPfxPol",
 	"l3extInstP", "l3extSubnet", "fvRsProv", "fvRsCons",
 	"vzBrCP", "vzSubj", "vzRsSubjFiltAtt", "vzFilter", "vzEntry",
 	"rtctrlProfile", "rtctrlCtxP", "rtctrlRsCtxPToSubjP", "rtctrlSubjP", "rtctrlMatchRtDest", "bgpRsPeerToProfile",
@@ -166,11 +167,12 @@ func (n names) foreign(kind fabric.Kind, sw, id string, o object) fabric.Foreign
 }
 
 // foreignBelow returns the first observed object under dn that does not
-// carry this cluster's mark: an owned object holding it is not wholly
-// this cluster's, so it is neither adopted nor deleted with its subtree.
+// carry this cluster's mark (one the APIC made itself aside): an owned
+// object holding it is not wholly this cluster's, so it is neither adopted
+// nor deleted with its subtree.
 func (n names) foreignBelow(s *snapshot, dn string) (object, bool) {
 	for _, o := range s.below(dn) {
-		if !n.owned(o) {
+		if !n.owned(o) && !n.implicit(o) {
 			return o, true
 		}
 	}
@@ -264,7 +266,8 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 				continue
 			}
 			// Without a local-AS override the switch presents the fabric's AS.
-			peer := fabric.BGPPeer{Switch: sw.Name, Node: p.attrs["descr"], PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
+			node, fp := parseDescr(p.attrs["descr"])
+			peer := fabric.BGPPeer{Switch: sw.Name, Node: node, PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
 				LocalASN: fas}
 			if as, ok := s.get(p.dn + "/as"); ok && n.owned(as) {
 				peer.RemoteASN = parseASN(as.attrs["asn"])
@@ -278,6 +281,17 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 				if prop := la.attrs["asnPropagate"]; prop != "" && prop != d.aci.ASNPropagate {
 					peer.LocalASN = 0 // another asnPropagate: rewritten
 				}
+			}
+			// The options, read back as Desire writes them: the password by
+			// the fingerprint the driver keeps in descr (the APIC never
+			// returns the password), shutdown from adminSt, the prefix limit
+			// from the policy the peer's own relation names.
+			if fp != "" {
+				peer.Password = fabric.ObservedSecret(fp)
+			}
+			peer.Shutdown = p.attrs["adminSt"] == "disabled"
+			if r, ok := s.get(p.dn + "/rspeerPfxPol"); ok && n.owned(r) && r.attrs["tnBgpPeerPfxPolName"] != "" {
+				peer.MaxPrefix = n.prefixLimit(s, r.attrs["tnBgpPeerPfxPolName"])
 			}
 			obs.Owned.Peers = append(obs.Owned.Peers, peer)
 		}
@@ -429,4 +443,33 @@ func parseASN(s string) uint32 {
 		return 0
 	}
 	return uint32(n)
+}
+
+// fabricActions are the fabric's names of a bgpPeerPfxPol's actions.
+var fabricActions = map[string]string{"shut": fabric.MaxPrefixShutdown, "restart": fabric.MaxPrefixRestart, "log": fabric.MaxPrefixWarn}
+
+// prefixLimit reads the prefix limit of the bgpPeerPfxPol a peer's relation
+// names. What the driver would not write (a missing policy, ACI's "reject",
+// which drops the excess prefixes and keeps the session) reads as a limit
+// no intent asks for, so the peer is written again.
+func (n names) prefixLimit(s *snapshot, name string) *fabric.MaxPrefix {
+	pol, ok := s.get(n.pfxPolDN(name))
+	if !ok {
+		return &fabric.MaxPrefix{Action: "(policy " + printable(name) + " is missing)"}
+	}
+	limit, _ := strconv.ParseUint(pol.attrs["maxPfx"], 10, 32)
+	m := &fabric.MaxPrefix{Limit: uint32(limit), Action: fabricActions[pol.attrs["action"]]}
+	if m.Action == "" {
+		m.Action = "(ACI action " + printable(pol.attrs["action"]) + ")"
+	}
+	if m.Action == fabric.MaxPrefixRestart {
+		// "infinite" is the APIC's default; read as the largest number in
+		// case the APIC reports a written 65535 so (not verified).
+		if rt := pol.attrs["restartTime"]; rt == "infinite" {
+			m.RestartMinutes = 65535
+		} else {
+			m.RestartMinutes, _ = strconv.Atoi(rt)
+		}
+	}
+	return m
 }

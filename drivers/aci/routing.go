@@ -223,7 +223,7 @@ func (d *Driver) observeRouting(s *snapshot, obs *fabric.Observed) {
 			}
 			if at, ok := d.placeOf(sw, fabric.FamilyOf(a)); ok {
 				if p, ok := s.get(n.pathDN(at) + "/peerP-[" + a.String() + "]"); ok {
-					pf.Node = p.attrs["descr"]
+					pf.Node, _ = parseDescr(p.attrs["descr"])
 				}
 			}
 		}

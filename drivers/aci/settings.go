@@ -33,8 +33,10 @@ type Settings struct {
 	// Consumers are the external EPGs ("<l3out>/<epg>" or "<epg>" on the
 	// cluster's L3Out) that may reach LoadBalancer services.
 	Consumers []string `json:"consumers,omitempty"`
-	// BGPPasswordFile holds the BGP peer password (optional).
-	BGPPasswordFile string `json:"bgpPasswordFile,omitempty"`
+	// LegacyBGPPasswordFile is the key the BGP password had before the
+	// fabric's bgp.passwordFile took its place: it is read only to refuse
+	// it with a message that says where the password goes now.
+	LegacyBGPPasswordFile string `json:"bgpPasswordFile,omitempty"`
 	// MaximumPathsPolicy names the bgpCtxAfPol the driver creates.
 	MaximumPathsPolicy string `json:"maximumPathsPolicy,omitempty"`
 	// MaximumPathsAllowLower lets maximumPaths set the VRF's maxEcmp below
@@ -221,7 +223,7 @@ func (a *Settings) defaults(ctx config.ParseContext) {
 		a.APIC.Timeout.Duration = 30 * time.Second
 	}
 	// Relative file paths are relative to the configuration's folder.
-	for _, p := range []*string{&a.APIC.PasswordFile, &a.APIC.PrivateKeyFile, &a.APIC.CAFile, &a.BGPPasswordFile} {
+	for _, p := range []*string{&a.APIC.PasswordFile, &a.APIC.PrivateKeyFile, &a.APIC.CAFile} {
 		*p = ctx.Path(*p)
 	}
 }
@@ -287,6 +289,13 @@ func (a *Settings) validate(at string) []string {
 		if _, _, err := splitEPG(c); err != nil {
 			add("%s.consumers: %v", at, err)
 		}
+	}
+	if a.LegacyBGPPasswordFile != "" {
+		// Refused rather than read on: config has no channel for a
+		// deprecation warning, and a key read quietly would keep a second
+		// password source that the cluster's BGPPeer Secrets do not
+		// override. Ignoring it would create new peers without the password.
+		add("%s.bgpPasswordFile: no longer read; move it to the fabric's bgp section as bgp.passwordFile (the same file; it applies to every peer whose Calico BGPPeer names no password Secret)", at)
 	}
 	if err := checkURL(a.APIC.URL); err != nil {
 		add("%s.apic.url: %v", at, err)

@@ -55,12 +55,15 @@ func CommentKey(k fabric.Key) string {
 // breaks included) become one space, other control and non-printable
 // characters are escaped as in Go strings, and the text is cut to
 // MaxCommentText characters. Printable text is kept as it is.
-func CommentText(s string) string {
+func CommentText(s string) string { return clip(s, MaxCommentText) }
+
+// clip is CommentText with another length limit, in characters.
+func clip(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	var b strings.Builder
 	n := 0
 	for i, r := range s {
-		if n >= MaxCommentText {
+		if n >= max {
 			b.WriteString("...")
 			break
 		}

@@ -29,7 +29,7 @@ type Limits struct {
 func Desire(in fabric.Intent, lim Limits) fabric.Realized {
 	var r fabric.Realized
 	mark := Mark(config.OwnerMarkOf(in.Cluster))
-	var accepted []fabric.Session
+	accepted := make([]fabric.Session, 0, len(in.Sessions))
 	warned := map[fabric.PeerOption]bool{}
 	for _, s := range in.Sessions {
 		r.KeepOptions(lim.PlatformName, &s, lim.Options, warned)

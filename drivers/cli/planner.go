@@ -62,6 +62,14 @@ type Planner struct {
 	MaxDescription int
 	// Filters are the switch's prefix-lists and route-maps.
 	Filters *Filters
+	// NoFormsInFull writes the no-forms of a prefix-list entry and of
+	// maximum-paths with what they remove, as NX-OS documents them: "no ip
+	// prefix-list NAME seq N permit PREFIX [le M]" and "no maximum-paths
+	// [ibgp] N". Otherwise they are "no ip prefix-list NAME seq N" and
+	// "no maximum-paths [ibgp]", which FRR takes (lib/filter_cli.c
+	// no_ip_prefix_list_seq, bgpd/bgp_vty.c "no maximum-paths
+	// [(1-MULTIPATH_NUM)]").
+	NoFormsInFull bool
 
 	refusedFilters map[netip.Addr]bool
 }
@@ -312,9 +320,12 @@ func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry,
 		for _, w := range want {
 			wanted = wanted || w.Same(h)
 		}
-		if wanted {
+		switch {
+		case wanted:
 			kept = append(kept, h)
-		} else {
+		case p.NoFormsInFull:
+			p.Top(fmt.Sprintf("no %s prefix-list %s seq %d %s", fam, name, h.Seq, h.Text()))
+		default:
 			p.Top(fmt.Sprintf("no %s prefix-list %s seq %d", fam, name, h.Seq))
 		}
 	}
@@ -472,11 +483,11 @@ func (p *Planner) dropMaxPaths(fam fabric.AddressFamily, at PathsAt) {
 	}
 	if af := at.AF; af != nil {
 		if af.MaxPaths != 0 {
-			p.In(at.AFMode, "no maximum-paths")
+			p.In(at.AFMode, p.noPaths("maximum-paths", af.MaxPaths))
 			af.MaxPaths = 0
 		}
 		if af.MaxPathsIBGP != 0 {
-			p.In(at.AFMode, "no maximum-paths ibgp")
+			p.In(at.AFMode, p.noPaths("maximum-paths ibgp", af.MaxPathsIBGP))
 			af.MaxPathsIBGP = 0
 		}
 	}
@@ -492,6 +503,14 @@ func (p *Planner) dropMaxPaths(fam fabric.AddressFamily, at PathsAt) {
 		p.dropMarker(MarkerRelax)
 	}
 	p.dropMarker(what)
+}
+
+// noPaths is the no-form of a maximum-paths line that is set to n.
+func (p *Planner) noPaths(cmd string, n int) string {
+	if p.NoFormsInFull {
+		return fmt.Sprintf("no %s %d", cmd, n)
+	}
+	return "no " + cmd
 }
 
 func orDefault(v, def int) int {

@@ -177,6 +177,14 @@ func TestPlanner(t *testing.T) {
 		{name: "permits nothing: the platform's deny-all", setup: []func(*toy){ownList(entry(5, "permit", "172.27.0.0/26", 0))},
 			changes: []fabric.Change{create(filter("10.0.0.1", "n1"))},
 			want:    []string{"ip prefix-list " + name + " seq 10 deny any", "no ip prefix-list " + name + " seq 5"}},
+		{name: "no-forms in full (NX-OS): an entry is removed by what it is", setup: []func(*toy){
+			ownList(entry(5, "permit", "172.27.0.0/26", 0), entry(10, "permit", "172.29.0.0/16", 32)),
+			func(p *toy) { p.NoFormsInFull = true },
+		},
+			changes: []fabric.Change{create(filter("10.0.0.1", "n1"))},
+			want: []string{"ip prefix-list " + name + " seq 15 deny any",
+				"no ip prefix-list " + name + " seq 5 permit 172.27.0.0/26",
+				"no ip prefix-list " + name + " seq 10 permit 172.29.0.0/16 le 32"}},
 		{name: "a list with an unreadable line is rebuilt", setup: []func(*toy){
 			ownList(entry(5, "permit", "172.27.0.0/26", 0)), func(p *toy) { p.Filters.PrefixLists[PrefixListKey{"ip", name}].Bad = true },
 		},
@@ -269,6 +277,12 @@ func TestPlanner(t *testing.T) {
 			changes: []fabric.Change{del(paths(3))},
 			want: []string{"router bgp 1", " address-family ipv4 unicast", "  no maximum-paths", "  no maximum-paths ibgp", " exit", " no relax", "exit",
 				"no ip prefix-list FR-haystack-MARK-MULTIPATH-RELAX", "no ip prefix-list FR-haystack-MARK-MAXPATHS-IPV4"}},
+		{name: "maximum-paths deleted, no-forms in full (NX-OS)", setup: []func(*toy){marker(MarkerMaxPaths(fabric.IPv4)), func(p *toy) {
+			p.af, p.relax, p.NoFormsInFull = &Paths{MaxPaths: 3, MaxPathsIBGP: 2}, true, true
+		}},
+			changes: []fabric.Change{del(paths(3))},
+			want: []string{"router bgp 1", " address-family ipv4 unicast", "  no maximum-paths 3", "  no maximum-paths ibgp 2", " exit", "exit",
+				"no ip prefix-list FR-haystack-MARK-MAXPATHS-IPV4"}},
 		{name: "maximum-paths deleted: relax stays for the other family", setup: []func(*toy){
 			marker(MarkerMaxPaths(fabric.IPv4)), marker(MarkerMaxPaths(fabric.IPv6)), marker(MarkerRelax),
 			func(p *toy) { p.af, p.relax = &Paths{MaxPaths: 3, MaxPathsIBGP: 3}, true },

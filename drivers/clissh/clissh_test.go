@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -94,15 +95,37 @@ func TestErrorTexts(t *testing.T) {
 	}
 }
 
-func TestOneLine(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                                   "",
-		" \r\n ":                             "",
-		"% Unknown command: x\n":             "% Unknown command: x",
-		"BGP is already running;\n AS is 1 ": "BGP is already running; AS is 1",
-	} {
-		if got := OneLine(in); got != want {
-			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
-		}
+func TestReadErrorQuotesOneLine(t *testing.T) {
+	err := &ReadError{Switch: "leaf201", Cmd: "show running-config bgp", Why: errors.New("not a configuration"),
+		First: "% Permission denied for the role"}
+	want := `switch leaf201: "show running-config bgp": not a configuration; the switch printed: % Permission denied for the role`
+	if err.Error() != want {
+		t.Fatalf("%q, want %q", err.Error(), want)
+	}
+	err.First = ""
+	if !strings.HasSuffix(err.Error(), "the switch printed nothing") {
+		t.Fatalf("%q", err.Error())
+	}
+}
+
+func TestMatchBenign(t *testing.T) {
+	known := []Benign{{Pattern: regexp.MustCompile(`^% ISSU will be affected if hold time is less than system switchover time \(\d+ seconds\)$`), Source: "s"}}
+	tests := []struct {
+		name  string
+		lines []string
+		ok    bool
+	}{
+		{"the known warning", []string{"% ISSU will be affected if hold time is less than system switchover time (8 seconds)"}, true},
+		{"nothing said is not a warning", nil, false},
+		{"an error after it", []string{"% ISSU will be affected if hold time is less than system switchover time (8 seconds)", "% Invalid command at '^' marker."}, false},
+		{"an error in the same line", []string{"% ISSU will be affected if hold time is less than system switchover time (8 seconds) ERROR: x"}, false},
+		{"unknown output", []string{"Warning: something new"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := MatchBenign(known, tt.lines); ok != tt.ok {
+				t.Fatalf("MatchBenign = %v, want %v", ok, tt.ok)
+			}
+		})
 	}
 }

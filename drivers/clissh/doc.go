@@ -21,23 +21,35 @@
 // its methods expect the caller to hold the lock, except Close and Opened.
 //
 //	Ensure              open the session if needed (fresh: it just did)
-//	Query, Read         an exec-mode command that changes nothing; on an
-//	                    established session that fails it is retried once on
-//	                    a new one (reads are idempotent)
+//	Query, Read         a show command; on an established session that fails
+//	                    it is retried once on a new one (reads are
+//	                    idempotent). The platform's failure strings are not
+//	                    applied to show output, which holds the network
+//	                    team's descriptions and banners: Read checks the
+//	                    output by its structure instead (a check function
+//	                    per command), and a *ReadError quotes its first line
+//	                    only
 //	Exec                an exec-mode command that changes the switch
-//	                    (checkpoint, rollback): never retried
+//	                    (checkpoint, rollback): never retried; its reply is
+//	                    flagged by the platform's failure strings
 //	Enter, Leave        acquire a privilege level (configuration mode, a
 //	                    configuration session) and return to Config.ExecLevel
 //	Send                one command at the current level (verify, commit, abort)
 //	SendLines           configuration lines (cli.Line), indented by their
 //	                    depth, one by one; the first refused one stops them:
-//	                    a reply flagged as failed, or any output at all, since
-//	                    FRR and NX-OS print nothing for a line they accept
+//	                    a reply flagged as failed, or any output that is not
+//	                    one of the driver's known warnings (Config.Benign,
+//	                    each with its source), since FRR and NX-OS print
+//	                    nothing for a line they accept
 //
-// Errors name the switch and never carry a secret. A transport failure
-// drops the session (the next use reconnects) and is a *ConnError: what was
-// sent may or may not have reached the switch. A refused line is a
-// *LineError with the switch's reply in one line (Config.Reply).
+// Errors name the switch and never carry a secret: no error quotes more
+// than one line of device output, and that line goes through
+// cli.DeviceLine (bounded, escaped, with what follows a password or key
+// keyword removed); a refused line is quoted through cli.Redact. A
+// transport failure drops the session (the next use reconnects) and is a
+// *ConnError: what was sent may or may not have reached the switch. A
+// refused line is a *LineError with one line of the switch's reply
+// (Config.Reply).
 //
 // # The fabric's switches
 //

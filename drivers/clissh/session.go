@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +42,13 @@ type Config struct {
 	ExecLevel string
 	// Indent is typed once per mode level before a configuration line.
 	Indent string
-	// Reply renders a reply in one line for errors; a configuration line
-	// whose reply renders to "" was accepted. Default: spaces collapsed.
+	// Reply renders a reply for an error: one bounded, escaped line of it
+	// (default: cli.Excerpt without markers). Whether a configuration line
+	// was accepted does not depend on it (see SendLines).
 	Reply func(string) string
+	// Benign are the warnings the switch prints after a configuration line
+	// it took (see Benign). Empty: any output is a refusal.
+	Benign []Benign
 	// LabelConnLoss puts "connection lost: " before transport failures in
 	// error texts. Either way they are *ConnError.
 	LabelConnLoss bool
@@ -65,7 +70,7 @@ type Session struct {
 // New returns the session of a switch, unopened.
 func New(cfg Config) *Session {
 	if cfg.Reply == nil {
-		cfg.Reply = OneLine
+		cfg.Reply = func(out string) string { return cli.Excerpt(out, nil) }
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -99,8 +104,11 @@ func IsConnError(err error) bool {
 // LineError is a configuration line the switch refused.
 type LineError struct {
 	Switch string
-	Line   string
-	Reply  string
+	// Line is the line, its secrets redacted (cli.Redact).
+	Line string
+	// Reply is the switch's reply through Config.Reply: one bounded,
+	// escaped line of it.
+	Reply string
 	// Where names the mode the line was typed in ("configure terminal");
 	// empty when the driver has one.
 	Where string
@@ -232,43 +240,74 @@ func (s *Session) Ensure() (fresh bool, err error) {
 	return true, nil
 }
 
-// Query runs an exec-mode command that changes nothing and returns its
-// output, and whether the platform flagged the reply as failed. A command
-// that fails on an established session is retried once on a new one: reads
-// are idempotent, and a switch that restarted its sshd is back in one step.
-func (s *Session) Query(ctx context.Context, cmd string) (string, bool, error) {
+// Query runs an exec-mode command that changes nothing (a show command) and
+// returns its output. The platform's failure strings are not applied to it:
+// a show command prints text the network team wrote (descriptions,
+// banners), and "description core uplink ERROR: see ticket 42" must not
+// make a switch unreadable. The caller tells from the output's structure
+// whether it is what the command prints (Read). A command that fails on an
+// established session is retried once on a new one: reads are idempotent,
+// and a switch that restarted its sshd is back in one step.
+func (s *Session) Query(ctx context.Context, cmd string) (string, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return "", false, err
+			return "", err
 		}
 		fresh, err := s.Ensure()
 		if err != nil {
-			return "", false, err
+			return "", err
 		}
 		r, err := s.d.SendCommand(cmd)
 		if err == nil {
-			return r.Result, r.Failed != nil, nil
+			return r.Result, nil
 		}
 		s.cfg.Log.Info("session failed; reconnecting", "error", err)
 		s.Drop()
 		if fresh {
-			return "", false, fmt.Errorf("switch %s: %q: %w", s.cfg.Switch, cmd, s.conn(err))
+			return "", fmt.Errorf("switch %s: %q: %w", s.cfg.Switch, cmd, s.conn(err))
 		}
 	}
 }
 
-// Read is Query for a command that must succeed: a failed reply is an
-// error quoting it (Config.Reply).
-func (s *Session) Read(ctx context.Context, cmd string) (string, error) {
-	out, failed, err := s.Query(ctx, cmd)
+// Read is Query for a show command whose output must be what the command
+// prints: check says whether it is, by its structure (a configuration
+// header, the layout of a summary), and returns why not. Output that is
+// not is an error quoting its first line only (cli.DeviceLine), never the
+// whole output: a running configuration holds other neighbors' secrets.
+func (s *Session) Read(ctx context.Context, cmd string, check func(out string) error) (string, error) {
+	out, err := s.Query(ctx, cmd)
 	if err != nil {
 		return "", err
 	}
-	if failed {
-		return out, fmt.Errorf("switch %s: %q: %s", s.cfg.Switch, cmd, s.cfg.Reply(out))
+	if err := check(out); err != nil {
+		first := ""
+		if l := cli.Lines(out); len(l) > 0 {
+			first = cli.DeviceLine(l[0])
+		}
+		return "", &ReadError{Switch: s.cfg.Switch, Cmd: cmd, Why: err, First: first}
 	}
 	return out, nil
 }
+
+// ReadError is the output of a show command that is not what the command
+// prints: a refusal ("% Permission denied", "% Invalid command"), or a
+// layout the driver does not know.
+type ReadError struct {
+	Switch, Cmd string
+	Why         error
+	// First is the output's first line, through cli.DeviceLine ("" when
+	// the output was empty).
+	First string
+}
+
+func (e *ReadError) Error() string {
+	if e.First == "" {
+		return fmt.Sprintf("switch %s: %q: %v; the switch printed nothing", e.Switch, e.Cmd, e.Why)
+	}
+	return fmt.Sprintf("switch %s: %q: %v; the switch printed: %s", e.Switch, e.Cmd, e.Why, e.First)
+}
+
+func (e *ReadError) Unwrap() error { return e.Why }
 
 // Exec runs an exec-mode command that changes the switch (a checkpoint, a
 // rollback): never retried. timeout bounds it (0: Timeout). It returns the
@@ -338,10 +377,11 @@ func (s *Session) Send(cmd string, timeout time.Duration) (string, bool, error) 
 
 // SendLines types configuration lines one by one, indented by their depth,
 // in the mode the session is in, and stops at the first one the switch
-// refuses: a reply the platform flags as failed, or any output at all
-// (FRR and NX-OS print nothing for a line they accept). It returns how many
-// lines were accepted and, on a stop, a *LineError (where names the mode),
-// a *ConnError, or the context's error. It does not leave the mode.
+// refuses. FRR and NX-OS print nothing for a line they accept; a reply is a
+// refusal when the platform flags it as failed, or when any of its lines
+// is not one of Config.Benign's known warnings. It returns how many lines
+// were accepted and, on a stop, a *LineError (where names the mode), a
+// *ConnError, or the context's error. It does not leave the mode.
 func (s *Session) SendLines(ctx context.Context, lines []cli.Line, where string) (int, error) {
 	for i, l := range lines {
 		if err := ctx.Err(); err != nil {
@@ -349,15 +389,56 @@ func (s *Session) SendLines(ctx context.Context, lines []cli.Line, where string)
 		}
 		out, failed, err := s.Send(strings.Repeat(s.cfg.Indent, l.Depth)+l.Text, 0)
 		if err != nil {
-			return i, fmt.Errorf("switch %s: sending %q: %w", s.cfg.Switch, l.Text, err)
+			return i, fmt.Errorf("switch %s: sending %q: %w", s.cfg.Switch, cli.Redact(l.Text), err)
 		}
-		if rep := s.cfg.Reply(out); failed || rep != "" {
-			return i, &LineError{Switch: s.cfg.Switch, Line: l.Text, Reply: rep, Where: where}
+		said := cli.Lines(out)
+		if len(said) == 0 && !failed {
+			continue
 		}
+		if known, ok := MatchBenign(s.cfg.Benign, said); ok && !failed {
+			for j, w := range said {
+				s.cfg.Log.Warn("the switch took the line with a known warning", "switch", s.cfg.Switch,
+					"line", cli.Redact(l.Text), "warning", cli.DeviceLine(w), "source", known[j].Source)
+			}
+			continue
+		}
+		return i, &LineError{Switch: s.cfg.Switch, Line: cli.Redact(l.Text), Reply: s.cfg.Reply(out), Where: where}
 	}
 	return len(lines), nil
 }
 
-// OneLine is a reply in one line: runs of white space, line breaks
-// included, become one space.
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Benign is a warning a switch prints after a configuration line it has
+// taken. A driver lists the ones it knows, each with where its wording
+// comes from; a reply counts as accepted only when every line of it
+// (cli.Lines) matches one of them and the platform did not flag it as
+// failed. Anything else the switch prints is a refusal.
+type Benign struct {
+	// Pattern is matched against a whole trimmed line of the reply; anchor
+	// it (^...$) so that a known warning cannot hide an error in the same
+	// line.
+	Pattern *regexp.Regexp
+	// Source says where the wording was seen (a recording, an issue, the
+	// platform's source).
+	Source string
+}
+
+// MatchBenign returns, for each line, the known warning it is; ok is false
+// when a line is none of them (or there is no line).
+func MatchBenign(known []Benign, lines []string) (which []Benign, ok bool) {
+	if len(lines) == 0 {
+		return nil, false
+	}
+	for _, l := range lines {
+		found := false
+		for _, b := range known {
+			if b.Pattern.MatchString(l) {
+				which, found = append(which, b), true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return which, true
+}

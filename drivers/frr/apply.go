@@ -79,7 +79,7 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	// The mark follows remote-as at once (a neighbor without it would be
 	// foreign to the next observation), then the inbound filter: the
 	// session cannot come up within these few milliseconds.
-	if n == nil || n.RemoteAS != remote {
+	if n == nil || !sameAS(n.RemoteAS, peer.RemoteASN) {
 		p.In(bgp, fmt.Sprintf("neighbor %s remote-as %s", id, remote))
 		if n == nil {
 			n = p.inst.neighbor(id)
@@ -256,7 +256,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 			return err
 		}
 		fmt.Fprintf(b, "! switch %s (%s): %d change(s), %d line(s), %s\n", sw.Name, clissh.AddressOf(sw), len(changes), len(s.Lines()), basis)
-		cli.WriteNotes(b, s, oneLine)
+		cli.WriteNotes(b, s, strings.TrimSpace)
 		if len(s.Lines()) > 0 {
 			b.WriteString("configure terminal\n")
 			b.WriteString(s.Text())
@@ -264,6 +264,13 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		}
 		return nil
 	})
+}
+
+// sameAS tells whether an AS number as FRR wrote it (asplain, or asdot
+// after FRR 9's as-notation) is asn.
+func sameAS(written string, asn uint32) bool {
+	v, err := cli.ParseASN(written)
+	return err == nil && v == asn
 }
 
 func hasControl(s string) bool {

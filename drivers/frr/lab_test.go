@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -713,6 +714,40 @@ func TestLabLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertBaseline(t)
+	})
+
+	t.Run("a slow attempt is given up and tried again; always slow, nothing is left", func(t *testing.T) {
+		for _, tc := range []struct {
+			slow    int // attempts on leaf201 held past lockSettle
+			wantErr bool
+		}{{slow: 1}, {slow: lockAttempts, wantErr: true}} {
+			d := e.driver(t, e.fabric(nil))
+			d.lockSettle = 150 * time.Millisecond
+			var reads atomic.Int32
+			d.testLockHook = func(stage string, sw config.Switch) {
+				if stage == "read" && sw.Name == "leaf201" && int(reads.Add(1)) <= tc.slow {
+					time.Sleep(2 * d.lockSettle)
+				}
+			}
+			unlock, err := d.TryLock(e.ctx, reqs[0])
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "gave up the lock") {
+					t.Fatalf("slow %d times: err %v, want the lock given up", tc.slow, err)
+				}
+				assertBaseline(t)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("slow once: %v", err)
+			}
+			if m := markers(t); strings.Count(m, "holder=writer-a run=run-writer-a") != 2 {
+				t.Fatalf("markers:\n%s", m)
+			}
+			if err := unlock(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertBaseline(t)
+		}
 	})
 
 	t.Run("both read the marker free, then both write: one wins", func(t *testing.T) {

@@ -243,8 +243,31 @@ func (d *Driver) TryLock(ctx context.Context, req drivers.LockRequest) (drivers.
 	}, nil
 }
 
-// lockSwitch takes one switch's lock marker (see TryLock).
+// lockAttempts bounds how often a switch's lock is tried when the
+// attempts are too slow to be safe (not when someone else holds it): a
+// busy switch or a loaded machine makes one slow round trip now and then,
+// and giving up the whole sync for it would make the lock the thing that
+// fails.
+const lockAttempts = 3
+
+// errSlowLock: an attempt took longer than lockSettle and was given up.
+var errSlowLock = errors.New("too slow")
+
+// lockSwitch takes one switch's lock marker (see TryLock), trying again
+// when an attempt was given up for being slow.
 func (d *Driver) lockSwitch(ctx context.Context, sw config.Switch, req drivers.LockRequest, rec drivers.LockRecord) error {
+	var err error
+	for attempt := 1; attempt <= lockAttempts; attempt++ {
+		if err = d.tryLockSwitch(ctx, sw, req, rec); !errors.Is(err, errSlowLock) {
+			return err
+		}
+		d.log.Info("lock attempt too slow, trying again", "switch", sw.Name, "attempt", attempt)
+	}
+	return err
+}
+
+// tryLockSwitch is one attempt of lockSwitch.
+func (d *Driver) tryLockSwitch(ctx context.Context, sw config.Switch, req drivers.LockRequest, rec drivers.LockRecord) error {
 	settle := d.lockSettle
 	if settle <= 0 {
 		settle = defaultLockSettle
@@ -283,8 +306,8 @@ func (d *Driver) lockSwitch(ctx context.Context, sw config.Switch, req drivers.L
 		if err := d.unlockSwitch(ctx, sw, rec, req.Clock()); err != nil {
 			d.log.Warn("could not release a slow lock attempt", "switch", sw.Name, "error", err)
 		}
-		return fmt.Errorf("switch %s: reading and writing the lock marker took %s, more than %s; gave up the lock",
-			sw.Name, took.Round(time.Millisecond), settle)
+		return fmt.Errorf("switch %s: reading and writing the lock marker took %s, more than %s; gave up the lock (%d attempts): %w",
+			sw.Name, took.Round(time.Millisecond), settle, lockAttempts, errSlowLock)
 	}
 	d.lockHook("written", sw)
 	t := time.NewTimer(settle)

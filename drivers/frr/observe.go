@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
@@ -52,7 +51,7 @@ const showConfig = "show running-config bgpd"
 // and checks that the BGP instance is there with the configured AS.
 func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *runningConfig, error) {
 	sess := d.session(sw)
-	out, err := sess.command(ctx, showConfig)
+	out, err := sess.command(ctx, showConfig, isRunningConfig)
 	d.observeRequest(showConfig, err)
 	if err != nil {
 		return "", nil, err
@@ -143,8 +142,8 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 	_, node := cli.Parse(n.Description)
 	p := fabric.BGPPeer{Switch: sw.Name, Node: node, PeerAddress: n.Addr.String(), LocalASN: inst.ASN,
 		AddressFamily: fabric.FamilyOf(n.Addr)}
-	if v, err := strconv.ParseUint(n.RemoteAS, 10, 32); err == nil {
-		p.RemoteASN = uint32(v)
+	if v, err := cli.ParseASN(n.RemoteAS); err == nil {
+		p.RemoteASN = v
 	}
 	if n.LocalAS != 0 {
 		p.LocalASN = n.LocalAS

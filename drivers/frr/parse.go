@@ -26,6 +26,7 @@ type runningConfig struct {
 type bgpInstance struct {
 	ASN            uint32
 	VRF            string // "" for the default instance
+	ASNotation     string // "as-notation" of FRR 9+ ("dot", "dot+", "plain"), "" when not set
 	MultipathRelax bool
 	NoDefaultIPv4  bool // "no bgp default ipv4-unicast"
 	// DefaultOn are the address families, besides IPv4 unicast, in which
@@ -89,7 +90,7 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 			case len(f) >= 3 && f[0] == "router" && f[1] == "bgp":
 				i, err := parseRouterBGP(f)
 				if err != nil {
-					return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+					return nil, fmt.Errorf("line %d %s: %w", n+1, cli.Quote(cli.Redact(line)), err)
 				}
 				if cfg.instance(i.VRF) != nil {
 					return nil, fmt.Errorf("line %d: two BGP instances for VRF %q", n+1, i.VRF)
@@ -98,12 +99,12 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 				inst = i
 			case len(f) >= 3 && (f[0] == "ip" || f[0] == "ipv6") && f[1] == "prefix-list":
 				if err := cfg.parsePrefixList(f, trimmed); err != nil {
-					return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+					return nil, fmt.Errorf("line %d %s: %w", n+1, cli.Quote(cli.Redact(line)), err)
 				}
 			case len(f) == 4 && f[0] == "route-map":
 				seq, err := strconv.Atoi(f[3])
 				if err != nil || (f[2] != "permit" && f[2] != "deny") {
-					return nil, fmt.Errorf("line %d %q: not a route-map entry", n+1, line)
+					return nil, fmt.Errorf("line %d %s: not a route-map entry", n+1, cli.Quote(line))
 				}
 				rm := cfg.RouteMaps[f[1]]
 				if rm == nil {
@@ -127,25 +128,41 @@ func parseRunningConfig(text string) (*runningConfig, error) {
 			}
 		case inst != nil:
 			if err := inst.parseLine(trimmed, &af); err != nil {
-				return nil, fmt.Errorf("line %d %q: %w", n+1, line, err)
+				return nil, fmt.Errorf("line %d %s: %w", n+1, cli.Quote(cli.Redact(line)), err)
 			}
 		}
 	}
 	return cfg, nil
 }
 
+// parseRouterBGP reads "router bgp ASN [vrf NAME|view NAME] [as-notation
+// dot|dot+|plain]". FRR 9.0 added the notation, and prints the line this
+// way (bgpd/bgp_vty.c, "router bgp [ASNUM$instasn [<view|vrf> VIEWVRFNAME]
+// [as-notation <dot|dot+|plain>]]", and bgp_config_write: "router bgp %s",
+// as_pretty, then " vrf|view NAME", then " as-notation %s" when set);
+// the AS itself may be dotted (cli.ParseASN).
 func parseRouterBGP(f []string) (*bgpInstance, error) {
-	asn, err := strconv.ParseUint(f[2], 10, 32)
+	asn, err := cli.ParseASN(f[2])
 	if err != nil {
-		return nil, fmt.Errorf("AS %q is not a number", f[2])
+		return nil, fmt.Errorf("AS %q is not an AS number", f[2])
 	}
-	i := &bgpInstance{ASN: uint32(asn), DefaultOn: map[string]bool{}, Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}
+	i := &bgpInstance{ASN: asn, DefaultOn: map[string]bool{}, Neighbors: map[string]*neighbor{}, AFs: map[string]*bgpAF{}}
+	rest := f[3:]
+	if n := len(rest); n >= 2 && rest[n-2] == "as-notation" {
+		switch rest[n-1] {
+		case "dot", "dot+", "plain":
+			i.ASNotation = rest[n-1]
+		default:
+			return nil, fmt.Errorf("unknown as-notation %q", rest[n-1])
+		}
+		rest = rest[:n-2]
+	}
 	switch {
-	case len(f) == 3:
-	case len(f) == 5 && f[3] == "vrf":
-		i.VRF = f[4]
-	case len(f) == 5 && f[3] == "view":
-		i.VRF = "view " + f[4] // never selected: views are not VRFs
+	case len(rest) == 0:
+	case len(rest) == 2 && rest[0] == "vrf":
+		i.VRF = rest[1]
+	case len(rest) == 2 && rest[0] == "view":
+		i.VRF = "view " + rest[1] // never selected: views are not VRFs
 	default:
 		return nil, fmt.Errorf("unknown router bgp form")
 	}
@@ -274,11 +291,11 @@ func (i *bgpInstance) parseNeighbor(f []string, line string) error {
 		if len(f) < 4 {
 			return fmt.Errorf("local-as without an AS")
 		}
-		v, err := strconv.ParseUint(f[3], 10, 32)
+		v, err := cli.ParseASN(f[3])
 		if err != nil {
-			return fmt.Errorf("local-as %q is not a number", f[3])
+			return fmt.Errorf("local-as %q is not an AS number", f[3])
 		}
-		n.LocalAS, n.LocalASFlags = uint32(v), strings.Join(f[4:], " ")
+		n.LocalAS, n.LocalASFlags = v, strings.Join(f[4:], " ")
 	case "shutdown":
 		n.Shutdown = true
 	case "peer-group":

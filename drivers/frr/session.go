@@ -31,27 +31,56 @@ func sessionConfig(d *Driver) clissh.Config {
 		Options:   []util.Option{options.WithTermWidth(511)},
 		ExecLevel: "exec",
 		Indent:    indent,
-		Reply:     oneLine,
-		Log:       d.log,
+		Reply:     func(out string) string { return cli.Excerpt(out, replyMarkers) },
+		// None: FRR 8.4 prints nothing for every line the driver sends
+		// (typed one by one in the lab; docs/frr.md). A reply that is not
+		// a "%" refusal is reported as an unknown outcome (outcome).
+		Benign: nil,
+		Log:    d.log,
 	}
 }
+
+// replyMarkers pick the line of a reply an error quotes: FRR's refusals
+// start with "%" ("% Unknown command", "% Can not configure the local
+// system as neighbor"), except "BGP is already running; AS is N"
+// (bgpd/bgp_vty.c, router bgp).
+var replyMarkers = []string{"%", "is already running"}
 
 // LineError is a configuration line the switch refused.
 type LineError = clissh.LineError
 
-// command runs one exec-mode command and returns its output. A command that
-// fails on an established session is retried once on a new one.
-func (s *session) command(ctx context.Context, cmd string) (string, error) {
+// command runs one show command and returns its output, which check says
+// is what the command prints (clissh.Session.Read: the platform's failure
+// strings are not applied to show output, which holds the network team's
+// descriptions). A command that fails on an established session is retried
+// once on a new one.
+func (s *session) command(ctx context.Context, cmd string, check func(string) error) (string, error) {
 	s.Lock()
 	defer s.Unlock()
-	out, failed, err := s.Query(ctx, cmd)
-	if err != nil {
-		return "", err
+	return s.Read(ctx, cmd, check)
+}
+
+// isRunningConfig checks that "show running-config ..." printed a
+// configuration: vtysh starts every one with "Building configuration..."
+// and "Current configuration:" (vtysh/vtysh.c, vtysh_write_terminal,
+// frr-8.4 and master; the "no-header" option, which the driver does not
+// use, leaves them out). A refusal ("% Unknown command", a vtysh that
+// cannot reach bgpd) has neither.
+func isRunningConfig(out string) error {
+	for _, l := range cli.Lines(out) {
+		if l == "Current configuration:" {
+			return nil
+		}
 	}
-	if failed {
-		return "", fmt.Errorf("switch %s: %q: %s", s.Name(), cmd, firstLine(out))
+	return errors.New(`not a running configuration (no "Current configuration:" line)`)
+}
+
+// isShowZebra checks that "show zebra" printed its table.
+func isShowZebra(out string) error {
+	if parseECMPMax(out) == 0 {
+		return errors.New(`no "ECMP Maximum" line`)
 	}
-	return out, nil
+	return nil
 }
 
 // configure enters configuration mode, sends the lines one by one and stops
@@ -123,7 +152,7 @@ func (s *session) ecmp(ctx context.Context) int {
 	if v := s.cachedECMP(); v > 0 {
 		return v
 	}
-	out, err := s.command(ctx, "show zebra")
+	out, err := s.command(ctx, "show zebra", isShowZebra)
 	if err != nil {
 		return 0
 	}
@@ -139,13 +168,3 @@ func (s *session) cachedECMP() int {
 	defer s.Unlock()
 	return s.ecmpMax
 }
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-func oneLine(s string) string { return clissh.OneLine(s) }

@@ -25,7 +25,17 @@ var dialect = cli.Dialect{Indent: indent}
 // planner turns one switch's changes into CLI lines against its
 // configuration, which it updates as it goes: each line is planned against
 // the state the previous lines leave, so only missing lines are sent. What
-// is not NX-OS's syntax is cli.Planner's.
+// is not NX-OS's syntax is cli.Planner's. Its no-forms name what they
+// remove (cli.Planner.NoFormsInFull), as Cisco documents them: "no ip
+// prefix-list name [seq number] {permit | deny} prefix [eq length | [ge
+// length] [le length]]" (Cisco Nexus 3548 Switch NX-OS Unicast Routing
+// Command Reference, "ip prefix-list"), which is also what cisco.nxos sends
+// ("no ip prefix-list plist1 seq 10 permit 192.168.1.0/24",
+// tests/unit/modules/network/nxos/test_nxos_prefix_lists.py); "no
+// maximum-paths [ibgp] N" is what cisco.nxos builds from "maximum-paths
+// {{ parallel_paths }}" (rm_templates/bgp_address_family.py; its unit tests
+// send "no maximum-paths eibgp 68"). No Cisco page for the bare forms was
+// found.
 type planner struct {
 	cli.Planner
 	vrf string // the driver's VRF context, "default" for the router's own
@@ -40,7 +50,7 @@ func (d *Driver) script(sw config.Switch, cfg *runningConfig, changes []fabric.C
 	}
 	p := &planner{
 		Planner: cli.Planner{Script: cli.NewScript(dialect), Ownership: d.own, Switch: sw.Name, PlatformName: "NX-OS",
-			MaxPaths: d.maxPaths, MaxDescription: maxDescription, Filters: &cfg.Filters},
+			MaxPaths: d.maxPaths, MaxDescription: maxDescription, Filters: &cfg.Filters, NoFormsInFull: true},
 		vrf: d.vrf, v: v, asn: cfg.BGP.ASN,
 	}
 	p.Plan(changes, p)
@@ -276,7 +286,7 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, at, fmt.Errorf("switch %s: reading the configuration: %w", sw.Name, err)
 	}
-	sc, err := d.script(sw, cfg, changes)
+	sc, err := d.scriptFor(ctx, sw, cfg, texts, changes)
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, at, err
 	}
@@ -308,8 +318,11 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	}
 	at.unknown = c.unknown
 	accepted := 0
-	if c.kept {
+	switch {
+	case c.kept:
 		accepted = len(lines)
+	case c.left:
+		accepted = c.n
 	}
 	res := sc.Result(accepted)
 	res.Messages = append(msgs, res.Messages...)
@@ -344,9 +357,12 @@ type commit struct {
 	err      error // why it stopped; nil when every line went through
 	leftover error // every line went through, but the checkpoint stayed
 	kept     bool  // the lines are in the running configuration
-	// partial: the lines sent stay, the rollback failed and its
-	// checkpoint is kept.
+	// partial: the lines sent stay, the rollback failed (or could not be
+	// checked) and its checkpoint is kept.
 	partial bool
+	// left: the lines sent stay for good: someone else changed the switch
+	// since the checkpoint, so it was not rolled back.
+	left    bool
 	unknown bool // the connection was lost while a change was under way
 }
 
@@ -357,6 +373,8 @@ func (c commit) state(mode string) string {
 		return "what the switch holds is not known until it is reached again"
 	case c.partial:
 		return fmt.Sprintf("the switch keeps the first %d line(s) until the next apply rolls them back", c.n)
+	case c.left:
+		return fmt.Sprintf("the switch keeps the first %d line(s)", c.n)
 	case clissh.IsConnError(c.err) && mode == CommitSession:
 		return "nothing was committed; the session is aborted when the switch is reached again"
 	case clissh.IsConnError(c.err):
@@ -387,6 +405,31 @@ func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.L
 	case c.err == nil:
 		c.kept = true
 		c.leftover = d.deleteCheckpoint(cleanup, s, name)
+		return c
+	}
+	// A rollback reapplies the whole checkpoint, so it would also undo
+	// what someone else changed since it was taken (an operator, another
+	// tool; not another fabric-reconciler, which waits for the lock).
+	// Compare first, as leftover recovery does (changedOutside).
+	if _, diff, derr := d.changedOutside(cleanup, s, name); derr != nil {
+		// The lines sent stay until the next apply, which compares again
+		// before it rolls back. %w: a lost connection makes the apply
+		// reconnect and recover.
+		c.partial = true
+		c.err = fmt.Errorf("%w; not rolled back: whether the switch changed since checkpoint %s outside fabric-reconciler's objects could not be read: %w "+
+			"(the checkpoint is kept; the next apply compares again before rolling back)", c.err, name, derr)
+		return c
+	} else if len(diff) > 0 {
+		c.left = true
+		quoted := strings.Join(quoteDiff(diff), "; ")
+		d.log.Warn("not rolling back: the running configuration changed outside fabric-reconciler's objects since the apply's checkpoint",
+			"switch", s.Name(), "checkpoint", name, "changed", quoted)
+		c.err = fmt.Errorf("%w; not rolled back: the running configuration changed outside fabric-reconciler's objects since checkpoint %s was taken (%s), "+
+			"and a rollback would undo that too; the switch keeps the first %d line(s) of this apply, the cluster's own objects in the safe order, "+
+			"and the next sync completes or removes them", c.err, name, quoted, c.n)
+		if derr := d.deleteCheckpoint(cleanup, s, name); derr != nil {
+			c.err = fmt.Errorf("%w; %v (the next apply finds the checkpoint and reports the difference again)", c.err, derr)
+		}
 		return c
 	}
 	if rerr := d.rollback(cleanup, s, name); rerr != nil {
@@ -441,7 +484,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		if seen.pending {
 			fmt.Fprintf(b, "! first: rollback running-config checkpoint %s; no checkpoint %s (left by an interrupted apply)\n", seen.leftover, seen.leftover)
 		}
-		cli.WriteNotes(b, s, reply)
+		cli.WriteNotes(b, s, strings.TrimSpace)
 		if len(lines) == 0 {
 			return nil
 		}

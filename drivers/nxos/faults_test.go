@@ -41,7 +41,7 @@ func TestRefusedLineLeavesNothing(t *testing.T) {
 			aborts:  1},
 		{name: "session: refused at verify", mode: CommitSession,
 			rule:    nxossim.RejectRule{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: reject},
-			wantErr: []string{"switch leaf201: verify failed: Verification Failed " + reject + " Failed command:", "remote-as 63552"},
+			wantErr: []string{"switch leaf201: verify failed: " + reject + " (+2 more lines)"},
 			aborts:  1},
 	}
 	for _, tc := range cases {

@@ -134,7 +134,7 @@ func (d *Driver) readSwitch(ctx context.Context, sw config.Switch, held *heldLoc
 func (d *Driver) readRunning(ctx context.Context, s *session) ([]string, error) {
 	var texts []string
 	for _, cmd := range []string{"show running-config bgp", "show running-config rpm"} {
-		out, err := s.Read(ctx, cmd)
+		out, err := s.Read(ctx, cmd, isConfig)
 		d.observeRequest(cmd, err)
 		if err != nil {
 			return nil, err

@@ -233,7 +233,7 @@ func TestIncompleteRepaired(t *testing.T) {
 		"router bgp 63500\n  neighbor 192.168.9.193\n    address-family ipv4 unicast\n      route-map FR-haystack-IN-192.168.9.193 in\n" +
 		"    exit\n  exit\nexit\n" +
 		"ip prefix-list FR-haystack-IN-192.168.9.194 seq 15 permit 172.29.0.0/16 le 32\n" +
-		"no ip prefix-list FR-haystack-IN-192.168.9.194 seq 10\n" +
+		"no ip prefix-list FR-haystack-IN-192.168.9.194 seq 10 permit 172.29.0.0/16 le 24\n" +
 		"end\nno checkpoint " + run + "\n" +
 		"! on a refused line instead: end; rollback running-config checkpoint " + run + "; no checkpoint " + run + "\n"
 	if native != wantNative {
@@ -252,7 +252,7 @@ func TestIncompleteRepaired(t *testing.T) {
 	wantTyped := []string{"router bgp 63500", "neighbor 192.168.9.193", "address-family ipv4 unicast",
 		"route-map FR-haystack-IN-192.168.9.193 in", "exit", "exit", "exit",
 		"ip prefix-list FR-haystack-IN-192.168.9.194 seq 15 permit 172.29.0.0/16 le 32",
-		"no ip prefix-list FR-haystack-IN-192.168.9.194 seq 10", "end"}
+		"no ip prefix-list FR-haystack-IN-192.168.9.194 seq 10 permit 172.29.0.0/16 le 24", "end"}
 	if !slices.Equal(typed, wantTyped) {
 		t.Fatalf("typed in configuration mode:\n%q\nwant\n%q", typed, wantTyped)
 	}
@@ -298,9 +298,17 @@ func TestShrinkAndDelete(t *testing.T) {
 	if strings.Contains(body, "192.168.9.195") || !strings.Contains(body, "maximum-paths 2") {
 		t.Fatalf("after the node left:\n%s", body)
 	}
-	// The cluster leaves the fabric.
+	// The cluster leaves the fabric. The no-forms name what they remove,
+	// as Cisco documents them (docs/nxos.md).
+	l.sims["leaf201"].ResetLog()
 	if _, _, err := reconcile(t, l.ctx, d, fabric.State{}); err != nil {
 		t.Fatal(err)
+	}
+	typed := strings.Join(configLines(l.sims["leaf201"]), "\n")
+	for _, w := range []string{"no maximum-paths 2", "no maximum-paths ibgp 2"} {
+		if !strings.Contains(typed, w) {
+			t.Errorf("deleting maximum-paths did not type %q:\n%s", w, typed)
+		}
 	}
 	// The router's address-family block maximum-paths needed stays, empty:
 	// nothing records whether it existed before, and an empty one does

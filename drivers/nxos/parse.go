@@ -158,7 +158,7 @@ func parseConfig(text string) (*runningConfig, error) {
 		case len(f) == 3 && f[0] == "router" && f[1] == "bgp":
 			asn, err := parseASN(f[2])
 			if err != nil {
-				return nil, fmt.Errorf("%q: %w", n.text, err)
+				return nil, fmt.Errorf("%s: %w", cli.Quote(n.text), err)
 			}
 			if cfg.BGP != nil {
 				return nil, fmt.Errorf("two BGP instances (router bgp %d and %s)", cfg.BGP.ASN, f[2])
@@ -324,19 +324,4 @@ func parseEntry(f []string, v6 bool) (cli.PrefixListEntry, bool) {
 }
 
 // parseASN reads an AS number in asplain or asdot ("1.10").
-func parseASN(s string) (uint32, error) {
-	hi, lo, dot := strings.Cut(s, ".")
-	if !dot {
-		v, err := strconv.ParseUint(s, 10, 32)
-		if err != nil || v == 0 {
-			return 0, fmt.Errorf("AS number %q", s)
-		}
-		return uint32(v), nil
-	}
-	h, err1 := strconv.ParseUint(hi, 10, 16)
-	l, err2 := strconv.ParseUint(lo, 10, 16)
-	if err1 != nil || err2 != nil || (h == 0 && l == 0) {
-		return 0, fmt.Errorf("AS number %q", s)
-	}
-	return uint32(h<<16 | l), nil
-}
+func parseASN(s string) (uint32, error) { return cli.ParseASN(s) }

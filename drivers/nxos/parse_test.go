@@ -305,7 +305,7 @@ route-map FR-haystack-IN-192.168.9.193 deny 20
 		{"filter emptied: stray entries and lines go", []fabric.Change{{Action: fabric.ActionUpdate, Kind: fabric.KindPrefixFilter, Switch: "leaf201", ID: "192.168.9.193",
 			After: fabric.PrefixFilter{Switch: "leaf201", Node: "k8c1m0", PeerAddress: "192.168.9.193", Prefixes: []fabric.PrefixRule{}}}},
 			"ip prefix-list FR-haystack-IN-192.168.9.193 seq 10 deny 0.0.0.0/0 le 32\n" +
-				"no ip prefix-list FR-haystack-IN-192.168.9.193 seq 5\n" +
+				"no ip prefix-list FR-haystack-IN-192.168.9.193 seq 5 permit 172.27.114.0/26\n" +
 				"no route-map FR-haystack-IN-192.168.9.193 deny 20\n" +
 				"route-map FR-haystack-IN-192.168.9.193 permit 10\n" +
 				"  no match ip address prefix-list SOMETHING-ELSE\n"},
@@ -441,5 +441,22 @@ func TestObserveIncomplete(t *testing.T) {
 				t.Errorf("maximum-paths %+v, want paths %d", st.MaximumPaths, tc.paths)
 			}
 		})
+	}
+}
+
+// TestForeignDiffQuotesNoSecret: a line someone changed by hand may be a
+// neighbor's password (NX-OS prints "password 3 <key>" under the neighbor);
+// the message about it names the line but not the key.
+func TestForeignDiffQuotesNoSecret(t *testing.T) {
+	const base = "version 9.3(8)\nfeature bgp\nrouter bgp 63500\n  neighbor 10.9.9.9\n    remote-as 65009\n"
+	running := base + "    password 3 5ba8b3a5a4e0a5f1c2d3\n"
+	d := offlineDriver(t, nil)
+	diff, err := d.foreignDiff(base, running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(quoteDiff(diff), "; ")
+	if want := "+ router bgp 63500 > neighbor 10.9.9.9 > password <redacted>"; got != want {
+		t.Fatalf("quoted %q, want %q", got, want)
 	}
 }

@@ -94,7 +94,7 @@ type cpState struct {
 // read, is an error: the driver never uses or deletes what it did not make.
 // The caller holds the session's lock.
 func (d *Driver) checkpointState(ctx context.Context, sw config.Switch, s *session, held *heldLock) (cpState, error) {
-	out, err := s.Read(ctx, "show checkpoint summary")
+	out, err := s.Read(ctx, "show checkpoint summary", isCheckpointSummary)
 	d.observeRequest("show checkpoint summary", err)
 	if err != nil {
 		return cpState{}, err
@@ -154,22 +154,12 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session,
 		return nil, nil
 	}
 	name := st.leftovers[0].Name
-	cpText, err := s.Read(ctx, "show checkpoint "+name)
-	d.observeRequest("show checkpoint", err)
+	cpText, diff, err := d.changedOutside(ctx, s, name)
 	if err != nil {
 		return nil, err
 	}
-	run, err := s.Read(ctx, "show running-config")
-	d.observeRequest("show running-config", err)
-	if err != nil {
-		return nil, err
-	}
-	if diff, err := d.foreignDiff(cpText, run); err != nil {
-		return nil, fmt.Errorf("switch %s: reading checkpoint %s: %w", sw.Name, name, err)
-	} else if len(diff) > 0 {
-		if len(diff) > 5 {
-			diff = append(diff[:5], fmt.Sprintf("... %d more", len(diff)-5))
-		}
+	if len(diff) > 0 {
+		diff = quoteDiff(diff)
 		return nil, fmt.Errorf("switch %s: checkpoint %s was left by an interrupted apply, but the running configuration has changed "+
 			"since outside fabric-reconciler's objects (%s); rolling back would undo that too, so nothing is done: check "+
 			"\"show diff rollback-patch checkpoint %s running-config\", then delete the checkpoint (no checkpoint %s)",
@@ -180,6 +170,43 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session,
 		lo.all = append(lo.all, e.Name)
 	}
 	return lo, nil
+}
+
+// changedOutside compares the running configuration with checkpoint name
+// outside the objects this cluster owns (foreignDiff): what someone else
+// changed since the checkpoint, which a rollback to it would undo too. It
+// returns the checkpoint's configuration and the lines that differ.
+func (d *Driver) changedOutside(ctx context.Context, s *session, name string) (string, []string, error) {
+	cpText, err := s.Read(ctx, "show checkpoint "+name, isConfig)
+	d.observeRequest("show checkpoint", err)
+	if err != nil {
+		return "", nil, err
+	}
+	run, err := s.Read(ctx, "show running-config", isConfig)
+	d.observeRequest("show running-config", err)
+	if err != nil {
+		return "", nil, err
+	}
+	diff, err := d.foreignDiff(cpText, run)
+	if err != nil {
+		return "", nil, fmt.Errorf("switch %s: reading checkpoint %s: %w", s.Name(), name, err)
+	}
+	return cpText, diff, nil
+}
+
+// quoteDiff renders the lines of a foreignDiff for a message: at most five,
+// each through cli.DeviceLine (a changed line may be someone's "password 3
+// ..." line, whose key must not reach a log).
+func quoteDiff(diff []string) []string {
+	var out []string
+	for i, l := range diff {
+		if i == 5 {
+			out = append(out, fmt.Sprintf("... %d more", len(diff)-5))
+			break
+		}
+		out = append(out, cli.DeviceLine(l))
+	}
+	return out
 }
 
 // foreignDiff lists the configuration lines, outside the objects this
@@ -352,12 +379,12 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session, held
 	if d.mode == CommitSession {
 		// "show configuration session summary" pads names to 24 columns
 		// and runs longer ones into the owner: ask for the session itself.
-		out, failed, err := s.Query(ctx, "show configuration session "+d.cpName)
+		out, err := s.Query(ctx, "show configuration session "+d.cpName)
 		d.observeRequest("show configuration session", err)
 		if err != nil {
 			return nil, err
 		}
-		if !failed && strings.Contains(out, "config session name "+d.cpName) {
+		if hasSession(out, d.cpName) {
 			if err := s.abortLeftover(); err != nil {
 				return nil, fmt.Errorf("switch %s: aborting the configuration session %s left by an interrupted apply: %w", sw.Name, d.cpName, err)
 			}
@@ -382,7 +409,7 @@ func (s *session) abortLeftover() error {
 	}
 	if failed {
 		s.Leave()
-		return fmt.Errorf("abort: %s", reply(out))
+		return fmt.Errorf("abort: %s", excerpt(out))
 	}
 	return nil
 }
@@ -395,22 +422,42 @@ func (d *Driver) rollback(ctx context.Context, s *session, name string) error {
 	if err != nil {
 		return err
 	}
-	if failed || !(strings.Contains(out, "Rollback completed successfully") || strings.Contains(out, "Rollback Patch is Empty")) {
-		return fmt.Errorf("the switch answered: %s", reply(out))
+	if !rollbackDone(out, failed) {
+		return fmt.Errorf("the switch answered: %s", excerpt(out))
 	}
 	return nil
 }
 
-// deleteCheckpoint runs "no checkpoint NAME", which must print nothing.
+// deleteCheckpoint runs "no checkpoint NAME". No public recording shows
+// its reply: the emulator prints nothing, like NX-OS for other commands
+// that succeed without a message (an assumption, docs/nxossim.md). A reply
+// the platform flags as failed is a failure; any other reply is checked
+// against "show checkpoint summary", and the deletion succeeded if the
+// checkpoint is no longer listed.
 func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) error {
 	out, failed, err := s.Exec(ctx, "no checkpoint "+name, s.Timeout())
 	d.observeRequest("no checkpoint", err)
 	if err != nil {
 		return err
 	}
-	if failed || reply(out) != "" {
-		return fmt.Errorf("switch %s: deleting checkpoint %s: %s", s.Name(), name, reply(out))
+	if failed {
+		return fmt.Errorf("switch %s: deleting checkpoint %s: %s", s.Name(), name, excerpt(out))
 	}
+	if len(cli.Lines(out)) == 0 {
+		return nil
+	}
+	sum, err := s.Read(ctx, "show checkpoint summary", isCheckpointSummary)
+	d.observeRequest("show checkpoint summary", err)
+	if err != nil {
+		return fmt.Errorf("switch %s: deleting checkpoint %s: the switch answered %s, and whether it is gone could not be read: %w",
+			s.Name(), name, excerpt(out), err)
+	}
+	for _, e := range parseCheckpointSummary(sum) {
+		if e.Name == name {
+			return fmt.Errorf("switch %s: deleting checkpoint %s: the switch answered %s, and the checkpoint is still there", s.Name(), name, excerpt(out))
+		}
+	}
+	d.log.Info("\"no checkpoint\" printed a reply; the checkpoint is gone", "switch", s.Name(), "checkpoint", name, "reply", excerpt(out))
 	return nil
 }
 
@@ -422,8 +469,8 @@ func (d *Driver) takeCheckpoint(ctx context.Context, s *session, name, desc stri
 	if err != nil {
 		return err
 	}
-	if failed || !strings.Contains(out, "Done") {
-		return fmt.Errorf("switch %s: checkpoint %s: %s", s.Name(), name, reply(out))
+	if !checkpointDone(out, failed) {
+		return fmt.Errorf("switch %s: checkpoint %s: %s", s.Name(), name, excerpt(out))
 	}
 	return nil
 }

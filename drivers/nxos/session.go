@@ -3,6 +3,7 @@ package nxos
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -18,9 +19,41 @@ import (
 const sessionPriv = "configuration-session"
 
 // extraFailures are NX-OS error replies missing from the platform's
-// failed-when-contains list. The driver also treats any other output of a
-// configuration line as a refusal: NX-OS prints nothing for a line it takes.
-var extraFailures = []string{"% Invalid parameter detected", "% Invalid ip address", "Invalid range"}
+// failed-when-contains list (scrapligo v1.4.3 cisco_nxos: "% Ambiguous
+// command", "% Incomplete command", "% Invalid input detected", "% Unknown
+// command", "% Invalid command", "ERROR:"). Every error of NX-OS's parser
+// ends with "at '^' marker.": recorded are "% Invalid command", "%
+// Incomplete command" (scrapli's NX-OS 9.2(4) fixtures), "% Invalid ip
+// address" (Ansible's NX-OS integration logs), "Invalid range", printed
+// without "%", and "% Missing password" (NX-OS 7.0(3)I7(3),
+// ansible/ansible#65909). These strings apply to configuration lines and
+// to the replies of checkpoint, rollback, verify, commit and abort, never
+// to show output (clissh.Session.Query). Any other output of a
+// configuration line is a refusal too, unless it is a known warning
+// (clissh.Benign): NX-OS prints nothing for a line it takes.
+var extraFailures = []string{"at '^' marker"}
+
+// replyMarkers pick the line of a reply an error quotes (cli.Excerpt).
+var replyMarkers = []string{"ERROR:", "at '^' marker", "%", "Rollback failed", "Failed"}
+
+// excerpt is a switch's reply for an error: one bounded, escaped line of it.
+func excerpt(out string) string { return cli.Excerpt(out, replyMarkers) }
+
+// benign are the warnings NX-OS prints after a configuration line it has
+// taken; any other output is a refusal (clissh.Benign). Each one has a
+// recording behind it, and is recognised whatever line it follows. Unknown
+// output stays a refusal: the apply is rolled back (or left as it is when
+// someone else changed the switch meanwhile), never taken for success.
+var benign = []clissh.Benign{
+	{
+		// "timers 2 6" under a neighbor is applied and answered with this
+		// (cisco.nxos#82 and ansible/ansible#66228: "That message is
+		// warning message", the configuration was applied; nxos_config's
+		// generic "^% \w+" error pattern stopped the task).
+		Pattern: regexp.MustCompile(`^% ISSU will be affected if hold time is less than system switchover time \(\d+ seconds\)$`),
+		Source:  "ansible-collections/cisco.nxos#82 (ansible/ansible#66228)",
+	},
+}
 
 // dontAsk turns confirmation prompts off for the session.
 const dontAsk = "terminal dont-ask"
@@ -63,8 +96,8 @@ func sessionConfig(d *Driver) clissh.Config {
 				if err != nil {
 					return err
 				}
-				if r.Failed != nil || reply(r.Result) != "" {
-					d.log.Warn("the switch did not take \"terminal dont-ask\"; a confirmation prompt would stop the session", "reply", reply(r.Result))
+				if r.Failed != nil || len(cli.Lines(r.Result)) > 0 {
+					d.log.Warn("the switch did not take \"terminal dont-ask\"; a confirmation prompt would stop the session", "reply", excerpt(r.Result))
 				}
 				return nil
 			}
@@ -79,7 +112,8 @@ func sessionConfig(d *Driver) clissh.Config {
 		},
 		ExecLevel:     "privilege-exec",
 		Indent:        indent,
-		Reply:         reply,
+		Reply:         excerpt,
+		Benign:        benign,
 		LabelConnLoss: true,
 		Log:           d.log,
 	}
@@ -147,7 +181,7 @@ func (s *session) configureSession(ctx context.Context, lines []cli.Line) (int, 
 			return len(lines), fmt.Errorf("switch %s: %s: %w", s.Name(), step.cmd, err)
 		}
 		if failed || !strings.Contains(out, step.ok) {
-			return len(lines), s.abortWith(&StepError{Switch: s.Name(), Step: step.cmd, Reply: reply(out)})
+			return len(lines), s.abortWith(&StepError{Switch: s.Name(), Step: step.cmd, Reply: excerpt(out)})
 		}
 	}
 	// commit left configuration mode; scrapligo finds out from the prompt.
@@ -167,19 +201,7 @@ func (s *session) abortWith(cause error) error {
 		return fmt.Errorf("%w; abort: %w (the session %s stays on the switch and is aborted on the next apply)", cause, err, s.cfgName)
 	case failed:
 		s.Leave()
-		return fmt.Errorf("%w; abort failed: %s", cause, reply(out))
+		return fmt.Errorf("%w; abort failed: %s", cause, excerpt(out))
 	}
 	return cause
-}
-
-// reply is a switch's answer in one line, without the caret line NX-OS
-// prints above an error.
-func reply(s string) string {
-	var keep []string
-	for _, l := range strings.Split(s, "\n") {
-		if t := strings.TrimSpace(l); t != "" && t != "^" {
-			keep = append(keep, t)
-		}
-	}
-	return strings.Join(strings.Fields(strings.Join(keep, " ")), " ")
 }

@@ -37,7 +37,9 @@ import (
 // (napalm's NX-OS driver parses them), "Rollback completed successfully".
 // The other lines of the rollback reply follow the NX-OS 9.x layout as
 // remembered, not a recording; the ERROR replies are the emulator's own
-// wording (see docs/nxossim.md).
+// wording; "no checkpoint" printing nothing is an assumption. Each one is
+// an entry of Replies (sources.go), listed in docs/nxossim.md with what the
+// driver does if a real switch differs.
 
 // maxUserCheckpoints is the documented limit ("You can create up to ten
 // checkpoint copies").

@@ -42,13 +42,13 @@ func TestConfigTree(t *testing.T) {
 				"ip prefix-list A seq 10 permit 11.0.0.0/8",
 				"ip prefix-list A seq 15 permit 12.0.0.0/8",
 				"ip prefix-list A description d",
-				"no ip prefix-list A seq 5",
+				"no ip prefix-list A seq 5 permit 10.0.0.0/8",
 				"no ip prefix-list A permit 11.0.0.0/8",
 				"no ip prefix-list A description",
 				"ip prefix-list B permit 10.0.0.0/8",
 				"no ip prefix-list B",
 				"ip prefix-list C seq 5 permit 10.0.0.0/8",
-				"no ip prefix-list C seq 5", // last entry: the list goes away
+				"no ip prefix-list C seq 5 permit 10.0.0.0/8", // last entry: the list goes away
 				"no ip prefix-list NOSUCH",
 			},
 			sect: "rpm",

@@ -295,3 +295,47 @@ func TestConfigHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultOtherUser: another user's lines land right after the Nth line a
+// client typed, between two of the client's lines.
+func TestFaultOtherUser(t *testing.T) {
+	s := startSim(t, nil)
+	d := scrapliDriver(t, s, transport.StandardTransport)
+	s.SetFaults(Faults{OtherUser: OtherUser{AfterConfigLines: 3, Lines: []string{"router bgp 63500", "neighbor 10.9.9.9", "remote-as 65009"}}})
+	if _, err := d.SendConfigs(planLines); err != nil {
+		t.Fatal(err)
+	}
+	body := runningBody(t, s, "bgp")
+	for _, want := range []string{"neighbor 10.9.9.9\n    remote-as 65009", "neighbor 192.168.9.194\n    remote-as 63552"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("running config lacks %q:\n%s", want, body)
+		}
+	}
+	var users []string
+	for _, e := range s.Log() {
+		users = append(users, e.User)
+	}
+	if strings.Contains(strings.Join(users, " "), "operator") {
+		t.Errorf("the other user's lines are in the client's log: %v", users)
+	}
+}
+
+// TestFaultWarnLines: a line matching a WarnLines rule is applied and
+// answered with the rule's reply.
+func TestFaultWarnLines(t *testing.T) {
+	s := startSim(t, nil)
+	d := scrapliDriver(t, s, transport.StandardTransport)
+	const warn = "% ISSU will be affected if hold time is less than system switchover time (8 seconds)"
+	s.SetFaults(Faults{WarnLines: []RejectRule{{Match: regexp.MustCompile(`^remote-as 63552$`), Reply: warn}}})
+	r, err := d.SendConfigs(planLines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := r.Responses[len(r.Responses)-1]
+	if strings.TrimSpace(last.Result) != warn {
+		t.Errorf("reply %q, want the warning", last.Result)
+	}
+	if body := runningBody(t, s, "bgp"); !strings.Contains(body, "neighbor 192.168.9.194\n    remote-as 63552") {
+		t.Errorf("the warned line was not applied:\n%s", body)
+	}
+}

@@ -206,11 +206,22 @@ func prefixListNode(v6 bool) *node {
 	).add(plEntries(v6, h)...))
 }
 
+// noPrefixListNode is "no ip prefix-list NAME", "no ip prefix-list NAME
+// description [TEXT]" and the no-form of an entry, which Cisco documents
+// with its action and prefix: "no ip prefix-list name [seq number] {permit |
+// deny} prefix [eq length | [ge length] [le length]]" (Cisco Nexus 3548
+// Switch NX-OS Unicast Routing Command Reference, "ip prefix-list"; the
+// same in the Nexus 5000 one). cisco.nxos removes entries that way ("no ip
+// prefix-list plist1 seq 10 permit 192.168.1.0/24") and a description as
+// "no ip prefix-list plist1 description Test plist1". Following the
+// reference, the short "no ip prefix-list NAME seq N" is refused as a
+// command cut short (% Incomplete command): no source shows a Nexus taking
+// it, and the driver no longer sends it.
 func noPrefixListNode(v6 bool) *node {
 	h := hNoPrefixList(v6)
 	return kw("prefix-list", prm("name", nameP,
 		kwAs("what", "description", prm("desc", lineP(90)).do(h)).do(h),
-		kw("seq", prm("seq", plSeqP, plEntries(v6, h)...).do(h)),
+		kw("seq", prm("seq", plSeqP, plEntries(v6, h)...)),
 	).do(h).add(plEntries(v6, h)...))
 }
 
@@ -297,6 +308,13 @@ func buildRouterAF(v6 bool) *node {
 			kwAs("ibgp", "ibgp", prm("n", pathsP).do(hMaxPaths)),
 		).add(unimpl("eibgp", "local", "mixed")...),
 		kw("network", prm("net", netP).do(hNetwork).add(unimpl("route-map")...)),
+		// "no maximum-paths [ibgp] N" is what cisco.nxos sends
+		// (rm_templates/bgp_address_family.py builds it from "maximum-paths
+		// {{ parallel_paths }}"; its unit tests send "no maximum-paths eibgp
+		// 68"), and what the driver sends. The bare "no maximum-paths
+		// [ibgp]" is still taken: no source shows a Nexus refusing or
+		// taking it (an assumption, docs/nxossim.md). Either resets the
+		// family to its default, whatever N.
 		kw("no",
 			kw("maximum-paths", prm("n", pathsP).do(hNoMaxPaths),
 				kwAs("ibgp", "ibgp", prm("n", pathsP).do(hNoMaxPaths)).do(hNoMaxPaths),

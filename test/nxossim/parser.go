@@ -7,9 +7,13 @@ import (
 	"strings"
 )
 
-// NX-OS's parse error replies. The first four and msgIPAddr/msgRange appear in
-// public recordings (testdata/README.md); msgPrefix and msgIface follow the
-// same pattern but are not backed by a recording.
+// NX-OS's parse error replies, each with its source in Replies
+// (sources.go): msgInvalid (scrapli's NX-OS 9.2(4) fixtures), msgIncomplete
+// (recorded, testdata/README.md), msgIPAddr (Ansible's NX-OS integration
+// logs) and msgRange (recorded for interface ranges) are recordings;
+// msgAmbiguous, msgParam, msgPrefix and msgIface follow their pattern
+// ("... at '^' marker.") without a recording: assumptions, which the
+// driver survives because any output of a configuration line is a refusal.
 const (
 	msgInvalid    = "% Invalid command at '^' marker."
 	msgIncomplete = "% Incomplete command at '^' marker."

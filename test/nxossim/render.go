@@ -134,15 +134,22 @@ func renderRPM(c *Config) []string {
 		for _, s := range seqs {
 			e := rm.Entries[s]
 			lines = append(lines, fmt.Sprintf("route-map %s %s %d", rm.Name, e.Action, e.Seq))
-			if e.Description != "" {
-				lines = append(lines, "  description "+e.Description)
-			}
-			// NX-OS ends match lines with a space (they take a list of names).
+			// Match lines, then the description, as in cisco.nxos's
+			// recording of "show running-config | section ^route-map" on
+			// NX-OS 9.3 ("route-map rmap1 permit 10", "  match ip address
+			// acl_1", "  description rmap1-10-permit";
+			// docs/cisco.nxos.nxos_route_maps_module.rst). NX-OS ends
+			// match lines with a space (they take a list of names; a
+			// public nornir exercise quotes "match ip address prefix-list
+			// PL_BGP_Loopback101 " from an NX-OS running configuration).
 			if len(e.MatchPrefixList) > 0 {
 				lines = append(lines, "  match ip address prefix-list "+strings.Join(e.MatchPrefixList, " ")+" ")
 			}
 			if len(e.MatchPrefixList6) > 0 {
 				lines = append(lines, "  match ipv6 address prefix-list "+strings.Join(e.MatchPrefixList6, " ")+" ")
+			}
+			if e.Description != "" {
+				lines = append(lines, "  description "+e.Description)
 			}
 		}
 	}

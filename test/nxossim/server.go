@@ -108,6 +108,25 @@ type Faults struct {
 	// message and leave the running configuration unchanged (an atomic
 	// rollback that hit an error). It fires once.
 	FailNextRollback string
+	// OtherUser plays an operator or another tool changing the switch in
+	// the middle of a client's work: right after the AfterConfigLines-th
+	// non-empty line typed in a configuration mode (counted from
+	// SetFaults), its Lines run in configure terminal as that other user
+	// would type them. It fires once.
+	OtherUser OtherUser
+	// WarnLines run lines matching a rule and add its Reply to what they
+	// print: a switch that prints a warning after a configuration line it
+	// took, or a message after an exec command that succeeded ("no
+	// checkpoint", say). The wording is the test's (docs/nxossim.md lists
+	// the recorded ones). Not in configuration sessions; AtEntry and
+	// SessionOnly do not apply.
+	WarnLines []RejectRule
+}
+
+// OtherUser is a change someone else makes while a client works (Faults).
+type OtherUser struct {
+	AfterConfigLines int
+	Lines            []string
 }
 
 // RejectRule rejects configuration lines matching Match. In configure
@@ -185,6 +204,7 @@ type Server struct {
 	history       []string
 	faults        Faults
 	faultLines    int
+	otherLines    int  // configuration lines counted for Faults.OtherUser
 	unreachable   bool // UnreachableAfterDrop has fired
 	conns         map[int]*ssh.ServerConn
 	nextConn      int
@@ -474,6 +494,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.faultLines = 0
+	s.otherLines = 0
 	s.unreachable = false
 }
 
@@ -492,6 +513,21 @@ func (s *Server) execRejectRule(text string) *RejectRule {
 		}
 	}
 	return nil
+}
+
+// warning is what a line that was taken or run adds to its reply: the
+// Reply of the first Faults.WarnLines rule it matches outside a
+// configuration session, else nothing.
+func (s *Server) warning(text string, inSession bool) string {
+	if inSession {
+		return ""
+	}
+	for _, r := range s.faults.WarnLines {
+		if r.Match != nil && r.Match.MatchString(text) {
+			return r.Reply + "\n"
+		}
+	}
+	return ""
 }
 
 func (s *Server) rejectRule(text string, inSession bool) *RejectRule {
@@ -537,6 +573,20 @@ func (s *Server) execLine(sh *shell, line string) (reply string, drop bool, dela
 	}
 	if inConfig && strings.TrimSpace(line) != "" {
 		s.stats.ConfigLines++
+		if o := s.faults.OtherUser; o.AfterConfigLines > 0 {
+			s.otherLines++
+			if s.otherLines >= o.AfterConfigLines {
+				s.faults.OtherUser = OtherUser{}
+				other := &shell{srv: s, user: "operator"}
+				other.setFrames([]frame{{kind: fConfig}})
+				for _, l := range o.Lines {
+					other.runLine(l)
+				}
+				if s.opts.RecordConfigs {
+					s.recordConfig()
+				}
+			}
+		}
 		if f := s.faults.DropAfterConfigLines; f > 0 {
 			s.faultLines++
 			if s.faultLines >= f {

@@ -247,14 +247,18 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 			sh.failed = true
 			return r.reply() + "\n"
 		}
-		return c.do(sh)
+		out := c.do(sh)
+		if !sh.failed {
+			out += sh.srv.warning(text, false)
+		}
+		return out
 	}
 	path := append(append([]frame(nil), base...), c.push...)
+	srv := sh.srv
 	if c.apply == nil {
 		sh.setFrames(path)
-		return ""
+		return srv.warning(text, sh.sess != nil)
 	}
-	srv := sh.srv
 	rule := srv.rejectRule(text, sh.sess != nil)
 	if rule != nil && (sh.sess == nil || rule.AtEntry) {
 		sh.failed = true
@@ -283,5 +287,5 @@ func (sh *shell) run(p *parsed, level int, text string) string {
 	}
 	srv.lastChange = sh.now
 	sh.setFrames(path)
-	return ""
+	return srv.warning(text, sh.sess != nil)
 }

@@ -714,3 +714,111 @@ func TestFaultEndpoint(t *testing.T) {
 		t.Fatalf("faults were not cleared: %d", a.status)
 	}
 }
+
+// TestPeerSessionClasses: the classes a BGP peer's options use. A new
+// bgpPeerP gets its prefix-policy relation from the APIC unless the
+// payload holds one; bgpPeerPfxPol takes the APIC's values and defaults;
+// the relation resolves to it.
+func TestPeerSessionClasses(t *testing.T) {
+	srv, hc := lab(t, Options{Journal: true})
+	ck := login(t, hc, srv)
+	path := tn + "/out-L3O_K8_C1/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]"
+	post := func(body string) answer {
+		t.Helper()
+		a := do(t, hc, srv, "POST", "/api/mo/"+tn+".json?rsp-subtree=modified", body, ck)
+		if a.status != 200 {
+			t.Fatalf("%d %s", a.status, a.body)
+		}
+		return a
+	}
+	peerBody := func(addr, children string) string {
+		return `{"bgpPeerP":{"attributes":{"dn":"` + path + `/peerP-[` + addr + `]"},"children":[` + children + `]}}`
+	}
+	a := do(t, hc, srv, "POST", "/api/mo/"+path+".json?rsp-subtree=modified", peerBody("192.168.9.201", ""), ck)
+	if a.status != 200 || !strings.Contains(string(a.body), `"rspeerPfxPol"`) {
+		t.Fatalf("the implicit relation is not reported created: %d %s", a.status, a.body)
+	}
+	_, rel, ok := srv.Lookup(path + "/peerP-[192.168.9.201]/rspeerPfxPol")
+	if !ok || rel["tnBgpPeerPfxPolName"] != "" || rel["annotation"] != "" {
+		t.Fatalf("implicit relation %v (exists %v)", rel, ok)
+	}
+	// A payload that holds the relation keeps its own.
+	if a := do(t, hc, srv, "POST", "/api/mo/"+path+".json", peerBody("192.168.9.202",
+		`{"bgpRsPeerPfxPol":{"attributes":{"tnBgpPeerPfxPolName":"PFX","annotation":"x"}}}`), ck); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	if _, rel, _ := srv.Lookup(path + "/peerP-[192.168.9.202]/rspeerPfxPol"); rel["tnBgpPeerPfxPolName"] != "PFX" || rel["annotation"] != "x" {
+		t.Fatalf("relation %v", rel)
+	}
+
+	post(`{"fvTenant":{"attributes":{"dn":"` + tn + `"},"children":[{"bgpPeerPfxPol":{"attributes":{"name":"PFX"}}}]}}`)
+	_, pol, _ := srv.Lookup(tn + "/bgpPfxP-PFX")
+	for k, want := range map[string]string{"action": "reject", "maxPfx": "20000", "restartTime": "infinite", "thresh": "75"} {
+		if pol[k] != want {
+			t.Errorf("default %s = %q, want %q", k, pol[k], want)
+		}
+	}
+	post(`{"fvTenant":{"attributes":{"dn":"` + tn + `"},"children":[{"bgpPeerPfxPol":{"attributes":{"name":"PFX","action":"restart","maxPfx":"300000","restartTime":"10"}}}]}}`)
+	if _, pol, _ := srv.Lookup(tn + "/bgpPfxP-PFX"); pol["maxPfx"] != "300000" || pol["restartTime"] != "10" || pol["action"] != "restart" {
+		t.Fatalf("policy %v", pol)
+	}
+	for _, bad := range []string{`"maxPfx":"300001"`, `"maxPfx":"0"`, `"restartTime":"0"`, `"restartTime":"65536"`, `"action":"shutdown"`, `"thresh":"101"`} {
+		a := do(t, hc, srv, "POST", "/api/mo/"+tn+"/bgpPfxP-PFX.json", `{"bgpPeerPfxPol":{"attributes":{`+bad+`}}}`, ck)
+		if a.status != 400 {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	q := do(t, hc, srv, "GET", "/api/mo/"+path+"/peerP-[192.168.9.202]/rspeerPfxPol.json", "", ck)
+	if !strings.Contains(string(q.body), `"tDn":"`+tn+`/bgpPfxP-PFX"`) || !strings.Contains(string(q.body), `"state":"formed"`) {
+		t.Fatalf("the relation does not resolve to the policy: %s", q.body)
+	}
+}
+
+// TestPasswordResentIsAChange: a write-only password sent again with the
+// value it holds is a change, in rsp-subtree=modified and in the journal,
+// and its value shows nowhere.
+func TestPasswordResentIsAChange(t *testing.T) {
+	srv, hc := lab(t, Options{Journal: true})
+	ck := login(t, hc, srv)
+	const secret = "peer-secret-2718"
+	dn := tn + "/out-L3O_K8_C1/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]/peerP-[192.168.9.201]"
+	body := func(attrs string) string { return `{"bgpPeerP":{"attributes":{"dn":"` + dn + `"` + attrs + `}}}` }
+	var out strings.Builder
+	send := func(attrs string, changed bool) {
+		t.Helper()
+		a := do(t, hc, srv, "POST", "/api/mo/"+dn+".json?rsp-subtree=modified", body(attrs), ck)
+		out.Write(a.body)
+		if a.status != 200 {
+			t.Fatalf("%d %s", a.status, a.body)
+		}
+		if n := len(a.json(t)["imdata"].([]any)); (n > 0) != changed {
+			t.Fatalf("%s: imdata %s, want changed=%v", attrs, a.body, changed)
+		}
+	}
+	send(`,"password":"`+secret+`"`, true)
+	srv.ResetLog()
+	send(`,"descr":"n1"`, true)
+	send(`,"descr":"n1"`, false)
+	send(`,"descr":"n1","password":"`+secret+`"`, true)
+	if got := srv.Secret(dn, "password"); got != secret {
+		t.Fatalf("stored %q", got)
+	}
+	j := srv.Journal()
+	if len(j) != 2 || len(j[1].Changes) != 1 || !reflect.DeepEqual(j[1].Changes[0].Secrets, []string{"password"}) ||
+		!reflect.DeepEqual(j[1].Changes[0].Before, j[1].Changes[0].After) {
+		t.Fatalf("journal %+v: want the descr write, then the password re-sent", j)
+	}
+	if j[0].Changes[0].Secrets != nil {
+		t.Fatalf("a descr write journaled as a password write: %+v", j[0].Changes[0])
+	}
+	b, _ := json.Marshal(j)
+	out.Write(b)
+	q := do(t, hc, srv, "GET", "/api/mo/"+dn+".json", "", ck)
+	out.Write(q.body)
+	if strings.Contains(out.String(), secret) {
+		t.Fatal("the password shows in an answer or the journal")
+	}
+	if !strings.Contains(out.String(), `"password":""`) {
+		t.Fatalf("rsp-subtree=modified does not name the password: %s", out.String())
+	}
+}

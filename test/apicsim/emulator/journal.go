@@ -26,6 +26,9 @@ type MOChange struct {
 	Status string // created, modified, deleted
 	Before map[string]string
 	After  map[string]string
+	// Secrets names the write-only properties (password) the write set,
+	// even to the value they held: never their values.
+	Secrets []string `json:",omitempty"`
 }
 
 // Journal returns the writes committed since the last ResetLog (empty
@@ -66,15 +69,29 @@ func diffTrees(a, b *tree) []MOChange {
 		switch {
 		case !ok:
 			out = append(out, MOChange{DN: dn, Class: m.Class, Status: "deleted", Before: copyMap(m.Attrs)})
-		case n.Class != m.Class || !maps.Equal(n.Attrs, m.Attrs):
-			out = append(out, MOChange{DN: dn, Class: n.Class, Status: "modified", Before: copyMap(m.Attrs), After: copyMap(n.Attrs)})
+		case n.Class != m.Class || !maps.Equal(n.Attrs, m.Attrs) || !maps.Equal(n.Writes, m.Writes):
+			out = append(out, MOChange{DN: dn, Class: n.Class, Status: "modified", Before: copyMap(m.Attrs), After: copyMap(n.Attrs),
+				Secrets: secretsWritten(m.Writes, n.Writes)})
 		}
 	}
 	for dn, n := range after {
 		if _, ok := before[dn]; !ok {
-			out = append(out, MOChange{DN: dn, Class: n.Class, Status: "created", After: copyMap(n.Attrs)})
+			out = append(out, MOChange{DN: dn, Class: n.Class, Status: "created", After: copyMap(n.Attrs), Secrets: secretsWritten(nil, n.Writes)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DN < out[j].DN })
+	return out
+}
+
+// secretsWritten lists the write-only properties written between two
+// versions of an object.
+func secretsWritten(before, after map[string]int) []string {
+	var out []string
+	for k, n := range after {
+		if before[k] != n {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
 	return out
 }

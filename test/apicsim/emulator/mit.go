@@ -10,11 +10,14 @@ import (
 
 // MO is one managed object of the management information tree.
 type MO struct {
-	Class    string
-	DN       string
-	Attrs    map[string]string // configured properties, defaults filled in
-	Secret   map[string]string // write-only properties (never reported)
-	Children map[string]*MO    // by RN
+	Class  string
+	DN     string
+	Attrs  map[string]string // configured properties, defaults filled in
+	Secret map[string]string // write-only properties (never reported)
+	// Writes counts the writes of each write-only property: each one is a
+	// change, whatever the value (post.go), and the journal says so.
+	Writes   map[string]int
+	Children map[string]*MO // by RN
 	ModTs    string
 	UID      string
 }
@@ -30,11 +33,24 @@ func (m *MO) clone() *MO {
 		for k, v := range m.Secret {
 			c.Secret[k] = v
 		}
+		c.Writes = map[string]int{}
+		for k, v := range m.Writes {
+			c.Writes[k] = v
+		}
 	}
 	for k, v := range m.Children {
 		c.Children[k] = v.clone()
 	}
 	return c
+}
+
+// setSecret stores a write-only property and counts the write.
+func (m *MO) setSecret(k, v string) {
+	if m.Secret == nil {
+		m.Secret, m.Writes = map[string]string{}, map[string]int{}
+	}
+	m.Secret[k] = v
+	m.Writes[k]++
 }
 
 // sortedChildren returns the children in RN order.
