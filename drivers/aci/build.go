@@ -379,19 +379,14 @@ func (b *builder) peer(c fabric.Change) error {
 	}
 	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
 	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
-	// Per-node import route control: the peer's import route map (filter)
-	// through a per-peer route-control relation [terraform-provider-aci
-	// docs/resources/bgp_peer_connectivity_profile.md,
-	// relation_bgp_rs_peer_to_profile with direction import/export].
-	profDN := b.n.profileDN(b.n.importName(c.Switch, a))
-	switch {
-	case b.d.aci.ImportControl == "peer":
-		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a), b.owned(map[string]string{"tDn": profDN, "direction": "import"}))
-	case b.exists(importRelDN) && b.snap != nil:
-		if err := b.mustOwn(importRelDN); err != nil {
-			return err
-		}
-		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a), map[string]string{"tDn": profDN, "direction": "import", "status": deleted})
+	// Per-node import route control: a new peer points at its import route
+	// map (routing.go, filter) through a per-peer route-control relation
+	// [terraform-provider-aci docs/resources/bgp_peer_connectivity_profile.md,
+	// relation_bgp_rs_peer_to_profile with direction import/export]; an
+	// existing peer gets it, or loses it, with its filter.
+	if b.d.aci.ImportControl == "peer" && !was.exists {
+		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a),
+			b.owned(map[string]string{"tDn": b.n.profileDN(b.n.importName(c.Switch, a)), "direction": "import"}))
 	}
 	// A local-AS override whenever the node expects another AS than the
 	// fabric's own (uni/fabric/bgpInstP-default/as): the APIC's

@@ -272,10 +272,6 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 			if as, ok := s.get(p.dn + "/as"); ok && n.owned(as) {
 				peer.RemoteASN = parseASN(as.attrs["asn"])
 			}
-			rel, hasRel := s.get(p.dn + "/rspeerToProfile-[" + n.profileDN(n.importName(sw.Name, a)) + "]-import")
-			if (d.aci.ImportControl == "peer") != (hasRel && n.owned(rel)) {
-				peer.RemoteASN = 0 // its import route-map relation is to be written or removed
-			}
 			if la, ok := s.get(p.dn + "/localasn"); ok && n.owned(la) {
 				peer.LocalASN = parseASN(la.attrs["localAsn"])
 				if prop := la.attrs["asnPropagate"]; prop != "" && prop != d.aci.ASNPropagate {

@@ -122,7 +122,43 @@ func (b *builder) filter(c fabric.Change) error {
 	}
 	name := b.n.importName(c.Switch, a)
 	profDN, subjDN := b.n.profileDN(name), b.n.subjDN(name)
+	// The peer's relation to the map: written with the map when the peer
+	// exists (a new peer writes it itself), deleted with it.
+	var (
+		at     place
+		placed bool
+	)
+	for _, sw := range b.d.cfg.Switches {
+		if sw.Name == c.Switch {
+			at, placed = b.d.placeOf(sw, fabric.FamilyOf(a))
+		}
+	}
+	peerDN := b.n.pathDN(at) + "/peerP-[" + a.String() + "]"
+	relRN := b.importRelRN(c.Switch, a)
+	relation := func(status map[string]string) error {
+		if !placed || b.snap == nil || !b.exists(peerDN) {
+			return nil
+		}
+		if err := b.ownedOrAbsent(peerDN + "/" + relRN); err != nil {
+			return err
+		}
+		if o, ok := b.snap.get(peerDN); !ok || !b.n.owned(o) {
+			return nil // not our peer: nothing is written under it
+		}
+		path, err := b.path(at)
+		if err != nil {
+			return err
+		}
+		path.child("bgpPeerP", "peerP-["+a.String()+"]", map[string]string{"addr": a.String(), "status": modified}).
+			child("bgpRsPeerToProfile", relRN, status)
+		return nil
+	}
 	if c.Action == fabric.ActionDelete {
+		if b.exists(peerDN + "/" + relRN) {
+			if err := relation(map[string]string{"tDn": profDN, "direction": "import", "status": deleted}); err != nil {
+				return err
+			}
+		}
 		for _, dn := range []string{profDN, subjDN} {
 			if err := b.mustOwn(dn); err != nil {
 				return err
@@ -168,6 +204,9 @@ func (b *builder) filter(c fabric.Change) error {
 				subj.child("rtctrlMatchRtDest", rn, map[string]string{"ip": d.attrs["ip"], "status": deleted})
 			}
 		}
+	}
+	if err := relation(b.owned(map[string]string{"tDn": profDN, "direction": "import"})); err != nil {
+		return err
 	}
 	prof := b.root.child("rtctrlProfile", "prof-"+name, b.owned(map[string]string{"name": name, "type": "global", "descr": importDescr(c.Switch, a)}))
 	ctx := prof.child("rtctrlCtxP", "ctx-permit", b.owned(map[string]string{"name": "permit", "action": "permit", "order": "0"}))
@@ -217,6 +256,7 @@ func (d *Driver) observeRouting(s *snapshot, obs *fabric.Observed) {
 			continue
 		}
 		pf := fabric.PrefixFilter{Switch: f[1], PeerAddress: a.String()}
+		related := false // the peer points at the map
 		for _, sw := range d.cfg.Switches {
 			if sw.Name != f[1] {
 				continue
@@ -224,11 +264,15 @@ func (d *Driver) observeRouting(s *snapshot, obs *fabric.Observed) {
 			if at, ok := d.placeOf(sw, fabric.FamilyOf(a)); ok {
 				if p, ok := s.get(n.pathDN(at) + "/peerP-[" + a.String() + "]"); ok {
 					pf.Node, _ = parseDescr(p.attrs["descr"])
+					rel, ok := s.get(p.dn + "/rspeerToProfile-[" + prof.dn + "]-import")
+					related = ok && n.owned(rel)
 				}
 			}
 		}
+		// A map the peer does not point at filters nothing: observed
+		// empty, so that it is written again, relation and all.
 		_, okC := s.get(prof.dn + "/ctx-permit/rsctxPToSubjP-" + name)
-		if okC {
+		if okC && related {
 			for _, dst := range s.children(n.subjDN(name), "rtctrlMatchRtDest") {
 				p, err := netip.ParsePrefix(dst.attrs["ip"])
 				if err != nil {
