@@ -31,6 +31,13 @@ type Intent struct {
 	ServiceRanges []Sourced
 	// ExportedPools are the pod pools Calico exports (not disableBGPExport).
 	ExportedPools []Sourced
+	// AnyNodeAllowed is what any peering node may advertise, for a
+	// platform that filters all the nodes' sessions alike (listen
+	// peering): every block of the pod pools (a pool up to its block
+	// size), and the service ranges with any more specific prefix.
+	// AnyNodeSources are the input objects it came from.
+	AnyNodeAllowed []PrefixRule
+	AnyNodeSources []string
 	// Services are the LoadBalancer services that passed validation.
 	Services []ServiceIntent
 	// Paths is how many equal-cost paths each (switch, family) needs, for

@@ -247,8 +247,14 @@ func (p FabricPlan) MarshalJSON() ([]byte, error) {
 	if ch == nil {
 		ch = []Change{}
 	}
-	return json.Marshal(fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: ch, Summary: p.Summary(), Conflicts: p.Conflicts,
-		Held: p.Held, Refused: p.Refused, Error: p.Error})
+	return json.Marshal(p.jsonForm(ch))
+}
+
+// jsonForm is the plan's JSON form with the given changes (its summary
+// counts its own).
+func (p FabricPlan) jsonForm(changes []Change) fabricPlanJSON {
+	return fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: changes, Summary: p.Summary(), Conflicts: p.Conflicts,
+		Held: p.Held, Refused: p.Refused, Error: p.Error}
 }
 
 func (p *FabricPlan) UnmarshalJSON(b []byte) error {
@@ -270,6 +276,15 @@ type Plan struct {
 	Fabrics       []FabricPlan `json:"fabrics"`
 	Skipped       []Skip       `json:"skipped"`
 	Warnings      []string     `json:"warnings,omitempty"`
+}
+
+// planJSON is Plan as WriteJSON lays it out; it must list Plan's fields
+// (TestWriteJSONIsTheEncoding holds them together).
+type planJSON struct {
+	FormatVersion int              `json:"formatVersion"`
+	Fabrics       []fabricPlanJSON `json:"fabrics"`
+	Skipped       []Skip           `json:"skipped"`
+	Warnings      []string         `json:"warnings,omitempty"`
 }
 
 // NewPlan assembles a plan.

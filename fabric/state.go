@@ -17,6 +17,7 @@ type State struct {
 	MaximumPaths  []MaximumPaths
 	Contracts     []Contract
 	PrefixFilters []PrefixFilter
+	Listens       []BGPListen
 }
 
 // Objects returns every object of the state, each in canonical form, sorted
@@ -45,6 +46,9 @@ func (s State) objects() []Object {
 	for _, o := range s.PrefixFilters {
 		out = append(out, o.canonical())
 	}
+	for _, o := range s.Listens {
+		out = append(out, o.canonical())
+	}
 	return out
 }
 
@@ -61,6 +65,8 @@ func (s *State) Add(o Object) {
 		s.Contracts = append(s.Contracts, v)
 	case PrefixFilter:
 		s.PrefixFilters = append(s.PrefixFilters, v)
+	case BGPListen:
+		s.Listens = append(s.Listens, v)
 	default:
 		panic(fmt.Sprintf("fabric: unknown object type %T", o))
 	}
@@ -77,7 +83,7 @@ func StateOf(objs ...Object) State {
 
 // Len is the number of objects in the state.
 func (s State) Len() int {
-	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters)
+	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters) + len(s.Listens)
 }
 
 func sortObjects(objs []Object) {

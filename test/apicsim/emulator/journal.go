@@ -45,6 +45,7 @@ func (s *Sim) commit(r *http.Request, work *tree) {
 	raiseFaults(work, s.now())
 	old := s.tree
 	s.tree = work
+	s.publish(old, work)
 	if !s.opts.Journal {
 		return
 	}
