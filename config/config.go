@@ -362,6 +362,10 @@ type DriverSpec struct {
 	Parse func(f *Fabric, ctx ParseContext) []string
 	// MaxPaths is the platform's largest maximum-paths.
 	MaxPaths int
+	// ASNFromFabric: the driver reads the switches' AS from the fabric
+	// itself, so the fabric's asn is optional (when given, the driver
+	// checks it against the fabric's).
+	ASNFromFabric bool
 	// MultipathRelax is true when the driver, managing maximum-paths,
 	// also makes the switches treat paths of different AS paths as equal
 	// (bestpath as-path multipath-relax): nodes have their own AS numbers,
@@ -633,7 +637,7 @@ func (c *Config) validate(dir string) error {
 		if !known {
 			add("%s.driver: %q is not one of %s", at, f.Driver, strings.Join(DriverNames(), ", "))
 		}
-		if f.ASN == 0 {
+		if f.ASN == 0 && !(known && spec.ASNFromFabric) {
 			add("%s.asn: the switches' AS number (1-4294967295) is required", at)
 		}
 		switch f.Policy {

@@ -60,7 +60,9 @@ func TestParseErrors(t *testing.T) {
 		{"cluster with colon", "cluster: haystack", "cluster: 'a:b'", "cluster:"},
 		{"unknown field", "  asn: 63500", "  asn: 63500\n  asnn: 1", "asnn: unknown field"},
 		{"unknown driver", "driver: aci", "driver: eos", `driver: "eos" is not one of aci, frr, nxos`},
-		{"asn 0", "asn: 63500", "asn: 0", "asn: the switches' AS number"},
+		// ACI reads the fabric's AS from the APIC (asn is optional there),
+		// and a switch cannot have an AS of its own.
+		{"aci switch with its own asn", "sviPath:", "asn: 1, sviPath:", "a switch cannot have its own"},
 		{"asn too large", "asn: 63500", "asn: 4294967296", "invalid configuration"},
 		{"bad peer IP", "peerIPs: [192.168.9.204]", "peerIPs: [192.168.9.304]", `peerIPs: "192.168.9.304" is not an IP address`},
 		{"no peer IPs", "peerIPs: [192.168.9.204]", "peerIPs: []", "at least one Calico peerIP"},
@@ -188,7 +190,7 @@ func TestLoadResolvesSecretPaths(t *testing.T) {
 }
 
 func TestAllErrorsAtOnce(t *testing.T) {
-	doc := strings.NewReplacer("asn: 63500", "asn: 0", "tenant: T", "tenant: ''", "driver: aci", "driver: aci").Replace(validACI)
+	doc := strings.NewReplacer("pods: P", "pods: N", "tenant: T", "tenant: ''", "driver: aci", "driver: aci").Replace(validACI)
 	_, err := Parse([]byte(doc))
 	ve, ok := err.(*ValidationError)
 	_ = nxos.Name
