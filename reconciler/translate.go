@@ -358,12 +358,11 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 		if !ok {
 			continue
 		}
-		fp := fabricPeer{NodePeer: p, sw: sw, asn: f.SwitchASN(sw)}
-		if fp.asn != 0 && p.PeerASN != fp.asn { // 0: the driver reads the fabric's AS itself
-			t.warn("BGPPeer %s gives node %s peer %s in AS %d, but switch %s is in AS %d: the switch presents AS %d to that node (local-as)",
-				p.BGPPeer, p.Node, p.PeerIP, p.PeerASN, sw.Name, fp.asn, p.PeerASN)
-		}
-		fps = append(fps, fp)
+		// A BGPPeer AS other than the switch's is a local-AS on the switch:
+		// a design every platform supports (the reference lab presents
+		// 63500 from a fabric in 65000), shown in each peer's localASN,
+		// not a warning.
+		fps = append(fps, fabricPeer{NodePeer: p, sw: sw, asn: f.SwitchASN(sw)})
 	}
 	fps = t.dedupeSessions(f, fps)
 	ranges := t.serviceRanges()
