@@ -133,29 +133,29 @@ func checkPeerLines(o fabric.PeerOptions) error {
 	return nil
 }
 
-// PeerLines plans the PeerLines of a neighbor: each line want needs and
-// have lacks or holds otherwise, and the no-form of each line have holds
-// and want no longer sets; have is updated to what the lines leave. typ
+// PeerLines plans the PeerLines of a neighbor: the no-form of each line
+// have holds and want no longer sets, then each line want needs and have
+// lacks or holds otherwise; have is updated to what the lines leave. typ
 // types one line, without the neighbor ("timers 3 9"), or its no-form (no:
 // "timers" or "timers 3 9", which the platform prefixes with its "no").
 // The no-forms name what they remove where the platform's do
-// (NoFormsInFull).
+// (NoFormsInFull). Removals go first: options may exclude each other
+// (FRR and NX-OS refuse ebgp-multihop beside ttl-security), and one that
+// takes another's place must find it gone.
 func (p *Planner) PeerLines(have *fabric.PeerOptions, want fabric.PeerOptions, typ func(no bool, line string)) {
 	for _, l := range PeerLines {
-		w, h := l.Line(want), l.Line(*have)
-		switch {
-		case w != "" && w != h:
-			typ(false, w)
-		case w == "" && h != "":
+		if h := l.Line(*have); h != "" && l.Line(want) == "" {
 			if l.No != "" && !p.NoFormsInFull {
 				h = l.No
 			}
 			typ(true, h)
-		default:
-			continue
+			have.Clear(l.Option)
 		}
-		have.Clear(l.Option)
-		if w != "" {
+	}
+	for _, l := range PeerLines {
+		if w := l.Line(want); w != "" && w != l.Line(*have) {
+			typ(false, w)
+			have.Clear(l.Option)
 			l.Read(strings.Fields(w), have)
 		}
 	}
