@@ -59,6 +59,11 @@ const (
 	ScopeImportSecurity Scope = "import-security"
 	// ScopeExportRtctrl marks the prefix for export out of the group's L3Out (transit).
 	ScopeExportRtctrl Scope = "export-rtctrl"
+	// ScopeExportAggregate exports the prefix and every more specific
+	// route inside it out of the group's L3Out (transit). ACI's
+	// export-rtctrl matches the exact prefix only; the ACI driver makes
+	// this one a route-map match with aggregate.
+	ScopeExportAggregate Scope = "export-aggregate"
 	// ScopeImportRtctrl marks the prefix for import route control.
 	ScopeImportRtctrl Scope = "import-rtctrl"
 	// ScopeSharedSecurity and ScopeSharedRtctrl leak the prefix to other VRFs.

@@ -359,7 +359,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 			continue
 		}
 		fp := fabricPeer{NodePeer: p, sw: sw, asn: f.SwitchASN(sw)}
-		if p.PeerASN != fp.asn {
+		if fp.asn != 0 && p.PeerASN != fp.asn { // 0: the driver reads the fabric's AS itself
 			t.warn("BGPPeer %s gives node %s peer %s in AS %d, but switch %s is in AS %d: the switch presents AS %d to that node (local-as)",
 				p.BGPPeer, p.Node, p.PeerIP, p.PeerASN, sw.Name, fp.asn, p.PeerASN)
 		}
@@ -421,7 +421,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	ports := make([]fabric.ContractEntry, 0, nports)
 	for _, s := range t.services {
-		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
+		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith, Labels: s.Labels}
 		if len(s.Ports) > 0 {
 			from := len(ports)
 			for _, p := range s.Ports {

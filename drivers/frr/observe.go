@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -51,8 +52,9 @@ const showConfig = "show running-config bgpd"
 // and checks that the BGP instance is there with the configured AS.
 func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *runningConfig, error) {
 	sess := d.session(sw)
+	began := time.Now()
 	out, err := sess.command(ctx, showConfig, isRunningConfig)
-	d.observeRequest(showConfig, err)
+	d.observeRequest(showConfig, time.Since(began), err)
 	if err != nil {
 		return "", nil, err
 	}

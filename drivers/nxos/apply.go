@@ -361,8 +361,9 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	start := time.Now()
 	var c commit
 	if d.mode == CommitSession {
+		began := time.Now()
 		c.n, c.err = s.configureSession(lctx, lines)
-		d.observeRequest("configure session", c.err)
+		d.observeRequest("configure session", time.Since(began), c.err)
 		// Lines are only queued until commit: a drop loses nothing but
 		// the commit's reply.
 		c.kept = c.err == nil
@@ -448,8 +449,9 @@ func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.L
 		return commit{err: err}
 	}
 	var c commit
+	began := time.Now()
 	c.n, c.err = s.configure(ctx, lines)
-	d.observeRequest("configure", c.err)
+	d.observeRequest("configure", time.Since(began), c.err)
 	switch {
 	case clissh.IsConnError(c.err):
 		// The last line may or may not have been taken; the checkpoint

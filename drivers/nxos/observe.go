@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -134,8 +135,9 @@ func (d *Driver) readSwitch(ctx context.Context, sw config.Switch, held *heldLoc
 func (d *Driver) readRunning(ctx context.Context, s *session) ([]string, error) {
 	var texts []string
 	for _, cmd := range []string{"show running-config bgp", "show running-config rpm"} {
+		began := time.Now()
 		out, err := s.Read(ctx, cmd, isConfig)
-		d.observeRequest(cmd, err)
+		d.observeRequest(cmd, time.Since(began), err)
 		if err != nil {
 			return nil, err
 		}
