@@ -137,7 +137,7 @@ func (d *Driver) adoptablePeer(s *snapshot, swName, id string) (fabric.BGPPeer, 
 				LocalASN: d.fabricAS()}
 			// A password the peer may hold cannot be seen; a desired one
 			// therefore always differs ("password (none) on the fabric").
-			peer.Shutdown = p.attrs["adminSt"] == "disabled"
+			readPeerAttrs(p.attrs, &peer.PeerOptions)
 			if r, ok := s.get(p.dn + "/rspeerPfxPol"); ok && r.attrs["tnBgpPeerPfxPolName"] != "" {
 				name := r.attrs["tnBgpPeerPfxPolName"]
 				pol, ok := s.get(n.pfxPolDN(name))

@@ -371,12 +371,7 @@ func (b *builder) peer(c fabric.Change) error {
 			attrs["password"] = "" // no password any more
 		}
 	}
-	switch {
-	case p.Shutdown:
-		attrs["adminSt"] = "disabled"
-	case was.shutdown:
-		attrs["adminSt"] = "enabled"
-	}
+	writePeerAttrs(attrs, p.PeerOptions, was.attrs)
 	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
 	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
 	// Per-node import route control: a new peer points at its import route
@@ -428,10 +423,10 @@ func (b *builder) importRelRN(sw string, a netip.Addr) string {
 
 // peerState is what a peer holds of what the payload may rewrite.
 type peerState struct {
-	exists   bool
-	fp       string // the password's fingerprint in descr
-	shutdown bool
-	policy   string // the prefix-limit policy its relation names ("" none)
+	exists bool
+	fp     string            // the password's fingerprint in descr
+	attrs  map[string]string // the attributes of peerAttrs (peeroptions.go)
+	policy string            // the prefix-limit policy its relation names ("" none)
 }
 
 // peerNow is the peer as the last observation holds it; offline, as the
@@ -442,7 +437,7 @@ func (b *builder) peerNow(c fabric.Change, dn string) peerState {
 		if !ok {
 			return peerState{}
 		}
-		st := peerState{exists: true, fp: before.Password.Fingerprint(), shutdown: before.Shutdown}
+		st := peerState{exists: true, fp: before.Password.Fingerprint(), attrs: peerAttrsOf(before.PeerOptions)}
 		if before.MaxPrefix != nil {
 			st.policy, _ = b.n.prefixPolicyName(*before.MaxPrefix)
 		}
@@ -453,7 +448,7 @@ func (b *builder) peerNow(c fabric.Change, dn string) peerState {
 		return peerState{}
 	}
 	_, fp := parseDescr(o.attrs["descr"])
-	st := peerState{exists: true, fp: fp, shutdown: o.attrs["adminSt"] == "disabled"}
+	st := peerState{exists: true, fp: fp, attrs: o.attrs}
 	if r, ok := b.snap.get(dn + "/rspeerPfxPol"); ok && !b.n.implicit(r) {
 		st.policy = r.attrs["tnBgpPeerPfxPolName"]
 	}

@@ -23,23 +23,6 @@ const aciMaxPaths = 64
 // (maximumPathsAllowLower): other BGP L3Outs of the VRF would lose paths.
 const aciDefaultMaxEcmp = 16
 
-// managedOptions are the peer options the driver sets per bgpPeerP: the
-// password (bgpPeerP password, its fingerprint in descr), the prefix limit
-// (a bgpPeerPfxPol the peer's bgpRsPeerPfxPol names) and shutdown
-// (adminSt). docs/aci.md gives the sources.
-var managedOptions = map[fabric.PeerOption]bool{
-	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionShutdown: true,
-}
-
-// unmanagedWhy says why ACI cannot set an option per peer.
-var unmanagedWhy = map[fabric.PeerOption]string{
-	fabric.OptionTimers: "ACI sets keepalive and hold time in a BGP timers policy (bgpCtxPol) of the VRF or of the node profile " +
-		"(bgpProtP), for every peer there, not per peer",
-	fabric.OptionGracefulRestart: "ACI sets graceful restart (helper mode, stale-path time) in a BGP timers policy (bgpCtxPol) of the VRF " +
-		"or of the node profile, not per peer, and has no per-peer restart time",
-	fabric.OptionTTLSecurity: "ACI has no TTL security (GTSM) option; a bgpPeerP's ttl is the eBGP multihop TTL, which is something else",
-}
-
 // aciProtocols are the protocols a vzEntry's prot takes with ports: ACI
 // filters match ports of tcp and udp only (docs/aci.md).
 var aciProtocols = map[string]bool{"tcp": true, "udp": true}

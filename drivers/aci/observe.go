@@ -280,12 +280,13 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 			}
 			// The options, read back as Desire writes them: the password by
 			// the fingerprint the driver keeps in descr (the APIC never
-			// returns the password), shutdown from adminSt, the prefix limit
-			// from the policy the peer's own relation names.
+			// returns the password), shutdown and the other peerAttrs from
+			// their attributes, the prefix limit from the policy the peer's
+			// own relation names.
 			if fp != "" {
 				peer.Password = fabric.ObservedSecret(fp)
 			}
-			peer.Shutdown = p.attrs["adminSt"] == "disabled"
+			readPeerAttrs(p.attrs, &peer.PeerOptions)
 			if r, ok := s.get(p.dn + "/rspeerPfxPol"); ok && n.owned(r) && r.attrs["tnBgpPeerPfxPolName"] != "" {
 				peer.MaxPrefix = n.prefixLimit(s, r.attrs["tnBgpPeerPfxPolName"])
 			}

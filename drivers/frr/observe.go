@@ -187,8 +187,8 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 	if a := inst.AFs[afName(n.Addr)]; a != nil && a.Neighbors[n.ID] != nil {
 		mp = a.Neighbors[n.ID].MaxPrefix
 	}
-	p.PeerOptions = fabric.PeerOptions{Password: n.Password.Observed(), MaxPrefix: observedMaxPrefix(mp),
-		Keepalive: n.Keepalive, Hold: n.Hold, TTLSecurityHops: n.TTLHops, Shutdown: n.Shutdown}
+	p.PeerOptions = n.Options
+	p.Password, p.MaxPrefix, p.Shutdown = n.Password.Observed(), observedMaxPrefix(mp), n.Shutdown
 	switch {
 	case p.RemoteASN == 0:
 		return p, fmt.Sprintf("remote-as %q", n.RemoteAS)

@@ -235,8 +235,8 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, n *neighbor) 
 	// (parse.go): NX-OS prints the password encrypted ("password 3 ...").
 	// A password whose description records none (set by hand) reads as an
 	// unknown fingerprint, which no cluster desires: the plan sets it again.
-	p.PeerOptions = fabric.PeerOptions{Password: n.Password.Observed(), MaxPrefix: observedMaxPrefix(mp),
-		Keepalive: n.Keepalive, Hold: n.Hold, TTLSecurityHops: n.TTLHops, Shutdown: n.Shutdown}
+	p.PeerOptions = n.Options
+	p.Password, p.MaxPrefix, p.Shutdown = n.Password.Observed(), observedMaxPrefix(mp), n.Shutdown
 	switch {
 	case mp != nil && (mp.Threshold != 0 || (mp.Warn && mp.Restart != 0)):
 		return p, "maximum-prefix " + mp.line() + " is not what this cluster writes"
