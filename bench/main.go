@@ -35,10 +35,11 @@ type env struct {
 	root string // the repository
 	bin  string // the built fabric-reconciler
 	tmp  string
-	// runs scales every section's repetitions (1 = the defaults).
+	// quick: fewer repetitions (a smoke run).
 	quick       bool
 	ansibleLoop int
 	ctrlSizes   []string
+	ctrlBudget  time.Duration
 	log         func(format string, a ...any)
 }
 
@@ -48,6 +49,7 @@ func main() {
 	quick := flag.Bool("quick", false, "fewer repetitions (a smoke run, not for RESULTS.md)")
 	ansibleLoop := flag.Int("ansible-loop", 25, "tasks of the aci_l3out_extsubnet loop actually run (the rest of 500 is projected from them); 500 runs them all")
 	ctrlSizes := flag.String("controller-sizes", "M,L", "synthetic cluster sizes for the controller figure")
+	ctrlBudget := flag.Duration("controller-create-budget", 6*time.Minute, "give up a controller size whose cluster takes longer than this to load into the apiserver")
 	flag.Parse()
 
 	root, err := repoRoot()
@@ -59,7 +61,7 @@ func main() {
 		fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	e := &env{root: root, tmp: tmp, quick: *quick, ansibleLoop: *ansibleLoop, ctrlSizes: strings.Split(*ctrlSizes, ","),
+	e := &env{root: root, tmp: tmp, quick: *quick, ansibleLoop: *ansibleLoop, ctrlSizes: strings.Split(*ctrlSizes, ","), ctrlBudget: *ctrlBudget,
 		log: func(format string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...) }}
 	e.bin = filepath.Join(tmp, "fabric-reconciler")
 	e.log("building %s", e.bin)

@@ -100,19 +100,31 @@ func parseBench(out []byte) []benchLine {
 // goBench runs go test -bench in the repository with extra environment and
 // returns the parsed lines; its output goes to stderr as it runs.
 func (e *env) goBench(envv []string, args ...string) ([]benchLine, error) {
+	out, err := e.goBenchOut(envv, args...)
+	return out.parsed, err
+}
+
+type benchOutput struct {
+	raw    string
+	parsed []benchLine
+}
+
+func (e *env) goBenchOut(envv []string, args ...string) (benchOutput, error) {
 	cmd := e.goCmd(append([]string{"test", "-run", "^$"}, args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout = teeWriter{&buf, os.Stderr}
 	cmd.Env = append(os.Environ(), envv...)
 	err := cmd.Run()
-	lines := parseBench(buf.Bytes())
+	out := benchOutput{raw: buf.String(), parsed: parseBench(buf.Bytes())}
 	if err != nil {
-		return lines, fmt.Errorf("go test %s: %w (output above)", strings.Join(args, " "), err)
+		return out, fmt.Errorf("go test %s: %w (output above)", strings.Join(args, " "), err)
 	}
-	return lines, nil
+	return out, nil
 }
 
-type teeWriter struct{ a, b interface{ Write([]byte) (int, error) } }
+type teeWriter struct {
+	a, b interface{ Write([]byte) (int, error) }
+}
 
 func (t teeWriter) Write(p []byte) (int, error) {
 	t.a.Write(p)
