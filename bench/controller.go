@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/fabric-reconciler/fabric-reconciler/test/gen"
 )
 
 // convergenceSection: BenchmarkStatusPatchToApply (controller/bench_test.go):
@@ -46,6 +49,8 @@ func controllerSection(e *env) (string, error) {
 	b.WriteString("| Size | Load the cluster | Informer sync | Informer cache | + first state | First write | Change → write | Reconcile | Process heap |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	var errs []string
+	var rate, requests float64 // of the last size measured
+	last := ""
 	for _, size := range e.ctrlSizes {
 		size = strings.TrimSpace(size)
 		budget := e.ctrlBudget
@@ -68,11 +73,28 @@ func controllerSection(e *env) (string, error) {
 			fmt.Fprintf(&b, "| %s | %s | | | | | | | |\n", size, why)
 			continue
 		}
+		rate, requests, last = m["creates/s"], m["requests"], size
 		fmt.Fprintf(&b, "| %s | %.0f s (%.0f requests/s) | %.1f s | %.0f MiB | %.0f MiB | %.1f s | %.0f ms | %.0f ms | %.0f MiB |\n", size,
 			m["create-s"], m["creates/s"], m["sync-s"], m["cache-MiB"], m["state-MiB"], m["first-s"], m["change-ms"], m["reconcile-ms"], m["heap-MiB"])
+	}
+	if !slices.Contains(e.ctrlSizes, "L") && rate > 0 {
+		// What L would take to load, from the rate just measured.
+		f := float64(sizeOf("L").Services) / float64(sizeOf(last).Services)
+		fmt.Fprintf(&b, "| L | not run by default: loading it (about %.0f requests, %g times %s's) at %s's rate of %.0f requests/s would take about %.0f minutes, "+
+			"past make bench's budget; `go run ./bench -only controller -controller-sizes L` runs it | | | | | | | |\n",
+			requests*f, f, last, last, rate, requests*f/rate/60)
 	}
 	if len(errs) > 0 {
 		return b.String(), fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return b.String(), nil
+}
+
+func sizeOf(name string) gen.Size {
+	for _, s := range gen.Sizes {
+		if s.Name == name {
+			return s
+		}
+	}
+	return gen.Size{Services: 1}
 }

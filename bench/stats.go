@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -112,7 +113,7 @@ type benchOutput struct {
 func (e *env) goBenchOut(envv []string, args ...string) (benchOutput, error) {
 	cmd := e.goCmd(append([]string{"test", "-run", "^$"}, args...)...)
 	var buf bytes.Buffer
-	cmd.Stdout = teeWriter{&buf, os.Stderr}
+	cmd.Stdout = teeWriter{&buf, &lineFilter{w: os.Stderr}}
 	cmd.Env = append(os.Environ(), envv...)
 	err := cmd.Run()
 	out := benchOutput{raw: buf.String(), parsed: parseBench(buf.Bytes())}
@@ -120,6 +121,36 @@ func (e *env) goBenchOut(envv []string, args ...string) (benchOutput, error) {
 		return out, fmt.Errorf("go test %s: %w (output above)", strings.Join(args, " "), err)
 	}
 	return out, nil
+}
+
+// lineFilter passes lines on, but client-go's klog lines (thousands of
+// "too many queued events" when the controller first writes a large
+// fabric) only counted.
+type lineFilter struct {
+	w       io.Writer
+	partial []byte
+	dropped int
+}
+
+var klogRe = regexp.MustCompile(`^[EWI]\d{4} \d\d:\d\d:\d\d`)
+
+func (f *lineFilter) Write(p []byte) (int, error) {
+	f.partial = append(f.partial, p...)
+	for {
+		i := bytes.IndexByte(f.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := f.partial[:i+1]
+		if klogRe.Match(line) {
+			if f.dropped++; f.dropped%1000 == 1 {
+				fmt.Fprintf(f.w, "(client-go log lines hidden: %d so far)\n", f.dropped)
+			}
+		} else {
+			f.w.Write(line)
+		}
+		f.partial = f.partial[i+1:]
+	}
 }
 
 type teeWriter struct {

@@ -107,6 +107,7 @@ func controllerScale(b *testing.B, s gen.Size) {
 	created := time.Since(start)
 	b.ReportMetric(created.Seconds(), "create-s")
 	b.ReportMetric(float64(n)/created.Seconds(), "creates/s")
+	b.ReportMetric(float64(n), "requests")
 	b.Logf("SIZE=%s: %d objects (%d requests, statuses included) created in %s", s.Name, len(objs), n, created.Round(time.Millisecond))
 
 	// The informers alone: what the controller's cache holds.
