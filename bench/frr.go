@@ -68,7 +68,7 @@ func frrSection(e *env) (string, error) {
 		return b.String(), err
 	}
 	base := []string{filepath.Join(e.root, "examples", "haystack", "cluster"), filepath.Join(lab.Dir(), "cluster")}
-	runs := 5
+	runs := 3
 	if e.quick {
 		runs = 1
 	}

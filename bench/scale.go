@@ -22,7 +22,7 @@ func scaleSection(e *env) (string, error) {
 	b.WriteString("wall time and the child's peak RSS (rusage maxrss). Translate+Diff is `BenchmarkTranslateDiff` (what the controller pays per reconcile ")
 	b.WriteString("once the cluster is in its informers): *steady* observes exactly the desired state (nothing to do), *empty* observes nothing (everything to create); ")
 	b.WriteString("each run is the mean of a `-benchtime Nx` batch.\n\n")
-	b.WriteString("| Size | Nodes / Services / Switches | Export | plan wall time | Target | | plan peak RSS | Target | | Translate+Diff steady | Target | | Translate+Diff empty |\n")
+	b.WriteString("| Size | Nodes / Services / Switches | Export | plan wall time | Target (L) | | plan peak RSS | Target (L) | | Translate+Diff steady | Target (L) | | Translate+Diff empty |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var errs []string
 	for _, s := range gen.Sizes {
