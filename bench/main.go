@@ -99,7 +99,7 @@ func main() {
 			e.log("section %s: %v", s.name, err)
 		}
 		report.WriteString(md)
-		fmt.Fprintf(&report, "\n<sub>%s took %s.</sub>\n", s.name, time.Since(start).Round(time.Second))
+		fmt.Fprintf(&report, "\n<sub>%s took %s; load average at its end %s.</sub>\n", s.name, time.Since(start).Round(time.Second), loadAvgShort())
 	}
 	fmt.Fprintf(&report, "\nThe whole run took %s.\n", time.Since(began).Round(time.Second))
 	os.Stdout.Write(report.Bytes())
@@ -183,6 +183,15 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ") + " (1, 5, 15 min; other work on the machine slows every figure)"
+}
+
+func loadAvgShort() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func goVersion(e *env) string {
