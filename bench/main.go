@@ -100,18 +100,26 @@ func main() {
 		}
 		report.WriteString(md)
 		fmt.Fprintf(&report, "\n<sub>%s took %s; load average at its end %s.</sub>\n", s.name, time.Since(start).Round(time.Second), loadAvgShort())
+		// What is measured so far survives an interrupted run.
+		write(*out, root, report.Bytes(), nil)
 	}
 	fmt.Fprintf(&report, "\nThe whole run took %s.\n", time.Since(began).Round(time.Second))
 	os.Stdout.Write(report.Bytes())
-	if *out != "" {
-		p := *out
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
-		}
-		if err := os.WriteFile(p, report.Bytes(), 0o644); err != nil {
-			fatal(err)
-		}
-		e.log("wrote %s", p)
+	write(*out, root, report.Bytes(), e.log)
+}
+
+func write(out, root string, report []byte, log func(string, ...any)) {
+	if out == "" {
+		return
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	if err := os.WriteFile(out, report, 0o644); err != nil {
+		fatal(err)
+	}
+	if log != nil {
+		log("wrote %s", out)
 	}
 }
 
