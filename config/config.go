@@ -26,6 +26,7 @@ import (
 	"time"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -46,12 +47,20 @@ type Config struct {
 	// such a prefix in a filter or an external EPG lets a node announce,
 	// or the fabric classify, far more than the cluster owns.
 	MinPrefixLength MinPrefixLength `json:"minPrefixLength"`
-	Fabrics         []Fabric        `json:"fabrics"`
+	// RackLabel is the node label that names a node's rack (default
+	// "rack", as in Calico's reference architecture): doctor checks that
+	// each node peers with every switch of its rack (Switch.Rack).
+	RackLabel string   `json:"rackLabel,omitempty"`
+	Fabrics   []Fabric `json:"fabrics"`
 
 	// Digest is the SHA-256 of the file the configuration was read from:
 	// a saved plan records it, and apply refuses when it changed.
 	Digest string `json:"-"`
 }
+
+// DefaultRackLabel is the node label that names a node's rack when the
+// configuration names none.
+const DefaultRackLabel = "rack"
 
 // IPAM modes (Config.IPAM).
 const (
@@ -108,7 +117,7 @@ type SessionSettings struct {
 type MaxPrefixSettings struct {
 	// Limit is "auto" (what the node may send, with Headroom), a number,
 	// or "" (no limit).
-	Limit string `json:"limit,omitempty"`
+	Limit PrefixLimit `json:"limit,omitempty"`
 	// Headroom multiplies the automatic limit (default 2): a node that
 	// gains a block or a service between two syncs is not cut off.
 	Headroom float64 `json:"headroom,omitempty"`
@@ -116,6 +125,25 @@ type MaxPrefixSettings struct {
 	// RestartMinutes) or "warning-only".
 	Action         string `json:"action,omitempty"`
 	RestartMinutes int    `json:"restartMinutes,omitempty"`
+}
+
+// PrefixLimit is "auto", a number of prefixes, or "" (no limit). YAML's
+// "limit: 50" is a number, "limit: auto" a string: both are read.
+type PrefixLimit string
+
+// UnmarshalJSON reads a string or a number.
+func (l *PrefixLimit) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*l = PrefixLimit(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("limit: want auto or a number of prefixes")
+	}
+	*l = PrefixLimit(s)
+	return nil
 }
 
 // Sensitive is a secret read from a file: it never prints.
@@ -171,6 +199,10 @@ type Switch struct {
 	PeerIPs []string `json:"peerIPs"`
 	// ASN overrides the fabric's ASN for this switch.
 	ASN uint32 `json:"asn,omitempty"`
+	// Rack names the rack the switch serves (the value of the nodes'
+	// RackLabel): doctor checks that each node of the rack peers with it.
+	// Empty: the switch serves every node that peers with its fabric.
+	Rack string `json:"rack,omitempty"`
 
 	// Raw and Platform: the driver's own keys for this switch (how to
 	// reach it, where its peers go), as for Fabric.
@@ -183,7 +215,7 @@ var (
 	fabricKeys = keysOf(struct {
 		Name, Driver, ASN, Switches, MaximumPaths, Labels, Policy, DeletionBudget, BGP any
 	}{}, "name", "driver", "asn", "switches", "maximumPaths", "labels", "policy", "deletionBudget", "bgp")
-	switchKeys = keysOf(struct{ Name, PeerIPs, ASN any }{}, "name", "peerIPs", "asn")
+	switchKeys = keysOf(struct{ Name, PeerIPs, ASN, Rack any }{}, "name", "peerIPs", "asn", "rack")
 )
 
 func keysOf(_ any, keys ...string) map[string]bool {
@@ -315,7 +347,16 @@ type DriverSpec struct {
 	Parse func(f *Fabric, ctx ParseContext) []string
 	// MaxPaths is the platform's largest maximum-paths.
 	MaxPaths int
+	// MultipathRelax is true when the driver, managing maximum-paths,
+	// also makes the switches treat paths of different AS paths as equal
+	// (bestpath as-path multipath-relax): nodes have their own AS numbers,
+	// and without it a switch installs one path however high maximum-paths
+	// is.
+	MultipathRelax bool
 }
+
+// DriverSpecOf returns a registered driver's configuration spec.
+func DriverSpecOf(name string) (DriverSpec, bool) { return driverSpec(name) }
 
 // ParseContext is what a driver's Parse may need besides the fabric.
 type ParseContext struct {
@@ -466,6 +507,9 @@ func (c *Config) applyDefaults() {
 	if c.CalicoNamespace == "" {
 		c.CalicoNamespace = "calico-system"
 	}
+	if c.RackLabel == "" {
+		c.RackLabel = DefaultRackLabel
+	}
 	if c.MinPrefixLength.IPv4 == 0 {
 		c.MinPrefixLength.IPv4 = DefaultMinPrefixLengthIPv4
 	}
@@ -527,6 +571,9 @@ func (c *Config) validate(dir string) error {
 	}
 	if c.MinPrefixLength.IPv6 < 1 || c.MinPrefixLength.IPv6 > 128 {
 		add("minPrefixLength.ipv6: %d must be 1-128 (::/0 is never accepted)", c.MinPrefixLength.IPv6)
+	}
+	if errs := validation.IsQualifiedName(c.RackLabel); len(errs) > 0 {
+		add("rackLabel: %q is not a label key: %s", c.RackLabel, strings.Join(errs, "; "))
 	}
 	fabricNames := map[string]bool{}
 	peerIPOwner := map[netip.Addr]string{}
@@ -594,6 +641,9 @@ func (c *Config) validate(dir string) error {
 			swNames[s.Name] = true
 			if len(s.PeerIPs) == 0 {
 				add("%s.peerIPs: at least one Calico peerIP must designate the switch", sat)
+			}
+			if errs := validation.IsValidLabelValue(s.Rack); len(errs) > 0 {
+				add("%s.rack: %q is not a label value: %s", sat, s.Rack, strings.Join(errs, "; "))
 			}
 			for _, ip := range s.PeerIPs {
 				a, err := netip.ParseAddr(ip)
@@ -670,7 +720,7 @@ func (b *SessionSettings) check(dir string) []string {
 	}
 	m := b.MaxPrefix
 	if m.Limit != "" && m.Limit != "auto" {
-		if n, err := strconv.ParseUint(m.Limit, 10, 32); err != nil || n < 1 {
+		if n, err := strconv.ParseUint(string(m.Limit), 10, 32); err != nil || n < 1 {
 			add("maxPrefix.limit: %q is not auto or a number of prefixes", m.Limit)
 		}
 	}

@@ -196,3 +196,21 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		t.Fatalf("want every problem reported at once, got %v", err)
 	}
 }
+
+// The bgp section's maxPrefix.limit is "auto" or a number, and YAML writes
+// a number unquoted.
+func TestMaxPrefixLimitNumberOrAuto(t *testing.T) {
+	for yaml, want := range map[string]PrefixLimit{"50": "50", "'50'": "50", "auto": "auto"} {
+		c, err := Parse([]byte(strings.Replace(validACI, "  aci:", "  bgp: {maxPrefix: {limit: "+yaml+"}}\n  aci:", 1)))
+		if err != nil {
+			t.Errorf("limit %s: %v", yaml, err)
+			continue
+		}
+		if got := c.Fabrics[0].BGP.MaxPrefix.Limit; got != want {
+			t.Errorf("limit %s = %q", yaml, got)
+		}
+	}
+	if _, err := Parse([]byte(strings.Replace(validACI, "  aci:", "  bgp: {maxPrefix: {limit: [1]}}\n  aci:", 1))); err == nil {
+		t.Error("a list as the limit accepted")
+	}
+}

@@ -84,6 +84,15 @@ type Options struct {
 	// served kinds changed (default DefaultDiscoveryInterval).
 	DiscoveryInterval time.Duration
 
+	// VerifyInterval is how often the leader reads each fabric's state
+	// back and compares it with the cluster (verify.go): metrics, a status
+	// ConfigMap per fabric, Events on Nodes whose sessions drop. 0 means
+	// DefaultVerifyInterval; negative turns it off.
+	VerifyInterval time.Duration
+	// StatusNamespace is where the status ConfigMaps are written (default:
+	// LeaseNamespace).
+	StatusNamespace string
+
 	// ListenAddress serves /metrics, /healthz and /readyz ("" = none).
 	ListenAddress string
 	// OnListen, when set, is told the bound address (useful with port 0).
@@ -117,6 +126,12 @@ func (o *Options) defaults() error {
 	}
 	if o.DiscoveryInterval <= 0 {
 		o.DiscoveryInterval = DefaultDiscoveryInterval
+	}
+	if o.VerifyInterval == 0 {
+		o.VerifyInterval = DefaultVerifyInterval
+	}
+	if o.StatusNamespace == "" {
+		o.StatusNamespace = o.LeaseNamespace
 	}
 	if o.LeaseDuration <= 0 {
 		o.LeaseDuration = DefaultLeaseDuration
@@ -177,6 +192,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log := opts.Logger
 	metrics := NewMetrics(opts.Registry)
+	vmetrics := newVerifyMetrics(opts.Registry)
 	st := &state{watchdog: leaderelection.NewLeaderHealthzAdaptor(opts.RenewDeadline)}
 
 	var wg sync.WaitGroup
@@ -255,10 +271,26 @@ func Run(ctx context.Context, opts Options) error {
 			}
 			ds[f.Name] = d
 		}
+		if opts.VerifyInterval > 0 {
+			// Stopped before the drivers close (defers run last first).
+			vctx, vcancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			v := &verifier{cfg: opts.Config, ds: ds, watcher: watcher, client: client, namespace: opts.StatusNamespace,
+				interval: opts.VerifyInterval, metrics: vmetrics, rec: recorder, log: log.With("component", "verify"), now: time.Now,
+				up: map[string]bool{}, skipped: map[string]bool{}}
+			go func() {
+				defer close(done)
+				v.run(vctx)
+			}()
+			defer func() {
+				vcancel()
+				<-done
+			}()
+		}
 		lo := opts.Loop
 		lo.Logger = log
 		anchor := corev1.ObjectReference{APIVersion: "coordination.k8s.io/v1", Kind: "Lease", Namespace: opts.LeaseNamespace, Name: opts.LeaseName}
-		lo.Hooks = hooks{metrics, newEventer(recorder, watcher, log, anchor), &logHooks{log: log}}
+		lo.Hooks = hooks{metrics, newEventer(recorder, watcher, log, anchor), &logHooks{log: log, cfg: opts.Config}}
 		// The replica's identity names it on every fabric's writer lock.
 		lo.Options.Lock.Holder = opts.Identity
 		loop, err := reconciler.NewLoop(watcher, opts.Config, ds, lo)

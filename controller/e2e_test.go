@@ -115,6 +115,9 @@ func startController(t testing.TB, cfg *rest.Config, fut fabricUnderTest, name s
 		Logger:        slog.New(slog.NewJSONHandler(inst.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OpenDriver:    fut.Factory(name),
 		Registry:      inst.reg,
+		// The periodic verify is off unless a test turns it on
+		// (verify_e2e_test.go).
+		VerifyInterval: -1,
 	}
 	for _, m := range mod {
 		m(&opts)

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/doctor"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
 	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
@@ -195,14 +198,20 @@ func (h hooks) Reconciled(r reconciler.Round) {
 	}
 }
 
-// logHooks logs what translation skipped, once per change of the list.
+// logHooks logs what translation skipped and doctor's errors and warnings
+// (the cluster set-ups no fabric can make work), once per change of the
+// list.
 type logHooks struct {
 	log  *slog.Logger
+	cfg  *config.Config
 	mu   sync.Mutex
 	last string
 }
 
-func (l *logHooks) Translated(_ k8swatch.ClusterState, d fabric.Desired) {
+func (l *logHooks) Translated(cs k8swatch.ClusterState, d fabric.Desired) {
+	if l.cfg != nil {
+		d.Warnings = append(slices.Clip(d.Warnings), doctor.Check(cs, l.cfg).PlanWarnings()...)
+	}
 	var b strings.Builder
 	for _, s := range d.Skipped {
 		fmt.Fprintf(&b, "%s: %s\n", s.Object, s.Reason)

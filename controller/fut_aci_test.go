@@ -119,6 +119,12 @@ type recordingDriver struct {
 	record func([]fabric.Change)
 }
 
+// Operational passes the read of the fabric's state through, so that the
+// controller's periodic verify can use the driver (drivers.Verifier).
+func (r *recordingDriver) Operational(ctx context.Context) (fabric.Operational, error) {
+	return r.Driver.(drivers.Verifier).Operational(ctx)
+}
+
 func (r *recordingDriver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
 	res, err := r.Driver.Apply(ctx, plan)
 	if len(res.Applied) > 0 {

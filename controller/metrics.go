@@ -46,7 +46,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"fabric", "result"}),
 		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Name: "reconciles_total",
-			Help: "Reconciles of a fabric, by trigger (change, resync, retry) and result (success, error).",
+			Help: "Reconciles of a fabric, by trigger (change, resync, retry, fabric) and result (success, error).",
 		}, []string{"fabric", "trigger", "result"}),
 		planChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Name: "plan_changes_total",

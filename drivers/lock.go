@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -171,7 +172,10 @@ func AcquireLock(ctx context.Context, l Locker, req LockRequest, wait, poll time
 		if err == nil || !errors.As(err, &held) || left <= 0 {
 			return unlock, err
 		}
-		t := time.NewTimer(min(poll, left))
+		// Jittered: two writers that took a lock at the same moment both
+		// back off (the drivers' rule), and retrying in step would make
+		// them collide again.
+		t := time.NewTimer(min(poll/2+rand.N(poll), left))
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -20,14 +22,20 @@ import (
 func Diff(desired FabricDesired, observed Observed) FabricPlan {
 	plan := FabricPlan{Name: desired.Name, Driver: desired.Driver}
 
-	want := indexObjects(desired.State.Objects())
-	have := indexObjects(observed.Owned.Objects())
+	// Indexed unsorted (the keys are sorted below): the first of
+	// duplicate keys still wins, as objects() keeps the state's order.
+	want := indexObjects(desired.State.objects())
+	have := indexObjects(observed.Owned.objects())
 	foreign := map[Key]Foreign{}
-	var wide []Foreign // ids ending in "/*": every object under that prefix
+	var wide []Foreign   // ids ending in "/*": every object under that prefix
+	var ranges []Foreign // peer kinds with a prefix for id: every address in it
 	for _, f := range observed.Foreign {
 		foreign[f.Key()] = f
 		if strings.HasSuffix(f.ID, "/"+AnyID) {
 			wide = append(wide, f)
+		}
+		if _, ok := peerRange(f); ok {
+			ranges = append(ranges, f)
 		}
 	}
 	foreignAt := func(k Key) (Foreign, bool) {
@@ -37,6 +45,13 @@ func Diff(desired FabricDesired, observed Observed) FabricPlan {
 		for _, f := range wide {
 			if f.Kind == k.Kind && f.Switch == k.Switch && strings.HasPrefix(k.ID, strings.TrimSuffix(f.ID, AnyID)) {
 				return f, true
+			}
+		}
+		if a, err := netip.ParseAddr(k.ID); err == nil {
+			for _, f := range ranges {
+				if p, _ := peerRange(f); f.Kind == k.Kind && f.Switch == k.Switch && p.Contains(a.Unmap()) {
+					return f, true
+				}
 			}
 		}
 		return Foreign{}, false
@@ -106,7 +121,22 @@ func (p FabricPlan) HoldBack(holds []Hold) FabricPlan {
 	return p
 }
 
+// peerRange is the prefix of a foreign peer or filter whose id is a
+// prefix: a range of addresses the switch accepts sessions from (a dynamic
+// neighbor range, FRR "bgp listen range", an NX-OS prefix neighbor). It
+// stands for every address in it.
+func peerRange(f Foreign) (netip.Prefix, bool) {
+	if f.Kind != KindBGPPeer && f.Kind != KindPrefixFilter {
+		return netip.Prefix{}, false
+	}
+	p, err := netip.ParsePrefix(f.ID)
+	return p.Masked(), err == nil
+}
+
 func conflictReason(f Foreign) string {
+	if p, ok := peerRange(f); ok {
+		return fmt.Sprintf("the address is in %s, a range of dynamic neighbors without this cluster's mark; nothing is configured for it", p)
+	}
 	if strings.HasSuffix(f.ID, "/"+AnyID) {
 		where := strings.TrimSuffix(f.ID, "/"+AnyID)
 		if f.Owner == "" {
@@ -144,6 +174,14 @@ func sortedKeys(m map[Key]Object) []Key {
 
 // equalObjects compares two canonical objects by their public attributes.
 func equalObjects(a, b Object) bool {
+	if a.SwitchName() != b.SwitchName() {
+		return false
+	}
+	// Identical values encode identically: the encoding is only needed
+	// when they differ somewhere (a secret encodes as its fingerprint).
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb) && a.SwitchName() == b.SwitchName()

@@ -3,6 +3,8 @@ package fabric
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -309,5 +311,86 @@ func TestTextUpdateShowsOnlyChangedAttributes(t *testing.T) {
 	}
 	if strings.Contains(out, "~ localASN") {
 		t.Errorf("unchanged attribute marked as changed:\n%s", out)
+	}
+}
+
+// A foreign peer or filter whose id is a prefix (a range of dynamic
+// neighbors) stands for every address in it: a desired peer or filter
+// there is a conflict; one outside it, or of another kind, is not.
+func TestForeignPeerRange(t *testing.T) {
+	peer := func(addr string) BGPPeer {
+		return BGPPeer{Switch: "leaf201", Node: "n", PeerAddress: addr, RemoteASN: 65001, LocalASN: 65000, AddressFamily: IPv4}
+	}
+	in, out := peer("10.44.0.9"), peer("10.45.0.9")
+	filter := PrefixFilter{Switch: "leaf201", Node: "n", PeerAddress: "10.44.0.9"}
+	other := PrefixFilter{Switch: "leaf202", Node: "n", PeerAddress: "10.44.0.10"}
+	plan := Diff(FabricDesired{State: StateOf(in, out, filter, other)}, Observed{Foreign: []Foreign{
+		{Kind: KindBGPPeer, Switch: "leaf201", ID: "10.44.0.0/24"},
+		{Kind: KindPrefixFilter, Switch: "leaf201", ID: "10.44.0.0/24"},
+	}})
+	var created, conflicts []string
+	for _, c := range plan.Changes {
+		created = append(created, c.Key().String())
+	}
+	for _, c := range plan.Conflicts {
+		conflicts = append(conflicts, Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}.String())
+		if !strings.Contains(c.Reason, "10.44.0.0/24, a range of dynamic neighbors") {
+			t.Errorf("reason %q", c.Reason)
+		}
+	}
+	sort.Strings(conflicts)
+	if strings.Join(created, ",") != "BGPPeer leaf201/10.45.0.9,PrefixFilter leaf202/10.44.0.10" ||
+		strings.Join(conflicts, ",") != "BGPPeer leaf201/10.44.0.9,PrefixFilter leaf201/10.44.0.9" {
+		t.Errorf("created %v, conflicts %v", created, conflicts)
+	}
+}
+
+// TestWriteJSONIsTheEncoding: WriteJSON, which writes change by change,
+// writes what json.Encoder writes for the whole plan, and planJSON lists
+// Plan's fields.
+func TestWriteJSONIsTheEncoding(t *testing.T) {
+	changed := Diff(FabricDesired{Name: "aci", Driver: "aci", State: StateOf(
+		peer("leaf201", "192.168.9.193", 63551),
+		MaximumPaths{AddressFamily: IPv6, Paths: 4},
+		Contract{Name: "C", Provider: "P", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []ContractEntry{{"tcp", 80}}},
+	)}, Observed{Owned: StateOf(peer("leaf201", "192.168.9.193", 1), ExternalSubnet{Group: "G", Prefix: "10.0.0.0/8"})})
+	changed.Conflicts = []Conflict{{Kind: KindBGPPeer, Switch: "leaf202", ID: "192.168.9.194", Reason: "in the way"}}
+	refused := Diff(FabricDesired{Name: "frr", Driver: "frr", State: StateOf(peer("leaf1", "10.0.0.1", 65001))}, Observed{})
+	refused.Refused = "deletes more than the budget"
+	tricky := "a warning with \n      \"changes\": [] inside, and </script> & \u2028"
+	for _, tc := range []struct {
+		name string
+		plan Plan
+	}{
+		{"several fabrics", NewPlan([]FabricPlan{changed, {Name: "empty", Driver: "nxos"}, refused, {Name: "broken", Driver: "aci", Error: "unreachable"}},
+			[]Skip{{Object: "Service/a/b", Reason: tricky}}, []string{tricky, "second"})},
+		{"no fabrics", NewPlan(nil, nil, nil)},
+		{"nil fabrics", Plan{FormatVersion: FormatVersion}},
+		{"changes named in strings", NewPlan([]FabricPlan{{Name: "changes\": []", Driver: "frr", Changes: changed.Changes}}, nil, nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(tc.plan); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := WriteJSON(&got, tc.plan); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Fatalf("WriteJSON:\n%s\njson.Encoder:\n%s", got.String(), want.String())
+			}
+		})
+	}
+	pt, jt := reflect.TypeOf(Plan{}), reflect.TypeOf(planJSON{})
+	if pt.NumField() != jt.NumField() {
+		t.Fatalf("Plan has %d fields, planJSON %d", pt.NumField(), jt.NumField())
+	}
+	for i := range pt.NumField() {
+		if pt.Field(i).Name != jt.Field(i).Name || pt.Field(i).Tag != jt.Field(i).Tag {
+			t.Errorf("field %d: Plan %s %q, planJSON %s %q", i, pt.Field(i).Name, pt.Field(i).Tag, jt.Field(i).Name, jt.Field(i).Tag)
+		}
 	}
 }

@@ -103,7 +103,7 @@ func peerOf(o Object) string {
 // every delete, and an update its kind says shrinks (KindSpec.Shrinks).
 func Shrinks(c Change) bool {
 	switch c.Action {
-	case ActionCreate:
+	case ActionCreate, ActionAdopt:
 		return false
 	case ActionDelete:
 		return true

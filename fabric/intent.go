@@ -3,6 +3,7 @@ package fabric
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 )
 
@@ -30,6 +31,13 @@ type Intent struct {
 	ServiceRanges []Sourced
 	// ExportedPools are the pod pools Calico exports (not disableBGPExport).
 	ExportedPools []Sourced
+	// AnyNodeAllowed is what any peering node may advertise, for a
+	// platform that filters all the nodes' sessions alike (listen
+	// peering): every block of the pod pools (a pool up to its block
+	// size), and the service ranges with any more specific prefix.
+	// AnyNodeSources are the input objects it came from.
+	AnyNodeAllowed []PrefixRule
+	AnyNodeSources []string
 	// Services are the LoadBalancer services that passed validation.
 	Services []ServiceIntent
 	// Paths is how many equal-cost paths each (switch, family) needs, for
@@ -286,18 +294,25 @@ func (d *Realized) From(o Object, inputs ...string) {
 	if d.Sources == nil {
 		d.Sources = map[Key][]string{}
 	}
-	k := KeyOf(o.canonical())
-	seen := map[string]bool{}
-	for _, s := range d.Sources[k] {
-		seen[s] = true
-	}
+	k := canonicalKey(o)
+	// An object has a handful of sources: a scan beats a set.
+	srcs := d.Sources[k]
 	for _, in := range inputs {
-		if !seen[in] {
-			seen[in] = true
-			d.Sources[k] = append(d.Sources[k], in)
+		if !slices.Contains(srcs, in) {
+			srcs = append(srcs, in)
 		}
 	}
-	sort.Strings(d.Sources[k])
+	sort.Strings(srcs)
+	d.Sources[k] = srcs
+}
+
+// canonicalKey is KeyOf(o.canonical()), without canonicalizing what the
+// key does not read when the kind can say its canonical ID directly.
+func canonicalKey(o Object) Key {
+	if c, ok := o.(interface{ canonicalID() string }); ok {
+		return Key{Kind: o.Kind(), Switch: o.SwitchName(), ID: c.canonicalID()}
+	}
+	return KeyOf(o.canonical())
 }
 
 // Add puts an object into the state with its sources.

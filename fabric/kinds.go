@@ -33,6 +33,7 @@ var kindSpecs = []KindSpec{
 	// Any change to a BGP peer (its AS numbers, its family) resets the
 	// session.
 	{Kind: KindBGPPeer, New: func() Object { return BGPPeer{} }},
+	{Kind: KindBGPListen, New: func() Object { return BGPListen{} }, Shrinks: listenShrinks},
 	{Kind: KindExternalSubnet, New: func() Object { return ExternalSubnet{} },
 		Shrinks: func(b, a Object) bool { return !subset(b.(ExternalSubnet).Scopes, a.(ExternalSubnet).Scopes) }},
 	{Kind: KindContract, New: func() Object { return Contract{} },

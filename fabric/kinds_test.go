@@ -16,6 +16,8 @@ func TestEveryKindFollowsItsDeclaration(t *testing.T) {
 		KindMaximumPaths:   MaximumPaths{Switch: "leaf201", AddressFamily: IPv6, Paths: 4},
 		KindContract:       Contract{Name: "C", Provider: "G", Consumers: []string{"X"}, Entries: []ContractEntry{{Protocol: "tcp", Port: 80}}},
 		KindPrefixFilter:   PrefixFilter{Switch: "leaf201", Node: "n", PeerAddress: "10.0.0.1", Prefixes: []PrefixRule{{Prefix: "10.1.0.0/16", LE: 32}}},
+		KindBGPListen: BGPListen{Switch: "leaf201", AddressFamily: IPv4, Ranges: []string{"10.0.0.0/24"}, RemoteAS: RemoteASExternal,
+			LocalASN: 2, Limit: 100, Prefixes: []PrefixRule{{Prefix: "10.1.0.0/16", LE: 26}}},
 	}
 	if len(samples) != len(Kinds) {
 		t.Fatalf("a kind without a sample: %v", Kinds)

@@ -232,10 +232,19 @@ func (p BGPPeer) withSwitch(sw string) Object {
 }
 
 func (p BGPPeer) canonical() Object {
-	if a, err := netip.ParseAddr(p.PeerAddress); err == nil {
-		p.PeerAddress = a.Unmap().String()
-	}
+	p.PeerAddress = p.canonicalID()
 	return p
+}
+
+func (p BGPPeer) canonicalID() string { return unmappedAddress(p.PeerAddress) }
+
+// unmappedAddress is an address in its canonical text, IPv4-mapped IPv6
+// as IPv4; text that is not an address is left as it is.
+func unmappedAddress(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
+	}
+	return s
 }
 
 func (p BGPPeer) Validate() error {
@@ -269,10 +278,17 @@ func (s ExternalSubnet) ID() string                  { return s.Group + "/" + s.
 func (s ExternalSubnet) SwitchName() string          { return "" }
 func (s ExternalSubnet) withSwitch(sw string) Object { return s }
 
-func (s ExternalSubnet) canonical() Object {
+func (s ExternalSubnet) canonicalID() string { return s.Group + "/" + s.canonicalPrefix() }
+
+func (s ExternalSubnet) canonicalPrefix() string {
 	if p, err := netip.ParsePrefix(s.Prefix); err == nil {
-		s.Prefix = p.Masked().String()
+		return p.Masked().String()
 	}
+	return s.Prefix
+}
+
+func (s ExternalSubnet) canonical() Object {
+	s.Prefix = s.canonicalPrefix()
 	sc := append([]Scope(nil), s.Scopes...)
 	sort.Slice(sc, func(i, j int) bool { return sc[i] < sc[j] })
 	s.Scopes = dedupe(sc)
@@ -416,10 +432,10 @@ func (f PrefixFilter) withSwitch(sw string) Object {
 	return f
 }
 
+func (f PrefixFilter) canonicalID() string { return unmappedAddress(f.PeerAddress) }
+
 func (f PrefixFilter) canonical() Object {
-	if a, err := netip.ParseAddr(f.PeerAddress); err == nil {
-		f.PeerAddress = a.Unmap().String()
-	}
+	f.PeerAddress = f.canonicalID()
 	rules := append([]PrefixRule(nil), f.Prefixes...)
 	for i := range rules {
 		if p, err := netip.ParsePrefix(rules[i].Prefix); err == nil {

@@ -80,7 +80,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	}
 	*c = Change{Action: j.Action, Kind: j.Kind, Switch: j.Switch, ID: j.ID, Sources: j.Sources}
 	switch j.Action {
-	case ActionCreate, ActionUpdate, ActionDelete:
+	case ActionCreate, ActionUpdate, ActionDelete, ActionAdopt:
 	default:
 		return fmt.Errorf("change %s %s: unknown action %q", j.Kind, j.ID, j.Action)
 	}
@@ -97,7 +97,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	}
 	if (c.Action == ActionCreate && (c.After == nil || c.Before != nil)) ||
 		(c.Action == ActionDelete && (c.Before == nil || c.After != nil)) ||
-		(c.Action == ActionUpdate && (c.Before == nil || c.After == nil)) {
+		((c.Action == ActionUpdate || c.Action == ActionAdopt) && (c.Before == nil || c.After == nil)) {
 		return fmt.Errorf("change %s %s: before/after do not fit action %s", j.Kind, j.ID, j.Action)
 	}
 	return nil
@@ -118,15 +118,18 @@ type Summary struct {
 	Create int `json:"create"`
 	Update int `json:"update"`
 	Delete int `json:"delete"`
+	// Adopt counts adoptions (only in plans of the adopt command).
+	Adopt int `json:"adopt,omitempty"`
 }
 
 // Total is the number of changes.
-func (s Summary) Total() int { return s.Create + s.Update + s.Delete }
+func (s Summary) Total() int { return s.Create + s.Update + s.Delete + s.Adopt }
 
 func (s *Summary) add(o Summary) {
 	s.Create += o.Create
 	s.Update += o.Update
 	s.Delete += o.Delete
+	s.Adopt += o.Adopt
 }
 
 // Held is a change the plan holds back, and why.
@@ -186,6 +189,8 @@ func (p FabricPlan) Summary() Summary {
 			s.Update++
 		case ActionDelete:
 			s.Delete++
+		case ActionAdopt:
+			s.Adopt++
 		}
 	}
 	return s
@@ -242,8 +247,14 @@ func (p FabricPlan) MarshalJSON() ([]byte, error) {
 	if ch == nil {
 		ch = []Change{}
 	}
-	return json.Marshal(fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: ch, Summary: p.Summary(), Conflicts: p.Conflicts,
-		Held: p.Held, Refused: p.Refused, Error: p.Error})
+	return json.Marshal(p.jsonForm(ch))
+}
+
+// jsonForm is the plan's JSON form with the given changes (its summary
+// counts its own).
+func (p FabricPlan) jsonForm(changes []Change) fabricPlanJSON {
+	return fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: changes, Summary: p.Summary(), Conflicts: p.Conflicts,
+		Held: p.Held, Refused: p.Refused, Error: p.Error}
 }
 
 func (p *FabricPlan) UnmarshalJSON(b []byte) error {
@@ -265,6 +276,15 @@ type Plan struct {
 	Fabrics       []FabricPlan `json:"fabrics"`
 	Skipped       []Skip       `json:"skipped"`
 	Warnings      []string     `json:"warnings,omitempty"`
+}
+
+// planJSON is Plan as WriteJSON lays it out; it must list Plan's fields
+// (TestWriteJSONIsTheEncoding holds them together).
+type planJSON struct {
+	FormatVersion int              `json:"formatVersion"`
+	Fabrics       []fabricPlanJSON `json:"fabrics"`
+	Skipped       []Skip           `json:"skipped"`
+	Warnings      []string         `json:"warnings,omitempty"`
 }
 
 // NewPlan assembles a plan.

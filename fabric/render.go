@@ -1,6 +1,8 @@
 package fabric
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,7 +64,7 @@ func attrValue(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-"}
+var actionSymbol = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-", ActionAdopt: "@"}
 
 // WriteText renders the plan the way Terraform renders its plans: grouped by
 // fabric and switch, one +/~/- line per object with its attributes, then the
@@ -104,7 +106,7 @@ func WriteText(w io.Writer, p Plan) error {
 			}
 		}
 		s := f.Summary()
-		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy%s.\n", Safe(f.Name), s.Create, s.Update, s.Delete, heldNote(len(f.Held)))
+		fmt.Fprintf(&b, "\n  %s: %d to add, %d to change, %d to destroy%s%s.\n", Safe(f.Name), s.Create, s.Update, s.Delete, adoptNote(s.Adopt), heldNote(len(f.Held)))
 		if f.Refused != "" {
 			fmt.Fprintf(&b, "  REFUSED, nothing of this plan is applied: %s\n", Safe(f.Refused))
 		}
@@ -129,9 +131,17 @@ func WriteText(w io.Writer, p Plan) error {
 	for _, f := range p.Fabrics {
 		held += len(f.Held)
 	}
-	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy%s.\n", s.Create, s.Update, s.Delete, heldNote(held))
+	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy%s%s.\n", s.Create, s.Update, s.Delete, adoptNote(s.Adopt), heldNote(held))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// adoptNote counts adoptions, which only the adopt command plans.
+func adoptNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d to adopt (mark as owned, nothing else changes)", n)
 }
 
 func heldNote(n int) string {
@@ -163,7 +173,7 @@ func Safe(s string) string {
 func writeChangeText(b *strings.Builder, c Change) {
 	fmt.Fprintf(b, "  %s %s %s\n", actionSymbol[c.Action], c.Kind, Safe(c.ID))
 	switch c.Action {
-	case ActionCreate, ActionDelete:
+	case ActionCreate, ActionDelete, ActionAdopt:
 		attrs := attributes(c.Object())
 		width := attrWidth(attrs)
 		for _, a := range attrs {
@@ -193,10 +203,56 @@ func attrWidth(attrs []attr) int {
 }
 
 // WriteJSON renders the plan in the public JSON format (formatVersion 1).
+//
+// It writes what json.Encoder with a two-space indent writes for p, change
+// by change: encoding a plan of 100,000 changes whole made encoding/json
+// re-read every change's bytes three times over (each Marshaler's output is
+// compacted again by its caller, then indented), for a plan that may be
+// most of a run's output.
 func WriteJSON(w io.Writer, p Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	skel := planJSON{FormatVersion: p.FormatVersion, Skipped: p.Skipped, Warnings: p.Warnings}
+	for _, f := range p.Fabrics {
+		skel.Fabrics = append(skel.Fabrics, f.jsonForm([]Change{}))
+	}
+	if skel.Fabrics == nil && p.Fabrics != nil {
+		skel.Fabrics = []fabricPlanJSON{}
+	}
+	head, err := json.MarshalIndent(skel, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Each fabric's empty change list, at the depth of a fabric's fields;
+	// strings hold no raw newline, so this is the field, in fabric order.
+	const hole = "\n      \"changes\": []"
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for _, f := range p.Fabrics {
+		i := bytes.Index(head, []byte(hole))
+		if i < 0 {
+			return fmt.Errorf("plan JSON: no place for fabric %s's changes", f.Name)
+		}
+		bw.Write(head[:i])
+		head = head[i+len(hole):]
+		if len(f.Changes) == 0 {
+			bw.WriteString(hole)
+			continue
+		}
+		bw.WriteString("\n      \"changes\": [")
+		for j, c := range f.Changes {
+			b, err := json.MarshalIndent(c, "        ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.WriteString("\n        ")
+			bw.Write(b)
+			if j < len(f.Changes)-1 {
+				bw.WriteByte(',')
+			}
+		}
+		bw.WriteString("\n      ]")
+	}
+	bw.Write(head)
+	bw.WriteByte('\n')
+	return bw.Flush()
 }
 
 // WriteMarkdown renders the plan as a change request a network team can

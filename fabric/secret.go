@@ -85,3 +85,9 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 	*s = Secret{fingerprint: v.Fingerprint}
 	return nil
 }
+
+// PasswordSalt is the salt of a BGP session's password: the cluster and the
+// peer's address, so that one password on two sessions shows two
+// fingerprints. The reconciler salts the passwords it hands the drivers so,
+// and a driver that reads a password back in clear (FRR) fingerprints it so.
+func PasswordSalt(cluster, peerAddress string) string { return cluster + "/" + peerAddress }

@@ -17,12 +17,20 @@ type State struct {
 	MaximumPaths  []MaximumPaths
 	Contracts     []Contract
 	PrefixFilters []PrefixFilter
+	Listens       []BGPListen
 }
 
 // Objects returns every object of the state, each in canonical form, sorted
 // by switch, kind and id.
 func (s State) Objects() []Object {
-	var out []Object
+	out := s.objects()
+	sortObjects(out)
+	return out
+}
+
+// objects is Objects unsorted.
+func (s State) objects() []Object {
+	out := make([]Object, 0, s.Len())
 	for _, o := range s.Peers {
 		out = append(out, o.canonical())
 	}
@@ -38,7 +46,9 @@ func (s State) Objects() []Object {
 	for _, o := range s.PrefixFilters {
 		out = append(out, o.canonical())
 	}
-	sortObjects(out)
+	for _, o := range s.Listens {
+		out = append(out, o.canonical())
+	}
 	return out
 }
 
@@ -55,6 +65,8 @@ func (s *State) Add(o Object) {
 		s.Contracts = append(s.Contracts, v)
 	case PrefixFilter:
 		s.PrefixFilters = append(s.PrefixFilters, v)
+	case BGPListen:
+		s.Listens = append(s.Listens, v)
 	default:
 		panic(fmt.Sprintf("fabric: unknown object type %T", o))
 	}
@@ -71,11 +83,23 @@ func StateOf(objs ...Object) State {
 
 // Len is the number of objects in the state.
 func (s State) Len() int {
-	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters)
+	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters) + len(s.Listens)
 }
 
 func sortObjects(objs []Object) {
-	sort.SliceStable(objs, func(i, j int) bool { return lessKey(KeyOf(objs[i]), KeyOf(objs[j])) })
+	// Each key made once: KeyOf builds some IDs from parts.
+	type keyed struct {
+		k Key
+		o Object
+	}
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{KeyOf(o), o}
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return lessKey(ks[i].k, ks[j].k) })
+	for i := range ks {
+		objs[i] = ks[i].o
+	}
 }
 
 // lessKey orders fabric-wide objects first, then by switch, kind rank and id.
@@ -97,6 +121,10 @@ type Foreign struct {
 	ID     string `json:"id"`
 	// Owner is the mark the object carries, "" when it carries none.
 	Owner string `json:"owner"`
+	// Adoption, set only by drivers.Adopter.ObserveForAdoption on objects
+	// without a mark, is the object as the driver would read it, or why it
+	// cannot be adopted (see Adoption). JSON: see MarshalJSON.
+	Adoption *Adoptable `json:"-"`
 }
 
 // AnyID, as the last part of a foreign object's id ("EPG_X/*"), makes it
@@ -230,21 +258,24 @@ func CompareObserved(a, b Observed) []string {
 			out = append(out, Safe(k.String())+" appeared")
 		}
 	}
-	fa, fb := map[Foreign]bool{}, map[Foreign]bool{}
+	// Foreign objects compare with what was read of them for adoption:
+	// an unmarked object that changed since an adoption was planned is
+	// "gone" and "appeared".
+	fa, fb := map[string]bool{}, map[string]bool{}
 	for _, f := range a.Foreign {
-		fa[f] = true
+		fa[f.text()] = true
 	}
 	for _, f := range b.Foreign {
-		fb[f] = true
+		fb[f.text()] = true
 	}
 	for _, f := range a.Foreign {
-		if !fb[f] {
-			out = append(out, Safe(f.Key().String())+" (not ours) is gone")
+		if !fb[f.text()] {
+			out = append(out, Safe(f.Key().String())+" (not ours) is gone or changed")
 		}
 	}
 	for _, f := range b.Foreign {
-		if !fa[f] {
-			out = append(out, Safe(f.Key().String())+" (not ours) appeared")
+		if !fa[f.text()] {
+			out = append(out, Safe(f.Key().String())+" (not ours) appeared or changed")
 		}
 	}
 	return out
@@ -267,6 +298,9 @@ func (o Observed) Fingerprint() string {
 	})
 	for _, f := range fs {
 		fmt.Fprintf(&b, "foreign\x00%s\x00%s\x00%s\x00%s\n", f.Kind, f.Switch, f.ID, f.Owner)
+		if f.Adoption != nil {
+			fmt.Fprintf(&b, "adoption\x00%s\n", f.text())
+		}
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])

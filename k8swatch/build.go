@@ -108,6 +108,20 @@ func (b *Builder) Build() ClusterState {
 		return a.Source+"/"+a.Namespace+"/"+a.Name < c.Source+"/"+c.Namespace+"/"+c.Name
 	})
 
+	for _, p := range b.lbPeers {
+		cs.LBBGPPeers = append(cs.LBBGPPeers, p)
+	}
+	sort.Slice(cs.LBBGPPeers, func(i, j int) bool {
+		a, c := cs.LBBGPPeers[i], cs.LBBGPPeers[j]
+		return a.Source+"/"+a.Namespace+"/"+a.Name < c.Source+"/"+c.Namespace+"/"+c.Name
+	})
+	for _, a := range b.lbAdverts {
+		cs.LBAdvertisements = append(cs.LBAdvertisements, a)
+	}
+	sort.Slice(cs.LBAdvertisements, func(i, j int) bool {
+		return cs.LBAdvertisements[i].Namespace+"/"+cs.LBAdvertisements[i].Name < cs.LBAdvertisements[j].Namespace+"/"+cs.LBAdvertisements[j].Name
+	})
+
 	// Only the Secret keys a BGPPeer names are kept, in whatever namespace
 	// (the reconciler knows which one calico-node runs in).
 	for _, p := range cs.BGPPeers {

@@ -45,6 +45,8 @@ type Builder struct {
 	services    map[string]Service
 	slices      map[string]sliceInfo // by namespace/slice name
 	lbPools     map[string]LBPool
+	lbPeers     map[string]LBBGPPeer
+	lbAdverts   map[string]LBAdvertisement
 	problems    []Problem
 	// Ignored counts objects of kinds the reconciler does not read.
 	Ignored int
@@ -94,6 +96,7 @@ func NewBuilder() *Builder {
 		peers: map[string]prioritized[BGPPeer]{}, pools: map[string]prioritized[IPPool]{},
 		blocks: map[string]IPAMBlock{}, affinities: map[string]IPAMBlock{},
 		services: map[string]Service{}, slices: map[string]sliceInfo{}, lbPools: map[string]LBPool{},
+		lbPeers: map[string]LBBGPPeer{}, lbAdverts: map[string]LBAdvertisement{},
 		seen: map[string]int{}, identities: map[string]identity{}, conflicted: map[string]bool{}, blockKeys: map[string]string{}, secrets: map[string]SecretValue{},
 	}
 }
@@ -142,7 +145,7 @@ func (b *Builder) add(source string, raw []byte, head header) bool {
 func (b *Builder) addSlim(source string, raw []byte, d slimObject) bool {
 	env := d.env
 	obj := objectName(env.Kind, env.Metadata.Namespace, env.Metadata.Name)
-	b.seen[seenKind(env.Kind)]++
+	b.seen[seenKind(env.APIVersion, env.Kind)]++
 	if env.Metadata.Name == "" {
 		b.problem(source, obj, "metadata.name is missing")
 		return true
@@ -214,7 +217,7 @@ func (b *Builder) addDecoded(source string, raw []byte) bool {
 		b.Ignored++
 		return false
 	}
-	b.seen[seenKind(env.Kind)]++
+	b.seen[seenKind(env.APIVersion, env.Kind)]++
 	if env.Metadata.Name == "" {
 		b.problem(source, obj, "metadata.name is missing")
 		return true
@@ -250,6 +253,10 @@ func (b *Builder) addDecoded(source string, raw []byte) bool {
 		err = b.addMetalLBPool(env)
 	case PureLBV1 + "/ServiceGroup":
 		err = b.addPureLBServiceGroup(env)
+	case MetalLBV1b1 + "/BGPPeer", MetalLBV1b2 + "/BGPPeer":
+		err = b.addMetalLBBGPPeer(env)
+	case MetalLBV1b1 + "/BGPAdvertisement":
+		err = b.addMetalLBAdvertisement(env)
 	}
 	if err != nil {
 		b.problem(source, obj, "%v", err)
@@ -258,9 +265,12 @@ func (b *Builder) addDecoded(source string, raw []byte) bool {
 }
 
 // seenKind is the kind an object counts as in ClusterState.Seen.
-func seenKind(kind string) string {
-	if kind == "ConfigMap" || kind == "IPAddressPool" || kind == "ServiceGroup" {
+func seenKind(apiVersion, kind string) string {
+	switch {
+	case kind == "ConfigMap" || kind == "IPAddressPool" || kind == "ServiceGroup":
 		return "LBPool"
+	case kind == "BGPPeer" && (apiVersion == MetalLBV1b1 || apiVersion == MetalLBV1b2):
+		return KindMetalLBBGPPeer
 	}
 	return kind
 }
@@ -329,7 +339,13 @@ func (b *Builder) forget(env envelope) {
 	case "EndpointSlice":
 		delete(b.slices, ns+"/"+name)
 	case "BGPPeer":
+		if env.APIVersion == MetalLBV1b1 || env.APIVersion == MetalLBV1b2 {
+			delete(b.lbPeers, "metallb/"+ns+"/"+name)
+			break
+		}
 		delete(b.peers, name)
+	case "BGPAdvertisement":
+		delete(b.lbAdverts, ns+"/"+name)
 	case "BGPConfiguration":
 		if name == "default" {
 			b.bgpConfig = nil
@@ -350,6 +366,11 @@ func (b *Builder) forget(env envelope) {
 				delete(b.lbPools, k)
 			}
 		}
+		for k := range b.lbPeers {
+			if strings.HasPrefix(k, "metallb-configmap/") {
+				delete(b.lbPeers, k)
+			}
+		}
 	}
 }
 
@@ -358,7 +379,8 @@ func (b *Builder) knownKind(apiVersion, kind string) bool {
 	case "v1/Node", "v1/Service", "discovery.k8s.io/v1/EndpointSlice",
 		CalicoV3 + "/Node", CalicoV3 + "/BGPPeer", CalicoV3 + "/BGPConfiguration", CalicoV3 + "/IPPool", CalicoV3 + "/BlockAffinity",
 		CalicoCRDV1 + "/BGPPeer", CalicoCRDV1 + "/BGPConfiguration", CalicoCRDV1 + "/IPPool", CalicoCRDV1 + "/IPAMBlock", CalicoCRDV1 + "/BlockAffinity",
-		MetalLBV1b1 + "/IPAddressPool", PureLBV1 + "/ServiceGroup":
+		MetalLBV1b1 + "/IPAddressPool", PureLBV1 + "/ServiceGroup",
+		MetalLBV1b1 + "/BGPPeer", MetalLBV1b2 + "/BGPPeer", MetalLBV1b1 + "/BGPAdvertisement":
 		return true
 	case "v1/ConfigMap":
 		return true // only metallb-system/config is read; others are ignored below

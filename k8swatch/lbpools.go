@@ -52,6 +52,7 @@ func (b *Builder) addMetalLBConfigMap(env envelope) error {
 			AvoidBuggyIPs bool     `json:"avoid-buggy-ips"`
 			AutoAssign    *bool    `json:"auto-assign"`
 		} `json:"address-pools"`
+		Peers []legacyPeer `json:"peers"`
 	}
 	if err := yamlToJSONInto([]byte(data["config"]), &cfg); err != nil {
 		return fmt.Errorf("data.config: %v", err)
@@ -71,7 +72,7 @@ func (b *Builder) addMetalLBConfigMap(env envelope) error {
 		}
 		b.lbPools["metallb-configmap/"+pool.Name] = pool
 	}
-	return nil
+	return b.addLegacyPeers(cfg.Peers)
 }
 
 type pureLBPool struct {

@@ -99,8 +99,9 @@ var calicoKinds = []struct{ kind, v3, crdv1 string }{
 // DiscoverResources decides what to watch from what the cluster serves:
 // core Nodes, Services and EndpointSlices always; each Calico kind in its
 // projectcalico.org/v3 spelling when the Calico API server serves it, else
-// its crd.projectcalico.org/v1 one; MetalLB IPAddressPools and PureLB
-// ServiceGroups when their CRDs exist; MetalLB's legacy ConfigMap as
+// its crd.projectcalico.org/v1 one; MetalLB IPAddressPools, BGPPeers and
+// BGPAdvertisements and PureLB ServiceGroups when their CRDs exist;
+// MetalLB's legacy ConfigMap as
 // LiveOptions.LegacyMetalLB says.
 func DiscoverResources(ctx context.Context, client kubernetes.Interface, opts LiveOptions) ([]Resource, error) {
 	res := []Resource{
@@ -148,6 +149,21 @@ func DiscoverResources(ctx context.Context, client kubernetes.Interface, opts Li
 	}
 	if metallb["ipaddresspools"] {
 		res = append(res, Resource{GroupVersionResource: schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}, Kind: "IPAddressPool"})
+	}
+	// MetalLB's own BGP set-up, read for doctor: advertisements in
+	// v1beta1, peers in v1beta2 (v1beta1 in MetalLB before 0.13.10).
+	if metallb["bgpadvertisements"] {
+		res = append(res, Resource{GroupVersionResource: schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "bgpadvertisements"}, Kind: "BGPAdvertisement"})
+	}
+	metallb2, err := served(MetalLBV1b2)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case metallb2["bgppeers"]:
+		res = append(res, Resource{GroupVersionResource: schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta2", Resource: "bgppeers"}, Kind: "BGPPeer"})
+	case metallb["bgppeers"]:
+		res = append(res, Resource{GroupVersionResource: schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "bgppeers"}, Kind: "BGPPeer"})
 	}
 	purelb, err := served(PureLBV1)
 	if err != nil {

@@ -227,6 +227,40 @@ func TestIPAMAndPools(t *testing.T) {
 	}
 }
 
+// TestMetalLBBGP: MetalLB's own BGP set-up is read (its BGPPeers in both
+// versions, BGPAdvertisements, the legacy ConfigMap's peers) and counted
+// apart from Calico's BGPPeers.
+func TestMetalLBBGP(t *testing.T) {
+	cs := stateFrom(t,
+		"apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: tor, namespace: metallb-system}\nspec: {peerAddress: 192.168.9.204, peerASN: 63500, myASN: 63551}",
+		"apiVersion: metallb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: old, namespace: metallb-system}\nspec: {peerAddress: '10.0.0.1', peerASN: 65000, myASN: 64512}",
+		"apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: adv, namespace: metallb-system}\nspec: {ipAddressPools: [p1]}",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config, namespace: metallb-system}\ndata:\n  config: |\n    peers:\n    - peer-address: 192.168.9.205\n      peer-asn: 63500\n      my-asn: 63552\n    address-pools: []\n",
+		"apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: calico}\nspec: {peerIP: 192.168.9.204, asNumber: 63500}",
+	)
+	if len(cs.Problems) > 0 {
+		t.Fatal(cs.Problems)
+	}
+	var peers []string
+	for _, p := range cs.LBBGPPeers {
+		peers = append(peers, fmt.Sprintf("%s/%s/%s %s %d %d", p.Source, p.Namespace, p.Name, p.PeerAddress, p.PeerASN, p.MyASN))
+	}
+	want := "metallb-configmap/metallb-system/peers[0] 192.168.9.205 63500 63552, metallb/metallb-system/old 10.0.0.1 65000 64512, metallb/metallb-system/tor 192.168.9.204 63500 63551"
+	if got := strings.Join(peers, ", "); got != want {
+		t.Errorf("MetalLB peers:\n got %s\nwant %s", got, want)
+	}
+	if len(cs.LBAdvertisements) != 1 || cs.LBAdvertisements[0].Name != "adv" || strings.Join(cs.LBAdvertisements[0].Pools, ",") != "p1" {
+		t.Errorf("advertisements = %+v", cs.LBAdvertisements)
+	}
+	if len(cs.BGPPeers) != 1 || cs.Seen[KindBGPPeer] != 1 || cs.Seen[KindMetalLBBGPPeer] != 2 || cs.Seen[KindMetalLBBGPAdvertisement] != 1 {
+		t.Errorf("Calico peers %v, seen %v", cs.BGPPeers, cs.Seen)
+	}
+	bad := stateFrom(t, "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: x, namespace: metallb-system}\nspec: {peerAddress: nowhere, peerASN: 1}")
+	if len(bad.Problems) != 1 || !strings.Contains(bad.Problems[0].Reason, "spec.peerAddress") {
+		t.Errorf("problems = %v", bad.Problems)
+	}
+}
+
 func prefixes(ps []netip.Prefix) string {
 	var s []string
 	for _, p := range ps {

@@ -23,6 +23,10 @@ type ClusterState struct {
 	Blocks    []IPAMBlock `json:"ipamBlocks"`
 	Services  []Service   `json:"services"`
 	LBPools   []LBPool    `json:"lbPools"`
+	// LBBGPPeers and LBAdvertisements are MetalLB's own BGP set-up, read
+	// to warn: MetalLB and Calico cannot both hold a session to one router.
+	LBBGPPeers       []LBBGPPeer       `json:"lbBGPPeers,omitempty"`
+	LBAdvertisements []LBAdvertisement `json:"lbAdvertisements,omitempty"`
 	// Secrets are the values of the Secret keys the BGPPeers name, by
 	// "namespace/name/key" (only those: nothing else of a Secret is kept).
 	Secrets map[string]SecretValue `json:"secrets,omitempty"`

@@ -64,7 +64,7 @@ func TestWatcherMatchesLoader(t *testing.T) {
 				"examples/haystack/cluster/endpointslices.yaml", "k8swatch/testdata/live/lbpools.yaml"},
 			watched: []string{"bgppeers.crd.projectcalico.org/v1", "bgpconfigurations.crd.projectcalico.org/v1",
 				"ippools.crd.projectcalico.org/v1", "ipamblocks.crd.projectcalico.org/v1", "blockaffinities.crd.projectcalico.org/v1",
-				"ipaddresspools.metallb.io/v1beta1", "servicegroups.purelb.io/v1"},
+				"ipaddresspools.metallb.io/v1beta1", "bgppeers.metallb.io/v1beta2", "bgpadvertisements.metallb.io/v1beta1", "servicegroups.purelb.io/v1"},
 			unwatched: []string{"nodes.projectcalico.org/v3", "configmaps/v1 in metallb-system (metadata.name=config)"},
 		},
 		{

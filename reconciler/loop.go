@@ -38,6 +38,10 @@ const (
 	TriggerResync Trigger = "resync"
 	// TriggerRetry: an earlier attempt failed and its backoff ran out.
 	TriggerRetry Trigger = "retry"
+	// TriggerFabric: the fabric's driver notified a change on the fabric
+	// (drivers.ChangeNotifier): drift found in seconds, not at the next
+	// resync.
+	TriggerFabric Trigger = "fabric"
 )
 
 // Defaults of LoopOptions.
@@ -170,6 +174,13 @@ func (l *Loop) Run(ctx context.Context) error {
 			defer wg.Done()
 			w.run(ctx)
 		}()
+		if n, ok := w.driver.(drivers.ChangeNotifier); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.watch(ctx, n) // notify.go
+			}()
+		}
 	}
 	defer wg.Wait()
 

@@ -23,7 +23,7 @@ const DefaultCalicoNamespace = "calico-system"
 func (t *translator) peerOptions(f *config.Fabric, fp fabricPeer, allowed []fabric.PrefixRule) (fabric.PeerOptions, error) {
 	var o fabric.PeerOptions
 	bp, _ := t.cs.BGPPeer(fp.BGPPeer)
-	salt := t.cfg.Cluster + "/" + fp.NodeAddress.Addr().String()
+	salt := fabric.PasswordSalt(t.cfg.Cluster, fp.NodeAddress.Addr().String())
 	switch {
 	case bp.Password != nil:
 		ns := t.opts.CalicoNamespace
@@ -88,7 +88,7 @@ func (t *translator) maxPrefix(f *config.Fabric, fp fabricPeer, allowed []fabric
 		}
 		limit = uint64(math.Ceil(max(count*m.Headroom, count+10)))
 	} else {
-		limit, _ = strconv.ParseUint(m.Limit, 10, 32)
+		limit, _ = strconv.ParseUint(string(m.Limit), 10, 32)
 	}
 	limit = min(limit, math.MaxUint32)
 	return &fabric.MaxPrefix{Limit: uint32(limit), Action: m.Action, RestartMinutes: m.RestartMinutes}

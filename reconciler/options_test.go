@@ -78,3 +78,28 @@ func TestPeerOptions(t *testing.T) {
 		}
 	}
 }
+
+// In listen peering (FRR) each switch gets one group: the nodes' subnet,
+// and one filter that lets any node send any block of the pool and the
+// service ranges.
+func TestListenPeering(t *testing.T) {
+	cfg := frrConfig(t, "  peering: listen\n  bgp: {hold: 9, maxPrefix: {limit: 50}}\n")
+	d := Translate(load(t, testenv.HaystackCluster(t, nil)), cfg, TranslateOptions{})
+	st := d.Fabrics[0].State
+	if len(st.Peers) != 0 || len(st.PrefixFilters) != 0 || len(st.Listens) != 2 {
+		t.Fatalf("state %+v (skipped %+v)", st, d.Skipped)
+	}
+	for _, l := range st.Listens {
+		var rules []string
+		for _, r := range l.Prefixes {
+			rules = append(rules, r.String())
+		}
+		if strings.Join(l.Ranges, ",") != "192.168.9.192/28" || l.RemoteAS != fabric.RemoteASExternal || l.LocalASN != 63500 ||
+			strings.Join(rules, ",") != "172.27.0.0/16 le 26,172.29.0.0/16 le 32" || l.Hold != 9 || l.Keepalive != 3 || l.MaxPrefix.Limit != 50 || l.Limit != 100 {
+			t.Errorf("%s: %+v", l.Switch, l)
+		}
+	}
+	if len(st.MaximumPaths) != 2 || st.MaximumPaths[0].Paths != 3 {
+		t.Errorf("maximum-paths %+v", st.MaximumPaths)
+	}
+}

@@ -215,7 +215,21 @@ type Applied struct {
 // applied), applies, and releases the lock. When the apply fails, it
 // observes once more and reports which of the plan's changes are in place:
 // an apply whose outcome is unknown is never reported as "nothing changed".
+//
+// A plan of adoptions (fabric.Adoption's) goes to the driver's Adopter
+// instead: see AdoptFabric.
 func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions) (out Applied) {
+	if hasAdoptions(plan) {
+		return AdoptFabric(ctx, d, plan, planned, lo)
+	}
+	return underLock(ctx, d, plan, planned, lo, d.Observe, d.Apply)
+}
+
+// underLock takes the lock, observes again (observe), compares, applies
+// (apply) and releases, as ApplyFabric says.
+func underLock(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions,
+	observe func(context.Context) (fabric.Observed, error),
+	apply func(context.Context, fabric.FabricPlan) (fabric.ApplyResult, error)) (out Applied) {
 	out.Stage = StageLock
 	unlock, waited, err := takeLock(ctx, d, lo)
 	if err != nil {
@@ -243,7 +257,7 @@ func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 	}()
 
 	out.Stage = StageVerify
-	now, err := d.Observe(ctx)
+	now, err := observe(ctx)
 	if err != nil {
 		out.Err = fmt.Errorf("observe before apply: %w", err)
 		return out
@@ -254,7 +268,7 @@ func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 	}
 
 	out.Stage = StageApply
-	res, err := d.Apply(ctx, plan)
+	res, err := apply(ctx, plan)
 	out.Result = res
 	if err == nil {
 		out.Stage = StageDone

@@ -40,7 +40,41 @@ type TranslateOptions struct {
 // cluster state. It is a pure function: the same inputs give the same output.
 // Bad input objects are skipped and listed in Desired.Skipped; they never stop
 // the rest, and what the fabric holds for them is held as it is.
+//
+// Set-ups of the cluster that no fabric can make work (a LoadBalancer pool
+// Calico does not advertise, a .0 address, ...) are doctor's findings
+// (package doctor), not Translate's: plan shows them by running the same
+// checks.
 func Translate(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptions) fabric.Desired {
+	t := newTranslator(cs, cfg, opts)
+	var d fabric.Desired
+	for i := range cfg.Fabrics {
+		f := &cfg.Fabrics[i]
+		d.Fabrics = append(d.Fabrics, t.desire(f))
+	}
+	d.Skipped = dedupeSkips(t.skips)
+	d.Warnings = dedupeStrings(t.warnings)
+	return d
+}
+
+// Intents are what each configured fabric must provide for the cluster,
+// before its driver names and shapes it (what Translate hands each
+// driver's Desire), in the configuration's order: the sessions, prefixes
+// and services that doctor and verify check against.
+func Intents(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptions) []fabric.Intent {
+	t := newTranslator(cs, cfg, opts)
+	var out []fabric.Intent
+	for i := range cfg.Fabrics {
+		in := t.intent(&cfg.Fabrics[i])
+		in.Cluster = cfg.Cluster
+		out = append(out, in)
+	}
+	return out
+}
+
+// newTranslator checks the input: bad objects are skipped, peers resolved,
+// LoadBalancer IPs given their holders.
+func newTranslator(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptions) *translator {
 	t := &translator{cs: cs, cfg: cfg, opts: opts, skippedNodes: map[string]bool{}, skippedServices: map[string]bool{}}
 	for _, p := range cs.Problems {
 		t.skip(p.Object, p.Reason, p.Source)
@@ -48,16 +82,7 @@ func Translate(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptio
 	t.checkPrefixes()
 	t.peers = t.resolvePeers()
 	t.services = t.checkServices()
-
-	var d fabric.Desired
-	for i := range cfg.Fabrics {
-		f := &cfg.Fabrics[i]
-		d.Fabrics = append(d.Fabrics, t.desire(f))
-	}
-	t.warnAdvertisement()
-	d.Skipped = dedupeSkips(t.skips)
-	d.Warnings = dedupeStrings(t.warnings)
-	return d
+	return t
 }
 
 type translator struct {
@@ -313,7 +338,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 			switchOf[a.Unmap()] = s
 		}
 	}
-	var fps []fabricPeer
+	fps := make([]fabricPeer, 0, len(t.peers))
 	for _, p := range t.peers {
 		sw, ok := switchOf[p.PeerIP]
 		if !ok {
@@ -328,6 +353,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	fps = t.dedupeSessions(f, fps)
 	ranges := t.serviceRanges()
+	in.Sessions = make([]fabric.Session, 0, len(fps))
 	for _, fp := range fps {
 		s := fabric.Session{Switch: fp.sw.Name, Node: fp.Node, NodeAddress: fp.NodeAddress, RemoteASN: fp.NodeASN,
 			LocalASN: fp.PeerASN, AddressFamily: family(fp.IPv6), Sources: []string{"Node/" + fp.Node, "BGPPeer/" + fp.BGPPeer}}
@@ -372,10 +398,22 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 		}
 	}
 	in.ServiceRanges = t.sourcedRanges()
+	in.AnyNodeAllowed, in.AnyNodeSources = t.anyNodeAllowed(fps, ranges)
+	// One allocation for all services and one for all their ports.
+	in.Services = make([]fabric.ServiceIntent, 0, len(t.services))
+	nports := 0
+	for _, s := range t.services {
+		nports += len(s.Ports)
+	}
+	ports := make([]fabric.ContractEntry, 0, nports)
 	for _, s := range t.services {
 		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
-		for _, p := range s.Ports {
-			si.Ports = append(si.Ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+		if len(s.Ports) > 0 {
+			from := len(ports)
+			for _, p := range s.Ports {
+				ports = append(ports, fabric.ContractEntry{Protocol: strings.ToLower(p.Protocol), Port: p.Port})
+			}
+			si.Ports = ports[from:len(ports):len(ports)]
 		}
 		in.Services = append(in.Services, si)
 	}
@@ -420,39 +458,27 @@ func (t *translator) dedupeSessions(f *config.Fabric, fps []fabricPeer) []fabric
 		sw   string
 		addr netip.Addr
 	}
-	seen := map[key]fabricPeer{}
-	var out []fabricPeer
+	seen := make(map[key]int, len(fps)) // -> index in out
+	out := make([]fabricPeer, 0, len(fps))
 	for _, fp := range fps {
 		k := key{fp.sw.Name, fp.NodeAddress.Addr()}
-		if prev, dup := seen[k]; dup {
+		if i, dup := seen[k]; dup {
+			prev := out[i]
 			if prev.PeerASN != fp.PeerASN {
 				t.skip("BGPPeer/"+fp.BGPPeer, fmt.Sprintf("node %s reaches switch %s (fabric %s) through BGPPeer %s with AS %d already; this AS %d is ignored",
 					fp.Node, fp.sw.Name, f.Name, prev.BGPPeer, prev.PeerASN, fp.PeerASN), "")
 			}
 			continue
 		}
-		seen[k] = fp
+		seen[k] = len(out)
 		out = append(out, fp)
 	}
 	return out
 }
 
-// serviceRanges are the ranges Calico advertises from every node: the
-// BGPConfiguration service CIDRs, and pools that hold LoadBalancer addresses
-// (Calico LB IPAM, or disabled pools used as export filters as PureLB does).
-func (t *translator) serviceRanges() []netip.Prefix {
-	c := t.cs.BGPConfig
-	var out []netip.Prefix
-	out = append(out, c.ServiceLoadBalancerIPs...)
-	out = append(out, c.ServiceClusterIPs...)
-	out = append(out, c.ServiceExternalIPs...)
-	for _, p := range t.cs.IPPools {
-		if p.ForLoadBalancers() && !p.DisableBGPExport {
-			out = append(out, p.CIDR)
-		}
-	}
-	return out
-}
+// serviceRanges are the ranges Calico advertises from every node (see
+// k8swatch.ClusterState.ServiceRanges).
+func (t *translator) serviceRanges() []netip.Prefix { return t.cs.ServiceRanges() }
 
 // sourcedRanges are the service ranges with the input each came from.
 func (t *translator) sourcedRanges() []fabric.Sourced {
@@ -472,24 +498,7 @@ func (t *translator) sourcedRanges() []fabric.Sourced {
 }
 
 // advertised reports whether Calico advertises a LoadBalancer IP at all.
-func (t *translator) advertised(ip netip.Addr) bool {
-	for _, r := range t.cs.BGPConfig.ServiceLoadBalancerIPs {
-		if r.Contains(ip) {
-			return true
-		}
-	}
-	for _, r := range t.cs.BGPConfig.ServiceExternalIPs {
-		if r.Contains(ip) {
-			return true
-		}
-	}
-	for _, p := range t.cs.IPPools {
-		if p.ForLoadBalancers() && !p.DisableBGPExport && p.CIDR.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+func (t *translator) advertised(ip netip.Addr) bool { return t.cs.AdvertisesLoadBalancerIP(ip) }
 
 // allowed is what a node may advertise on a session: its pod addresses
 // (podRules) exactly, and the service ranges with any more specific
@@ -512,6 +521,44 @@ func (t *translator) allowed(fp fabricPeer, ranges []netip.Prefix) ([]fabric.Pre
 	sources := append([]string{"Node/" + fp.Node}, t.podSources(fp.Node)...)
 	if hasRange {
 		sources = append(sources, "BGPConfiguration/default")
+	}
+	return rules, sources
+}
+
+// anyNodeAllowed is what any of the peering nodes may advertise, for a
+// filter all their sessions share: with Calico IPAM every block of every
+// workload pool (the pool up to its block size: Calico hands any node any
+// block), with host-local IPAM each node's podCIDRs exactly; and the
+// service ranges with any more specific prefix.
+func (t *translator) anyNodeAllowed(fps []fabricPeer, ranges []netip.Prefix) ([]fabric.PrefixRule, []string) {
+	var rules []fabric.PrefixRule
+	var sources []string
+	seen := map[fabric.PrefixRule]bool{}
+	add := func(r fabric.PrefixRule) {
+		if !seen[r] {
+			seen[r] = true
+			rules = append(rules, r)
+		}
+	}
+	if t.cfg.IPAM == config.IPAMHostLocal {
+		for _, fp := range fps {
+			for _, r := range t.podRules(fp.Node) {
+				add(r)
+			}
+			sources = appendNew(sources, "Node/"+fp.Node)
+		}
+	} else {
+		for _, pool := range t.cs.IPPools {
+			if !pool.ForWorkloads() || pool.BlockSize < pool.CIDR.Bits() {
+				continue
+			}
+			add(fabric.PrefixRule{Prefix: pool.CIDR.String(), LE: pool.BlockSize})
+			sources = appendNew(sources, "IPPool/"+pool.Name)
+		}
+	}
+	for _, p := range ranges {
+		add(fabric.PrefixRule{Prefix: p.String(), LE: family(p.Addr().Is6()).MaxPrefixLen()})
+		sources = appendNew(sources, "BGPConfiguration/default")
 	}
 	return rules, sources
 }
@@ -582,6 +629,11 @@ func (t *translator) pathsIntent(f *config.Fabric) fabric.PathsIntent {
 	for _, r := range t.serviceRanges() {
 		p.AllNodes[family(r.Addr().Is6())] = true
 	}
+	n := 0
+	for _, s := range t.services {
+		n += len(s.IPs)
+	}
+	p.Advertisers = make([]fabric.Advertised, 0, n)
 	for _, s := range t.services {
 		for _, ip := range s.IPs {
 			if !t.advertised(ip) {
@@ -595,57 +647,6 @@ func (t *translator) pathsIntent(f *config.Fabric) fabric.PathsIntent {
 		}
 	}
 	return p
-}
-
-// warnAdvertisement reports cluster set-ups that leave a LoadBalancer
-// address unreachable no matter what the fabric holds (the usual MetalLB-with-Calico troubleshooting list).
-func (t *translator) warnAdvertisement() {
-	for _, s := range t.services {
-		for _, ip := range s.IPs {
-			if !t.advertised(ip) {
-				t.warn("Service/%s: LoadBalancer IP %s is outside every BGPConfiguration serviceLoadBalancerIPs CIDR, so Calico does not advertise it", s.Key(), ip)
-			}
-			if b := ip.As16(); ip.Is4() && (b[15] == 0 || b[15] == 255) {
-				t.warn("Service/%s: LoadBalancer IP %s ends in .%d, which some routers and clients drop; set avoidBuggyIPs on the pool", s.Key(), ip, b[15])
-			}
-		}
-		if s.ExternalTrafficPolicy == "Local" && len(s.IPs) > 0 && len(s.EndpointNodes) == 0 {
-			t.warn("Service/%s: externalTrafficPolicy Local with no ready endpoint, so no node advertises %s", s.Key(), s.IPs[0])
-		}
-	}
-	for _, pool := range t.cs.LBPools {
-		for _, p := range pool.Prefixes {
-			covered := false
-			for _, r := range t.serviceRanges() {
-				if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
-					covered = true
-				}
-			}
-			if !covered {
-				t.warn("%s pool %s: %s is not inside BGPConfiguration serviceLoadBalancerIPs (or an exported Calico IP pool), so Calico will not advertise its addresses",
-					poolKind(pool.Source), poolName(pool), p)
-			}
-		}
-	}
-}
-
-func poolKind(source string) string {
-	switch source {
-	case "metallb":
-		return "MetalLB IPAddressPool"
-	case "metallb-configmap":
-		return "MetalLB ConfigMap address-pool"
-	case "purelb":
-		return "PureLB ServiceGroup"
-	}
-	return source
-}
-
-func poolName(p k8swatch.LBPool) string {
-	if p.Namespace != "" && p.Source != "metallb-configmap" {
-		return p.Namespace + "/" + p.Name
-	}
-	return p.Name
 }
 
 // dedupeSkips sorts skips and drops repeats (each fabric's driver may skip

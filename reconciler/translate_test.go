@@ -408,45 +408,6 @@ items:
 	}
 }
 
-func TestWarnings(t *testing.T) {
-	doc := `apiVersion: v1
-kind: Service
-metadata: {name: edge, namespace: x}
-spec: {type: LoadBalancer, externalTrafficPolicy: Local, ports: [{port: 80}]}
-status: {loadBalancer: {ingress: [{ip: 172.29.1.0}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: outside, namespace: x}
-spec: {type: LoadBalancer, ports: [{port: 80}]}
-status: {loadBalancer: {ingress: [{ip: 10.208.1.5}]}}
----
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: lb-pool-10-208-1, namespace: metallb-system}
-spec: {addresses: [10.208.1.0/24]}
-`
-	extra := filepath.Join(t.TempDir(), "w.yaml")
-	if err := os.WriteFile(extra, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d := Translate(load(t, filepath.Join(haystack, "cluster"), extra), exampleConfig(t), TranslateOptions{})
-	all := strings.Join(d.Warnings, "\n")
-	for _, want := range []string{
-		"Service/x/outside: LoadBalancer IP 10.208.1.5 is outside every BGPConfiguration serviceLoadBalancerIPs CIDR",
-		"Service/x/edge: LoadBalancer IP 172.29.1.0 ends in .0",
-		"Service/x/edge: externalTrafficPolicy Local with no ready endpoint",
-		"MetalLB IPAddressPool pool metallb-system/lb-pool-10-208-1: 10.208.1.0/24 is not inside BGPConfiguration serviceLoadBalancerIPs",
-	} {
-		if !strings.Contains(all, want) {
-			t.Errorf("warnings lack %q:\n%s", want, all)
-		}
-	}
-	if len(d.Skipped) != 0 {
-		t.Errorf("warnings must not skip anything: %v", d.Skipped)
-	}
-}
-
 func TestTranslateIsDeterministic(t *testing.T) {
 	cs := load(t, filepath.Join(haystack, "cluster"))
 	cfg := exampleConfig(t)

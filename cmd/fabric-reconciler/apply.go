@@ -36,6 +36,9 @@ type savedPlan struct {
 	// Fabrics are the fabrics planned, each with what it held.
 	Fabrics []savedFabric `json:"fabrics"`
 	Plan    fabric.Plan   `json:"plan"`
+	// Adopt marks a plan of the adopt command: its fabrics were observed
+	// for adoption, and apply plans and observes them so again.
+	Adopt bool `json:"adopt,omitempty"`
 }
 
 type savedGuards struct {
@@ -61,8 +64,8 @@ func clusterDigest(ins *inputs) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func writeSavedPlan(path string, ins *inputs, only []string, offline bool, g guardFlags, p planned) error {
-	sp := savedPlan{FormatVersion: SavedPlanVersion, Kind: savedPlanKind, Created: time.Now().UTC().Truncate(time.Second),
+func writeSavedPlan(path string, ins *inputs, only []string, offline bool, g guardFlags, p planned, adopt bool) error {
+	sp := savedPlan{FormatVersion: SavedPlanVersion, Kind: savedPlanKind, Created: time.Now().UTC().Truncate(time.Second), Adopt: adopt,
 		ConfigDigest: ins.cfg.Digest, ClusterDigest: clusterDigest(ins),
 		Guards: savedGuards{AllowEmpty: g.allowEmpty, AllowMissing: g.allowMissing, Policy: g.policy, DeletionBudget: g.deletionBudget},
 		Plan:   p.plan}
@@ -175,8 +178,15 @@ fabric failed, or the plan holds refused fabrics, skipped input (unless
 			}
 			defer release()
 
-			observed, failed := observeAll(ctx, ds, selectFabrics(ins.cfg, only))
-			now := makePlan(ins, only, observed, failed, opts)
+			var now planned
+			if sp.Adopt {
+				observed, failed := observeAllForAdoption(ctx, ds, selectFabrics(ins.cfg, only))
+				now = makeAdoptionPlan(ins, only, observed, failed, opts)
+			} else {
+				observed, failed := observeAll(ctx, ds, selectFabrics(ins.cfg, only))
+				now = makePlan(ins, only, observed, failed, opts)
+			}
+			observed, failed := now.observed, now.failed
 			diffs := savedPlanDiffs(sp, ins, now)
 			w := cmd.OutOrStdout()
 			if len(diffs) > 0 {

@@ -5,6 +5,7 @@
 //	fabric-reconciler plan  --config fabric.yaml --cluster-state cluster/   # dry run
 //	fabric-reconciler sync  --config fabric.yaml --cluster-state cluster/   # apply once
 //	fabric-reconciler run   --config fabric.yaml                            # controller
+//	fabric-reconciler doctor --config fabric.yaml --cluster-state cluster/  # static checks
 package main
 
 import (
@@ -62,6 +63,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPlanCommand(), newSyncCommand(), newApplyCommand(), newObserveCommand(), newRunCommand())
+	root.AddCommand(newPlanCommand(), newSyncCommand(), newApplyCommand(), newObserveCommand(), newRunCommand(), newAdoptCommand(), newDoctorCommand(), newVerifyCommand())
 	return root
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/doctor"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
@@ -106,7 +107,10 @@ func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, f
 		}
 		fps = append(fps, reconciler.PlanFabric(fd, observed[fd.Name], reconciler.GuardsFor(fabricConfig(ins.cfg, fd.Name), opts)))
 	}
-	return planned{plan: fabric.NewPlan(fps, desired.Skipped, desired.Warnings), observed: observed, failed: failed}
+	// The cluster set-ups no fabric can make work are doctor's findings:
+	// the plan shows its errors and warnings.
+	warnings := append(desired.Warnings, doctor.Check(ins.cluster, ins.cfg).PlanWarnings()...)
+	return planned{plan: fabric.NewPlan(fps, desired.Skipped, warnings), observed: observed, failed: failed}
 }
 
 func fabricConfig(cfg *config.Config, name string) *config.Fabric {

@@ -194,7 +194,7 @@ changes, 2 changes, 1 error.`,
 			p := makePlan(ins, only, observed, failed, opts)
 
 			if outFile != "" {
-				if err := writeSavedPlan(outFile, ins, only, offline, guards, p); err != nil {
+				if err := writeSavedPlan(outFile, ins, only, offline, guards, p, false); err != nil {
 					return &exitError{code: 1, err: err}
 				}
 			}

@@ -49,19 +49,28 @@ func newRunCommand() *cobra.Command {
 		debounce, resync         time.Duration
 		backoffInitial, backoffX time.Duration
 		timeout                  time.Duration
+		verifyInterval           time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run as a controller: follow the cluster and keep every fabric in step",
 		Long: `run watches the cluster (informers) and reconciles every configured fabric
 whenever something that matters changes, after a short debounce, and again
-every --resync to catch changes made on the switches by hand. Nothing is
-applied before every informer has synced. Fabrics are reconciled
+every --resync to catch changes made on the switches by hand. A fabric
+that notifies its changes (ACI, through APIC websocket subscriptions) is
+also reconciled within a --debounce of each notification, so hand changes
+there are put right in seconds. Nothing is applied before every informer
+has synced. Fabrics are reconciled
 independently; a failing one is retried with exponential backoff.
 
 With --leader-elect (the default) the replicas share a coordination.k8s.io
 Lease and only its holder talks to the switches. A replica that loses the
 lease exits with code 1 so that Kubernetes restarts it as a standby.
+
+Every --verify-interval the leader reads each fabric's BGP sessions and routes
+back (as "verify" does): per-session metrics, a status ConfigMap per fabric
+(fabric-reconciler-status-<fabric>, one line per node) in --status-namespace,
+and an Event on a Node whose session goes down or comes back.
 
 Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz (ready once
 the caches have synced). Logs are JSON on stderr.`,
@@ -86,6 +95,10 @@ the caches have synced). Logs are JSON on stderr.`,
 			rc.UserAgent = "fabric-reconciler"
 			opts.Config, opts.RestConfig, opts.Logger, opts.OpenDriver = cfg, rc, log, openDriver
 			opts.LeaseNamespace = leaseNS
+			opts.VerifyInterval = verifyInterval
+			if verifyInterval == 0 {
+				opts.VerifyInterval = -1 // off
+			}
 			opts.Loop.Debounce, opts.Loop.Resync, opts.Loop.Timeout = debounce, resync, timeout
 			opts.Loop.BackoffInitial, opts.Loop.BackoffMax = backoffInitial, backoffX
 
@@ -125,6 +138,8 @@ the caches have synced). Logs are JSON on stderr.`,
 	f.DurationVar(&opts.LeaseDuration, "lease-duration", controller.DefaultLeaseDuration, "how long a standby waits before taking over a lease that is not renewed")
 	f.DurationVar(&opts.RenewDeadline, "renew-deadline", controller.DefaultRenewDeadline, "how long the leader retries renewing before it stops writing")
 	f.DurationVar(&opts.RetryPeriod, "retry-period", controller.DefaultRetryPeriod, "how often to try to acquire or renew the lease")
+	f.DurationVar(&verifyInterval, "verify-interval", controller.DefaultVerifyInterval, "how often the leader reads the fabrics' sessions and routes back (0: never)")
+	f.StringVar(&opts.StatusNamespace, "status-namespace", "", "namespace of the status ConfigMaps (default: the Lease's)")
 	f.StringVar(&opts.ListenAddress, "listen", ":9090", "address for /metrics, /healthz and /readyz (empty: none)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")

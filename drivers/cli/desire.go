@@ -19,6 +19,11 @@ type Limits struct {
 	NoFilters bool
 	// Options are the peer options the platform manages.
 	Options map[fabric.PeerOption]bool
+	// CheckOptions, when set, refuses option values the platform cannot
+	// express (its ranges).
+	CheckOptions func(fabric.PeerOptions) error
+	// Listen: the fabric peers by listen ranges (listen.go).
+	Listen bool
 }
 
 // Desire realizes an intent on a CLI platform (FRR, NX-OS): per session a
@@ -27,20 +32,31 @@ type Limits struct {
 // express (an AS it refuses, a description too long) is skipped with the
 // reason, and neither its filter nor its node's paths are planned.
 func Desire(in fabric.Intent, lim Limits) fabric.Realized {
+	if lim.Listen {
+		return desireListen(in, lim)
+	}
 	var r fabric.Realized
 	mark := Mark(config.OwnerMarkOf(in.Cluster))
-	var accepted []fabric.Session
+	accepted := make([]fabric.Session, 0, len(in.Sessions))
 	warned := map[fabric.PeerOption]bool{}
+	filled := map[string]bool{}
 	for _, s := range in.Sessions {
 		r.KeepOptions(lim.PlatformName, &s, lim.Options, warned)
+		if what := Timers(&s.Options); what != "" && !filled[what] {
+			filled[what] = true
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s sets keepalive and hold time together: the sessions get %s", lim.PlatformName, what))
+		}
 		peer, filter := s.Peer(), s.Filter()
 		err := CheckPeer(peer)
+		if err == nil && lim.CheckOptions != nil {
+			err = lim.CheckOptions(peer.PeerOptions)
+		}
 		if err == nil && !lim.NoFilters {
 			err = CheckPrefixFilter(filter)
 		}
-		if desc := mark.Describe(peer.Node); err == nil && lim.MaxDescription > 0 && len(desc) > lim.MaxDescription {
+		if desc := mark.DescribePeer(peer.Node, peer.Password); err == nil && lim.MaxDescription > 0 && len(desc) > lim.MaxDescription {
 			err = fmt.Errorf("the neighbor description %s would be %d characters, %s takes %d (node names of at most %d characters fit)",
-				Quote(desc), len(desc), lim.PlatformName, lim.MaxDescription, lim.MaxDescription-len(mark.Describe("x"))+1)
+				Quote(desc), len(desc), lim.PlatformName, lim.MaxDescription, lim.MaxDescription-len(mark.DescribePeer("x", peer.Password))+1)
 		}
 		if err != nil {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,

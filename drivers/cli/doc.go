@@ -108,6 +108,26 @@
 // owned object that is incomplete or was changed by hand is observed with
 // node Incomplete(reason), so the plan repairs it.
 //
+// # Session options and secrets
+//
+// CheckOptions checks a peer's options (CheckPeer calls it): the password
+// without ever quoting it, the prefix limit, timers, TTL hops. A password
+// line holds Sensitive in its Text and the value beside it (InSecret); only
+// Line.Wire, used by the session typing the line, puts it in, and a reply is
+// redacted (Line.Redact). A neighbor's description records the password's
+// salted fingerprint (Mark.DescribePeer, PasswordMark); PasswordChange says
+// whether a password must be typed (only when the fingerprint differs: a
+// re-sent password resets the session). Desire keeps the options a platform
+// manages (Limits.Options), completes the timers (Timers) and checks a
+// platform's ranges (Limits.CheckOptions).
+//
+// # Listen peering
+//
+// With Limits.Listen, Desire makes one fabric.BGPListen per switch and
+// family (the nodes' subnets, one set of options, the filter any node may
+// use) instead of a neighbor and a filter per node; the Planner writes its
+// filter (Naming.Listen) and asks a ListenPlatform for the group's lines.
+//
 // # Per switch
 //
 // Switches runs Observe, Apply and Render on each switch of the fabric,

@@ -105,9 +105,9 @@ func AFName(af fabric.AddressFamily) string {
 
 // MatchLine is the line of a filter's route-map that matches its
 // prefix-list (the same on FRR and NX-OS).
-func MatchLine(a netip.Addr, name string) string {
-	return "match " + PrefixListFamily(a) + " address prefix-list " + name
-}
+func MatchLine(a netip.Addr, name string) string { return matchLine(PrefixListFamily(a), name) }
+
+func matchLine(fam, name string) string { return "match " + fam + " address prefix-list " + name }
 
 // WantEntries are the prefix-list entries of a filter's rules: exact
 // entries without "le" (NX-OS refuses an "le" equal to the prefix length),

@@ -191,7 +191,10 @@ func CheckPeer(p fabric.BGPPeer) error {
 	if err := ASN("remote AS", p.RemoteASN); err != nil {
 		return err
 	}
-	return ASN("local AS", p.LocalASN)
+	if err := ASN("local AS", p.LocalASN); err != nil {
+		return err
+	}
+	return CheckOptions(p.PeerOptions)
 }
 
 // CheckPrefixFilter validates a per-peer prefix filter.

@@ -43,7 +43,8 @@ func PhaseOf(c fabric.Change) Phase {
 			return PhasePolicyDown
 		}
 		return PhasePolicyUp
-	case fabric.KindBGPPeer:
+	case fabric.KindBGPPeer, fabric.KindBGPListen:
+		// A listen group writes its own filter before itself.
 		if del {
 			return PhasePeersDown
 		}

@@ -110,6 +110,8 @@ type Neighbor struct {
 	Description  string
 	LocalAS      uint32
 	LocalASFlags string // "no-prepend replace-as", ...
+	// Password is what the neighbor holds of a password (see options.go).
+	Password PasswordState
 }
 
 // Paths are an address family's maximum-paths lines; 0 when a line is
@@ -198,12 +200,20 @@ func (o *Observation) PeerFilters(isDenyAll func(netip.Addr, PrefixListEntry) bo
 // readFilter reads a peer filter back from its prefix-list and route-map,
 // and says what is wrong with them ("" when nothing).
 func (o *Observation) readFilter(a netip.Addr, isDenyAll func(PrefixListEntry) bool) (fabric.PrefixFilter, string) {
-	name := o.Naming.PeerFilter(a)
-	f := fabric.PrefixFilter{Switch: o.Switch, PeerAddress: a.String(), Prefixes: []fabric.PrefixRule{}}
+	f := fabric.PrefixFilter{Switch: o.Switch, PeerAddress: a.String()}
 	var why string
-	pl := o.Filters.PrefixLists[PrefixListKey{PrefixListFamily(a), name}]
+	f.Prefixes, f.Node, why = o.readLists(o.Naming.PeerFilter(a), PrefixListFamily(a), isDenyAll)
+	return f, why
+}
+
+// readLists reads a filter back from the prefix-list and route-map of one
+// name: its rules, the node its description names, and what is wrong with
+// them ("" when nothing).
+func (o *Observation) readLists(name, fam string, isDenyAll func(PrefixListEntry) bool) (rules []fabric.PrefixRule, node, why string) {
+	f := fabric.PrefixFilter{Prefixes: []fabric.PrefixRule{}}
+	pl := o.Filters.PrefixLists[PrefixListKey{fam, name}]
 	if pl == nil {
-		return f, "prefix-list missing"
+		return f.Prefixes, "", "prefix-list missing"
 	}
 	var owner string
 	owner, f.Node = Parse(pl.Description)
@@ -232,15 +242,14 @@ func (o *Observation) readFilter(a netip.Addr, isDenyAll func(PrefixListEntry) b
 		why = "unexpected prefix-list entry"
 	}
 	if why == "" {
-		why = o.routeMapProblem(a, pl)
+		why = o.routeMapProblem(name, fam, pl)
 	}
-	return f, why
+	return f.Prefixes, f.Node, why
 }
 
 // routeMapProblem checks a filter's route-map: one entry, "permit 10", with
 // the mark and a match on the prefix-list, nothing else.
-func (o *Observation) routeMapProblem(a netip.Addr, pl *PrefixList) string {
-	name := o.Naming.PeerFilter(a)
+func (o *Observation) routeMapProblem(name, fam string, pl *PrefixList) string {
 	rm := o.Filters.RouteMaps[name]
 	switch {
 	case rm == nil:
@@ -252,7 +261,7 @@ func (o *Observation) routeMapProblem(a netip.Addr, pl *PrefixList) string {
 	if e.Description != pl.Description {
 		return "route-map description changed"
 	}
-	if len(e.Lines) != 1 || e.Lines[0] != MatchLine(a, name) {
+	if len(e.Lines) != 1 || e.Lines[0] != matchLine(fam, name) {
 		return "route-map match changed"
 	}
 	return ""

@@ -152,6 +152,12 @@ func (p *Planner) change(c fabric.Change, pl Platform) {
 			return
 		}
 		p.planMaxPaths(m, pl.PathsAt(af))
+	case fabric.KindBGPListen:
+		if del {
+			p.listenDown(pl, fabric.AddressFamily(c.ID))
+		} else {
+			p.listenUp(pl, c)
+		}
 	default:
 		p.Refuse(fmt.Errorf("%s objects are not configured on %s", CommentID(string(c.Kind)), p.PlatformName))
 	}
@@ -159,14 +165,21 @@ func (p *Planner) change(c fabric.Change, pl Platform) {
 
 // Describe is the description of a node's objects, checked against the
 // grammar and the platform's length limit.
-func (p *Planner) Describe(node string) (string, error) {
-	desc, err := p.Ownership.Describe(node)
-	if err != nil {
+func (p *Planner) Describe(node string) (string, error) { return p.DescribePeer(node, nil) }
+
+// DescribePeer is the description of a node's neighbor: Describe's, with
+// the fingerprint of its password (Mark.DescribePeer).
+func (p *Planner) DescribePeer(node string, password *fabric.Secret) (string, error) {
+	if _, err := p.Ownership.Describe(node); err != nil {
+		return "", err
+	}
+	desc := p.Mark.DescribePeer(node, password)
+	if err := Text("description", desc, 0); err != nil {
 		return "", err
 	}
 	if p.MaxDescription > 0 && len(desc) > p.MaxDescription {
 		return "", fmt.Errorf("node name %s: the description %s would be %d characters, %s takes %d (node names of at most %d characters fit)",
-			Quote(node), Quote(desc), len(desc), p.PlatformName, p.MaxDescription, p.MaxDescription-len(p.Mark.Describe("x"))+1)
+			Quote(node), Quote(desc), len(desc), p.PlatformName, p.MaxDescription, p.MaxDescription-len(p.Mark.DescribePeer("x", password))+1)
 	}
 	return desc, nil
 }
@@ -196,8 +209,16 @@ func (p *Planner) peerUp(pl Platform, peer fabric.BGPPeer) {
 		p.Refuse(errors.New("not created: its prefix filter was refused, and a neighbor is never configured unfiltered"))
 		return
 	}
-	desc, err := p.Describe(peer.Node)
+	desc, err := p.DescribePeer(peer.Node, peer.Password)
 	if err != nil {
+		p.Refuse(err)
+		return
+	}
+	var have PasswordState
+	if n != nil {
+		have = n.Password
+	}
+	if _, _, err := PasswordChange(have, peer.Password); err != nil {
 		p.Refuse(err)
 		return
 	}
@@ -281,8 +302,11 @@ func (p *Planner) Rebind(a netip.Addr, have string) (bind, unbind string) {
 // after "no "; when it refuses one, the change is refused and filterLists
 // returns false.
 func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry, echo func(routeMap, line string) error) bool {
-	name := p.Naming.PeerFilter(a)
-	fam := PrefixListFamily(a)
+	return p.lists(p.Naming.PeerFilter(a), PrefixListFamily(a), desc, want, echo)
+}
+
+// lists plans the prefix-list and route-map of one name (see filterLists).
+func (p *Planner) lists(name, fam, desc string, want []PrefixListEntry, echo func(routeMap, line string) error) bool {
 	key := PrefixListKey{fam, name}
 
 	pl := p.Filters.PrefixLists[key]
@@ -359,7 +383,7 @@ func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry,
 		p.In(mode, "description "+desc)
 		entry.Description = desc
 	}
-	match := MatchLine(a, name)
+	match := matchLine(fam, name)
 	hasMatch := false
 	var lines []string
 	for _, l := range entry.Lines {
@@ -387,8 +411,13 @@ func (p *Planner) filterLists(a netip.Addr, desc string, want []PrefixListEntry,
 // dropFilterLists plans the deletion of a peer filter's route-map and
 // prefix-list, once no neighbor uses it.
 func (p *Planner) dropFilterLists(a netip.Addr) {
-	name := p.Naming.PeerFilter(a)
-	key := PrefixListKey{PrefixListFamily(a), name}
+	p.dropLists(p.Naming.PeerFilter(a), PrefixListFamily(a))
+}
+
+// dropLists plans the deletion of the route-map and prefix-list of one
+// name.
+func (p *Planner) dropLists(name, fam string) {
+	key := PrefixListKey{fam, name}
 	if _, ok := p.Filters.RouteMaps[name]; ok {
 		p.Top("no route-map " + name)
 		delete(p.Filters.RouteMaps, name)

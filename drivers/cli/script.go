@@ -26,6 +26,9 @@ type Line struct {
 	// Script.Changes): lines that enter or leave modes belong to the change
 	// that needed them.
 	Change int
+	// secret goes where Text holds Sensitive when the line is typed
+	// (InSecret, Wire).
+	secret string
 }
 
 type changeState struct {

@@ -163,3 +163,25 @@ func WriteNotes(b *strings.Builder, s *Script, oneLine func(string) string) {
 func WriteConflict(b *strings.Builder, c fabric.Conflict) {
 	fmt.Fprintf(b, "! conflict %s: %s\n", CommentKey(fabric.Key{Kind: c.Kind, Switch: c.Switch, ID: c.ID}), CommentText(c.Reason))
 }
+
+// Operational reads every switch's operational state concurrently (see
+// drivers.Verifier); a switch whose read fails carries its error.
+func (ss Switches) Operational(ctx context.Context, read func(context.Context, config.Switch) (fabric.SwitchOperational, error)) fabric.Operational {
+	out := fabric.Operational{Switches: make([]fabric.SwitchOperational, len(ss))}
+	var wg sync.WaitGroup
+	for i, sw := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			so, err := read(ctx, sw)
+			so.Switch = sw.Name
+			if err != nil {
+				so = fabric.SwitchOperational{Switch: sw.Name, Error: err.Error()}
+			}
+			out.Switches[i] = so
+		}()
+	}
+	wg.Wait()
+	out.Sort()
+	return out
+}

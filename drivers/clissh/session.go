@@ -387,7 +387,11 @@ func (s *Session) SendLines(ctx context.Context, lines []cli.Line, where string)
 		if err := ctx.Err(); err != nil {
 			return i, fmt.Errorf("switch %s: stopped before line %d: %w", s.cfg.Switch, i+1, err)
 		}
-		out, failed, err := s.Send(strings.Repeat(s.cfg.Indent, l.Depth)+l.Text, 0)
+		// Wire puts a line's secret (a BGP password) in. Errors carry Text,
+		// and the reply is redacted; scrapligo's own errors never quote
+		// the input (channel/sendinput.go: timeouts and transport errors),
+		// and it logs input only to a logger, which sessions do not give it.
+		out, failed, err := s.Send(strings.Repeat(s.cfg.Indent, l.Depth)+l.Wire(), 0)
 		if err != nil {
 			return i, fmt.Errorf("switch %s: sending %q: %w", s.cfg.Switch, cli.Redact(l.Text), err)
 		}
@@ -398,11 +402,11 @@ func (s *Session) SendLines(ctx context.Context, lines []cli.Line, where string)
 		if known, ok := MatchBenign(s.cfg.Benign, said); ok && !failed {
 			for j, w := range said {
 				s.cfg.Log.Warn("the switch took the line with a known warning", "switch", s.cfg.Switch,
-					"line", cli.Redact(l.Text), "warning", cli.DeviceLine(w), "source", known[j].Source)
+					"line", cli.Redact(l.Text), "warning", l.Redact(cli.DeviceLine(w)), "source", known[j].Source)
 			}
 			continue
 		}
-		return i, &LineError{Switch: s.cfg.Switch, Line: cli.Redact(l.Text), Reply: s.cfg.Reply(out), Where: where}
+		return i, &LineError{Switch: s.cfg.Switch, Line: cli.Redact(l.Text), Reply: l.Redact(s.cfg.Reply(out)), Where: where}
 	}
 	return len(lines), nil
 }

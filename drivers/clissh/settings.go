@@ -38,8 +38,23 @@ type PrefixFilters struct {
 type Settings struct {
 	SSH           SSH
 	PrefixFilters PrefixFilters
-	Own           any
+	// Peering is how the switches peer with the nodes: PeeringNeighbors
+	// (the default) or PeeringListen.
+	Peering string
+	Own     any
 }
+
+// The values of the `peering` setting.
+const (
+	// PeeringNeighbors: one neighbor and one inbound filter per node.
+	PeeringNeighbors = "neighbors"
+	// PeeringListen: one range of dynamic neighbors per address family,
+	// all sessions alike (one peer group, one shared filter).
+	PeeringListen = "listen"
+)
+
+// Listen reports whether a fabric peers by listen ranges.
+func (s *Settings) Listen() bool { return s != nil && s.Peering == PeeringListen }
 
 // Endpoint is a switch's own setting: its SSH endpoint, host:port.
 type Endpoint struct {
@@ -78,6 +93,8 @@ func ParseSettings(f *config.Fabric, ctx config.ParseContext, driver, own string
 				err = decodeStrict(raw, &s.SSH)
 			case "prefixFilters":
 				err = decodeStrict(raw, &s.PrefixFilters)
+			case "peering":
+				err = decodeStrict(raw, &s.Peering)
 			case own:
 				err = decodeStrict(raw, ownValue)
 			default:
@@ -92,6 +109,17 @@ func ParseSettings(f *config.Fabric, ctx config.ParseContext, driver, own string
 			f.Platform = s
 			return errs
 		}
+	}
+	switch s.Peering {
+	case "":
+		s.Peering = PeeringNeighbors
+	case PeeringNeighbors:
+	case PeeringListen:
+		if s.PrefixFilters.Disabled {
+			add("peering: listen always filters what the nodes send (one filter for the group): prefixFilters.disabled does not apply")
+		}
+	default:
+		add("peering: %q is not neighbors or listen", s.Peering)
 	}
 	if s.SSH.Timeout.Duration == 0 {
 		s.SSH.Timeout.Duration = 10 * time.Second

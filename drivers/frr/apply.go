@@ -63,9 +63,17 @@ func (p *planner) afMode(af fabric.AddressFamily) []string {
 	return append(p.bgpMode(), "address-family "+cli.AFName(af))
 }
 
+// NeighborAt returns the neighbor at an address. An address in a listen
+// range without a neighbor of its own is the range's: a dynamic neighbor
+// of its peer-group, on which FRR refuses every line ("% Operation not
+// allowed on a dynamic neighbor"); it is returned as a neighbor without
+// the mark, so the planner reports a conflict and types nothing there.
 func (p *planner) NeighborAt(a netip.Addr) *cli.Neighbor {
 	if n := p.inst.neighborAt(a); n != nil {
 		return &n.Neighbor
+	}
+	if r := p.inst.listenCovering(a); r != nil && !p.ownListen(r) {
+		return &cli.Neighbor{ID: fmt.Sprintf("%s (in bgp listen range %s peer-group %s)", a, r.Prefix, r.Group), Addr: a}
 	}
 	return nil
 }
@@ -74,6 +82,7 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	a, _ := cli.Addr("peer address", peer.PeerAddress)
 	id := a.String()
 	n := p.inst.neighborAt(a)
+	isNew := n == nil
 	bgp := p.bgpMode()
 	remote := strconv.FormatUint(uint64(peer.RemoteASN), 10)
 	// The mark follows remote-as at once (a neighbor without it would be
@@ -86,9 +95,31 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		}
 		n.RemoteAS = remote
 	}
-	if n.Description != desc {
+	// A new neighbor gets its whole description now: its password
+	// fingerprint is true as soon as the password line follows, and a
+	// neighbor without a password line is observed as such. An existing
+	// one gets it after its password (below): a description claiming a
+	// password the switch does not hold yet would hide the drift.
+	if isNew && n.Description != desc {
 		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		n.Description = desc
+	}
+	// Held down before anything else changes (maintenance).
+	if peer.Shutdown && !n.Shutdown {
+		p.In(bgp, fmt.Sprintf("neighbor %s shutdown", id))
+		n.Shutdown = true
+	}
+	// "neighbor X password LINE", one word (bgpd/bgp_vty.c
+	// neighbor_password): sent only when the switch holds another
+	// password or none; FRR itself resets the session when the password
+	// changes (bgpd.c peer_password_set).
+	switch send, remove, _ := cli.PasswordChange(n.Password, peer.Password); {
+	case send != "":
+		p.InSecret(bgp, fmt.Sprintf("neighbor %s password %s", id, cli.Sensitive), send)
+		n.Password = cli.PasswordState{Set: true, Fingerprint: peer.Password.Fingerprint()}
+	case remove:
+		p.In(bgp, fmt.Sprintf("no neighbor %s password", id))
+		n.Password = cli.PasswordState{}
 	}
 	// Active in its own family only: FRR activates every new neighbor in
 	// IPv4 unicast (and in each family of a "bgp default <afi>-<safi>"),
@@ -114,6 +145,41 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		p.In(af, fmt.Sprintf("no neighbor %s route-map %s in", id, unbind))
 		an.RouteMapIn = ""
 	}
+	// The prefix limit, in the neighbor's own family: "neighbor X
+	// maximum-prefix N [warning-only|restart MINUTES]" (bgp_vty.c; a line
+	// without threshold or force sets them back to 75 and off).
+	switch want := wantMaxPrefix(peer.MaxPrefix); {
+	case want != nil && (an.MaxPrefix == nil || an.MaxPrefix.line() != want.line()):
+		p.In(af, fmt.Sprintf("neighbor %s maximum-prefix %s", id, want.line()))
+		an.MaxPrefix = want
+	case want == nil && an.MaxPrefix != nil:
+		p.In(af, fmt.Sprintf("no neighbor %s maximum-prefix", id))
+		an.MaxPrefix = nil
+	}
+	// "neighbor X timers KEEPALIVE HOLD" (both 0-65535), "no neighbor X
+	// timers" back to the instance's "timers bgp".
+	switch {
+	case peer.Hold != 0 && (n.Keepalive != peer.Keepalive || n.Hold != peer.Hold):
+		p.In(bgp, fmt.Sprintf("neighbor %s timers %d %d", id, peer.Keepalive, peer.Hold))
+		n.Keepalive, n.Hold = peer.Keepalive, peer.Hold
+	case peer.Hold == 0 && (n.Keepalive != 0 || n.Hold != 0):
+		p.In(bgp, fmt.Sprintf("no neighbor %s timers", id))
+		n.Keepalive, n.Hold = 0, 0
+	}
+	// "neighbor X ttl-security hops N" (1-254; GTSM, RFC 5082); its "no"
+	// form takes the number too (bgp_vty.c no_neighbor_ttl_security).
+	switch {
+	case peer.TTLSecurityHops != 0 && n.TTLHops != peer.TTLSecurityHops:
+		p.In(bgp, fmt.Sprintf("neighbor %s ttl-security hops %d", id, peer.TTLSecurityHops))
+		n.TTLHops = peer.TTLSecurityHops
+	case peer.TTLSecurityHops == 0 && n.TTLHops != 0:
+		p.In(bgp, fmt.Sprintf("no neighbor %s ttl-security hops %d", id, n.TTLHops))
+		n.TTLHops = 0
+	}
+	if n.Description != desc {
+		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
+		n.Description = desc
+	}
 	// local-as last: FRR checks it against remote-as and may refuse it; the
 	// neighbor is then already filtered.
 	if peer.LocalASN != p.inst.ASN {
@@ -124,6 +190,12 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	} else if n.LocalAS != 0 {
 		p.In(bgp, fmt.Sprintf("no neighbor %s local-as", id))
 		n.LocalAS, n.LocalASFlags = 0, ""
+	}
+	// Released from maintenance once everything else is in place (a
+	// refused local-as leaves it down).
+	if !peer.Shutdown && n.Shutdown {
+		p.In(bgp, fmt.Sprintf("no neighbor %s shutdown", id))
+		n.Shutdown = false
 	}
 }
 
@@ -243,7 +315,7 @@ func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
 		basis := "against the configuration read at the last observation"
 		cfg := emptyConfig(d.fabric.SwitchASN(sw), d.vrf())
 		if observed {
-			parsed, err := parseRunningConfig(seen.text)
+			parsed, err := d.parse(sw, seen.text)
 			if err != nil {
 				return fmt.Errorf("switch %s: %w", sw.Name, err)
 			}

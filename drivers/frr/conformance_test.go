@@ -2,6 +2,7 @@ package frr
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -45,6 +46,25 @@ func confFilter(sw, addr, node string, rules ...fabric.PrefixRule) fabric.Prefix
 	return fabric.PrefixFilter{Switch: sw, Node: node, PeerAddress: addr, Prefixes: append([]fabric.PrefixRule{}, rules...)}
 }
 
+// The BGP session passwords of the conformance run, before and after the
+// update: secrets the suite greps for. FRR prints them in clear in its
+// running configuration, so Dump masks them.
+const (
+	confBGPPassword        = "frr-conf-md5-2718"
+	confBGPPasswordUpdated = "frr-conf-md5-1414"
+)
+
+// withConfOptions gives a peer session options: a password (salted for the
+// cluster under test, conf-a), a prefix limit and timers.
+func withConfOptions(p fabric.BGPPeer, pw string, limit uint32, action string) fabric.BGPPeer {
+	p.PeerOptions = fabric.PeerOptions{Password: fabric.NewSecret(pw, fabric.PasswordSalt("conf-a", p.PeerAddress)),
+		MaxPrefix: &fabric.MaxPrefix{Limit: limit, Action: action}, Keepalive: 3, Hold: 9}
+	if action == fabric.MaxPrefixRestart {
+		p.MaxPrefix.RestartMinutes = 5
+	}
+	return p
+}
+
 // TestConformance runs the driver conformance suite against the real FRR
 // leaves of the driver tests' lab, reset before each behaviour.
 func TestConformance(t *testing.T) {
@@ -62,21 +82,28 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A dump may be printed when a behaviour fails: FRR shows the
+		// passwords in clear.
+		for i, pw := range []string{confBGPPassword, confBGPPasswordUpdated} {
+			c = strings.ReplaceAll(c, " password "+pw+"\n", fmt.Sprintf(" password (masked %d)\n", i+1))
+		}
 		return c
 	}
 	var desired, updated fabric.State
 	for _, sw := range []string{"leaf201", "leaf202"} {
-		desired.Add(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500))
+		maint := confPeer(sw, "2001:db8::9", "k8v6", 65009, 63500)
+		maint.TTLSecurityHops, maint.Shutdown = 1, true
+		desired.Add(withConfOptions(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500), confBGPPassword, 20, fabric.MaxPrefixShutdown))
 		desired.Add(confPeer(sw, "192.168.9.194", "k8c1s1", 63552, 63501)) // a local-AS override
-		desired.Add(confPeer(sw, "2001:db8::9", "k8v6", 65009, 63500))
+		desired.Add(maint)
 		desired.Add(confFilter(sw, "192.168.9.193", "k8c1m0", fabric.PrefixRule{Prefix: "172.27.114.0/26", LE: 26}, fabric.PrefixRule{Prefix: "172.29.0.0/16", LE: 32}))
 		desired.Add(confFilter(sw, "192.168.9.194", "k8c1s1")) // permits nothing
 		desired.Add(confFilter(sw, "2001:db8::9", "k8v6", fabric.PrefixRule{Prefix: "2001:db8:1::/64", LE: 64}))
 		desired.Add(fabric.MaximumPaths{Switch: sw, AddressFamily: fabric.IPv4, Paths: 3})
 		desired.Add(fabric.MaximumPaths{Switch: sw, AddressFamily: fabric.IPv6, Paths: 2})
 
-		updated.Add(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500))
-		updated.Add(confPeer(sw, "192.168.9.194", "k8c1s1", 63562, 63500))
+		updated.Add(withConfOptions(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500), confBGPPasswordUpdated, 30, fabric.MaxPrefixRestart))
+		updated.Add(withConfOptions(confPeer(sw, "192.168.9.194", "k8c1s1", 63562, 63500), confBGPPassword, 10, fabric.MaxPrefixWarn))
 		updated.Add(confPeer(sw, "192.168.9.195", "k8c1s2", 63553, 63500))
 		updated.Add(confFilter(sw, "192.168.9.193", "k8c1m0", fabric.PrefixRule{Prefix: "172.27.114.0/26", LE: 28}))
 		updated.Add(confFilter(sw, "192.168.9.194", "k8c1s1", fabric.PrefixRule{Prefix: "172.27.15.192/26", LE: 26}))
@@ -162,7 +189,7 @@ func TestConformance(t *testing.T) {
 		Refusal:    conformance.RefusalStopsSwitch,
 		Lock:       conformance.LockHeldByOtherRefused,
 		ApplyBasis: conformance.ApplyReadsFabric,
-		Secrets:    []string{pw},
+		Secrets:    []string{pw, confBGPPassword, confBGPPasswordUpdated},
 		Timeout:    5 * time.Minute,
 	})
 }

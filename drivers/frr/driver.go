@@ -49,18 +49,33 @@ const maxPathsLimit = 256
 
 func init() {
 	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
-		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit, MultipathRelax: true}})
+}
+
+// managedOptions are the peer options FRR sets per neighbor (apply.go
+// PeerUp). Not graceful restart: FRR sets a neighbor's graceful-restart
+// mode (neighbor X graceful-restart|graceful-restart-helper|
+// graceful-restart-disable), but the restart and stale-path times only for
+// the whole instance (bgp graceful-restart restart-time|stalepath-time,
+// doc/user/bgp.rst "BGP Per Peer Graceful Restart"); a helper keeps a
+// restarting node's routes for the restart time the node itself
+// advertises.
+var managedOptions = map[fabric.PeerOption]bool{
+	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionTimers: true,
+	fabric.OptionTTLSecurity: true, fabric.OptionShutdown: true,
 }
 
 // Desire realizes an intent on FRR switches (see cli.Desire).
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	set := clissh.SettingsOf(cfg)
-	return cli.Desire(in, cli.Limits{PlatformName: "FRR", MaxPaths: maxPathsLimit, NoFilters: set != nil && set.PrefixFilters.Disabled})
+	return cli.Desire(in, cli.Limits{PlatformName: "FRR", MaxPaths: maxPathsLimit, NoFilters: set != nil && set.PrefixFilters.Disabled,
+		Options: managedOptions, Listen: set.Listen()})
 }
 
 // Driver drives the FRR switches of one fabric.
 type Driver struct {
 	fabric   config.Fabric
+	cluster  string
 	log      *slog.Logger
 	metrics  clissh.Metrics
 	own      cli.Ownership
@@ -116,6 +131,7 @@ func New(f config.Fabric, opts drivers.Options) (drivers.Driver, error) {
 	cfg := config.Config{Cluster: opts.Cluster}
 	d := &Driver{
 		fabric:   f,
+		cluster:  opts.Cluster,
 		log:      log.With("driver", Name),
 		metrics:  clissh.Metrics{Fabric: f.Name, Driver: Name, Observer: opts.Metrics},
 		own:      cli.Ownership{Mark: cli.Mark(cfg.OwnerMark()), Naming: naming},

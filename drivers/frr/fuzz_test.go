@@ -3,6 +3,7 @@ package frr
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -15,6 +16,10 @@ import (
 func FuzzParseRunningConfig(f *testing.F) {
 	b, err := os.ReadFile("testdata/running-config-leaf202.txt")
 	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(b))
+	if b, err = os.ReadFile("testdata/running-config-options.txt"); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(string(b))
@@ -33,9 +38,11 @@ func FuzzParseRunningConfig(f *testing.F) {
 		del(filter("192.168.9.194", "k8c1s1")),
 		del(peer("192.168.9.194", "k8c1s1", 63552, 63500)),
 		del(maxPaths(fabric.IPv6, 2)),
+		create(func() fabric.BGPPeer { p := optPeer(); p.PeerAddress, p.Node = "192.168.9.195", "k8c1s2"; return p }()),
+		create(listenGroupOf(recordedPW)),
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		cfg, err := parseRunningConfig(text)
+		cfg, err := drv.parse(sw, text)
 		if err != nil {
 			return
 		}
@@ -48,7 +55,7 @@ func FuzzParseRunningConfig(f *testing.F) {
 			return
 		}
 		for _, l := range s.Lines() {
-			if hasControl(l.Text) {
+			if hasControl(l.Wire()) || strings.Contains(l.Text, recordedPW) {
 				t.Fatalf("planned line %q", l.Text)
 			}
 		}

@@ -56,7 +56,7 @@ func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *run
 	if err != nil {
 		return "", nil, err
 	}
-	cfg, err := parseRunningConfig(out)
+	cfg, err := d.parse(sw, out)
 	if err != nil {
 		return "", nil, fmt.Errorf("switch %s: reading the running configuration: %w", sw.Name, err)
 	}
@@ -65,6 +65,24 @@ func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *run
 	}
 	cfg.ecmpMax = sess.cachedECMP()
 	return out, cfg, nil
+}
+
+// parse reads a switch's running configuration and fingerprints its
+// neighbors' and listen groups' passwords.
+func (d *Driver) parse(sw config.Switch, text string) (*runningConfig, error) {
+	cfg, err := parseRunningConfig(text)
+	if err != nil {
+		return nil, err
+	}
+	cfg.fillPasswords(d.cluster)
+	if inst := cfg.instance(d.vrf()); inst != nil {
+		for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
+			if g := listenGroup(inst, d.own, af); g != nil && g.password != "" {
+				g.Password.Fingerprint = fabric.Fingerprint(g.password, cli.ListenSalt(d.cluster, sw.Name, af))
+			}
+		}
+	}
+	return cfg, nil
 }
 
 // seenConfig is a switch's configuration as the last Observe read it.
@@ -115,12 +133,27 @@ func (d *Driver) observeSwitch(ctx context.Context, sw config.Switch, cfg *runni
 		}
 		o.Neighbor(&n.Neighbor, func() (fabric.BGPPeer, string) { return d.observePeer(sw, cfg, inst, n) })
 	}
+	// A listen range takes every address in it: a node there is a dynamic
+	// neighbor of the range's peer-group, and FRR refuses any line for it
+	// ("% Operation not allowed on a dynamic neighbor", bgpd/bgp_vty.c
+	// peer_and_group_lookup_vty). The range is foreign: a peer or filter
+	// of the cluster at an address in it is a conflict (the prefix as
+	// the foreign object's id stands for every address in it).
+	for _, r := range inst.Listen {
+		if d.own.IsListenName(r.Group) {
+			continue // the cluster's own (listen peering)
+		}
+		o.Foreign = append(o.Foreign,
+			fabric.Foreign{Kind: fabric.KindBGPPeer, Switch: sw.Name, ID: r.Prefix.String()},
+			fabric.Foreign{Kind: fabric.KindPrefixFilter, Switch: sw.Name, ID: r.Prefix.String()})
+	}
 	o.PeerFilters(isDenyAll, func(a netip.Addr, name string) string {
 		if n := inst.neighborAt(a); n != nil && d.own.Mark.Owns(n.Description) && inst.routeMapIn(&n.Neighbor) != name {
 			return "not applied to the neighbor"
 		}
 		return ""
 	})
+	d.observeListen(sw, inst, o)
 	for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
 		var have *cli.Paths
 		if a := inst.AFs[cli.AFName(af)]; a != nil {
@@ -148,6 +181,12 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 	if n.LocalAS != 0 {
 		p.LocalASN = n.LocalAS
 	}
+	var mp *maxPrefix
+	if a := inst.AFs[afName(n.Addr)]; a != nil && a.Neighbors[n.ID] != nil {
+		mp = a.Neighbors[n.ID].MaxPrefix
+	}
+	p.PeerOptions = fabric.PeerOptions{Password: n.Password.Observed(), MaxPrefix: observedMaxPrefix(mp),
+		Keepalive: n.Keepalive, Hold: n.Hold, TTLSecurityHops: n.TTLHops, Shutdown: n.Shutdown}
 	switch {
 	case p.RemoteASN == 0:
 		return p, fmt.Sprintf("remote-as %q", n.RemoteAS)
@@ -161,9 +200,53 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 		// anywhere else, it installs what the node sends there unfiltered.
 		return p, "active in " + strings.Join(stray, ", ") + " without this cluster's filter"
 	}
+	if mp != nil && (mp.Threshold != 0 || mp.Force || (mp.Warn && mp.Restart != 0)) {
+		return p, "maximum-prefix " + mp.line() + " is not what this cluster writes"
+	}
+	if fp := cli.PasswordMark(n.Description); n.Password.Set && fp != n.Password.Fingerprint {
+		// The description records what the cluster set; the password
+		// FRR holds is another (changed by hand, or an apply cut off
+		// between the two lines). The password is then observed as it is,
+		// and the plan rewrites the description (and the password, if
+		// it is not the cluster's).
+		return p, "the description's password fingerprint is not the password's"
+	}
 	return p, d.own.BindingProblem(d.own.BindingFor(&cfg.Filters, n.Addr), inst.routeMapIn(&n.Neighbor))
 }
 
 // isDenyAll recognises the entry of a filter that permits nothing: "deny
 // any".
 func isDenyAll(_ netip.Addr, e cli.PrefixListEntry) bool { return e.Action == "deny" && e.Any }
+
+// observedMaxPrefix is a maximum-prefix line as the model says it.
+func observedMaxPrefix(m *maxPrefix) *fabric.MaxPrefix {
+	if m == nil {
+		return nil
+	}
+	out := &fabric.MaxPrefix{Limit: m.Limit, Action: fabric.MaxPrefixShutdown}
+	switch {
+	case m.Warn:
+		out.Action = fabric.MaxPrefixWarn
+	case m.Restart != 0:
+		out.Action, out.RestartMinutes = fabric.MaxPrefixRestart, m.Restart
+	}
+	return out
+}
+
+// wantMaxPrefix is the maximum-prefix line a limit needs: "N", "N
+// warning-only" or "N restart MINUTES" (bgpd/bgp_vty.c neighbor_maximum_prefix
+// and its variants; FRR counts the prefixes the inbound policy accepted,
+// unless "force": doc/user/bgp.rst).
+func wantMaxPrefix(m *fabric.MaxPrefix) *maxPrefix {
+	if m == nil {
+		return nil
+	}
+	out := &maxPrefix{Limit: m.Limit}
+	switch m.Action {
+	case fabric.MaxPrefixWarn:
+		out.Warn = true
+	case fabric.MaxPrefixRestart:
+		out.Restart = m.RestartMinutes
+	}
+	return out
+}

@@ -35,6 +35,19 @@ type bgpInstance struct {
 	DefaultOn map[string]bool
 	Neighbors map[string]*neighbor
 	AFs       map[string]*bgpAF // by "ipv4 unicast", "ipv6 unicast", ...
+	// Listen are the dynamic-neighbor ranges ("bgp listen range P
+	// peer-group G"); ListenLimit is "bgp listen limit N" (0: FRR's
+	// default, 100).
+	Listen      []listenRange
+	ListenLimit int
+}
+
+// listenRange is "bgp listen range PREFIX peer-group GROUP": FRR accepts a
+// session from any address in the prefix, configured as the group is
+// (bgpd/bgp_vty.c bgp_config_write_listen).
+type listenRange struct {
+	Prefix netip.Prefix
+	Group  string
 }
 
 // neighbor is a neighbor's lines; its ID is an address, an interface or a
@@ -45,7 +58,21 @@ type neighbor struct {
 	Shutdown    bool
 	PeerGroup   string // the peer-group it belongs to
 	IsPeerGroup bool
+	// password is the value of "neighbor X password VALUE": FRR prints it
+	// as it was typed (bgp_config_write_peer_global). It stays in memory:
+	// never logged, rendered or put into an error; Observe reports its
+	// fingerprint only (cli.PasswordState).
+	password string
+	// Keepalive and Hold: "neighbor X timers KEEPALIVE HOLD" (0: no line).
+	Keepalive, Hold int
+	// TTLHops: "neighbor X ttl-security hops N" (0: no line).
+	TTLHops int
 }
+
+// String and GoString never show the password (%v, %+v, %#v of a
+// neighbor).
+func (n *neighbor) String() string   { return "neighbor " + n.ID }
+func (n *neighbor) GoString() string { return n.String() }
 
 type bgpAF struct {
 	Name      string
@@ -57,6 +84,20 @@ type afNeighbor struct {
 	Activate    bool // "neighbor X activate"
 	Deactivated bool // "no neighbor X activate"
 	RouteMapIn  string
+	// MaxPrefix is "neighbor X maximum-prefix ...", nil without one.
+	MaxPrefix *maxPrefix
+}
+
+// maxPrefix is "neighbor X maximum-prefix N [THRESHOLD] [warning-only]
+// [restart MINUTES] [force]", in the order FRR writes it
+// (bgp_config_write_peer_af: the threshold only when not 75, FRR's
+// MAXIMUM_PREFIX_THRESHOLD_DEFAULT).
+type maxPrefix struct {
+	Limit     uint32
+	Threshold int // 0: FRR's default
+	Warn      bool
+	Restart   int // minutes; 0: none
+	Force     bool
 }
 
 // parseRunningConfig reads the output of "show running-config [bgpd]".
@@ -250,6 +291,18 @@ func (i *bgpInstance) parseLine(line string, af **bgpAF) error {
 		i.MultipathRelax = true
 	case line == "no bgp default ipv4-unicast":
 		i.NoDefaultIPv4 = true
+	case len(f) == 6 && f[0] == "bgp" && f[1] == "listen" && f[2] == "range" && f[4] == "peer-group":
+		p, err := netip.ParsePrefix(f[3])
+		if err != nil {
+			return fmt.Errorf("listen range %q", f[3])
+		}
+		i.Listen = append(i.Listen, listenRange{Prefix: p.Masked(), Group: f[5]})
+	case len(f) == 4 && f[0] == "bgp" && f[1] == "listen" && f[2] == "limit":
+		v, err := strconv.Atoi(f[3])
+		if err != nil {
+			return fmt.Errorf("listen limit %q", f[3])
+		}
+		i.ListenLimit = v
 	case len(f) == 3 && f[0] == "bgp" && f[1] == "default" &&
 		(strings.HasPrefix(f[2], "ipv4-") || strings.HasPrefix(f[2], "ipv6-") || strings.HasPrefix(f[2], "l2vpn-")):
 		// "bgp default ipv6-unicast", "bgp default ipv4-labeled-unicast",
@@ -297,7 +350,34 @@ func (i *bgpInstance) parseNeighbor(f []string, line string) error {
 		}
 		n.LocalAS, n.LocalASFlags = v, strings.Join(f[4:], " ")
 	case "shutdown":
-		n.Shutdown = true
+		// "shutdown" and "shutdown message MSG" hold the session down;
+		// "shutdown rtt N" does not (it shuts it down on high RTT).
+		n.Shutdown = n.Shutdown || len(f) == 3 || f[3] == "message"
+	case "password":
+		// Never quoted in an error: this line holds a secret.
+		// FRR's "password LINE" takes one word (bgpd/bgp_vty.c).
+		if len(f) >= 4 {
+			n.password = strings.Join(f[3:], " ")
+		}
+	case "timers":
+		// "timers KEEPALIVE HOLD"; not "timers connect N" or "timers
+		// delayopen N".
+		if len(f) == 5 && f[3] != "connect" && f[3] != "delayopen" {
+			ka, err1 := strconv.Atoi(f[3])
+			hold, err2 := strconv.Atoi(f[4])
+			if err1 != nil || err2 != nil {
+				return fmt.Errorf("timers %q %q", f[3], f[4])
+			}
+			n.Keepalive, n.Hold = ka, hold
+		}
+	case "ttl-security":
+		if len(f) == 5 && f[3] == "hops" {
+			v, err := strconv.Atoi(f[4])
+			if err != nil {
+				return fmt.Errorf("ttl-security hops %q", f[4])
+			}
+			n.TTLHops = v
+		}
 	case "peer-group":
 		if len(f) == 3 {
 			n.IsPeerGroup = true
@@ -342,6 +422,12 @@ func (a *bgpAF) parseLine(f []string) error {
 			n.Activate = true
 		case f[2] == "route-map" && len(f) == 5 && f[4] == "in":
 			n.RouteMapIn = f[3]
+		case f[2] == "maximum-prefix" && len(f) >= 4:
+			m, err := parseMaxPrefix(f[3:])
+			if err != nil {
+				return err
+			}
+			n.MaxPrefix = m
 		}
 	case f[0] == "no" && len(f) == 4 && f[1] == "neighbor" && f[3] == "activate":
 		a.neighbor(f[2]).Deactivated = true
@@ -419,8 +505,11 @@ func (i *bgpInstance) activated(n *neighbor) bool { return i.activeIn(n, afName(
 // "bgp default ipv4-unicast" activates an IPv6 neighbor in IPv4 unicast)
 // and those activated by hand. A node peer must be active in its own
 // family only, where its inbound filter is bound.
-func (i *bgpInstance) strayFamilies(n *neighbor) []string {
-	own := afName(n.Addr)
+func (i *bgpInstance) strayFamilies(n *neighbor) []string { return i.strayFrom(n, afName(n.Addr)) }
+
+// strayFrom lists the address families other than own in which a
+// neighbor or peer-group is active (see strayFamilies).
+func (i *bgpInstance) strayFrom(n *neighbor, own string) []string {
 	cand := map[string]bool{"ipv4 unicast": true}
 	for af, on := range i.DefaultOn {
 		cand[af] = cand[af] || on
@@ -461,4 +550,78 @@ func parseECMPMax(text string) int {
 		}
 	}
 	return 0
+}
+
+// parseMaxPrefix reads what follows "neighbor X maximum-prefix".
+func parseMaxPrefix(f []string) (*maxPrefix, error) {
+	v, err := strconv.ParseUint(f[0], 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("maximum-prefix %q", f[0])
+	}
+	m := &maxPrefix{Limit: uint32(v)}
+	for i := 1; i < len(f); i++ {
+		switch {
+		case f[i] == "warning-only":
+			m.Warn = true
+		case f[i] == "force":
+			m.Force = true
+		case f[i] == "restart" && i+1 < len(f):
+			i++
+			if m.Restart, err = strconv.Atoi(f[i]); err != nil {
+				return nil, fmt.Errorf("maximum-prefix restart %q", f[i])
+			}
+		default:
+			if m.Threshold, err = strconv.Atoi(f[i]); err != nil || i != 1 {
+				return nil, fmt.Errorf("maximum-prefix: unexpected %q", f[i])
+			}
+		}
+	}
+	return m, nil
+}
+
+// line is the maximum-prefix line's arguments as the driver writes them.
+func (m *maxPrefix) line() string {
+	s := strconv.FormatUint(uint64(m.Limit), 10)
+	if m.Threshold != 0 {
+		s += " " + strconv.Itoa(m.Threshold)
+	}
+	if m.Warn {
+		s += " warning-only"
+	}
+	if m.Restart != 0 {
+		s += " restart " + strconv.Itoa(m.Restart)
+	}
+	if m.Force {
+		s += " force"
+	}
+	return s
+}
+
+// listenCovering returns the listen range that covers an address, if any.
+func (i *bgpInstance) listenCovering(a netip.Addr) *listenRange {
+	for k := range i.Listen {
+		if i.Listen[k].Prefix.Contains(a) {
+			return &i.Listen[k]
+		}
+	}
+	return nil
+}
+
+// fillPasswords records, for each neighbor with a password, the
+// fingerprint of the password FRR holds (FRR prints it in clear), salted
+// as the cluster salts its own (fabric.PasswordSalt): a password changed
+// by hand reads as a different fingerprint, so the plan sets it again.
+func (c *runningConfig) fillPasswords(cluster string) {
+	for _, inst := range c.BGP {
+		for _, n := range inst.Neighbors {
+			n.Password = cli.PasswordState{}
+			if n.password == "" {
+				continue
+			}
+			n.Password.Set = true
+			if n.Addr.IsValid() {
+				n.Password.Fingerprint = fabric.Fingerprint(n.password, fabric.PasswordSalt(cluster, n.Addr.String()))
+			}
+		}
+	}
 }

@@ -75,9 +75,17 @@ func (p *planner) nbrAFMode(id string, af fabric.AddressFamily) []string {
 	return append(p.nbrMode(id), "address-family "+cli.AFName(af))
 }
 
+// NeighborAt returns the neighbor at an address. An address in the range
+// of a prefix neighbor (not the cluster's), without a neighbor of its own,
+// is that range's: it is returned as a neighbor without the mark, so the
+// planner reports a conflict and types nothing there.
 func (p *planner) NeighborAt(a netip.Addr) *cli.Neighbor {
 	if n := p.v.neighborAt(a); n != nil {
 		return &n.Neighbor
+	}
+	if r := p.v.rangeCovering(a); r != nil && !p.Mark.Owns(r.Description) {
+		owner, _ := cli.Parse(r.Description)
+		return &cli.Neighbor{ID: fmt.Sprintf("%s (in prefix neighbor %s)", a, r.Range), Addr: a, Description: owner}
 	}
 	return nil
 }
@@ -95,15 +103,18 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	a, _ := cli.Addr("peer address", peer.PeerAddress)
 	id := a.String()
 	n := p.v.neighborAt(a)
+	isNew := n == nil
 	if n == nil {
 		n = &neighbor{Neighbor: cli.Neighbor{ID: id, Addr: a}, AFs: map[string]*nbrAF{}}
 		p.v.Neighbors[id] = n
 	}
 	// The mark first: a neighbor cut off after it is the cluster's, and the
 	// only unmarked state an interrupted apply can leave is a bare
-	// "neighbor" line, which recovery knows is harmless.
+	// "neighbor" line, which recovery knows is harmless. An existing
+	// neighbor's description follows its password instead (below): it
+	// records the password's fingerprint.
 	mode := p.nbrMode(n.ID)
-	if n.Description != desc {
+	if isNew && n.Description != desc {
 		p.In(mode, "description "+desc)
 		n.Description = desc
 	}
@@ -111,6 +122,22 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	if n.RemoteAS != remote {
 		p.In(mode, "remote-as "+remote)
 		n.RemoteAS = remote
+	}
+	if peer.Shutdown && !n.Shutdown {
+		p.In(mode, "shutdown")
+		n.Shutdown = true
+	}
+	// "password 0 VALUE": type 0, unencrypted, said explicitly, so that a
+	// password that is a digit is not read as an encryption type (NX-OS
+	// "password [0|3|7] string"; the running configuration shows it as
+	// "password 3 ..."). Sent only when the fingerprint differs.
+	switch send, remove, _ := cli.PasswordChange(n.Password, peer.Password); {
+	case send != "":
+		p.InSecret(mode, "password 0 "+cli.Sensitive, send)
+		n.Password = cli.PasswordState{Set: true, Fingerprint: peer.Password.Fingerprint()}
+	case remove:
+		p.In(mode, "no password")
+		n.Password = cli.PasswordState{}
 	}
 	if peer.LocalASN != p.asn {
 		if n.LocalAS != peer.LocalASN || n.LocalASFlags != localASFlags {
@@ -121,8 +148,31 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		p.In(mode, "no local-as")
 		n.LocalAS, n.LocalASFlags = 0, ""
 	}
+	// "timers KEEPALIVE HOLD" and "ttl-security hops N" in neighbor mode
+	// (Cisco NX-OS Unicast Routing Configuration Guide, "Configuring
+	// Advanced BGP"; ansible cisco.nxos bgp_global parses both there).
+	switch {
+	case peer.Hold != 0 && (n.Keepalive != peer.Keepalive || n.Hold != peer.Hold):
+		p.In(mode, fmt.Sprintf("timers %d %d", peer.Keepalive, peer.Hold))
+		n.Keepalive, n.Hold = peer.Keepalive, peer.Hold
+	case peer.Hold == 0 && (n.Keepalive != 0 || n.Hold != 0):
+		p.In(mode, fmt.Sprintf("no timers %d %d", n.Keepalive, n.Hold))
+		n.Keepalive, n.Hold = 0, 0
+	}
+	switch {
+	case peer.TTLSecurityHops != 0 && n.TTLHops != peer.TTLSecurityHops:
+		p.In(mode, fmt.Sprintf("ttl-security hops %d", peer.TTLSecurityHops))
+		n.TTLHops = peer.TTLSecurityHops
+	case peer.TTLSecurityHops == 0 && n.TTLHops != 0:
+		p.In(mode, fmt.Sprintf("no ttl-security hops %d", n.TTLHops))
+		n.TTLHops = 0
+	}
+	if n.Description != desc {
+		p.In(mode, "description "+desc)
+		n.Description = desc
+	}
 	// The address family last: it starts the exchange of routes, and the
-	// inbound route-map comes with it.
+	// inbound route-map and the prefix limit come with it.
 	fam := fabric.FamilyOf(a)
 	afMode := p.nbrAFMode(n.ID, fam)
 	naf := n.AFs[cli.AFName(fam)]
@@ -137,6 +187,19 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	case unbind != "":
 		p.In(afMode, "no route-map "+unbind+" in")
 		naf.RouteMapIn = ""
+	}
+	switch want := wantMaxPrefix(peer.MaxPrefix); {
+	case want != nil && (naf.MaxPrefix == nil || naf.MaxPrefix.line() != want.line()):
+		p.In(afMode, "maximum-prefix "+want.line())
+		naf.MaxPrefix = want
+	case want == nil && naf.MaxPrefix != nil:
+		p.In(afMode, "no maximum-prefix")
+		naf.MaxPrefix = nil
+	}
+	// Released from maintenance once everything else is in place.
+	if !peer.Shutdown && n.Shutdown {
+		p.In(mode, "no shutdown")
+		n.Shutdown = false
 	}
 }
 
@@ -286,7 +349,7 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, at, fmt.Errorf("switch %s: reading the configuration: %w", sw.Name, err)
 	}
-	sc, err := d.script(sw, cfg, changes)
+	sc, err := d.scriptFor(ctx, sw, cfg, texts, changes)
 	if err != nil {
 		return fabric.ApplyResult{Messages: msgs}, at, err
 	}

@@ -45,6 +45,24 @@ func confFilter(sw, addr, node string, rules ...fabric.PrefixRule) fabric.Prefix
 // confPassword is the leaves' SSH password in the conformance run.
 const confPassword = "nxos-conformance-pw-2718"
 
+// The BGP session passwords of the conformance run, before and after the
+// update: secrets the suite greps for.
+const (
+	confBGPPassword        = "nxos-conf-md5-3141"
+	confBGPPasswordUpdated = "nxos-conf-md5-1618"
+)
+
+// withConfOptions gives a peer session options: a password, a prefix
+// limit and timers, or TTL security and a maintenance shutdown.
+func withConfOptions(p fabric.BGPPeer, pw string, limit uint32, action string) fabric.BGPPeer {
+	p.PeerOptions = fabric.PeerOptions{Password: fabric.NewSecret(pw, fabric.PasswordSalt("conf-a", p.PeerAddress)),
+		MaxPrefix: &fabric.MaxPrefix{Limit: limit, Action: action}, Keepalive: 3, Hold: 9}
+	if action == fabric.MaxPrefixRestart {
+		p.MaxPrefix.RestartMinutes = 5
+	}
+	return p
+}
+
 // TestConformance runs the driver conformance suite against two emulated
 // Nexus leaves (test/nxossim), fresh for each behaviour.
 func TestConformance(t *testing.T) {
@@ -55,16 +73,18 @@ func TestConformance(t *testing.T) {
 		if sw == "leaf202" {
 			local = 63501 // a local-AS override
 		}
-		desired.Add(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500))
+		maint := confPeer(sw, "192.168.9.195", "k8c1s2", 63553, local)
+		maint.TTLSecurityHops, maint.Shutdown = 1, true
+		desired.Add(withConfOptions(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500), confBGPPassword, 20, fabric.MaxPrefixShutdown))
 		desired.Add(confPeer(sw, "192.168.9.194", "k8c1s1", 63552, 63500))
-		desired.Add(confPeer(sw, "192.168.9.195", "k8c1s2", 63553, local))
+		desired.Add(maint)
 		desired.Add(confFilter(sw, "192.168.9.193", "k8c1m0", fabric.PrefixRule{Prefix: "172.27.114.0/26", LE: 26}, fabric.PrefixRule{Prefix: "172.29.0.0/16", LE: 32}))
 		desired.Add(confFilter(sw, "192.168.9.194", "k8c1s1", fabric.PrefixRule{Prefix: "172.27.15.192/26", LE: 26}))
 		desired.Add(confFilter(sw, "192.168.9.195", "k8c1s2")) // permits nothing
 		desired.Add(fabric.MaximumPaths{Switch: sw, AddressFamily: fabric.IPv4, Paths: 3})
 
-		updated.Add(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500))
-		updated.Add(confPeer(sw, "192.168.9.194", "k8c1s1", 63562, 63501))
+		updated.Add(withConfOptions(confPeer(sw, "192.168.9.193", "k8c1m0", 63551, 63500), confBGPPasswordUpdated, 30, fabric.MaxPrefixRestart))
+		updated.Add(withConfOptions(confPeer(sw, "192.168.9.194", "k8c1s1", 63562, 63501), confBGPPassword, 10, fabric.MaxPrefixWarn))
 		updated.Add(confPeer(sw, "192.168.9.196", "k8c1s3", 63554, 63500))
 		updated.Add(confFilter(sw, "192.168.9.193", "k8c1m0", fabric.PrefixRule{Prefix: "172.27.114.0/26", LE: 28}))
 		updated.Add(confFilter(sw, "192.168.9.194", "k8c1s1", fabric.PrefixRule{Prefix: "172.27.15.192/26", LE: 26}, fabric.PrefixRule{Prefix: "172.29.0.0/16", LE: 32}))
@@ -139,6 +159,6 @@ func TestConformance(t *testing.T) {
 		Refusal:    conformance.RefusalFailsSwitch,
 		Lock:       conformance.LockRequired,
 		ApplyBasis: conformance.ApplyReadsFabric,
-		Secrets:    []string{confPassword},
+		Secrets:    []string{confPassword, confBGPPassword, confBGPPasswordUpdated},
 	})
 }

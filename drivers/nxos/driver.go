@@ -65,7 +65,7 @@ const (
 
 func init() {
 	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire,
-		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit}})
+		Config: config.DriverSpec{Parse: parseSettings, MaxPaths: maxPathsLimit, MultipathRelax: true}})
 }
 
 // Desire realizes an intent on NX-OS switches (see cli.Desire): a node whose
@@ -74,7 +74,7 @@ func init() {
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	set := clissh.SettingsOf(cfg)
 	return cli.Desire(in, cli.Limits{PlatformName: "NX-OS", MaxDescription: maxDescription, MaxPaths: maxPathsLimit,
-		NoFilters: set != nil && set.PrefixFilters.Disabled})
+		NoFilters: set != nil && set.PrefixFilters.Disabled, Options: managedOptions, CheckOptions: checkOptions})
 }
 
 // Driver drives the NX-OS switches of one fabric.
@@ -218,6 +218,12 @@ func parseSettings(f *config.Fabric, ctx config.ParseContext) []string {
 	return clissh.ParseSettings(f, ctx, Name, "nxos", &Settings{}, func(f *config.Fabric, ctx config.ParseContext) []string {
 		if _, err := ownOf(*f, ctx.Cluster).check(ctx.Cluster); err != nil {
 			return []string{err.Error()}
+		}
+		if clissh.SettingsOf(*f).Listen() {
+			// NX-OS's counterpart is a prefix neighbor ("neighbor
+			// 10.0.0.0/24 remote-as route-map NAME"); the driver does not
+			// write one yet (docs/nxos.md).
+			return []string{"peering: listen is not supported by the nxos driver yet; use neighbors"}
 		}
 		return nil
 	})

@@ -174,8 +174,21 @@ func (d *Driver) observeSwitch(sw config.Switch, cfg *runningConfig) ([]fabric.O
 	o := &cli.Observation{Ownership: d.own, Switch: sw.Name, Filters: &cfg.Filters, Log: d.log}
 	for _, id := range slices.Sorted(maps.Keys(v.Neighbors)) {
 		n := v.Neighbors[id]
+		if n.Range.IsValid() {
+			// A prefix (dynamic) neighbor takes every address in its
+			// range: a peer or filter of the cluster there is a conflict
+			// (the prefix as the foreign object's id stands for every
+			// address in it).
+			owner, _ := cli.Parse(n.Description)
+			if owner != string(d.own.Mark) {
+				o.Foreign = append(o.Foreign,
+					fabric.Foreign{Kind: fabric.KindBGPPeer, Switch: sw.Name, ID: n.Range.String(), Owner: owner},
+					fabric.Foreign{Kind: fabric.KindPrefixFilter, Switch: sw.Name, ID: n.Range.String(), Owner: owner})
+			}
+			continue
+		}
 		if !n.Addr.IsValid() {
-			continue // a prefix (dynamic) neighbor: never the cluster's
+			continue
 		}
 		o.Neighbor(&n.Neighbor, func() (fabric.BGPPeer, string) { return d.observePeer(sw, cfg, n) })
 	}
@@ -212,7 +225,19 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, n *neighbor) 
 		p.LocalASN = n.LocalAS
 	}
 	af := cli.AFName(p.AddressFamily)
+	var mp *maxPrefix
+	if naf := n.AFs[af]; naf != nil {
+		mp = naf.MaxPrefix
+	}
+	// The password's fingerprint is the one the description records
+	// (parse.go): NX-OS prints the password encrypted ("password 3 ...").
+	// A password whose description records none (set by hand) reads as an
+	// unknown fingerprint, which no cluster desires: the plan sets it again.
+	p.PeerOptions = fabric.PeerOptions{Password: n.Password.Observed(), MaxPrefix: observedMaxPrefix(mp),
+		Keepalive: n.Keepalive, Hold: n.Hold, TTLSecurityHops: n.TTLHops, Shutdown: n.Shutdown}
 	switch {
+	case mp != nil && (mp.Threshold != 0 || (mp.Warn && mp.Restart != 0)):
+		return p, "maximum-prefix " + mp.line() + " is not what this cluster writes"
 	case p.RemoteASN == 0:
 		return p, fmt.Sprintf("remote-as %q", n.RemoteAS)
 	case (n.LocalAS != 0 || n.LocalASFlags != "") && n.LocalASFlags != localASFlags:
@@ -240,4 +265,36 @@ func denyAll(a netip.Addr) cli.PrefixListEntry {
 // isDenyAll recognises denyAll.
 func isDenyAll(a netip.Addr, e cli.PrefixListEntry) bool {
 	return e.Action == "deny" && e.Prefix == anyPrefix(a) && e.LE == a.BitLen() && e.GE == 0
+}
+
+// observedMaxPrefix is a maximum-prefix line as the model says it.
+func observedMaxPrefix(m *maxPrefix) *fabric.MaxPrefix {
+	if m == nil {
+		return nil
+	}
+	out := &fabric.MaxPrefix{Limit: m.Limit, Action: fabric.MaxPrefixShutdown}
+	switch {
+	case m.Warn:
+		out.Action = fabric.MaxPrefixWarn
+	case m.Restart != 0:
+		out.Action, out.RestartMinutes = fabric.MaxPrefixRestart, m.Restart
+	}
+	return out
+}
+
+// wantMaxPrefix is the line a limit needs: "N", "N warning-only" or "N
+// restart MINUTES" (without restart, "a disabled session stays down after
+// the maximum-prefix limit is exceeded": Cisco's command reference).
+func wantMaxPrefix(m *fabric.MaxPrefix) *maxPrefix {
+	if m == nil {
+		return nil
+	}
+	out := &maxPrefix{Limit: m.Limit}
+	switch m.Action {
+	case fabric.MaxPrefixWarn:
+		out.Warn = true
+	case fabric.MaxPrefixRestart:
+		out.Restart = m.RestartMinutes
+	}
+	return out
 }

@@ -39,15 +39,53 @@ type bgpAF struct {
 }
 
 // neighbor is a neighbor's lines; its ID is an address, or a prefix for
-// dynamic peers.
+// dynamic peers (Range).
 type neighbor struct {
 	cli.Neighbor
 	AFs map[string]*nbrAF
+	// Range is the prefix of a prefix neighbor ("neighbor 10.0.0.0/24
+	// remote-as route-map NAME"): NX-OS accepts sessions from every
+	// address in it.
+	Range netip.Prefix
+	// Keepalive and Hold: "timers KEEPALIVE HOLD" (0: no line).
+	Keepalive, Hold int
+	// TTLHops: "ttl-security hops N" (0: no line).
+	TTLHops int
+	// Shutdown: "shutdown".
+	Shutdown bool
 }
 
 type nbrAF struct {
 	PrefixListIn string
 	RouteMapIn   string
+	// MaxPrefix is "maximum-prefix ...", nil without one.
+	MaxPrefix *maxPrefix
+}
+
+// maxPrefix is "maximum-prefix MAXIMUM [THRESHOLD] [restart MINUTES]
+// [warning-only]" under a neighbor's address family (Cisco Nexus 3548
+// NX-OS Unicast Routing Command Reference, "maximum-prefix (BGP)": maximum
+// 1-300000, threshold 1-100, default 75).
+type maxPrefix struct {
+	Limit     uint32
+	Threshold int // 0: not given
+	Restart   int // minutes; 0: none
+	Warn      bool
+}
+
+// line is what follows "maximum-prefix", in the order of Cisco's syntax.
+func (m *maxPrefix) line() string {
+	s := strconv.FormatUint(uint64(m.Limit), 10)
+	if m.Threshold != 0 {
+		s += " " + strconv.Itoa(m.Threshold)
+	}
+	if m.Restart != 0 {
+		s += " restart " + strconv.Itoa(m.Restart)
+	}
+	if m.Warn {
+		s += " warning-only"
+	}
+	return s
 }
 
 func newConfig() *runningConfig {
@@ -225,12 +263,19 @@ func parseVRFLine(v *bgpVRF, n *cfgNode) {
 		nb := &neighbor{Neighbor: cli.Neighbor{ID: f[1]}, AFs: map[string]*nbrAF{}}
 		if a, err := netip.ParseAddr(f[1]); err == nil {
 			nb.Addr = a.Unmap()
+		} else if p, err := netip.ParsePrefix(f[1]); err == nil {
+			nb.Range = p.Masked()
 		}
 		if len(f) >= 4 && f[2] == "remote-as" {
 			nb.RemoteAS = f[3]
 		}
 		for _, k := range n.kids {
 			parseNeighborLine(nb, k)
+		}
+		if nb.Password.Set {
+			// NX-OS prints the password encrypted: its fingerprint is the
+			// one the description records ("" when it records none).
+			nb.Password.Fingerprint = cli.PasswordMark(nb.Description)
 		}
 		v.Neighbors[nb.ID] = nb
 	}
@@ -251,17 +296,30 @@ func parseNeighborLine(nb *neighbor, n *cfgNode) {
 		}
 	case f[0] == "description":
 		nb.Description = strings.TrimSpace(strings.TrimPrefix(n.text, "description"))
+	case f[0] == "password":
+		// "password 3 <encrypted>" (NX-OS prints the password encrypted
+		// with its type-3 cipher, whatever type it was typed in: public
+		// recordings, test/nxossim/testdata/README.md). The driver reads
+		// only that there is one; its fingerprint is in the description.
+		nb.Password.Set = true
+	case len(f) == 3 && f[0] == "timers":
+		nb.Keepalive, _ = strconv.Atoi(f[1])
+		nb.Hold, _ = strconv.Atoi(f[2])
+	case len(f) == 3 && f[0] == "ttl-security" && f[1] == "hops":
+		nb.TTLHops, _ = strconv.Atoi(f[2])
+	case n.text == "shutdown":
+		nb.Shutdown = true
 	case len(f) == 3 && f[0] == "address-family":
 		a := nb.af(f[1] + " " + f[2])
 		for _, k := range n.kids {
 			kf := strings.Fields(k.text)
-			if len(kf) == 3 && kf[2] == "in" {
-				switch kf[0] {
-				case "prefix-list":
-					a.PrefixListIn = kf[1]
-				case "route-map":
-					a.RouteMapIn = kf[1]
-				}
+			switch {
+			case len(kf) == 3 && kf[2] == "in" && kf[0] == "prefix-list":
+				a.PrefixListIn = kf[1]
+			case len(kf) == 3 && kf[2] == "in" && kf[0] == "route-map":
+				a.RouteMapIn = kf[1]
+			case len(kf) >= 2 && kf[0] == "maximum-prefix":
+				a.MaxPrefix = parseMaxPrefix(kf[1:])
 			}
 		}
 	}
@@ -325,3 +383,39 @@ func parseEntry(f []string, v6 bool) (cli.PrefixListEntry, bool) {
 
 // parseASN reads an AS number in asplain or asdot ("1.10").
 func parseASN(s string) (uint32, error) { return cli.ParseASN(s) }
+
+// parseMaxPrefix reads what follows "maximum-prefix"; a form it does not
+// know reads as a limit of 0, which no cluster desires, so the plan writes
+// the line again.
+func parseMaxPrefix(f []string) *maxPrefix {
+	v, err := strconv.ParseUint(f[0], 10, 32)
+	if err != nil {
+		return &maxPrefix{}
+	}
+	m := &maxPrefix{Limit: uint32(v)}
+	for i := 1; i < len(f); i++ {
+		switch {
+		case f[i] == "warning-only":
+			m.Warn = true
+		case f[i] == "restart" && i+1 < len(f):
+			i++
+			m.Restart, _ = strconv.Atoi(f[i])
+		case i == 1:
+			m.Threshold, _ = strconv.Atoi(f[i])
+		default:
+			return &maxPrefix{}
+		}
+	}
+	return m
+}
+
+// rangeCovering returns the prefix neighbor whose range holds an address,
+// nil when none does.
+func (v *bgpVRF) rangeCovering(a netip.Addr) *neighbor {
+	for _, n := range v.Neighbors {
+		if n.Range.IsValid() && n.Range.Contains(a) {
+			return n
+		}
+	}
+	return nil
+}

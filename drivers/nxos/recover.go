@@ -234,9 +234,9 @@ func (d *Driver) foreignDiff(a, b string) ([]string, error) {
 	for l, n := range count {
 		switch {
 		case n > 0:
-			diff = append(diff, "+ "+l)
+			diff = append(diff, "+ "+maskPassword(l))
 		case n < 0:
-			diff = append(diff, "- "+l)
+			diff = append(diff, "- "+maskPassword(l))
 		}
 	}
 	slices.Sort(diff)

@@ -178,6 +178,10 @@ func TestDeployManifests(t *testing.T) {
 		{"get", "", "secrets", namespace, "", false},
 		{"list", "", "secrets", "", "", false},
 		{"list", "", "configmaps", "", "", false},
+		{"update", "", "configmaps", namespace, controller.StatusConfigMapName("haystack-aci"), true},
+		{"create", "", "configmaps", namespace, "", true},
+		{"update", "", "configmaps", namespace, "fabric-reconciler-config", false},
+		{"create", "", "configmaps", "kube-system", "", false},
 		{"update", "", "nodes", "", "k8c1m0", false},
 		{"patch", "", "services", "multicast", "mcast", false},
 		{"update", "", "services/status", "multicast", "mcast", false},
@@ -209,7 +213,8 @@ func checkManifests(t *testing.T, objs []*unstructured.Unstructured) {
 	for _, want := range []struct{ kind, name string }{
 		{"Namespace", namespace}, {"ServiceAccount", "fabric-reconciler"}, {"ClusterRole", "fabric-reconciler"},
 		{"ClusterRoleBinding", "fabric-reconciler"}, {"Role", "fabric-reconciler-leader-election"},
-		{"RoleBinding", "fabric-reconciler-leader-election"}, {"Deployment", "fabric-reconciler"},
+		{"RoleBinding", "fabric-reconciler-leader-election"}, {"Role", "fabric-reconciler-status"},
+		{"RoleBinding", "fabric-reconciler-status"}, {"Deployment", "fabric-reconciler"},
 		{"ConfigMap", "fabric-reconciler-config"}, {"Secret", "fabric-reconciler-secrets"}, {"Service", "fabric-reconciler-metrics"},
 	} {
 		if find(objs, want.kind, want.name) == nil {

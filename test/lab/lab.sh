@@ -14,7 +14,17 @@
 #   lab.sh nodevtysh NODE6 [-c CMD]...   vtysh on an IPv6 node
 #   lab.sh rogue NODE [PREFIX...]   make NODE advertise PREFIXes it does not own
 #                                   (none: stop); Calico's filter is bypassed
+#   lab.sh session NODE < STATEMENTS   BIRD statements for every session of
+#                             NODE (e.g. password "..."), read from stdin;
+#                             empty input clears them
+#   lab.sh pause|resume NODE  stop (SIGSTOP) or continue a node's BIRD: a hung
+#                             node whose TCP connections stay open
 #   lab.sh exec NAME CMD...   run CMD in the namespace of a leaf, node or "sw"
+#   lab.sh bird NODE stop|start|pause|resume   stop a BIRD node (its sessions
+#                             close at once), start it again, or freeze it
+#                             (SIGSTOP: the leaves notice only when their hold
+#                             timer runs out, as for a node that lost power)
+#                             and let it run again
 #   lab.sh restart LEAF DAEMON  restart a leaf's zebra or bgpd as watchfrr does:
 #                             the daemon starts again with the saved frr.conf
 #                             (what "write memory" saved), not what was typed since
@@ -461,6 +471,9 @@ template bgp bgp_template {
   connect delay time 2;
   connect retry time 5;
   error wait time 5,30;
+  # lab only: what "lab.sh session" sets (a password, as Calico writes a
+  # BGPPeer's password.secretKeyRef into its peer blocks: password "...";)
+include "lab_session.cfg";
 }
 
 # ------------- Node-specific peers -------------
@@ -475,6 +488,8 @@ EOF
     done
   } >"$d/bird.cfg"
   write_rogue "$n"
+  : >"$d/lab_session.cfg"
+  chmod 600 "$d/lab_session.cfg"
 }
 
 write_rogue() { # write_rogue NODE [PREFIX...]
@@ -555,6 +570,7 @@ stop_pidfile() {
   alive "$f" || { rm -f "$f"; return 0; }
   pid=$(pidof_file "$f")
   kill "$pid" 2>/dev/null || true
+  kill -CONT "$pid" 2>/dev/null || true # a paused node (lab.sh pause) takes SIGTERM only once it runs
   for i in $(seq 100); do
     alive "$f" || break
     sleep 0.02
@@ -713,6 +729,42 @@ cmd_restart() {
   vty "$l" -b -d "$dm" >"$d/vtysh-b.log" 2>&1 || { cat "$d/vtysh-b.log" >&2; die "$l: vtysh -b -d $dm failed"; }
 }
 
+# cmd_session sets the BIRD statements read from stdin into every BGP
+# session of a node (its template), e.g. 'password "..."; ' and reloads
+# BIRD; no input clears them. The statements never appear on a command line.
+cmd_session() {
+  local n=${1:?usage: lab.sh session NODE < STATEMENTS} d
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  d=$RUN/$n
+  (umask 077; cat >"$d/lab_session.cfg.tmp")
+  mv "$d/lab_session.cfg.tmp" "$d/lab_session.cfg"
+  nsx "$n" birdc -s "$d/bird.ctl" configure >/dev/null
+}
+
+# cmd_pause stops a node's BIRD (SIGSTOP) without closing its sockets: the
+# kernel still acknowledges the leaves' segments, but no BGP message comes
+# back, as from a hung node; cmd_resume lets it run again (SIGCONT).
+cmd_pause() {
+  local n=${1:?usage: lab.sh pause|resume NODE} sig=$2
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  alive "$RUN/$n/bird.pid" || die "$n: bird is not running"
+  kill "-$sig" "$(pidof_file "$RUN/$n/bird.pid")"
+}
+
+# cmd_bird stops, starts, freezes or thaws a node's BIRD.
+cmd_bird() {
+  local n=${1:?usage: lab.sh bird NODE stop|start|pause|resume} op=${2:?usage: lab.sh bird NODE stop|start|pause|resume} f
+  case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
+  f=$RUN/$n/bird.pid
+  case "$op" in
+    stop) stop_pidfile "$f" ;;
+    start) start_bird "$n" ;;
+    pause) alive "$f" || die "bird on $n is not running"; kill -STOP "$(pidof_file "$f")" ;;
+    resume) alive "$f" || die "bird on $n is not running"; kill -CONT "$(pidof_file "$f")" ;;
+    *) die "bird: $op is not one of stop, start, pause, resume" ;;
+  esac
+}
+
 cmd_rogue() {
   local n=${1:?usage: lab.sh rogue NODE [PREFIX...]}; shift
   case "${ROLE[$n]:-}" in node|spare) ;; *) die "$n is not a BIRD node" ;; esac
@@ -724,7 +776,7 @@ main() {
   local c=${1:-}
   [ $# -gt 0 ] && shift
   case "$c" in
-    up|down|status|reset|clean|restart) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
+    up|down|status|reset|clean|restart|bird) [ "$(id -u)" = 0 ] || die "needs root (network namespaces)" ;;
   esac
   case "$c" in
     up) cmd_up ;;
@@ -738,7 +790,11 @@ main() {
     nodevtysh) local n=${1:?usage: lab.sh nodevtysh NODE6 [-c CMD]...}; shift
       [ "${ROLE[$n]:-}" = node6 ] || die "$n is not an IPv6 node"; vty "$n" "$@" ;;
     rogue) cmd_rogue "$@" ;;
+    session) cmd_session "$@" ;;
+    pause) cmd_pause "${1:-}" STOP ;;
+    resume) cmd_pause "${1:-}" CONT ;;
     restart) cmd_restart "$@" ;;
+    bird) cmd_bird "$@" ;;
     exec) local n=${1:?usage: lab.sh exec NAME CMD...}; shift; nsx "$n" "$@" ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; [ -z "$c" ] || exit 2 ;;
   esac

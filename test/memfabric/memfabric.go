@@ -45,10 +45,13 @@ type Fabric struct {
 	mu      sync.Mutex
 	owned   map[fabric.Key]fabric.Object
 	foreign []fabric.Foreign
-	calls   []Call
-	fail    error
-	changed chan struct{} // closed and replaced on every call
-	lock    *drivers.LockRecord
+	// unmarked are the foreign objects without any mark, with their
+	// attributes (PutUnmarked): what adoption may take over.
+	unmarked map[fabric.Key]fabric.Object
+	calls    []Call
+	fail     error
+	changed  chan struct{} // closed and replaced on every call
+	lock     *drivers.LockRecord
 }
 
 // New returns an empty fabric.

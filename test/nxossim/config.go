@@ -52,14 +52,29 @@ type BGPAF struct {
 	Networks         []netip.Prefix
 }
 
-// Neighbor is `neighbor <address>` and its sub-mode.
+// Neighbor is `neighbor <address>` (or `neighbor <prefix>`, a prefix
+// neighbor that accepts sessions from every address in it) and its
+// sub-mode.
 type Neighbor struct {
-	Address      netip.Addr
-	RemoteAS     string
-	LocalAS      string // as typed after `local-as`, including no-prepend etc.
-	Description  string
-	UpdateSource string
-	AFs          map[AF]*NeighborAF
+	Address netip.Addr
+	// Prefix is set, and Address not, for a prefix neighbor.
+	Prefix   netip.Prefix
+	RemoteAS string
+	// RemoteASRouteMap is `remote-as route-map NAME` of a prefix neighbor.
+	RemoteASRouteMap string
+	LocalAS          string // as typed after `local-as`, including no-prepend etc.
+	Description      string
+	UpdateSource     string
+	// Password is what `show running-config` prints after `password`:
+	// "3 <encrypted>" (see password3), or "7 <key>" as typed.
+	Password string
+	// Keepalive and Hold are `timers KEEPALIVE HOLD` (Timers set).
+	Timers          bool
+	Keepalive, Hold int
+	TTLHops         int // `ttl-security hops N`; 0 = none
+	Shutdown        bool
+	MaximumPeers    int // `maximum-peers N` of a prefix neighbor
+	AFs             map[AF]*NeighborAF
 	// Since is when the neighbor was configured; `show ip bgp summary`
 	// prints it as the Up/Down time of a session that never came up.
 	Since time.Time
@@ -71,6 +86,9 @@ type NeighborAF struct {
 	RouteMapIn, RouteMapOut     string
 	SendCommunity               bool
 	SendCommunityExtended       bool
+	// MaximumPrefix is what follows `maximum-prefix`, normalised
+	// ("N [THRESHOLD] [restart M] [warning-only]"); "" = none.
+	MaximumPrefix string
 }
 
 // PrefixList is `ip prefix-list <name> ...` (or ipv6).
@@ -189,7 +207,7 @@ func (v *BGPVRF) sortedNeighbors() []*Neighbor {
 		out = append(out, n)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Address, out[j].Address
+		a, b := out[i].key(), out[j].key()
 		if a.Is4() != b.Is4() {
 			return b.Is4()
 		}
@@ -205,4 +223,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// key is the address a neighbor sorts by: its address, or its prefix's.
+func (n *Neighbor) key() netip.Addr {
+	if n.Prefix.IsValid() {
+		return n.Prefix.Addr()
+	}
+	return n.Address
+}
+
+// Name is the neighbor as `neighbor` names it: an address or a prefix.
+func (n *Neighbor) Name() string {
+	if n.Prefix.IsValid() {
+		return n.Prefix.String()
+	}
+	return n.Address.String()
 }

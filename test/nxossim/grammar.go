@@ -3,6 +3,7 @@ package nxossim
 import (
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Parameter types. Names: NX-OS documents prefix-list and route-map names as
@@ -106,8 +107,28 @@ func buildExec() *node {
 					kw("vrf", prm("vrf", &param{kind: pWord, re: vrfRe, maxLen: 32}).do(hShowBGPSum)),
 				).do(hShowBGPSum),
 			).when(bgpEnabled).add(unimpl("neighbors", "all", "vrf", "community", "paths", "prefix-list", "route-map")...),
-		).add(unimpl("route", "interface", "arp", "prefix-list", "access-lists", "ospf", "pim",
+			kw("route",
+				kw("bgp",
+					kw("vrf", prm("vrf", &param{kind: pWord, re: vrfRe, maxLen: 32}).do(hShowRouteBGP(false))),
+				).do(hShowRouteBGP(false)),
+			).add(unimpl("static", "direct", "local", "ospf", "summary", "vrf", "detail")...),
+		).add(unimpl("interface", "arp", "prefix-list", "access-lists", "ospf", "pim",
 			"igmp", "static-route", "adjacency", "community-list")...),
+		kw("ipv6",
+			kw("route",
+				kw("bgp",
+					kw("vrf", prm("vrf", &param{kind: pWord, re: vrfRe, maxLen: 32}).do(hShowRouteBGP(true))),
+				).do(hShowRouteBGP(true)),
+			).add(unimpl("static", "direct", "local", "summary", "vrf", "detail")...),
+		).add(unimpl("interface", "neighbor", "prefix-list", "bgp")...),
+		kw("bgp",
+			kwAs("af", "ipv4", kw("unicast", kw("neighbors",
+				kw("vrf", prm("vrf", &param{kind: pWord, re: vrfRe, maxLen: 32}).do(hShowBGPNeighbors)),
+			).do(hShowBGPNeighbors)).add(unimpl("summary")...)),
+			kwAs("af", "ipv6", kw("unicast", kw("neighbors",
+				kw("vrf", prm("vrf", &param{kind: pWord, re: vrfRe, maxLen: 32}).do(hShowBGPNeighbors)),
+			).do(hShowBGPNeighbors)).add(unimpl("summary")...)),
+		).when(bgpEnabled).add(unimpl("all", "l2vpn", "vrf", "sessions", "process", "neighbors", "summary")...),
 		kw("configuration",
 			kw("session",
 				kwAs("what", "summary").do(hShowSession),
@@ -118,9 +139,9 @@ func buildExec() *node {
 			).do(hShowSession),
 		),
 	).add(unimpl("interface", "vlan", "clock", "logging", "users", "inventory", "module",
-		"feature", "bgp", "cdp", "lldp", "mac", "spanning-tree", "vrf", "hardware", "license",
+		"feature", "cdp", "lldp", "mac", "spanning-tree", "vrf", "hardware", "license",
 		"processes", "environment", "accounting", "startup-config", "tech-support", "terminal",
-		"ipv6", "route-map", "vpc", "port-channel", "policy-map", "class-map", "boot",
+		"route-map", "vpc", "port-channel", "policy-map", "class-map", "boot",
 		"cli", "ntp", "snmp", "ssh", "system", "file", "diff")...)
 	show.add(kw("checkpoint",
 		kw("summary",
@@ -277,7 +298,9 @@ func buildRouter(withVRF bool) *node {
 		kw("bestpath", kw("as-path", kw("multipath-relax").do(hNoMultipathRelax))),
 		kw("log-neighbor-changes").do(hNoLogNeighbor),
 		afNodes(hNoRouterAF),
-		kw("neighbor", prm("ip", ipP, kw("remote-as", prm("ras", asnP).do(hNoNeighbor))).do(hNoNeighbor)),
+		kw("neighbor", prm("ip", ipP, kw("remote-as", prm("ras", asnP).do(hNoNeighbor))).do(hNoNeighbor),
+			prm("pfx", pfx4P, prefixNeighborRemote(hNoNeighbor)).do(hNoNeighbor),
+			prm("pfx", pfx6P, prefixNeighborRemote(hNoNeighbor)).do(hNoNeighbor)),
 	)
 	root := kw("",
 		kw("router-id", prm("rid", ipv4P).do(hRouterID)),
@@ -285,7 +308,9 @@ func buildRouter(withVRF bool) *node {
 			unimpl("always-compare-med", "compare-routerid", "compare-neighborid", "med", "cost-community")...),
 		kw("log-neighbor-changes").do(hLogNeighbor),
 		afNodes(hRouterAF),
-		kw("neighbor", prm("ip", ipP, kw("remote-as", prm("ras", asnP).do(hNeighbor))).do(hNeighbor)),
+		kw("neighbor", prm("ip", ipP, kw("remote-as", prm("ras", asnP).do(hNeighbor))).do(hNeighbor),
+			prm("pfx", pfx4P, prefixNeighborRemote(hNeighbor)).do(hNeighbor),
+			prm("pfx", pfx6P, prefixNeighborRemote(hNeighbor)).do(hNeighbor)),
 		no,
 	)
 	if withVRF {
@@ -295,6 +320,45 @@ func buildRouter(withVRF bool) *node {
 	}
 	root.add(modeCommon()...)
 	return root.add(unimpl(routerWords...)...)
+}
+
+// Prefix neighbors: "neighbor {ip-prefix/length | ipv6-prefix/length}
+// [remote-as {as-num | route-map name}]" (NX-OS unicast routing command
+// reference, "neighbor"; a recorded one: "neighbor 10.30.4.0/24 remote-as
+// route-map AS_FILTER").
+var (
+	pfx4P = &param{kind: pPrefix4}
+	pfx6P = &param{kind: pPrefix6}
+)
+
+func prefixNeighborRemote(h handler) *node {
+	return kw("remote-as", prm("ras", asnP).do(h), kw("route-map", prm("rasmap", nameP).do(h)))
+}
+
+// passwordP is a BGP password: one word of printable characters ("?" asks
+// for help), up to 80 (TCP MD5's key length).
+var passwordP = &param{kind: pWord, re: regexp.MustCompile(`^[!-~]+$`), maxLen: 80, refuse: func(s string) bool { return strings.Contains(s, "?") }}
+
+func passwordNode() *node {
+	return kw("password",
+		kwAs("pwtype", "0", prm("pw", passwordP).do(hPassword)),
+		kwAs("pwtype", "3", prm("pw", passwordP).do(hPassword)),
+		kwAs("pwtype", "7", prm("pw", passwordP).do(hPassword)),
+		prm("pw", passwordP).do(hPassword))
+}
+
+// maximumPrefixNode is "maximum-prefix maximum [threshold] [restart
+// restart-interval | warning-only]" (Nexus 3548 NX-OS Unicast Routing
+// Command Reference: maximum 1-300000, threshold 1-100).
+func maximumPrefixNode(h handler) *node {
+	restart := func() *node {
+		return kwAs("restartkw", "restart", prm("restart", &param{kind: pNum, min: 1, max: 65535}).do(h))
+	}
+	warn := func() *node { return kwAs("warn", "warning-only").do(h) }
+	return kw("maximum-prefix", prm("max", &param{kind: pNum, min: 1, max: 300000},
+		prm("thr", &param{kind: pNum, min: 1, max: 100}, restart(), warn()).do(h),
+		restart(), warn(),
+	).do(h))
 }
 
 func buildRouterAF(v6 bool) *node {
@@ -342,21 +406,39 @@ func buildNeighbor() *node {
 		localASNode(hLocalAS),
 		kw("description", prm("desc", lineP(80)).do(hDescription)),
 		kw("update-source", prm("ifc", ifaceP).do(hUpdateSource)),
+		passwordNode(),
+		kw("timers", prm("ka", timerP, prm("hold", timerP).do(hTimers))),
+		kw("ttl-security", kw("hops", prm("hops", hopsP).do(hTTLSecurity))),
+		kw("shutdown").do(hShutdown(true)),
+		kw("maximum-peers", prm("n", &param{kind: pNum, min: 1, max: 1000}).do(hMaximumPeers)),
 		afNodes(hNeighborAF),
 		kw("no",
 			kw("remote-as", prm("ras", asnP).do(hNoRemoteAS)).do(hNoRemoteAS),
 			localASNode(hNoLocalAS).do(hNoLocalAS),
 			kw("description", prm("desc", lineP(80)).do(hNoDescription)).do(hNoDescription),
 			kw("update-source", prm("ifc", ifaceP).do(hNoUpdateSource)).do(hNoUpdateSource),
+			kw("password", prm("pwtype", &param{kind: pNum, min: 0, max: 7}, prm("pw", passwordP).do(hNoPassword)).do(hNoPassword),
+				prm("pw", passwordP).do(hNoPassword)).do(hNoPassword),
+			kw("timers", prm("ka", timerP, prm("hold", timerP).do(hNoTimers))).do(hNoTimers),
+			kw("ttl-security", kw("hops", prm("hops", hopsP).do(hNoTTLSecurity)).do(hNoTTLSecurity)),
+			kw("shutdown").do(hShutdown(false)),
+			kw("maximum-peers", prm("n", &param{kind: pNum, min: 1, max: 1000}).do(hNoMaximumPeers)).do(hNoMaximumPeers),
 			afNodes(hNoNeighborAF),
 		),
 	)
 	root.add(modeCommon()...)
-	return root.add(unimpl("bfd", "ebgp-multihop", "password", "timers", "transport", "shutdown",
+	return root.add(unimpl("bfd", "ebgp-multihop", "transport",
 		"inherit", "capability", "disable-connected-check", "dont-capability-negotiate",
-		"dynamic-capability", "low-memory", "maximum-peers", "remove-private-as", "ttl-security",
+		"dynamic-capability", "low-memory", "remove-private-as",
 		"peer-type", "log-neighbor-changes", "graceful-shutdown")...)
 }
+
+// Neighbor timers: "timers keepalive-time hold-time", 0-3600 seconds
+// each (NX-OS BGP configuration guides); TTL security hops 1-254.
+var (
+	timerP = &param{kind: pNum, min: 0, max: 3600}
+	hopsP  = &param{kind: pNum, min: 1, max: 254}
+)
 
 func dirNodes(h handler) []*node {
 	return []*node{kwAs("dir", "in").do(h), kwAs("dir", "out").do(h)}
@@ -370,7 +452,9 @@ func buildNeighborAF() *node {
 			kwAs("sc", "extended").do(hSendCommunity),
 			kwAs("sc", "both").do(hSendCommunity),
 		).do(hSendCommunity),
+		maximumPrefixNode(hMaxPrefix),
 		kw("no",
+			maximumPrefixNode(hNoMaxPrefix).do(hNoMaxPrefix),
 			kw("prefix-list", prm("pl", nameP, dirNodes(hNoNbrPrefixList)...)),
 			kw("route-map", prm("rm", nameP, dirNodes(hNoNbrRouteMap)...)),
 			kw("send-community",
@@ -380,7 +464,7 @@ func buildNeighborAF() *node {
 		),
 	)
 	root.add(modeCommon()...)
-	return root.add(unimpl("allowas-in", "as-override", "default-originate", "maximum-prefix",
+	return root.add(unimpl("allowas-in", "as-override", "default-originate",
 		"next-hop-self", "route-reflector-client", "soft-reconfiguration", "filter-list", "weight",
 		"disable-peer-as-check", "capability", "suppress-inactive", "unsuppress-map", "advertise-map",
 		"advertisement-interval", "inherit", "next-hop-third-party", "rewrite-evpn-rt-asn")...)

@@ -8,8 +8,9 @@ import (
 
 // Output filters after "|" on show commands, as NX-OS has them:
 // include, exclude, begin, section (a line and the lines indented below it)
-// and count. Other NX-OS filters (json, xml, grep, head, ...) are reported as
-// not implemented.
+// and count. "| json" (alone) is handled by the shell: the commands of
+// oper.go write JSON. Other NX-OS filters (xml, grep, head, ...) are
+// reported as not implemented.
 
 var pipeTree = kw("",
 	kwAs("f", "include", prm("re", lineP(0)).do(hPipe)),

@@ -62,7 +62,11 @@ func renderBGPVRF(v *BGPVRF, ind string) []string {
 		}
 	}
 	for _, n := range v.sortedNeighbors() {
-		lines = append(lines, ind+"neighbor "+n.Address.String())
+		head := ind + "neighbor " + n.Name()
+		if n.RemoteASRouteMap != "" {
+			head += " remote-as route-map " + n.RemoteASRouteMap
+		}
+		lines = append(lines, head)
 		in := ind + "  "
 		if n.RemoteAS != "" {
 			lines = append(lines, in+"remote-as "+n.RemoteAS)
@@ -75,6 +79,25 @@ func renderBGPVRF(v *BGPVRF, ind string) []string {
 		}
 		if n.UpdateSource != "" {
 			lines = append(lines, in+"update-source "+n.UpdateSource)
+		}
+		// Public recordings print password, timers and maximum-peers in
+		// this order after the description (test/nxossim/testdata/README.md);
+		// where NX-OS puts ttl-security and shutdown is not recorded: the
+		// emulator prints them after timers.
+		if n.Password != "" {
+			lines = append(lines, in+"password "+n.Password)
+		}
+		if n.Timers {
+			lines = append(lines, fmt.Sprintf("%stimers %d %d", in, n.Keepalive, n.Hold))
+		}
+		if n.TTLHops != 0 {
+			lines = append(lines, fmt.Sprintf("%sttl-security hops %d", in, n.TTLHops))
+		}
+		if n.Shutdown {
+			lines = append(lines, in+"shutdown")
+		}
+		if n.MaximumPeers != 0 {
+			lines = append(lines, fmt.Sprintf("%smaximum-peers %d", in, n.MaximumPeers))
 		}
 		for _, af := range []AF{IPv4Unicast, IPv6Unicast} {
 			a, ok := n.AFs[af]
@@ -100,6 +123,9 @@ func renderBGPVRF(v *BGPVRF, ind string) []string {
 			}
 			if a.RouteMapOut != "" {
 				lines = append(lines, ain+"route-map "+a.RouteMapOut+" out")
+			}
+			if a.MaximumPrefix != "" {
+				lines = append(lines, ain+"maximum-prefix "+a.MaximumPrefix)
 			}
 		}
 	}

@@ -204,8 +204,9 @@ type Server struct {
 	history       []string
 	faults        Faults
 	faultLines    int
-	otherLines    int  // configuration lines counted for Faults.OtherUser
-	unreachable   bool // UnreachableAfterDrop has fired
+	otherLines    int         // configuration lines counted for Faults.OtherUser
+	unreachable   bool        // UnreachableAfterDrop has fired
+	oper          Operational // what the operational show commands report (oper.go)
 	conns         map[int]*ssh.ServerConn
 	nextConn      int
 	closed        bool

@@ -51,6 +51,9 @@ type shell struct {
 	now     time.Time   // time of the line being run
 	failed  bool        // the last line produced an error reply
 	pipe    *pipeFilter // set while parsing an output filter
+	// json is set for a line that ends in "| json" (or json-pretty);
+	// jsonDone by a command that wrote JSON (oper.go).
+	json, jsonDone bool
 }
 
 func (sh *shell) inConfig() bool { return len(sh.frames) > 0 }
@@ -135,6 +138,11 @@ func (sh *shell) runLine(line string) string {
 	sh.failed = false
 	prompt := sh.prompt()
 	end, filters := splitPipe(line)
+	sh.json, sh.jsonDone = false, false
+	if len(filters) == 1 {
+		f := strings.TrimSpace(line[filters[0]:])
+		sh.json = f == "json" || f == "json-pretty"
+	}
 	toks := tokenize(line[:end])
 	var out strings.Builder
 	for i := 0; i < len(toks); {
@@ -158,7 +166,11 @@ func (sh *shell) runLine(line string) string {
 		}
 		i = p.next
 	}
-	if len(filters) == 0 || sh.failed {
+	if sh.json && !sh.jsonDone && !sh.failed {
+		sh.failed = true
+		return msgNotImpl + "\n" // the JSON form of this command is not emulated
+	}
+	if len(filters) == 0 || sh.failed || sh.json {
 		return out.String()
 	}
 	result := out.String()

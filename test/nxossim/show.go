@@ -140,7 +140,7 @@ func (s *Server) showBGPSummary(vrf string, now time.Time) string {
 		}
 		var peers []*Neighbor
 		for _, n := range v.sortedNeighbors() {
-			if _, ok := n.AFs[IPv4Unicast]; ok {
+			if _, ok := n.AFs[IPv4Unicast]; ok && !n.Prefix.IsValid() {
 				peers = append(peers, n)
 			}
 		}

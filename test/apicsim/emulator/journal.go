@@ -44,6 +44,7 @@ func (s *Sim) Journal() []JournalEntry {
 func (s *Sim) commit(r *http.Request, work *tree) {
 	old := s.tree
 	s.tree = work
+	s.publish(old, work)
 	if !s.opts.Journal {
 		return
 	}

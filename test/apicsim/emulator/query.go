@@ -34,7 +34,7 @@ func classSet(v string) (map[string]bool, *apicError) {
 	out := map[string]bool{}
 	for _, c := range strings.Split(v, ",") {
 		c = strings.TrimSpace(c)
-		if _, ok := Registry[c]; !ok {
+		if _, ok := Registry[c]; !ok && !operClasses[c] {
 			return nil, errf(400, "400", "Request failed, unresolved class for %s", c)
 		}
 		out[c] = true

@@ -44,6 +44,10 @@ type Options struct {
 	// deleted parent included (Journal, JournalEntry). Off by default: each
 	// commit then costs a walk of the whole tree.
 	Journal bool
+	// SubscriptionTimeout is how long a subscription lives without a
+	// refresh when its query names no refresh-timeout (default
+	// DefaultSubscriptionTimeout; see subscribe.go).
+	SubscriptionTimeout time.Duration
 }
 
 // Counters are the emulator's counters.
@@ -83,6 +87,9 @@ type Sim struct {
 	log      []Request
 	journal  []JournalEntry
 	counters Counters
+	subs     subState // query subscriptions (subscribe.go)
+	// oper are the operational objects a test set (oper.go).
+	oper []OperMO
 }
 
 // New returns an emulator with an empty tree (just uni).
@@ -221,6 +228,10 @@ func (s *Sim) Count(method, prefix string) int {
 // ServeHTTP is the emulator's single handler. Paths are parsed by hand:
 // DNs hold '/' and brackets that a mux would clean or split.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/socket") {
+		s.serveSocket(w, r) // subscription notifications (subscribe.go)
+		return
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	if r.URL.Path == "/_emulator/faults" {
 		// The program's switch for faults: POST one Fault as JSON (delay in
@@ -450,6 +461,10 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, body []byte) (user s
 		}
 		s.counters.Refreshes++
 		s.issue(w, user)
+		s.sessionRefreshed(tok, s.issued[len(s.issued)-1])
+		return user
+	case "/api/subscriptionRefresh.json":
+		s.handleSubscriptionRefresh(w, r)
 		return user
 	case "/api/aaaLogout.json":
 		delete(s.sessions, tok)
@@ -497,9 +512,23 @@ func (s *Sim) routeAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 			writeError(w, err)
 			return
 		}
+		if operClasses[class] {
+			props, total := s.queryOperClass(scope, class, o)
+			writeJSON(w, 200, imdata(props, total))
+			return
+		}
 		props, total, qerr := s.queryClass(s.tree, scope, class, o)
 		if qerr != nil {
 			writeError(w, qerr)
+			return
+		}
+		if subscribeRequested(r) {
+			id, serr := s.subscribe(r, "class", scope, class, o)
+			if serr != nil {
+				writeError(w, serr)
+				return
+			}
+			writeJSON(w, 200, withSubscription(imdata(props, total), id))
 			return
 		}
 		writeJSON(w, 200, imdata(props, total))
@@ -514,7 +543,21 @@ func (s *Sim) handleGetMO(w http.ResponseWriter, r *http.Request, dn string) {
 		writeError(w, err)
 		return
 	}
+	if isOperDN(dn) {
+		props, total := s.queryOper(dn, o)
+		writeJSON(w, 200, imdata(props, total))
+		return
+	}
 	props, total := s.queryMO(s.tree, dn, o)
+	if subscribeRequested(r) {
+		id, serr := s.subscribe(r, "mo", dn, "", o)
+		if serr != nil {
+			writeError(w, serr)
+			return
+		}
+		writeJSON(w, 200, withSubscription(imdata(props, total), id))
+		return
+	}
 	writeJSON(w, 200, imdata(props, total))
 }
 
@@ -609,7 +652,9 @@ func (s *Sim) Post(dn string, payload []byte) error {
 	if _, _, err := s.applyPost(work, dn, n, s.now()); err != nil {
 		return err
 	}
+	old := s.tree
 	s.tree = work
+	s.publish(old, work)
 	return nil
 }
 
@@ -644,6 +689,7 @@ func (s *Sim) Delete(dn string) bool {
 		return false
 	}
 	delete(s.tree.lookup(ParentDN(dn)).Children, lastRN(dn))
+	s.notifyDeleted(s.tree, m)
 	return true
 }
 
@@ -656,7 +702,9 @@ func (s *Sim) SetAttr(dn, attr, value string) bool {
 	if m == nil {
 		return false
 	}
+	old := m.Attrs[attr]
 	m.Attrs[attr] = value
+	s.notifyModified(s.tree, m, attr, old)
 	return true
 }
 
