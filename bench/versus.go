@@ -185,9 +185,9 @@ func versusSection(e *env) (string, error) {
 			case 1:
 				ratio, target = fmt.Sprintf("%.1fx", r.wall.median()/c), "≥ 2x "+pass(r.wall.median()/c >= 2)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", lat, name, wall, r.requests, classes(r.made), ratio, target)
+			fmt.Fprintf(&b, "| %d ms | %s | %s | %d | %s | %s | %s |\n", lat.Milliseconds(), name, wall, r.requests, classes(r.made), ratio, target)
 			if r.note != "" {
-				notes = append(notes, fmt.Sprintf("%s at %s: %s", name, lat, r.note))
+				notes = append(notes, fmt.Sprintf("%s at %d ms: %s", name, lat.Milliseconds(), r.note))
 			}
 		}
 	}
