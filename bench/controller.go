@@ -76,6 +76,7 @@ func controllerSection(e *env) (string, error) {
 		rate, requests, last = m["creates/s"], m["requests"], size
 		fmt.Fprintf(&b, "| %s | %.0f s (%.0f requests/s) | %.1f s | %.0f MiB | %.0f MiB | %.1f s | %.0f ms | %.0f ms | %.0f MiB |\n", size,
 			m["create-s"], m["creates/s"], m["sync-s"], m["cache-MiB"], m["state-MiB"], m["first-s"], m["change-ms"], m["reconcile-ms"], m["heap-MiB"])
+		e.partial(b.String())
 	}
 	if !slices.Contains(e.ctrlSizes, "L") && rate > 0 {
 		// What L would take to load, from the rate just measured.

@@ -40,6 +40,9 @@ type env struct {
 	ansibleLoop int
 	ctrlSizes   []string
 	ctrlBudget  time.Duration
+	// partial, when a long section calls it, writes the report with what
+	// the section measured so far.
+	partial func(md string)
 	log         func(format string, a ...any)
 }
 
@@ -92,6 +95,7 @@ func main() {
 			continue
 		}
 		e.log("section %s", s.name)
+		e.partial = func(md string) { write(*out, root, append(report.Bytes(), md...), nil) }
 		start := time.Now()
 		md, err := s.run(e)
 		if err != nil {
