@@ -137,7 +137,12 @@ func (r Report) PlanWarnings() []string {
 // Check runs every rule on a cluster state and a configuration. It reads
 // nothing else and contacts nothing: it is pure.
 func Check(cs k8swatch.ClusterState, cfg *config.Config) Report {
-	c := newChecker(cs, cfg)
+	return CheckTranslated(cs, cfg, reconciler.TranslateWithIntents(cs, cfg, reconciler.TranslateOptions{CalicoNamespace: cfg.CalicoNamespace}))
+}
+
+// CheckTranslated is Check on a translation already made (plan makes one).
+func CheckTranslated(cs k8swatch.ClusterState, cfg *config.Config, tr reconciler.Translation) Report {
+	c := newChecker(cs, cfg, tr)
 	for _, r := range rules {
 		if r.check != nil { // rules reported by another's check have none
 			r.check(c)
@@ -165,11 +170,9 @@ type fabricSwitch struct {
 	fabric, sw string
 }
 
-func newChecker(cs k8swatch.ClusterState, cfg *config.Config) *checker {
-	opts := reconciler.TranslateOptions{CalicoNamespace: cfg.CalicoNamespace}
+func newChecker(cs k8swatch.ClusterState, cfg *config.Config, tr reconciler.Translation) *checker {
 	c := &checker{cs: cs, cfg: cfg, switchOf: map[netip.Addr]fabricSwitch{}, fabricPeered: map[string]map[fabricSwitch]bool{}}
-	c.intents = reconciler.Intents(cs, cfg, opts)
-	c.desired = reconciler.Translate(cs, cfg, opts)
+	c.intents, c.desired = tr.Intents, tr.Desired
 	c.peers, _ = cs.ResolvePeers()
 	for _, f := range cfg.Fabrics {
 		for _, s := range f.Switches {

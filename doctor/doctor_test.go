@@ -3,6 +3,7 @@ package doctor_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -242,6 +243,16 @@ spec: {nodeSelector: all(), peerSelector: "route-reflector == 'true'"}
 			fires:    setup{cfg: extraSwitch("leaf203", "192.168.9.207", "")},
 			notFires: setup{cfg: extraSwitch("leaf203", "192.168.9.207", "r2")},
 			want:     "node k8c1m0 peers with fabric haystack-aci but not with its switch leaf203"},
+		{rule: doctor.RuleNodeMissingSwitchPeer + " (racks not configured)",
+			// Each node peers with 2 of 5 switches: per-rack ToRs whose
+			// racks the configuration does not name are not expected.
+			fires: setup{cfg: extraSwitch("leaf203", "192.168.9.207", "")},
+			notFires: setup{cfg: func(c *config.Config) {
+				for i, ip := range []string{"192.168.9.207", "192.168.9.208", "192.168.9.209"} {
+					extraSwitch(fmt.Sprintf("tor%d", i), ip, "")(c)
+				}
+			}},
+			want: "node k8c1m0 peers with fabric haystack-aci but not with its switch leaf203"},
 		{rule: doctor.RuleNodeMissingSwitchPeer + " (rack)",
 			fires:    setup{cfg: extraSwitch("leaf203", "192.168.9.207", "r1")},
 			notFires: setup{cfg: extraSwitch("leaf203", "192.168.9.207", "r2")},

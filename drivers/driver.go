@@ -83,12 +83,22 @@ type Factory func(cfg config.Fabric, opts Options) (Driver, error)
 // from them is planned.
 type Desire func(cfg config.Fabric, in fabric.Intent) fabric.Realized
 
+// PlanCheck says why a fabric's plan must not be applied at all ("" when
+// it may), from what only the platform knows: a limit of the platform
+// that the fabric would pass once the plan is applied. It sees the
+// desired state, what the fabric holds for the cluster and the plan (after
+// the policy held back what it does not allow), and runs when the plan is
+// made, before anything is sent. It is pure, like Desire.
+type PlanCheck func(cfg config.Fabric, want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string
+
 // Spec is what a driver registers: how to open it, how it realizes an
 // intent, and its configuration (parsed and validated by the driver).
 type Spec struct {
 	Open   Factory
 	Desire Desire
 	Config config.DriverSpec
+	// Check, when set, refuses plans the platform cannot take.
+	Check PlanCheck
 }
 
 var (
@@ -116,6 +126,14 @@ func DesireFunc(name string) (Desire, bool) {
 	defer mu.Unlock()
 	s, ok := registry[name]
 	return s.Desire, ok
+}
+
+// CheckFunc returns the plan check of a registered driver (nil when it has
+// none).
+func CheckFunc(name string) PlanCheck {
+	mu.Lock()
+	defer mu.Unlock()
+	return registry[name].Check
 }
 
 // Names lists the registered drivers.

@@ -46,15 +46,29 @@ type TranslateOptions struct {
 // (package doctor), not Translate's: plan shows them by running the same
 // checks.
 func Translate(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptions) fabric.Desired {
+	return TranslateWithIntents(cs, cfg, opts).Desired
+}
+
+// Translation is Translate's result with each fabric's intent behind it,
+// in the configuration's order.
+type Translation struct {
+	Desired fabric.Desired
+	Intents []fabric.Intent
+}
+
+// TranslateWithIntents is Translate, keeping the intents (what doctor and
+// verify check against) instead of translating twice.
+func TranslateWithIntents(cs k8swatch.ClusterState, cfg *config.Config, opts TranslateOptions) Translation {
 	t := newTranslator(cs, cfg, opts)
-	var d fabric.Desired
+	var tr Translation
 	for i := range cfg.Fabrics {
-		f := &cfg.Fabrics[i]
-		d.Fabrics = append(d.Fabrics, t.desire(f))
+		fd, in := t.desire(&cfg.Fabrics[i])
+		tr.Desired.Fabrics = append(tr.Desired.Fabrics, fd)
+		tr.Intents = append(tr.Intents, in)
 	}
-	d.Skipped = dedupeSkips(t.skips)
-	d.Warnings = dedupeStrings(t.warnings)
-	return d
+	tr.Desired.Skipped = dedupeSkips(t.skips)
+	tr.Desired.Warnings = dedupeStrings(t.warnings)
+	return tr
 }
 
 // Intents are what each configured fabric must provide for the cluster,
@@ -407,7 +421,7 @@ func (t *translator) intent(f *config.Fabric) fabric.Intent {
 	}
 	ports := make([]fabric.ContractEntry, 0, nports)
 	for _, s := range t.services {
-		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith}
+		si := fabric.ServiceIntent{Namespace: s.Namespace, Name: s.Name, OwnIPs: s.ownIPs, SharesWith: s.sharesWith, Labels: s.Labels}
 		if len(s.Ports) > 0 {
 			from := len(ports)
 			for _, p := range s.Ports {
@@ -430,7 +444,7 @@ func appendNew(list []string, v string) []string {
 
 // desire turns one fabric's intent into its platform's objects through its
 // driver, and adds the holds and skips.
-func (t *translator) desire(f *config.Fabric) fabric.FabricDesired {
+func (t *translator) desire(f *config.Fabric) (fabric.FabricDesired, fabric.Intent) {
 	in := t.intent(f)
 	in.Cluster = t.cfg.Cluster
 	in.Holds = t.holds(f)
@@ -438,7 +452,7 @@ func (t *translator) desire(f *config.Fabric) fabric.FabricDesired {
 	desire, ok := drivers.DesireFunc(f.Driver)
 	if !ok {
 		t.skip("Fabric/"+f.Name, fmt.Sprintf("driver %q is not built in; nothing is planned for this fabric", f.Driver), "")
-		return fd
+		return fd, in
 	}
 	d := desire(*f, in)
 	for _, sk := range d.Skipped {
@@ -448,7 +462,7 @@ func (t *translator) desire(f *config.Fabric) fabric.FabricDesired {
 		t.warn("fabric %s: %s", f.Name, w)
 	}
 	fd.State, fd.Sources, fd.Holds = d.State, d.Sources, d.Holds
-	return fd
+	return fd, in
 }
 
 // dedupeSessions keeps one session per (switch, node address): a node that

@@ -97,8 +97,9 @@ type planned struct {
 // makePlan translates the cluster against what the fabrics hold and plans
 // each selected fabric with its guards.
 func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, failed map[string]error, opts reconciler.Options) planned {
-	desired := keepFabrics(reconciler.Translate(ins.cluster, ins.cfg,
-		reconciler.TranslateOptions{Observed: observed, AllowMissing: opts.AllowMissing, CalicoNamespace: ins.cfg.CalicoNamespace}), only)
+	tr := reconciler.TranslateWithIntents(ins.cluster, ins.cfg,
+		reconciler.TranslateOptions{Observed: observed, AllowMissing: opts.AllowMissing, CalicoNamespace: ins.cfg.CalicoNamespace})
+	desired := keepFabrics(tr.Desired, only)
 	var fps []fabric.FabricPlan
 	for _, fd := range desired.Fabrics {
 		if err, bad := failed[fd.Name]; bad {
@@ -109,7 +110,7 @@ func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, f
 	}
 	// The cluster set-ups no fabric can make work are doctor's findings:
 	// the plan shows its errors and warnings.
-	warnings := append(desired.Warnings, doctor.Check(ins.cluster, ins.cfg).PlanWarnings()...)
+	warnings := append(desired.Warnings, doctor.CheckTranslated(ins.cluster, ins.cfg, tr).PlanWarnings()...)
 	return planned{plan: fabric.NewPlan(fps, desired.Skipped, warnings), observed: observed, failed: failed}
 }
 

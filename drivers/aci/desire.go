@@ -134,33 +134,7 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	for _, c := range a.Consumers {
 		consumers = append(consumers, groupRef(a, c))
 	}
-	named := serviceNames(a, in, &r)
-	epgOf := map[string]string{} // service key -> its EPG
-	for _, s := range named {
-		epgOf[s.Key()] = s.epg
-		for _, ip := range s.OwnIPs {
-			add(s.epg, netip.PrefixFrom(ip, ip.BitLen()), fabric.ScopeImportSecurity, []string{"Service/" + s.Key()})
-		}
-	}
-	for _, s := range named {
-		provider := s.epg
-		if len(s.OwnIPs) == 0 {
-			provider = epgOf[s.SharesWith]
-		}
-		var entries []fabric.ContractEntry
-		for _, p := range s.Ports {
-			if !aciProtocols[p.Protocol] {
-				r.Skipped = append(r.Skipped, fabric.Skip{Object: "Service/" + s.Key(),
-					Reason: fmt.Sprintf("fabric %s: port %s: ACI filter entries match ports of tcp and udp only; that port is left out of the contract", in.Fabric, p)})
-				continue
-			}
-			entries = append(entries, p)
-		}
-		if provider == "" || len(entries) == 0 || (len(s.OwnIPs) == 0 && s.SharesWith == "") {
-			continue
-		}
-		r.Add(fabric.Contract{Name: s.contract, Provider: provider, Consumers: consumers, Entries: entries}, "Service/"+s.Key())
-	}
+	serviceObjects(a, in, &r, consumers, add)
 
 	ids := make([]string, 0, len(subnets))
 	for id := range subnets {
@@ -240,6 +214,9 @@ func (g aciGroups) holds(a *Settings, h fabric.IntentHold) []fabric.Hold {
 	}
 	switch h.Scope {
 	case fabric.HoldService:
+		if out, ok := groupedServiceHolds(a, g, h); ok {
+			return out
+		}
 		ns, name, _ := strings.Cut(h.Service, "/")
 		var out []fabric.Hold
 		if epg, err := expandTemplate(a.ExternalEPGs.Service, ns, name); err == nil {

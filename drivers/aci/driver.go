@@ -25,7 +25,9 @@ import (
 // Name is the driver's name in the configuration.
 const Name = "aci"
 
-func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire, Config: configSpec}) }
+func init() {
+	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire, Config: configSpec, Check: checkPlan})
+}
 
 // Driver is the ACI driver for one fabric.
 type Driver struct {

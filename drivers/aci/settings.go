@@ -39,6 +39,16 @@ type Settings struct {
 	LegacyBGPPasswordFile string `json:"bgpPasswordFile,omitempty"`
 	// MaximumPathsPolicy names the bgpCtxAfPol the driver creates.
 	MaximumPathsPolicy string `json:"maximumPathsPolicy,omitempty"`
+	// ServiceGrouping is how LoadBalancer services share external EPGs
+	// and contracts: service (one each, the default), namespace,
+	// label:<key> or ports (grouping.go).
+	ServiceGrouping string `json:"serviceGrouping,omitempty"`
+	// GroupContract is the name template of a group's contract under a
+	// grouping other than service (default per grouping, grouping.go).
+	GroupContract string `json:"groupContract,omitempty"`
+	// APICVersion is the APIC release whose verified scalability limits
+	// plans are checked against, e.g. "6.1(2)" (limits.go).
+	APICVersion string `json:"apicVersion,omitempty"`
 }
 
 // ExternalEPGs names the external EPGs the driver fills.
@@ -50,6 +60,9 @@ type ExternalEPGs struct {
 	PodSubnets string `json:"podSubnets,omitempty"`
 	// Service is the name template of the per-service external EPG.
 	Service string `json:"service"`
+	// ServiceGroup is the name template of a group's external EPG under a
+	// grouping other than service (default per grouping, grouping.go).
+	ServiceGroup string `json:"serviceGroup,omitempty"`
 	// TransitExport is the external EPG ("<l3out>/<epg>") whose subnets are
 	// marked export-rtctrl so other L3Outs advertise the cluster's prefixes.
 	// Empty: no transit export.
@@ -174,6 +187,10 @@ func (a *Settings) defaults(ctx config.ParseContext) {
 	if a.MaximumPathsPolicy == "" {
 		a.MaximumPathsPolicy = "BGP_ECMP_" + ctx.Cluster
 	}
+	a.groupingDefaults()
+	if a.APICVersion == "" {
+		a.APICVersion = defaultAPICVersion
+	}
 	if a.APIC.Timeout.Duration == 0 {
 		a.APIC.Timeout.Duration = 30 * time.Second
 	}
@@ -207,6 +224,10 @@ func (a *Settings) validate(at string) []string {
 		} else if err := checkInjective(t.v); err != nil {
 			add("%s.%s: %q %v", at, t.field, t.v, err)
 		}
+	}
+	errs = append(errs, a.validateGrouping(at)...)
+	if _, err := parseAPICVersion(a.APICVersion); err != nil {
+		add("%s.apicVersion: %v", at, err)
 	}
 	switch a.ExternalEPGs.PodSubnets {
 	case "pools", "blocks":
