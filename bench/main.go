@@ -43,7 +43,7 @@ type env struct {
 	// partial, when a long section calls it, writes the report with what
 	// the section measured so far.
 	partial func(md string)
-	log         func(format string, a ...any)
+	log     func(format string, a ...any)
 }
 
 func main() {
