@@ -178,7 +178,8 @@ type slimObject struct {
 }
 
 // decodeSlim decodes a Service, EndpointSlice or core Node into its slim
-// form. ok is false for other kinds and on any error. It touches no
+// form (slimscan.go directly, else encoding/json). ok is false for other
+// kinds and on any error. It touches no
 // Builder state, so list items can be decoded in parallel.
 func decodeSlim(head header, raw []byte) (d slimObject, ok bool) {
 	meta := func(m objectMetaFields) envelope {
@@ -188,21 +189,28 @@ func decodeSlim(head header, raw []byte) (d slimObject, ok bool) {
 	switch head.APIVersion + "/" + head.Kind {
 	case "v1/Service":
 		s := new(slimService)
-		if json.Unmarshal(raw, s) == nil {
+		if scanService(raw, s) || json.Unmarshal(raw, new2(&s)) == nil {
 			return slimObject{env: meta(s.objectMetaFields), service: s}, true
 		}
 	case "discovery.k8s.io/v1/EndpointSlice":
 		es := new(slimEndpointSlice)
-		if json.Unmarshal(raw, es) == nil {
+		if scanEndpointSlice(raw, es) || json.Unmarshal(raw, new2(&es)) == nil {
 			return slimObject{env: meta(es.objectMetaFields), slice: es}, true
 		}
 	case "v1/Node":
 		n := new(slimNode)
-		if json.Unmarshal(raw, n) == nil {
+		if scanNode(raw, n) || json.Unmarshal(raw, new2(&n)) == nil {
 			return slimObject{env: meta(n.objectMetaFields), node: n}, true
 		}
 	}
 	return slimObject{}, false
+}
+
+// new2 points *p at a new zero value and returns it: what a direct decoder
+// left half-filled is not what encoding/json starts from.
+func new2[T any](p **T) *T {
+	*p = new(T)
+	return *p
 }
 
 // addDecoded is Add through the general envelope.
