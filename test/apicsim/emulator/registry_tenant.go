@@ -93,10 +93,10 @@ func init() {
 
 	// A subject's one-way filter chains: vzInTerm (consumer to provider,
 	// RN intmnl) and vzOutTerm (provider to consumer, RN outtmnl) under
-	// vzSubj [aci-go-client models/vz_in_term.go, vz_out_term.go]; prio and
-	// targetDscp, default unspecified [cisco.aci aci_contract_subject
-	// writes both; tf doc contract_subject, consumer_to_provider /
-	// provider_to_consumer "Default: unspecified"]. Their filters are
+	// vzSubj, with name, prio and targetDscp [aci-go-client
+	// models/vz_in_term.go, vz_out_term.go; cisco.aci aci_contract_subject
+	// writes prio and targetDscp with the subject's choices]. Their default
+	// "unspecified" is assumed (the subject's own). Their filters are
 	// vzRsFiltAtt, RN rsfiltAtt-{tnVzFilterName} [tf doc
 	// contract_subject_one_way_filter], with the properties
 	// aci_contract_subject_to_filter writes to either relation (action,
