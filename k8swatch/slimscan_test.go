@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -175,4 +176,66 @@ func FuzzSlimScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		agree(t, raw)
 	})
+}
+
+// stringEndByBytes is the scanner's first stringEnd: it steps over each
+// backslash and the byte after it.
+func stringEndByBytes(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// Every string of up to 9 bytes over a, backslash and quote: the jumping
+// stringEnd ends where stepping byte by byte does.
+func TestStringEndAgrees(t *testing.T) {
+	alphabet := []byte{'a', '\\', '"'}
+	var walk func(b []byte)
+	walk = func(b []byte) {
+		data := append([]byte{'"'}, b...)
+		if got, want := stringEnd(data, 0), stringEndByBytes(data, 0); got != want {
+			t.Fatalf("stringEnd(%q) = %d, want %d", data, got, want)
+		}
+		if len(b) == 9 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(b, c))
+		}
+	}
+	walk(nil)
+}
+
+// plainName accepts only names the validation package accepts, and the
+// ordinary ones.
+func TestPlainNameIsASubsetOfValid(t *testing.T) {
+	long := func(n int) string { return string(bytes.Repeat([]byte{'a'}, n)) }
+	names := []string{"", "a", "web", "web-1", "1web", "-a", "a-", "a.b", "a..b", ".a", "a.", "A", "a_b", "a b",
+		"kube-system", "k8c1s1.example.net", "node-1.rack-2", long(63), long(64), long(253), long(63) + "." + long(63), "ä"}
+	for _, kind := range []string{"Service", "Namespace", "Node"} {
+		for _, name := range names {
+			plain := plainName(kind, name)
+			var valid bool
+			switch kind {
+			case "Service":
+				valid = len(validation.IsDNS1035Label(name)) == 0
+			case "Namespace":
+				valid = len(validation.IsDNS1123Label(name)) == 0
+			default:
+				valid = len(validation.IsDNS1123Subdomain(name)) == 0
+			}
+			if plain && !valid {
+				t.Errorf("%s %q: plainName accepts what validation refuses", kind, name)
+			}
+			if valid != plain && len(name) < 60 && !bytes.ContainsAny([]byte(name), ".") {
+				t.Errorf("%s %q: valid %v, plainName %v: an ordinary name takes the slow path", kind, name, valid, plain)
+			}
+		}
+	}
 }
