@@ -139,49 +139,61 @@ func (p PathsIntent) PathsFor(sessions []Session) []MaximumPaths {
 		sw string
 		af AddressFamily
 	}
-	nodes := map[swaf]map[string]bool{}
-	// where lists, per node and family, the switches it peers with: a
-	// Local service's advertisers are counted per switch through it, so
-	// the work grows with the endpoints, not endpoints times switches.
-	where := map[string]map[AddressFamily][]swaf{}
+	type nodeAF struct {
+		node string
+		af   AddressFamily
+	}
+	// Each switch and family gets an index; where lists, per node and
+	// family, the indexes of the switches it peers with: a Local service's
+	// advertisers are counted per switch through it, so the work grows with
+	// the endpoints, not endpoints times switches, and counts are slices.
+	index := map[swaf]int{}
 	var order []swaf
+	var peering []map[string]bool // per index: the nodes
+	where := map[nodeAF][]int{}
 	for _, s := range sessions {
 		k := swaf{s.Switch, s.AddressFamily}
-		if nodes[k] == nil {
-			nodes[k] = map[string]bool{}
+		i, ok := index[k]
+		if !ok {
+			i = len(order)
+			index[k] = i
 			order = append(order, k)
+			peering = append(peering, map[string]bool{})
 		}
-		if !nodes[k][s.Node] {
-			nodes[k][s.Node] = true
-			if where[s.Node] == nil {
-				where[s.Node] = map[AddressFamily][]swaf{}
-			}
-			where[s.Node][s.AddressFamily] = append(where[s.Node][s.AddressFamily], k)
+		if !peering[i][s.Node] {
+			peering[i][s.Node] = true
+			na := nodeAF{s.Node, s.AddressFamily}
+			where[na] = append(where[na], i)
 		}
 	}
-	best := map[swaf]int{}
+	best := make([]int, len(order))
+	count := make([]int, len(order))
+	var touched []int
 	every := map[AddressFamily]bool{}
-	count := map[swaf]int{}
 	for _, a := range p.Advertisers {
 		if a.Every {
 			every[a.Family] = true
 			continue
 		}
-		clear(count)
+		touched = touched[:0]
 		for _, n := range a.Nodes {
-			for _, k := range where[n][a.Family] {
-				count[k]++
+			for _, i := range where[nodeAF{n, a.Family}] {
+				if count[i] == 0 {
+					touched = append(touched, i)
+				}
+				count[i]++
 			}
 		}
-		for k, c := range count {
-			best[k] = max(best[k], c)
+		for _, i := range touched {
+			best[i] = max(best[i], count[i])
+			count[i] = 0
 		}
 	}
 	var out []MaximumPaths
-	for _, k := range order {
-		n := max(1, best[k])
+	for i, k := range order {
+		n := max(1, best[i])
 		if p.AllNodes[k.af] || every[k.af] {
-			n = max(n, len(nodes[k]))
+			n = max(n, len(peering[i]))
 		}
 		if p.Mode == "fixed" {
 			n = p.Fixed
