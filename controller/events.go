@@ -54,7 +54,7 @@ func newEventer(rec record.EventRecorder, refs referencer, log *slog.Logger, anc
 	return &eventer{rec: rec, refs: refs, log: log, anchor: anchor, conflicts: map[string]map[fabric.Key]bool{}, refused: map[string]string{}}
 }
 
-func (e *eventer) Translated(k8swatch.ClusterState, fabric.Desired) {}
+func (e *eventer) Translated(k8swatch.ClusterState, reconciler.Translation) {}
 
 func (e *eventer) Reconciled(r reconciler.Round) {
 	groups := serviceGroups(r)
@@ -186,9 +186,9 @@ func (e *eventer) targets(cs k8swatch.ClusterState, groups map[string][]netip.Ad
 // hooks fans one loop's hooks out to several listeners.
 type hooks []reconciler.Hooks
 
-func (h hooks) Translated(cs k8swatch.ClusterState, d fabric.Desired) {
+func (h hooks) Translated(cs k8swatch.ClusterState, tr reconciler.Translation) {
 	for _, x := range h {
-		x.Translated(cs, d)
+		x.Translated(cs, tr)
 	}
 }
 
@@ -208,9 +208,10 @@ type logHooks struct {
 	last string
 }
 
-func (l *logHooks) Translated(cs k8swatch.ClusterState, d fabric.Desired) {
+func (l *logHooks) Translated(cs k8swatch.ClusterState, tr reconciler.Translation) {
+	d := tr.Desired
 	if l.cfg != nil {
-		d.Warnings = append(slices.Clip(d.Warnings), doctor.Check(cs, l.cfg).PlanWarnings()...)
+		d.Warnings = append(slices.Clip(d.Warnings), doctor.CheckTranslated(cs, l.cfg, tr).PlanWarnings()...)
 	}
 	var b strings.Builder
 	for _, s := range d.Skipped {

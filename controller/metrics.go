@@ -160,7 +160,8 @@ func (m *Metrics) ObserveRequest(fabricName, driver, operation string, took time
 }
 
 // Translated records the size of the cluster and the desired state.
-func (m *Metrics) Translated(cs k8swatch.ClusterState, d fabric.Desired) {
+func (m *Metrics) Translated(cs k8swatch.ClusterState, tr reconciler.Translation) {
+	d := tr.Desired
 	for kind, n := range map[string]int{"Node": len(cs.Nodes), "BGPPeer": len(cs.BGPPeers), "IPPool": len(cs.IPPools),
 		"IPAMBlock": len(cs.Blocks), "Service": len(cs.Services), "LBPool": len(cs.LBPools)} {
 		m.clusterObjects.WithLabelValues(kind).Set(float64(n))

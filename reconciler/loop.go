@@ -75,8 +75,10 @@ type LoopOptions struct {
 // Hooks hear what the loop does. Calls come from several goroutines (one per
 // fabric) and must return quickly.
 type Hooks interface {
-	// Translated is called after each rebuild of the desired state.
-	Translated(cs k8swatch.ClusterState, d fabric.Desired)
+	// Translated is called after each rebuild of the desired state, with
+	// the intents it was made from (what doctor checks, without
+	// translating again).
+	Translated(cs k8swatch.ClusterState, tr Translation)
 	// Reconciled is called after each reconcile of one fabric.
 	Reconciled(r Round)
 }
@@ -235,9 +237,10 @@ func (l *Loop) rebuild(trigger Trigger) bool {
 		l.log.Warn("cannot read the cluster state", "error", err)
 		return false
 	}
-	d := Translate(cs, l.cfg, l.translateOptions(nil))
+	tr := TranslateWithIntents(cs, l.cfg, l.translateOptions(nil))
+	d := tr.Desired
 	if l.opts.Hooks != nil {
-		l.opts.Hooks.Translated(cs, d)
+		l.opts.Hooks.Translated(cs, tr)
 	}
 	for _, fd := range d.Fabrics {
 		if w, ok := l.workers[fd.Name]; ok {

@@ -71,7 +71,7 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
 
-func (r *recorder) Translated(k8swatch.ClusterState, fabric.Desired) {
+func (r *recorder) Translated(k8swatch.ClusterState, reconciler.Translation) {
 	r.mu.Lock()
 	r.translated++
 	r.mu.Unlock()
