@@ -38,10 +38,12 @@ func BenchmarkPlanOffline(b *testing.B) {
 }
 
 // BenchmarkTranslateDiff is what the controller pays per reconcile once the
-// cluster state is in its informers: Translate and the guarded diff against
-// an observation, at SIZE (default M). "steady" observes exactly what is
-// desired (the usual reconcile: nothing to do); "empty" observes nothing
-// (the first reconcile: everything to create).
+// cluster state is in its informers: Translate and the guarded diff
+// (reconciler.PlanFabric) of every fabric against an observation, at SIZE
+// (default M). "steady" observes exactly what is desired (the usual
+// reconcile: nothing to do); "empty" observes nothing (the first reconcile:
+// everything to create). "steady-plan" is plan's whole pipeline on the
+// steady observation, doctor's checks of the translation included.
 func BenchmarkTranslateDiff(b *testing.B) {
 	size := os.Getenv("SIZE")
 	if size == "" {
@@ -66,16 +68,30 @@ func BenchmarkTranslateDiff(b *testing.B) {
 		for _, fd := range reconciler.Translate(ins.cluster, ins.cfg, reconciler.TranslateOptions{CalicoNamespace: ins.cfg.CalicoNamespace}).Fabrics {
 			steady[fd.Name] = fabric.Observed{Owned: fd.State}
 		}
+		translateDiff := func(observed map[string]fabric.Observed) (creates int) {
+			d := reconciler.Translate(ins.cluster, ins.cfg, reconciler.TranslateOptions{Observed: observed, CalicoNamespace: ins.cfg.CalicoNamespace})
+			for _, fd := range d.Fabrics {
+				p := reconciler.PlanFabric(fd, observed[fd.Name], reconciler.GuardsFor(fabricConfig(ins.cfg, fd.Name), reconciler.Options{}))
+				creates += p.Summary().Create
+			}
+			return creates
+		}
 		for _, tc := range []struct {
 			name     string
 			observed map[string]fabric.Observed
 			changes  bool
-		}{{"steady", steady, false}, {"empty", empty, true}} {
+			plan     bool
+		}{{"steady", steady, false, false}, {"empty", empty, true, false}, {"steady-plan", steady, false, true}} {
 			b.Run(tc.name, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					p := makePlan(ins, nil, tc.observed, nil, reconciler.Options{})
-					if got := p.plan.Summary().Create > 0; got != tc.changes {
-						b.Fatalf("creates = %d (first plan %d)", p.plan.Summary().Create, first.plan.Summary().Create)
+					var creates int
+					if tc.plan {
+						creates = makePlan(ins, nil, tc.observed, nil, reconciler.Options{}).plan.Summary().Create
+					} else {
+						creates = translateDiff(tc.observed)
+					}
+					if got := creates > 0; got != tc.changes {
+						b.Fatalf("creates = %d (first plan %d)", creates, first.plan.Summary().Create)
 					}
 				}
 			})
