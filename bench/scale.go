@@ -20,7 +20,7 @@ func scaleSection(e *env) (string, error) {
 	b.WriteString("\n## Scale: synthetic clusters (test/gen)\n\n")
 	b.WriteString("`plan --offline -o json` is the built binary run end to end (process start, reading the JSON export, Translate, writing the plan to /dev/null): ")
 	b.WriteString("wall time and the child's peak RSS (rusage maxrss). Translate+Diff is `BenchmarkTranslateDiff`: Translate and every fabric's guarded diff (`reconciler.PlanFabric`), ")
-	b.WriteString("what the controller pays per reconcile once the cluster is in its informers (plan adds doctor's checks, its `steady-plan` case): *steady* observes exactly the desired state (nothing to do), *empty* observes nothing (everything to create); ")
+	b.WriteString("what the controller pays per reconcile once the cluster is in its informers (doctor's checks of the translation, which plan and the controller's log run once per rebuild, add the difference to `steady-plan`): *steady* observes exactly the desired state (nothing to do), *empty* observes nothing (everything to create); ")
 	b.WriteString("each run is the mean of a `-benchtime Nx` batch.\n\n")
 	b.WriteString("| Size | Nodes / Services / Switches | Export | plan wall time | Target (L) | | plan peak RSS | Target (L) | | Translate+Diff steady | Target (L) | | Translate+Diff empty |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
