@@ -20,6 +20,9 @@ func (b *Builder) Build() ClusterState {
 	for n := range b.calicoNodes {
 		names[n] = true
 	}
+	if len(names) > 0 {
+		cs.Nodes = make([]Node, 0, len(names))
+	}
 	for name := range names {
 		core, hasCore := b.coreNodes[name]
 		cal, hasCal := b.calicoNodes[name]
@@ -74,7 +77,7 @@ func (b *Builder) Build() ClusterState {
 		return cs.Blocks[i].Node < cs.Blocks[j].Node
 	})
 
-	endpointNodes := map[string]map[string]bool{}
+	endpointNodes := make(map[string]map[string]bool, len(b.services))
 	for _, si := range b.slices {
 		if endpointNodes[si.service] == nil {
 			endpointNodes[si.service] = map[string]bool{}
@@ -91,6 +94,9 @@ func (b *Builder) Build() ClusterState {
 		keys = append(keys, key)
 	}
 	sort.Strings(keys)
+	if len(keys) > 0 {
+		cs.Services = make([]Service, 0, len(keys)) // nil stays nil: digests marshal the state
+	}
 	for _, key := range keys {
 		svc := b.services[key]
 		for n := range endpointNodes[key] {
