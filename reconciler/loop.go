@@ -354,7 +354,7 @@ func (w *fabricWorker) run(ctx context.Context) {
 		}
 
 		rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-		out := ReconcileFabric(rctx, w.driver, want.Name, want.Driver,
+		out := Reconcile(rctx, w.driver, want.Name, want.Driver,
 			func(obs fabric.Observed) fabric.FabricDesired { return w.loop.desired(cs, w.name, obs) }, w.guards, opts.Options)
 		cancel()
 		if ctx.Err() != nil {

@@ -184,10 +184,10 @@ func Guard(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPla
 	return ""
 }
 
-// ReconcileFabric observes one fabric, plans against the desired state the
+// Reconcile observes one fabric, plans against the desired state the
 // want function gives for that observation, checks the guards and applies
 // the plan under the fabric's lock.
-func ReconcileFabric(ctx context.Context, d drivers.Driver, fabricName, driverName string, want func(fabric.Observed) fabric.FabricDesired, g Guards, opts Options) (out Outcome) {
+func Reconcile(ctx context.Context, d drivers.Driver, fabricName, driverName string, want func(fabric.Observed) fabric.FabricDesired, g Guards, opts Options) (out Outcome) {
 	start := time.Now()
 	out = Outcome{Fabric: fabricName, Driver: driverName, Stage: StageObserve}
 	defer func() { out.Duration = time.Since(start) }()
