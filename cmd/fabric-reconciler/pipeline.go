@@ -100,6 +100,11 @@ func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, f
 	tr := reconciler.TranslateWithIntents(ins.cluster, ins.cfg,
 		reconciler.TranslateOptions{Observed: observed, AllowMissing: opts.AllowMissing, CalicoNamespace: ins.cfg.CalicoNamespace})
 	desired := keepFabrics(tr.Desired, only)
+	// The cluster set-ups no fabric can make work are doctor's findings:
+	// the plan shows its errors and warnings. Doctor reads the translation
+	// while the fabrics are planned.
+	doctorWarnings := make(chan []string, 1)
+	go func() { doctorWarnings <- doctor.CheckTranslated(ins.cluster, ins.cfg, tr).PlanWarnings() }()
 	var fps []fabric.FabricPlan
 	for _, fd := range desired.Fabrics {
 		if err, bad := failed[fd.Name]; bad {
@@ -108,9 +113,7 @@ func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, f
 		}
 		fps = append(fps, reconciler.PlanFabric(fd, observed[fd.Name], reconciler.GuardsFor(fabricConfig(ins.cfg, fd.Name), opts)))
 	}
-	// The cluster set-ups no fabric can make work are doctor's findings:
-	// the plan shows its errors and warnings.
-	warnings := append(desired.Warnings, doctor.CheckTranslated(ins.cluster, ins.cfg, tr).PlanWarnings()...)
+	warnings := append(desired.Warnings, <-doctorWarnings...)
 	return planned{plan: fabric.NewPlan(fps, desired.Skipped, warnings), observed: observed, failed: failed}
 }
 
