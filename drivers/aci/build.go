@@ -253,6 +253,8 @@ func (b *builder) add(c fabric.Change) error {
 		return b.maxPaths(c)
 	case fabric.KindContract:
 		return b.contract(c)
+	case fabric.KindSessionPolicy:
+		return b.sessionPolicy(c)
 	}
 	return fmt.Errorf("%s is not something the ACI driver manages", printable(string(c.Kind)))
 }

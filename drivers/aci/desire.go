@@ -22,12 +22,10 @@ var managedOptions = map[fabric.PeerOption]bool{
 	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionShutdown: true,
 }
 
-// unmanagedWhy says why ACI cannot set an option per peer.
+// unmanagedWhy says why ACI cannot set an option at all. The timers and
+// graceful restart are set for the whole node profile (policyOptions,
+// protocol.go).
 var unmanagedWhy = map[fabric.PeerOption]string{
-	fabric.OptionTimers: "ACI sets keepalive and hold time in a BGP timers policy (bgpCtxPol) of the VRF or of the node profile " +
-		"(bgpProtP), for every peer there, not per peer",
-	fabric.OptionGracefulRestart: "ACI sets graceful restart (helper mode, stale-path time) in a BGP timers policy (bgpCtxPol) of the VRF " +
-		"or of the node profile, not per peer, and has no per-peer restart time",
 	fabric.OptionTTLSecurity: "ACI has no TTL security (GTSM) option; a bgpPeerP's ttl is the eBGP multihop TTL, which is something else",
 }
 
@@ -49,13 +47,15 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		return r
 	}
 	var accepted []fabric.Session
+	var acceptedOpts []fabric.PeerOptions // before the per-peer ones are kept
 	warned := map[fabric.PeerOption]bool{}
 	clamped := false
 	for _, s := range in.Sessions {
+		opts := s.Options
 		var dropped []fabric.PeerOption
 		s.Options, dropped = s.Options.Keep(managedOptions)
 		for _, opt := range dropped {
-			if !warned[opt] {
+			if !warned[opt] && !policyOptions[opt] {
 				warned[opt] = true
 				r.Warnings = append(r.Warnings, fmt.Sprintf("ACI does not manage the peers' %s: %s; it is left as the APIC holds it", opt, unmanagedWhy[opt]))
 			}
@@ -76,18 +76,22 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 			continue
 		}
 		accepted = append(accepted, s)
+		acceptedOpts = append(acceptedOpts, opts)
 		r.Add(s.Peer(), s.Sources...)
 	}
 	paths := in.Paths
 	if paths.Limit == 0 || paths.Limit > aciMaxPaths {
 		paths.Limit = aciMaxPaths
 	}
-	for _, m := range fabric.FabricWide(paths.PathsFor(accepted)) {
+	wide := fabric.FabricWide(paths.PathsFor(accepted))
+	for _, m := range wide {
 		r.Add(m, "Node/*", "Service/*", "BGPConfiguration/default")
 	}
+	desireSessionPolicy(in.Fabric, accepted, acceptedOpts, len(wide) > 0, &r)
 	g := aciGroupsOf(a)
 	for _, h := range in.Holds {
 		r.Holds = append(r.Holds, g.holds(a, h)...)
+		r.Holds = append(r.Holds, sessionPolicyHolds(h)...)
 	}
 	if len(accepted) == 0 {
 		return r // no node reaches this fabric: nothing to classify or offer
