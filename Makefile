@@ -11,12 +11,18 @@ CACHE_DIR ?= $(HOME)/.cache/fabric-reconciler
 export CACHE_DIR
 FUZZTIME  ?= 10s
 
-.PHONY: all build demo test test-short setup lint unit fuzz bench bench-core clean
+.PHONY: all build image demo test test-short setup lint unit fuzz bench bench-core clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fabric-reconciler
+
+# image: the OCI image, FROM scratch, built by podman without a daemon and
+# tagged with the version (scripts/version.sh); IMAGE=<registry>/<name> to
+# name it for a registry. test/deploy TestImage builds and runs it in make test.
+image:
+	scripts/build-image.sh
 
 demo: build
 	./$(BIN) plan --offline --config examples/haystack/fabric.yaml --cluster-state examples/haystack/cluster

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -278,11 +279,7 @@ func (s *Switch) UnmarshalJSON(b []byte) error {
 // written: YAML's typing depends on the target type (a value "N" or "on"
 // is a string to a string field), which only the driver knows, so the
 // driver decodes them (DecodeSection) and not config.
-func (c *Config) keepDriverYAML(b []byte) error {
-	var root yamlv3.Node
-	if err := yamlv3.Unmarshal(b, &root); err != nil {
-		return err
-	}
+func (c *Config) keepDriverYAML(root *yamlv3.Node) error {
 	if len(root.Content) == 0 {
 		return nil
 	}
@@ -332,8 +329,26 @@ func mapValue(m *yamlv3.Node, key string) *yamlv3.Node {
 
 // DecodeSection decodes a driver's key (Raw) into v, strictly: a field v
 // does not have is an error. The text is YAML (or JSON, which is YAML).
+// Errors name the fields ("apic.timeout: ...; tenantt: unknown field"),
+// relative to the section, so that the file's line can be found.
 func DecodeSection(raw json.RawMessage, v any) error {
-	return yaml.UnmarshalStrict(raw, v)
+	err := yaml.UnmarshalStrict(raw, v)
+	if err == nil {
+		return nil
+	}
+	var n yamlv3.Node
+	if yamlv3.Unmarshal(raw, &n) == nil && len(n.Content) > 0 {
+		var out []locatedProblem
+		walkShape(n.Content[0], reflect.TypeOf(v), "", &out)
+		var msgs []string
+		for _, p := range out {
+			msgs = append(msgs, p.problem)
+		}
+		if len(msgs) > 0 {
+			return errors.New(strings.Join(msgs, "; "))
+		}
+	}
+	return err
 }
 
 // DriverSpec is what config needs from a driver: its settings, parsed and
@@ -347,6 +362,10 @@ type DriverSpec struct {
 	Parse func(f *Fabric, ctx ParseContext) []string
 	// MaxPaths is the platform's largest maximum-paths.
 	MaxPaths int
+	// ASNFromFabric: the driver reads the switches' AS from the fabric
+	// itself, so the fabric's asn is optional (when given, the driver
+	// checks it against the fabric's).
+	ASNFromFabric bool
 	// MultipathRelax is true when the driver, managing maximum-paths,
 	// also makes the switches treat paths of different AS paths as equal
 	// (bestpath as-path multipath-relax): nodes have their own AS numbers,
@@ -469,7 +488,13 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	c, err := ParseIn(b, filepath.Dir(path))
-	if err != nil {
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		// Each problem names the file, its line and the field.
+		ve.File = path
+		return nil, ve
+	case err != nil:
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
@@ -485,14 +510,33 @@ func ParseIn(b []byte, dir string) (*Config, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("the configuration is empty")
 	}
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal(b, &root); err != nil {
+		return nil, syntaxError(err)
+	}
+	// Wrong types and unknown keys, each with its line and field, before
+	// the decoder reports the first of them without either.
+	if shape := checkShape(&root); len(shape) > 0 {
+		ve := &ValidationError{}
+		for _, p := range shape {
+			ve.Problems, ve.Positions = append(ve.Problems, p.problem), append(ve.Positions, p.pos)
+		}
+		return nil, ve
+	}
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	if err := c.keepDriverYAML(b); err != nil {
+	if err := c.keepDriverYAML(&root); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	c.applyDefaults()
 	if err := c.validate(dir); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for _, p := range ve.Problems {
+				ve.Positions = append(ve.Positions, positionOf(&root, p))
+			}
+		}
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
@@ -593,7 +637,7 @@ func (c *Config) validate(dir string) error {
 		if !known {
 			add("%s.driver: %q is not one of %s", at, f.Driver, strings.Join(DriverNames(), ", "))
 		}
-		if f.ASN == 0 {
+		if f.ASN == 0 && !(known && spec.ASNFromFabric) {
 			add("%s.asn: the switches' AS number (1-4294967295) is required", at)
 		}
 		switch f.Policy {
@@ -670,14 +714,37 @@ func (c *Config) validate(dir string) error {
 	return nil
 }
 
-// ValidationError lists every problem found in a configuration.
-type ValidationError struct{ Problems []string }
+// ValidationError lists every problem found in a configuration, each
+// ("fabrics[0] (name).asn: ...") with its position in the file when known.
+type ValidationError struct {
+	Problems []string
+	// Positions[i] is where Problems[i] is (zero when unknown); File is
+	// the file's name when the configuration came from one (Load).
+	Positions []Position
+	File      string
+}
 
 func (e *ValidationError) Error() string {
-	if len(e.Problems) == 1 {
-		return "invalid configuration: " + e.Problems[0]
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		var pos Position
+		if i < len(e.Positions) {
+			pos = e.Positions[i]
+		}
+		switch {
+		case e.File != "" && pos.Line > 0:
+			p = e.File + ":" + pos.String() + ": " + p
+		case e.File != "":
+			p = e.File + ": " + p
+		case pos.Line > 0:
+			p = "line " + pos.String() + ": " + p
+		}
+		lines[i] = p
 	}
-	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+	if len(lines) == 1 {
+		return "invalid configuration: " + lines[0]
+	}
+	return "invalid configuration:\n  - " + strings.Join(lines, "\n  - ")
 }
 
 // SwitchASN is the AS number of a switch: its own, else the fabric's.

@@ -60,7 +60,9 @@ func TestParseErrors(t *testing.T) {
 		{"cluster with colon", "cluster: haystack", "cluster: 'a:b'", "cluster:"},
 		{"unknown field", "  asn: 63500", "  asn: 63500\n  asnn: 1", "asnn: unknown field"},
 		{"unknown driver", "driver: aci", "driver: eos", `driver: "eos" is not one of aci, frr, nxos`},
-		{"asn 0", "asn: 63500", "asn: 0", "asn: the switches' AS number"},
+		// ACI reads the fabric's AS from the APIC (asn is optional there),
+		// and a switch cannot have an AS of its own.
+		{"aci switch with its own asn", "sviPath:", "asn: 1, sviPath:", "a switch cannot have its own"},
 		{"asn too large", "asn: 63500", "asn: 4294967296", "invalid configuration"},
 		{"bad peer IP", "peerIPs: [192.168.9.204]", "peerIPs: [192.168.9.304]", `peerIPs: "192.168.9.304" is not an IP address`},
 		{"no peer IPs", "peerIPs: [192.168.9.204]", "peerIPs: []", "at least one Calico peerIP"},
@@ -188,7 +190,7 @@ func TestLoadResolvesSecretPaths(t *testing.T) {
 }
 
 func TestAllErrorsAtOnce(t *testing.T) {
-	doc := strings.NewReplacer("asn: 63500", "asn: 0", "tenant: T", "tenant: ''", "driver: aci", "driver: aci").Replace(validACI)
+	doc := strings.NewReplacer("pods: P", "pods: N", "tenant: T", "tenant: ''", "driver: aci", "driver: aci").Replace(validACI)
 	_, err := Parse([]byte(doc))
 	ve, ok := err.(*ValidationError)
 	_ = nxos.Name
@@ -212,5 +214,60 @@ func TestMaxPrefixLimitNumberOrAuto(t *testing.T) {
 	}
 	if _, err := Parse([]byte(strings.Replace(validACI, "  aci:", "  bgp: {maxPrefix: {limit: [1]}}\n  aci:", 1))); err == nil {
 		t.Error("a list as the limit accepted")
+	}
+}
+
+// TestErrorsNameFileLineAndField: every configuration error says which
+// file, which line and which field, whether the decoder (a value of the
+// wrong type, an unknown key), the validation or a driver found it.
+func TestErrorsNameFileLineAndField(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		want           []string // each "LINE:COL: message part"
+	}{
+		{"string for a number", "asn: 63500", "asn: abc",
+			[]string{`:5:8: fabrics[0] (haystack-aci).asn: the string "abc", want an integer from 0 to 4294967295`}},
+		{"number out of range", "asn: 63500", "asn: 4294967296",
+			[]string{`:5:8: fabrics[0] (haystack-aci).asn: the number 4294967296, want an integer from 0 to 4294967295`}},
+		{"list for a number", "  aci:", "  maximumPaths: {limit: [1]}\n  aci:",
+			[]string{`:8:25: fabrics[0] (haystack-aci).maximumPaths.limit: a list, want an integer`}},
+		{"mapping for a list", "peerIPs: [192.168.9.204]", "peerIPs: {a: b}",
+			[]string{`:7:30: fabrics[0] (haystack-aci).switches[0].peerIPs: a mapping, want a list`}},
+		{"unknown top-level key", "cluster: haystack", "cluster: haystack\nclusterr: x",
+			[]string{`:2:1: clusterr: unknown field`}},
+		{"two at once", "asn: 63500", "asn: true\n  deletionBudget: {percent: x}",
+			[]string{`:5:8: fabrics[0] (haystack-aci).asn: the boolean true`, `:6:29: fabrics[0] (haystack-aci).deletionBudget.percent: the string "x"`}},
+		{"validation", "asn: 63500", "asn: 63500\n  policy: bogus",
+			[]string{`:6:3: fabrics[0] (haystack-aci).policy: "bogus" is not one of sync`}},
+		{"driver: unknown key", "    tenant: T", "    tenant: T\n    tenantt: T",
+			[]string{`:11:5: fabrics[0] (haystack-aci).aci: tenantt: unknown field`}},
+		{"driver: wrong type", "    tenant: T", "    tenant: [T]",
+			[]string{`:10:5: fabrics[0] (haystack-aci).aci: tenant: a list, want a string`}},
+		{"YAML syntax", "  asn: 63500", "  asn: 63500: x",
+			[]string{`:5: YAML: mapping values are not allowed in this context`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(validACI, tt.from, tt.to, 1)
+			if doc == validACI {
+				t.Fatalf("test bug: %q not found", tt.from)
+			}
+			p := filepath.Join(t.TempDir(), "fabric.yaml")
+			if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(p)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), p+w) {
+					t.Errorf("error:\n%v\nwant it to contain %q", err, p+w)
+				}
+			}
+			if strings.Contains(err.Error(), "unmarshaling JSON") {
+				t.Errorf("the decoder's message, without line or field: %v", err)
+			}
+		})
 	}
 }

@@ -93,10 +93,18 @@ type Options struct {
 	// LeaseNamespace).
 	StatusNamespace string
 
-	// ListenAddress serves /metrics, /healthz and /readyz ("" = none).
+	// MetricsAddress serves /metrics, HealthAddress /healthz and /readyz,
+	// on separate ports as controller-runtime's managers do ("" = none;
+	// the same address serves both).
+	MetricsAddress, HealthAddress string
+	// ListenAddress serves all three on one address ("" = none): the
+	// single port of earlier versions.
 	ListenAddress string
-	// OnListen, when set, is told the bound address (useful with port 0).
+	// OnListen, when set, is told the address ListenAddress bound (useful
+	// with port 0); OnBind is told each bound address with what it serves
+	// ("metrics", "health", or "metrics,health").
 	OnListen func(addr string)
+	OnBind   func(serves, addr string)
 
 	Logger *slog.Logger
 	// OpenDriver builds a fabric's driver; nil means drivers.Open.
@@ -200,12 +208,12 @@ func Run(ctx context.Context, opts Options) error {
 	// Everything started below stops when Run returns, before wg.Wait.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if opts.ListenAddress != "" {
-		srv, err := serve(opts, st, &wg)
-		if err != nil {
-			return err
-		}
+	srvs, err := serve(opts, st, &wg)
+	for _, srv := range srvs {
 		defer srv.Close()
+	}
+	if err != nil {
+		return err
 	}
 
 	client, err := kubernetes.NewForConfig(opts.RestConfig)
@@ -460,43 +468,81 @@ func newWatcher(ctx context.Context, opts Options, log *slog.Logger) (*k8swatch.
 	}
 }
 
-// serve starts the HTTP endpoints.
-func serve(opts Options, st *state, wg *sync.WaitGroup) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
+// serve starts the HTTP endpoints: /metrics on MetricsAddress, /healthz
+// and /readyz on HealthAddress, all three on ListenAddress.
+func serve(opts Options, st *state, wg *sync.WaitGroup) ([]*http.Server, error) {
+	metrics := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry})
 	// healthz: the process works; a leader whose lease renewals stalled
 	// is not healthy and should be restarted.
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	healthz := func(w http.ResponseWriter, r *http.Request) {
 		if err := st.watchdog.Check(r); err != nil {
 			http.Error(w, "leader election: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		fmt.Fprintln(w, "ok")
-	})
+	}
 	// readyz: the caches have synced (leader and standby alike), so this
 	// replica could take over at once.
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	readyz := func(w http.ResponseWriter, _ *http.Request) {
 		wt := st.watcher.Load()
 		if wt == nil || !wt.Synced() {
 			http.Error(w, "informer caches not synced", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintf(w, "ok (leader: %v)\n", st.leading.Load())
-	})
-	l, err := net.Listen("tcp", opts.ListenAddress)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", opts.ListenAddress, err)
 	}
-	if opts.OnListen != nil {
-		opts.OnListen(l.Addr().String())
+	type endpoint struct {
+		mux    *http.ServeMux
+		serves []string
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			opts.Logger.Error("HTTP server", "error", err)
+	var order []string
+	eps := map[string]*endpoint{}
+	at := func(addr, what string) *http.ServeMux {
+		ep := eps[addr]
+		if ep == nil {
+			ep = &endpoint{mux: http.NewServeMux()}
+			eps[addr] = ep
+			order = append(order, addr)
 		}
-	}()
-	return srv, nil
+		ep.serves = append(ep.serves, what)
+		return ep.mux
+	}
+	for _, a := range []struct{ addr, what string }{{opts.ListenAddress, "metrics,health"}, {opts.MetricsAddress, "metrics"}, {opts.HealthAddress, "health"}} {
+		if a.addr == "" {
+			continue
+		}
+		mux := at(a.addr, a.what)
+		if strings.Contains(a.what, "metrics") {
+			mux.Handle("/metrics", metrics)
+		}
+		if strings.Contains(a.what, "health") {
+			mux.HandleFunc("/healthz", healthz)
+			mux.HandleFunc("/readyz", readyz)
+		}
+	}
+	var srvs []*http.Server
+	for _, addr := range order {
+		ep := eps[addr]
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return srvs, fmt.Errorf("listen %s: %w", addr, err)
+		}
+		serves := strings.Join(ep.serves, ",")
+		if addr == opts.ListenAddress && opts.OnListen != nil {
+			opts.OnListen(l.Addr().String())
+		}
+		if opts.OnBind != nil {
+			opts.OnBind(serves, l.Addr().String())
+		}
+		srv := &http.Server{Handler: ep.mux, ReadHeaderTimeout: 10 * time.Second}
+		srvs = append(srvs, srv)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				opts.Logger.Error("HTTP server", "serves", serves, "error", err)
+			}
+		}()
+	}
+	return srvs, nil
 }

@@ -239,6 +239,8 @@ func TestServiceIngressReachesFabric(t *testing.T) {
 			{"fabric_reconciler_plan_changes_total", `kind="ExternalSubnet",action="create"`},
 			{"fabric_reconciler_applied_changes_total", `kind="ExternalSubnet",action="delete"`},
 			{"fabric_reconciler_driver_requests_total", `operation="apply"`},
+			{"fabric_reconciler_driver_request_duration_seconds_count", `operation="apply"`},
+			{"fabric_reconciler_build_info", `version="`},
 			{"fabric_reconciler_last_successful_sync_timestamp_seconds", `fabric="haystack-aci"`},
 			{"fabric_reconciler_reconcile_duration_seconds_count", `result="success"`},
 			{"fabric_reconciler_leader", ""},

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/fabric-reconciler/fabric-reconciler/buildinfo"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
 	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
@@ -24,6 +25,7 @@ type Metrics struct {
 	conflicts         *prometheus.GaugeVec
 	driverRequests    *prometheus.CounterVec
 	driverErrors      *prometheus.CounterVec
+	driverLatency     *prometheus.HistogramVec
 	lastSuccess       *prometheus.GaugeVec
 	driftFound        *prometheus.CounterVec
 	failures          *prometheus.GaugeVec
@@ -68,6 +70,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: metricsNamespace, Name: "driver_request_errors_total",
 			Help: "Driver requests that failed, by operation.",
 		}, []string{"fabric", "driver", "operation"}),
+		driverLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: metricsNamespace, Name: "driver_request_duration_seconds",
+			Help: "Time from sending a driver request to its answer, by operation (failed requests included).",
+			// An APIC call or a show command takes milliseconds; a
+			// configure of many lines, a checkpoint or a rollback seconds.
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"fabric", "driver", "operation"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: metricsNamespace, Name: "last_successful_sync_timestamp_seconds",
 			Help: "Unix time of the last reconcile of the fabric that ended without error.",
@@ -109,8 +118,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Namespace: metricsNamespace, Name: "held_changes",
 		Help: "Changes the last plan held back (skipped or missing input, the policy), per fabric.",
 	}, []string{"fabric"})
-	reg.MustRegister(m.reconcileDuration, m.reconciles, m.planChanges, m.appliedChanges, m.conflicts,
-		m.driverRequests, m.driverErrors, m.lastSuccess, m.driftFound, m.failures, m.desiredObjects,
+	bi := buildinfo.Get()
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: metricsNamespace, Name: "build_info",
+		Help:        "Always 1; its labels say which build runs (version, commit, Go version).",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "goversion": bi.GoVersion},
+	})
+	buildInfo.Set(1)
+	reg.MustRegister(buildInfo, m.reconcileDuration, m.reconciles, m.planChanges, m.appliedChanges, m.conflicts,
+		m.driverRequests, m.driverErrors, m.driverLatency, m.lastSuccess, m.driftFound, m.failures, m.desiredObjects,
 		m.clusterObjects, m.skipped, m.leader, m.synced, m.refused, m.held,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -130,9 +146,14 @@ func (m *Metrics) watchEvents(reg prometheus.Registerer, w *k8swatch.Watcher) {
 	)
 }
 
-// ObserveRequest counts one driver request (drivers.RequestObserver).
-func (m *Metrics) ObserveRequest(fabricName, driver, operation string, err error) {
+// ObserveRequest counts and times one driver request
+// (drivers.RequestObserver). A request never sent (took 0) is counted, not
+// timed.
+func (m *Metrics) ObserveRequest(fabricName, driver, operation string, took time.Duration, err error) {
 	m.driverRequests.WithLabelValues(fabricName, driver, operation).Inc()
+	if took > 0 {
+		m.driverLatency.WithLabelValues(fabricName, driver, operation).Observe(took.Seconds())
+	}
 	if err != nil {
 		m.driverErrors.WithLabelValues(fabricName, driver, operation).Inc()
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
@@ -62,13 +63,17 @@ type Options struct {
 	// Cluster is the cluster name; drivers derive their ownership mark from it.
 	Cluster string
 	Logger  *slog.Logger
-	// Metrics, when set, counts the driver's requests and errors.
+	// Metrics, when set, counts the driver's requests, times them and
+	// counts their errors.
 	Metrics RequestObserver
 }
 
-// RequestObserver is told about every request a driver sends to a switch.
+// RequestObserver is told about every request a driver sends to a switch
+// or controller: its operation (an API call, a CLI command or configure),
+// how long it took until the answer (0 when it was never sent), and its
+// error (nil on success).
 type RequestObserver interface {
-	ObserveRequest(fabricName, driver, operation string, err error)
+	ObserveRequest(fabricName, driver, operation string, took time.Duration, err error)
 }
 
 // Factory builds a driver for one fabric. It must not contact the switch:
@@ -83,12 +88,22 @@ type Factory func(cfg config.Fabric, opts Options) (Driver, error)
 // from them is planned.
 type Desire func(cfg config.Fabric, in fabric.Intent) fabric.Realized
 
+// PlanCheck says why a fabric's plan must not be applied at all ("" when
+// it may), from what only the platform knows: a limit of the platform
+// that the fabric would pass once the plan is applied. It sees the
+// desired state, what the fabric holds for the cluster and the plan (after
+// the policy held back what it does not allow), and runs when the plan is
+// made, before anything is sent. It is pure, like Desire.
+type PlanCheck func(cfg config.Fabric, want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string
+
 // Spec is what a driver registers: how to open it, how it realizes an
 // intent, and its configuration (parsed and validated by the driver).
 type Spec struct {
 	Open   Factory
 	Desire Desire
 	Config config.DriverSpec
+	// Check, when set, refuses plans the platform cannot take.
+	Check PlanCheck
 }
 
 var (
@@ -116,6 +131,14 @@ func DesireFunc(name string) (Desire, bool) {
 	defer mu.Unlock()
 	s, ok := registry[name]
 	return s.Desire, ok
+}
+
+// CheckFunc returns the plan check of a registered driver (nil when it has
+// none).
+func CheckFunc(name string) PlanCheck {
+	mu.Lock()
+	defer mu.Unlock()
+	return registry[name].Check
 }
 
 // Names lists the registered drivers.

@@ -93,6 +93,9 @@ type ServiceIntent struct {
 	SharesWith string
 	// Ports are its protocols and ports (protocol lower-case).
 	Ports []ContractEntry
+	// Labels are the Service's labels, unchecked: a driver that names
+	// anything after one validates it first.
+	Labels map[string]string
 }
 
 // Key is namespace/name.

@@ -59,6 +59,11 @@ const (
 	ScopeImportSecurity Scope = "import-security"
 	// ScopeExportRtctrl marks the prefix for export out of the group's L3Out (transit).
 	ScopeExportRtctrl Scope = "export-rtctrl"
+	// ScopeExportAggregate exports the prefix and every more specific
+	// route inside it out of the group's L3Out (transit). ACI's
+	// export-rtctrl matches the exact prefix only; the ACI driver makes
+	// this one a route-map match with aggregate.
+	ScopeExportAggregate Scope = "export-aggregate"
 	// ScopeImportRtctrl marks the prefix for import route control.
 	ScopeImportRtctrl Scope = "import-rtctrl"
 	// ScopeSharedSecurity and ScopeSharedRtctrl leak the prefix to other VRFs.
@@ -109,118 +114,6 @@ type BGPPeer struct {
 	LocalASN      uint32        `json:"localASN"`
 	AddressFamily AddressFamily `json:"addressFamily"`
 	PeerOptions
-}
-
-// PeerOptions are how a session runs, beyond who peers with whom. Zero
-// values mean "not managed": the platform's default, or what the switch
-// holds.
-type PeerOptions struct {
-	// Password is the session's TCP MD5 password: plans show only its
-	// fingerprint.
-	Password *Secret `json:"password,omitempty"`
-	// MaxPrefix limits how many prefixes the node may send.
-	MaxPrefix *MaxPrefix `json:"maxPrefix,omitempty"`
-	// Keepalive and Hold are the session's timers, in seconds.
-	Keepalive int `json:"keepalive,omitempty"`
-	Hold      int `json:"hold,omitempty"`
-	// GracefulRestart is the restart time, in seconds, the switch grants
-	// the node (graceful restart helper).
-	GracefulRestart int `json:"gracefulRestart,omitempty"`
-	// TTLSecurityHops accepts the node's packets only from at most that
-	// many hops away (GTSM, RFC 5082).
-	TTLSecurityHops int `json:"ttlSecurityHops,omitempty"`
-	// Shutdown holds the session administratively down (maintenance).
-	Shutdown bool `json:"shutdown,omitempty"`
-}
-
-// PeerOption names one of the PeerOptions, for the drivers to say which
-// they manage.
-type PeerOption string
-
-const (
-	OptionPassword        PeerOption = "password"
-	OptionMaxPrefix       PeerOption = "maxPrefix"
-	OptionTimers          PeerOption = "timers"
-	OptionGracefulRestart PeerOption = "gracefulRestart"
-	OptionTTLSecurity     PeerOption = "ttlSecurity"
-	OptionShutdown        PeerOption = "shutdown"
-)
-
-// Keep returns the options with those a platform does not manage cleared,
-// and which of the set ones were cleared.
-func (o PeerOptions) Keep(managed map[PeerOption]bool) (PeerOptions, []PeerOption) {
-	var dropped []PeerOption
-	drop := func(opt PeerOption, set bool, clear func()) {
-		if set && !managed[opt] {
-			dropped = append(dropped, opt)
-			clear()
-		}
-	}
-	drop(OptionPassword, o.Password != nil, func() { o.Password = nil })
-	drop(OptionMaxPrefix, o.MaxPrefix != nil, func() { o.MaxPrefix = nil })
-	drop(OptionTimers, o.Keepalive != 0 || o.Hold != 0, func() { o.Keepalive, o.Hold = 0, 0 })
-	drop(OptionGracefulRestart, o.GracefulRestart != 0, func() { o.GracefulRestart = 0 })
-	drop(OptionTTLSecurity, o.TTLSecurityHops != 0, func() { o.TTLSecurityHops = 0 })
-	drop(OptionShutdown, o.Shutdown, func() { o.Shutdown = false })
-	return o, dropped
-}
-
-// What a switch does when a node sends more prefixes than MaxPrefix.Limit.
-const (
-	// MaxPrefixShutdown: the session goes down until cleared by hand.
-	MaxPrefixShutdown = "shutdown"
-	// MaxPrefixRestart: down, then up again after RestartMinutes.
-	MaxPrefixRestart = "restart"
-	// MaxPrefixWarn: a log message only.
-	MaxPrefixWarn = "warning-only"
-)
-
-// MaxPrefix is a session's prefix limit.
-type MaxPrefix struct {
-	Limit          uint32 `json:"limit"`
-	Action         string `json:"action"`
-	RestartMinutes int    `json:"restartMinutes,omitempty"`
-}
-
-func (m *MaxPrefix) String() string {
-	switch m.Action {
-	case MaxPrefixRestart:
-		return fmt.Sprintf("%d (restart after %d min)", m.Limit, m.RestartMinutes)
-	case MaxPrefixWarn:
-		return fmt.Sprintf("%d (warning only)", m.Limit)
-	}
-	return fmt.Sprintf("%d (shut down)", m.Limit)
-}
-
-// validate checks the options against what every platform takes.
-func (o PeerOptions) validate(addr string) error {
-	if m := o.MaxPrefix; m != nil {
-		if m.Limit < 1 {
-			return fmt.Errorf("BGPPeer %s: maximum-prefix must be at least 1", addr)
-		}
-		switch m.Action {
-		case MaxPrefixShutdown, MaxPrefixWarn:
-		case MaxPrefixRestart:
-			if m.RestartMinutes < 1 || m.RestartMinutes > 65535 {
-				return fmt.Errorf("BGPPeer %s: maximum-prefix restart must be 1-65535 minutes", addr)
-			}
-		default:
-			return fmt.Errorf("BGPPeer %s: maximum-prefix action %q is not shutdown, restart or warning-only", addr, m.Action)
-		}
-	}
-	if o.Hold != 0 && (o.Hold < 3 || o.Hold > 65535) {
-		return fmt.Errorf("BGPPeer %s: hold time must be 0 or 3-65535 seconds", addr)
-	}
-	if o.Keepalive < 0 || o.Keepalive > 65535 || (o.Hold != 0 && o.Keepalive >= o.Hold) {
-		return fmt.Errorf("BGPPeer %s: keepalive must be 0-65535 seconds and less than the hold time", addr)
-	}
-	if o.GracefulRestart < 0 || o.GracefulRestart > 4095 {
-		return fmt.Errorf("BGPPeer %s: graceful restart time must be 0-4095 seconds", addr)
-	}
-	if o.TTLSecurityHops < 0 || o.TTLSecurityHops > 254 {
-		return fmt.Errorf("BGPPeer %s: TTL security hops must be 0-254", addr)
-	}
-	return nil
 }
 
 func (p BGPPeer) Kind() Kind         { return KindBGPPeer }

@@ -568,10 +568,11 @@ func stripNode(n *corev1.Node) *corev1.Node {
 }
 
 func stripService(s *corev1.Service) *corev1.Service {
-	out := &corev1.Service{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}, ObjectMeta: slimMeta(s.ObjectMeta, false, nil)}
+	// Labels are kept: a driver may group services by one.
+	out := &corev1.Service{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}, ObjectMeta: slimMeta(s.ObjectMeta, true, nil)}
 	out.Spec.Type = s.Spec.Type
 	if s.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		out.Annotations = nil
+		out.Annotations, out.Labels = nil, nil
 		return out // only a change of type matters
 	}
 	out.Spec.ExternalTrafficPolicy = s.Spec.ExternalTrafficPolicy

@@ -31,7 +31,7 @@ func (b *Builder) recordService(s *slimService) error {
 		return err
 	}
 	svc := Service{Namespace: s.Namespace, Name: s.Name, LoadBalancerIP: s.Spec.LoadBalancerIP,
-		ExternalTrafficPolicy: string(s.Spec.ExternalTrafficPolicy), Created: s.CreationTimestamp.UTC()}
+		ExternalTrafficPolicy: string(s.Spec.ExternalTrafficPolicy), Created: s.CreationTimestamp.UTC(), Labels: s.Labels}
 	if svc.ExternalTrafficPolicy == "" {
 		svc.ExternalTrafficPolicy = string(corev1.ServiceExternalTrafficPolicyCluster)
 	}

@@ -201,6 +201,10 @@ type Service struct {
 	EndpointNodes []string `json:"endpointNodes,omitempty"`
 	// SharingKey is MetalLB's allow-shared-ip annotation.
 	SharingKey string `json:"sharingKey,omitempty"`
+	// Labels are the Service's labels, as the cluster holds them: a
+	// driver may group services by one (the ACI driver's serviceGrouping
+	// label:<key>) and checks the value itself before it names anything.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Created is metadata.creationTimestamp: when two services claim one IP,
 	// the older keeps it.
 	Created time.Time `json:"created,omitzero"`

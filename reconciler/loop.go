@@ -337,7 +337,9 @@ func (w *fabricWorker) run(ctx context.Context) {
 			return
 		}
 		want, trigger, cs := w.take()
-		if want == nil {
+		if want == nil || (trigger == "" && !retrying) {
+			// Nothing pending: a wake left over from an offer whose
+			// trigger the previous take already consumed.
 			continue
 		}
 		if retrying {

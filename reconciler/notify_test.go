@@ -110,7 +110,11 @@ func TestLoopFabricNotification(t *testing.T) {
 			}
 			time.Sleep(300 * time.Millisecond) // room for a second round, which must not come
 			if _, rs := rec.snapshot(); len(rs) != len(first)+1 {
-				t.Errorf("%d rounds after the notification, want 1", len(rs)-len(first))
+				var triggers []string
+				for _, r := range rs {
+					triggers = append(triggers, fmt.Sprintf("%s(drift %v, %d changes)", r.Trigger, r.Drift, len(r.Plan.Changes)))
+				}
+				t.Errorf("%d rounds after the notification, want 1; rounds: %v", len(rs)-len(first), triggers)
 			}
 		})
 	}

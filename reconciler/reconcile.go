@@ -86,6 +86,10 @@ type Guards struct {
 	Policy     string
 	Budget     config.DeletionBudget
 	AllowEmpty bool
+	// Check, when set, is the driver's own plan check (drivers.PlanCheck
+	// bound to the fabric's configuration): a platform limit the plan
+	// would pass refuses it like any other guard.
+	Check func(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string
 }
 
 // GuardsFor returns the guards of a fabric.
@@ -106,6 +110,12 @@ func GuardsFor(f *config.Fabric, o Options) Guards {
 	if o.DeletionBudgetPercent != 0 {
 		g.Budget.Percent = o.DeletionBudgetPercent
 	}
+	if check := drivers.CheckFunc(f.Driver); check != nil {
+		cfg := *f
+		g.Check = func(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string {
+			return check(cfg, want, obs, plan)
+		}
+	}
 	return g
 }
 
@@ -115,9 +125,16 @@ func GuardsFor(f *config.Fabric, o Options) Guards {
 func PlanFabric(want fabric.FabricDesired, obs fabric.Observed, g Guards) fabric.FabricPlan {
 	p := fabric.Diff(want, obs)
 	p = applyPolicy(p, g.Policy)
+	var reasons []string
 	if reason := Guard(want, obs, p, g); reason != "" {
-		p.Refused = reason
+		reasons = append(reasons, reason)
 	}
+	if g.Check != nil {
+		if reason := g.Check(want, obs, p); reason != "" {
+			reasons = append(reasons, reason)
+		}
+	}
+	p.Refused = strings.Join(reasons, "; and ")
 	return p
 }
 

@@ -178,9 +178,12 @@ func observeGET() reqLine {
 	return reqLine{"GET", "/api/mo/" + tenantDN + ".json", "query-target=subtree&target-subtree-class=fvTenant,fvCtx,fvRsCtxToBgpCtxAfPol," +
 		"bgpCtxAfPol,l3extOut,l3extLNodeP,l3extLIfP,l3extRsPathL3OutAtt,bgpPeerP,bgpAsP,bgpLocalAsnP,bgpRsPeerPfxPol,bgpPeerPfxPol," +
 		"l3extInstP,l3extSubnet,fvRsProv," +
-		"fvRsCons,vzBrCP,vzSubj,vzRsSubjFiltAtt,vzFilter,vzEntry," +
-		"bgpProtP,bgpRsBgpNodeCtxPol,bgpRsBestPathCtrlPol,bgpCtxPol,bgpBestPathCtrlPol"}
+		"fvRsCons,vzBrCP,vzSubj,vzRsSubjFiltAtt,vzFilter,vzEntry,rtctrlProfile,rtctrlCtxP,rtctrlRsCtxPToSubjP,rtctrlSubjP,rtctrlMatchRtDest," +
+		"bgpRsPeerToProfile,faultInst,bgpProtP,bgpRsBgpNodeCtxPol,bgpRsBestPathCtrlPol,bgpCtxPol,bgpBestPathCtrlPol"}
 }
+
+// fabricASGET reads the fabric's BGP AS, with every observation.
+var fabricASGET = reqLine{"GET", "/api/mo/uni/fabric/bgpInstP-default/as.json", ""}
 
 var (
 	loginPOST  = reqLine{"POST", "/api/aaaLogin.json", ""}
@@ -202,12 +205,13 @@ func TestACISyncCreatesSeed003Objects(t *testing.T) {
 		cert        bool
 		first, next []reqLine
 	}{
+		// After the POST the tenant is read again for faults.
 		{"password", false,
-			[]reqLine{loginPOST, observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, lockGET, lockPOST, logoutPOST},
-			[]reqLine{loginPOST, observeGET(), logoutPOST}},
+			[]reqLine{loginPOST, observeGET(), fabricASGET, lockPOST, lockGET, observeGET(), fabricASGET, tenantPOST, observeGET(), lockGET, lockPOST, logoutPOST},
+			[]reqLine{loginPOST, observeGET(), fabricASGET, logoutPOST}},
 		{"certificate", true,
-			[]reqLine{observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, lockGET, lockPOST},
-			[]reqLine{observeGET()}},
+			[]reqLine{observeGET(), fabricASGET, lockPOST, lockGET, observeGET(), fabricASGET, tenantPOST, observeGET(), lockGET, lockPOST},
+			[]reqLine{observeGET(), fabricASGET}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -215,7 +219,7 @@ func TestACISyncCreatesSeed003Objects(t *testing.T) {
 			hand := l.sim.Dump(tenantDN + "/out-L3O_K8_C1/instP-EPG_K8_NODES")[0]
 
 			r := l.sync(t)
-			if !strings.Contains(r.stdout, "17 to add, 0 to change, 0 to destroy") || !strings.Contains(r.stdout, "APIC accepted one POST") {
+			if !strings.Contains(r.stdout, "23 to add, 0 to change, 0 to destroy") || !strings.Contains(r.stdout, "APIC accepted one POST") {
 				t.Fatalf("first sync output:\n%s", r.stdout)
 			}
 			if got := l.requests(); !reflect.DeepEqual(got, c.first) {
@@ -305,8 +309,8 @@ func TestACIForeignSubnet(t *testing.T) {
 			if !strings.Contains(r.stdout, "ExternalSubnet EPG_K8_NODES/192.168.9.192/28") || !strings.Contains(r.stdout, "left alone") {
 				t.Fatalf("sync did not report the conflict:\n%s", r.stdout)
 			}
-			if !strings.Contains(r.stdout, "16 to add") {
-				t.Fatalf("want the other 16 objects applied:\n%s", r.stdout)
+			if !strings.Contains(r.stdout, "22 to add") {
+				t.Fatalf("want the other 22 objects applied:\n%s", r.stdout)
 			}
 			if after := l.sim.Dump(nodes); !reflect.DeepEqual(before, after) {
 				t.Fatalf("the foreign subnet was modified: %v -> %v", before, after)
@@ -380,14 +384,15 @@ func TestACIFaults(t *testing.T) {
 			}},
 		{"token timeout in the middle of a sync", post(emulator.Fault{Kind: emulator.FaultTokenTimeout, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
-				want := []reqLine{loginPOST, observeGET(), lockPOST, lockGET, observeGET(), tenantPOST, loginPOST, tenantPOST, lockGET, lockPOST, logoutPOST}
+				want := []reqLine{loginPOST, observeGET(), fabricASGET, lockPOST, lockGET, observeGET(), fabricASGET, tenantPOST, loginPOST, tenantPOST,
+					observeGET(), lockGET, lockPOST, logoutPOST}
 				if got := l.requests(); !reflect.DeepEqual(got, want) {
 					t.Fatalf("requests:\n%v\nwant\n%v", got, want)
 				}
 				// The replayed POST carried its body and one cookie.
 				log := l.sim.Requests()
-				if log[5].Status != 403 || log[7].Status != 200 || log[7].Body != log[5].Body || log[7].Body == "" {
-					t.Fatalf("replayed POST: %d/%d, same body %v", log[5].Status, log[7].Status, log[7].Body == log[5].Body)
+				if log[7].Status != 403 || log[9].Status != 200 || log[9].Body != log[7].Body || log[9].Body == "" {
+					t.Fatalf("replayed POST: %d/%d, same body %v", log[7].Status, log[9].Status, log[9].Body == log[7].Body)
 				}
 				if l.sim.Counters().DuplicateCookies != 0 {
 					t.Fatalf("a request carried two APIC cookies")
@@ -396,7 +401,7 @@ func TestACIFaults(t *testing.T) {
 		{"connection reset during the POST", post(emulator.Fault{Kind: emulator.FaultReset, Times: 1}), false,
 			func(t *testing.T, l *aciLab) {
 				log := l.sim.Requests()
-				if log[5].Status != 0 || log[6].Status != 200 || log[6].Body != log[5].Body {
+				if log[7].Status != 0 || log[8].Status != 200 || log[8].Body != log[7].Body {
 					t.Fatalf("requests: %+v", log)
 				}
 			}},
@@ -519,7 +524,7 @@ func TestACIPlan(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "# POST "+l.sim.URL+"/api/mo/"+tenantDN+".json?rsp-subtree=modified") {
 		t.Fatalf("plan -o native exited %d:\n%s", r.code, r.stdout)
 	}
-	if got := l.requests(); !reflect.DeepEqual(got, []reqLine{observeGET()}) {
+	if got := l.requests(); !reflect.DeepEqual(got, []reqLine{observeGET(), fabricASGET}) {
 		t.Fatalf("live plan requests: %v", got)
 	}
 	l.sync(t)

@@ -143,7 +143,7 @@ fabric that could not be observed or did not adopt, skipped input (unless
 			defer cancel()
 			release := func() {}
 			if yes {
-				if release, err = lock.clusterLease(ctx, in.kubeconfig, timeout, cmd.ErrOrStderr()); err != nil {
+				if release, err = lock.clusterLease(ctx, ins.live, timeout, cmd.ErrOrStderr()); err != nil {
 					return &exitError{code: 1, err: err}
 				}
 			}

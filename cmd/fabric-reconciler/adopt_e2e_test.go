@@ -11,7 +11,8 @@ import (
 
 // The seed-003 baseline with hand-built peers, as the network team made
 // them before automation: three identical to what the tool would write
-// (leaf201 and leaf202 to k8c1m0, leaf201 to k8c1s2), one with another
+// (leaf201 and leaf202 to k8c1m0, leaf201 to k8c1s2; local-AS 63500 on the
+// fabric's AS 65000, as seed 003 shows), one with another
 // remote AS (leaf201 to k8c1s1) and one with a local-AS override (leaf202
 // to k8c1s1). leaf202 to k8c1s2 is missing.
 const handBuiltPeers = "testdata/aci/handbuilt-peers.json"

@@ -172,7 +172,7 @@ fabric failed, or the plan holds refused fabrics, skipped input (unless
 
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			release, err := lock.clusterLease(ctx, in.kubeconfig, timeout, cmd.ErrOrStderr())
+			release, err := lock.clusterLease(ctx, ins.live, timeout, cmd.ErrOrStderr())
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}

@@ -60,7 +60,7 @@ func TestDoctorCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "metallb-peer-on-fabric-switch") {
 		t.Errorf("--list-rules: exit %d\n%s", code, out)
 	}
-	if _, errOut, code := run(t, "doctor", "--config", haystackCfg); code != 1 || !strings.Contains(errOut, "--cluster-state or --kubeconfig is required") {
+	if _, errOut, code := run(t, "doctor", "--config", haystackCfg); code != 1 || !strings.Contains(errOut, "--cluster-state files or a cluster to read are required") {
 		t.Errorf("no input: exit %d %s", code, errOut)
 	}
 }

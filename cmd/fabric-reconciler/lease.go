@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/fabric-reconciler/fabric-reconciler/controller"
@@ -29,8 +30,8 @@ func (l *lockFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&l.wait, "lock-wait", 30*time.Second,
 		"how long to wait for another writer (a sync, apply or the controller) to finish with a fabric before giving up")
 	cmd.Flags().StringVar(&l.leaseNamespace, "lease-namespace", "fabric-reconciler",
-		"with --kubeconfig: namespace of the controller's Lease, taken for the whole run (the controller's namespace; \"\" for none)")
-	cmd.Flags().StringVar(&l.leaseName, "lease-name", controller.DefaultLeaseName, "with --kubeconfig: name of the controller's Lease")
+		"reading a live cluster: namespace of the controller's Lease, taken for the whole run (the controller's namespace; \"\" for none)")
+	cmd.Flags().StringVar(&l.leaseName, "lease-name", controller.DefaultLeaseName, "reading a live cluster: name of the controller's Lease")
 }
 
 // options are the per-fabric lock options of a run with this deadline.
@@ -39,16 +40,12 @@ func (l *lockFlags) options(timeout time.Duration) reconciler.LockOptions {
 }
 
 // clusterLease takes the controller's Lease for the run when the run reaches
-// the cluster (--kubeconfig): while a controller replica leads, a sync or
+// a live cluster (rc, not --cluster-state files): while a controller replica leads, a sync or
 // apply waits for it (up to --lock-wait) and then refuses, naming the
 // holder. It returns the release function.
-func (l *lockFlags) clusterLease(ctx context.Context, kubeconfig string, runFor time.Duration, warn io.Writer) (func(), error) {
-	if kubeconfig == "" || l.leaseNamespace == "" {
+func (l *lockFlags) clusterLease(ctx context.Context, rc *rest.Config, runFor time.Duration, warn io.Writer) (func(), error) {
+	if rc == nil || l.leaseNamespace == "" {
 		return func() {}, nil
-	}
-	rc, err := restConfig(kubeconfig)
-	if err != nil {
-		return nil, err
 	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {

@@ -9,12 +9,15 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fabric-reconciler/fabric-reconciler/buildinfo"
 )
 
 // exitError carries a process exit code through cobra.
@@ -62,7 +65,40 @@ func newRootCommand() *cobra.Command {
 		Short:         "Keep a switch fabric in step with a Kubernetes cluster's BGP and LoadBalancer state",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what `version` prints.
+		Version: buildinfo.Get().Version,
 	}
-	root.AddCommand(newPlanCommand(), newSyncCommand(), newApplyCommand(), newObserveCommand(), newRunCommand(), newAdoptCommand(), newDoctorCommand(), newVerifyCommand())
+	root.SetVersionTemplate(versionLine(buildinfo.Get()) + "\n")
+	root.AddCommand(newPlanCommand(), newSyncCommand(), newApplyCommand(), newObserveCommand(), newRunCommand(),
+		newAdoptCommand(), newDoctorCommand(), newVerifyCommand(), newVersionCommand())
 	return root
+}
+
+// versionLine is the one line `version` and `--version` print.
+func versionLine(i buildinfo.Info) string {
+	return fmt.Sprintf("fabric-reconciler %s (commit %s, %s, %s)", i.Version, i.Commit, i.GoVersion, i.Platform)
+}
+
+func newVersionCommand() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the build's version and commit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			i := buildinfo.Get()
+			switch output {
+			case "text":
+				fmt.Fprintln(cmd.OutOrStdout(), versionLine(i))
+			case "json":
+				b, _ := json.Marshal(i)
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			default:
+				return fmt.Errorf("-o %q: use text or json", output)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -20,7 +22,7 @@ import (
 type inputFlags struct {
 	configPath   string
 	clusterState []string
-	kubeconfig   string
+	cluster      clusterFlags
 	fabricState  string
 	allowSkips   bool
 }
@@ -28,7 +30,7 @@ type inputFlags struct {
 func (f *inputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.configPath, "config", "", "configuration file (required)")
 	cmd.Flags().StringArrayVar(&f.clusterState, "cluster-state", nil, "exported cluster YAML: a file or a folder (repeatable)")
-	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "read the cluster state from a live cluster once, through this kubeconfig")
+	f.cluster.register(cmd, "without --cluster-state: the live cluster to read once, through this kubeconfig (default: as kubectl: $KUBECONFIG, ~/.kube/config, else the pod's service account)")
 	cmd.Flags().BoolVar(&f.allowSkips, "allow-skips", false, "exit 0 even when input objects were skipped as bad")
 	_ = cmd.MarkFlagRequired("config")
 }
@@ -37,6 +39,10 @@ func (f *inputFlags) register(cmd *cobra.Command) {
 type inputs struct {
 	cfg     *config.Config
 	cluster k8swatch.ClusterState
+	// live is the cluster connection when the state was read from a live
+	// cluster (nil for --cluster-state files): sync and apply take the
+	// controller's Lease there.
+	live *rest.Config
 }
 
 func (f *inputFlags) load() (*inputs, error) {
@@ -44,11 +50,15 @@ func (f *inputFlags) load() (*inputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.kubeconfig != "" {
-		if len(f.clusterState) > 0 {
-			return nil, fmt.Errorf("--kubeconfig and --cluster-state exclude each other")
+	if f.cluster.kubeconfig != "" && len(f.clusterState) > 0 {
+		return nil, fmt.Errorf("--kubeconfig and --cluster-state exclude each other")
+	}
+	if len(f.clusterState) == 0 {
+		// No files: the live cluster, found as kubectl finds it.
+		rc, err := f.cluster.restConfig()
+		if errors.Is(err, errNoCluster) {
+			return nil, fmt.Errorf("--cluster-state files or a cluster to read are required (%w)", err)
 		}
-		rc, err := restConfig(f.kubeconfig)
 		if err != nil {
 			return nil, err
 		}
@@ -56,10 +66,7 @@ func (f *inputFlags) load() (*inputs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cluster state: %w", err)
 		}
-		return &inputs{cfg: cfg, cluster: cs}, nil
-	}
-	if len(f.clusterState) == 0 {
-		return nil, fmt.Errorf("--cluster-state or --kubeconfig is required")
+		return &inputs{cfg: cfg, cluster: cs, live: rc}, nil
 	}
 	cs, err := k8swatch.LoadFiles(f.clusterState...)
 	if err != nil {
@@ -122,6 +129,13 @@ func newPlanCommand() *cobra.Command {
 		Long: `plan translates the cluster state into what each configured fabric must hold,
 compares it with what the fabric holds, and prints the difference. Nothing is
 changed on any switch.
+
+The cluster state comes from --cluster-state files, else from the live
+cluster, found as kubectl finds it (--kubeconfig, $KUBECONFIG,
+~/.kube/config, the pod's service account).
+
+A fabric that cannot be observed is reported NOT PLANNED; the others are
+planned all the same, and plan exits 1.
 
 What the fabric holds comes from --fabric-state (a saved observation, see
 "observe"), from the switches themselves (the default: read-only), or is

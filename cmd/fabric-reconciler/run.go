@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
@@ -23,26 +22,11 @@ import (
 // openDriver builds the drivers `run` uses; tests replace it.
 var openDriver drivers.Factory = drivers.Open
 
-// restConfig returns the cluster connection: the kubeconfig file when one
-// is given, else the in-cluster service account.
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig != "" {
-		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-		if err != nil {
-			return nil, fmt.Errorf("--kubeconfig: %w", err)
-		}
-		return cfg, nil
-	}
-	cfg, err := rest.InClusterConfig()
-	if err != nil {
-		return nil, fmt.Errorf("not running in a cluster (%v): pass --kubeconfig", err)
-	}
-	return cfg, nil
-}
-
 func newRunCommand() *cobra.Command {
 	var (
-		configPath, kubeconfig   string
+		configPath               string
+		cluster                  clusterFlags
+		listen                   string
 		opts                     controller.Options
 		logLevel, logFormat      string
 		leaseNS                  string
@@ -72,8 +56,12 @@ back (as "verify" does): per-session metrics, a status ConfigMap per fabric
 (fabric-reconciler-status-<fabric>, one line per node) in --status-namespace,
 and an Event on a Node whose session goes down or comes back.
 
-Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz (ready once
-the caches have synced). Logs are JSON on stderr.`,
+Endpoints: /metrics (Prometheus) on --metrics-bind-address, /healthz and
+/readyz (ready once the caches have synced) on --health-probe-bind-address.
+Logs are JSON on stderr.
+
+The cluster is found as kubectl finds it: --kubeconfig, else $KUBECONFIG,
+else ~/.kube/config, else the pod's service account.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if logFormat != "json" && logFormat != "text" {
@@ -84,11 +72,17 @@ the caches have synced). Logs are JSON on stderr.`,
 				return &exitError{code: 1, err: err}
 			}
 			klog.SetSlogLogger(log.With("source", "client-go"))
+			// cobra keeps pflag's deprecation notices to itself.
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				if f.Deprecated != "" {
+					log.Warn("flag --"+f.Name+" is deprecated, "+f.Deprecated, "flag", f.Name)
+				}
+			})
 			cfg, err := config.Load(configPath)
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			rc, err := restConfig(kubeconfig)
+			rc, err := cluster.restConfig()
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -99,6 +93,11 @@ the caches have synced). Logs are JSON on stderr.`,
 			if verifyInterval == 0 {
 				opts.VerifyInterval = -1 // off
 			}
+			if cmd.Flags().Changed("listen") {
+				// The deprecated single port serves everything.
+				opts.ListenAddress, opts.MetricsAddress, opts.HealthAddress = listen, "", ""
+			}
+			opts.MetricsAddress, opts.HealthAddress = bindAddress(opts.MetricsAddress), bindAddress(opts.HealthAddress)
 			opts.Loop.Debounce, opts.Loop.Resync, opts.Loop.Timeout = debounce, resync, timeout
 			opts.Loop.BackoffInitial, opts.Loop.BackoffMax = backoffInitial, backoffX
 
@@ -122,7 +121,7 @@ the caches have synced). Logs are JSON on stderr.`,
 	f := cmd.Flags()
 	f.StringVar(&configPath, "config", "", "configuration file (required)")
 	_ = cmd.MarkFlagRequired("config")
-	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster service account)")
+	cluster.register(cmd, "kubeconfig file (default: as kubectl: $KUBECONFIG, ~/.kube/config, else the pod's service account)")
 	f.DurationVar(&debounce, "debounce", reconciler.DefaultDebounce, "how long to gather cluster events before recomputing")
 	f.DurationVar(&resync, "resync", reconciler.DefaultResync, "how often to observe every fabric even without cluster changes (catches drift)")
 	f.DurationVar(&backoffInitial, "backoff-initial", reconciler.DefaultBackoffInitial, "first wait before retrying a failed fabric (doubles per failure)")
@@ -132,16 +131,56 @@ the caches have synced). Logs are JSON on stderr.`,
 	f.BoolVar(&opts.Loop.DryRun, "dry-run", false, "observe and plan, log the plans, apply nothing")
 	f.StringVar(&opts.LegacyMetalLB, "legacy-metallb-configmap", k8swatch.LegacyMetalLBAuto,
 		"read MetalLB's pre-0.13 ConfigMap metallb-system/config: auto (when no IPAddressPool CRD is served and RBAC allows), on, off")
-	f.BoolVar(&opts.LeaderElection, "leader-elect", true, "share a Lease with the other replicas; only its holder writes")
-	f.StringVar(&leaseNS, "leader-election-namespace", "", "namespace of the Lease (default: the pod's namespace)")
-	f.StringVar(&opts.LeaseName, "leader-election-id", controller.DefaultLeaseName, "name of the Lease")
-	f.DurationVar(&opts.LeaseDuration, "lease-duration", controller.DefaultLeaseDuration, "how long a standby waits before taking over a lease that is not renewed")
-	f.DurationVar(&opts.RenewDeadline, "renew-deadline", controller.DefaultRenewDeadline, "how long the leader retries renewing before it stops writing")
-	f.DurationVar(&opts.RetryPeriod, "retry-period", controller.DefaultRetryPeriod, "how often to try to acquire or renew the lease")
+	leaderElectionFlags(f, &opts, &leaseNS)
+	f.StringVar(&opts.MetricsAddress, "metrics-bind-address", DefaultMetricsAddress, `address of /metrics ("0" or "": none)`)
+	f.StringVar(&opts.HealthAddress, "health-probe-bind-address", DefaultHealthAddress, `address of /healthz and /readyz ("0" or "": none)`)
+	f.StringVar(&listen, "listen", "", "one address for /metrics, /healthz and /readyz")
+	_ = f.MarkDeprecated("listen", "use --metrics-bind-address and --health-probe-bind-address")
 	f.DurationVar(&verifyInterval, "verify-interval", controller.DefaultVerifyInterval, "how often the leader reads the fabrics' sessions and routes back (0: never)")
 	f.StringVar(&opts.StatusNamespace, "status-namespace", "", "namespace of the status ConfigMaps (default: the Lease's)")
-	f.StringVar(&opts.ListenAddress, "listen", ":9090", "address for /metrics, /healthz and /readyz (empty: none)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	return cmd
+}
+
+// Defaults of the endpoints' addresses: controller-runtime's ports.
+const (
+	DefaultMetricsAddress = ":8080"
+	DefaultHealthAddress  = ":8081"
+)
+
+// bindAddress maps controller-runtime's "0" (serve nothing) to "".
+func bindAddress(a string) string {
+	if a == "0" {
+		return ""
+	}
+	return a
+}
+
+// leaderElectionFlags are the leader election's flags, named as
+// Kubernetes' own components name them (kube-controller-manager's
+// --leader-elect-*), and the names of earlier versions as deprecated
+// aliases of the same settings.
+func leaderElectionFlags(f *pflag.FlagSet, opts *controller.Options, namespace *string) {
+	f.BoolVar(&opts.LeaderElection, "leader-elect", true, "share a Lease with the other replicas; only its holder writes")
+	f.DurationVar(&opts.LeaseDuration, "leader-elect-lease-duration", controller.DefaultLeaseDuration,
+		"how long a standby waits before taking over a lease that is not renewed")
+	f.DurationVar(&opts.RenewDeadline, "leader-elect-renew-deadline", controller.DefaultRenewDeadline,
+		"how long the leader retries renewing before it stops writing")
+	f.DurationVar(&opts.RetryPeriod, "leader-elect-retry-period", controller.DefaultRetryPeriod,
+		"how often to try to acquire or renew the lease")
+	f.StringVar(&opts.LeaseName, "leader-elect-resource-name", controller.DefaultLeaseName, "name of the Lease")
+	f.StringVar(namespace, "leader-elect-resource-namespace", "", "namespace of the Lease (default: the pod's namespace)")
+	for _, alias := range []struct{ old, now string }{
+		{"lease-duration", "leader-elect-lease-duration"},
+		{"renew-deadline", "leader-elect-renew-deadline"},
+		{"retry-period", "leader-elect-retry-period"},
+		{"leader-election-id", "leader-elect-resource-name"},
+		{"leader-election-namespace", "leader-elect-resource-namespace"},
+	} {
+		now := f.Lookup(alias.now)
+		// The same value under the old name: setting either sets it.
+		f.Var(now.Value, alias.old, now.Usage)
+		_ = f.MarkDeprecated(alias.old, "use --"+alias.now)
+	}
 }

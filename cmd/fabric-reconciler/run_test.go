@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
 	"github.com/fabric-reconciler/fabric-reconciler/test/memfabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 var (
@@ -107,14 +109,14 @@ func TestRunCommand(t *testing.T) {
 	openDriver = fab.Factory("run")
 	t.Cleanup(func() { openDriver = saved })
 
-	addr := freeAddr(t)
+	metricsAddr, healthAddr := freeAddr(t), freeAddr(t)
 	root := newRootCommand()
 	var stdout bytes.Buffer
 	stderr := &testenv.LogBuffer{}
 	root.SetOut(&stdout)
 	root.SetErr(stderr)
-	root.SetArgs([]string{"run", "--config", haystackConfig, "--kubeconfig", kc, "--listen", addr,
-		"--leader-election-namespace", "default", "--debounce", "50ms"})
+	root.SetArgs([]string{"run", "--config", haystackConfig, "--kubeconfig", kc, "--metrics-bind-address", metricsAddr,
+		"--health-probe-bind-address", healthAddr, "--leader-elect-resource-namespace", "default", "--debounce", "50ms"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
@@ -131,14 +133,25 @@ func TestRunCommand(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-		resp, err := http.Get("http://" + addr + path)
+	// Health and metrics on separate ports, as controller-runtime serves them.
+	for _, ep := range []struct {
+		addr, path string
+		want       int
+	}{
+		{healthAddr, "/healthz", http.StatusOK}, {healthAddr, "/readyz", http.StatusOK}, {healthAddr, "/metrics", http.StatusNotFound},
+		{metricsAddr, "/metrics", http.StatusOK}, {metricsAddr, "/healthz", http.StatusNotFound},
+	} {
+		resp, err := http.Get("http://" + ep.addr + ep.path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("%s: %d", path, resp.StatusCode)
+		if resp.StatusCode != ep.want {
+			t.Errorf("%s%s: %d, want %d", ep.addr, ep.path, resp.StatusCode, ep.want)
+		}
+		if ep.path == "/metrics" && ep.want == http.StatusOK && !strings.Contains(string(b), `fabric_reconciler_build_info{commit="`) {
+			t.Errorf("/metrics has no build_info:\n%s", b)
 		}
 	}
 	cancel()
@@ -187,13 +200,20 @@ func TestRunFlags(t *testing.T) {
 		{"no config", []string{"run"}, `required flag(s) "config" not set`},
 		{"bad log format", []string{"run", "--config", haystackConfig, "--log-format", "xml"}, "--log-format"},
 		{"outside a cluster", []string{"run", "--config", haystackConfig}, "pass --kubeconfig"},
+		{"unknown context", []string{"run", "--config", haystackConfig, "--kubeconfig", writeKubeconfig(t), "--context", "elsewhere"}, `context "elsewhere" does not exist`},
 		{"missing kubeconfig", []string{"run", "--config", haystackConfig, "--kubeconfig", "/nonexistent/kc"}, "--kubeconfig"},
 		{"bad lease timings", []string{"run", "--config", haystackConfig, "--kubeconfig", writeKubeconfig(t),
-			"--lease-duration", "5s", "--renew-deadline", "10s"}, "renew deadline"},
+			"--leader-elect-lease-duration", "5s", "--leader-elect-renew-deadline", "10s"}, "renew deadline"},
+		{"bad lease timings, old flag names", []string{"run", "--config", haystackConfig, "--kubeconfig", writeKubeconfig(t),
+			"--lease-duration", "5s", "--renew-deadline", "10s"}, "flag --lease-duration is deprecated, use --leader-elect-lease-duration"},
 		{"bad legacy mode", []string{"run", "--config", haystackConfig, "--kubeconfig", writeKubeconfig(t),
 			"--legacy-metallb-configmap", "maybe"}, "auto, on or off"},
 	}
+	// Nothing says where a cluster is: no pod, no $KUBECONFIG file, no
+	// ~/.kube/config.
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "absent"))
+	noHomeKubeconfig(t)
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		code := execute(tt.args, &stdout, &stderr)
@@ -213,4 +233,11 @@ func writeKubeconfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// noHomeKubeconfig hides ~/.kube/config from clientcmd for the test.
+func noHomeKubeconfig(t *testing.T) {
+	saved := clientcmd.RecommendedHomeFile
+	t.Cleanup(func() { clientcmd.RecommendedHomeFile = saved })
+	clientcmd.RecommendedHomeFile = filepath.Join(t.TempDir(), "absent")
 }

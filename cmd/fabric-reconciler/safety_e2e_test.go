@@ -145,7 +145,7 @@ func TestSavedPlanIsTheAppliedPlan(t *testing.T) {
 		l := newACILab(t, labOpts{})
 		p := planFile(t, l)
 		r := l.cli(t, "apply", p)
-		if r.code != 0 || !strings.Contains(r.stdout, "17 to add") || !strings.Contains(r.stdout, "APIC accepted one POST") {
+		if r.code != 0 || !strings.Contains(r.stdout, "23 to add") || !strings.Contains(r.stdout, "APIC accepted one POST") {
 			t.Fatalf("apply: exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
 		l.checkGolden(t)
@@ -242,7 +242,7 @@ func TestSyncPrintsThePlanBeforeApplying(t *testing.T) {
 	}
 	var planAt time.Time
 	for i, s := range out.texts {
-		if strings.Contains(s, "Plan: 17 to add") {
+		if strings.Contains(s, "Plan: 23 to add") {
 			planAt = out.stamps[i]
 		}
 	}

@@ -113,8 +113,12 @@ func newSyncCommand() *cobra.Command {
 then applies it and reports what the switches answered. Fabrics are handled
 concurrently; one failing fabric does not stop the others.
 
+The cluster state comes from --cluster-state files, else from the live
+cluster, found as kubectl finds it (--kubeconfig, $KUBECONFIG,
+~/.kube/config, the pod's service account).
+
 Each fabric is written under its writer lock (a marker on the fabric itself,
-and, with --kubeconfig, the controller's Lease), after observing it again:
+and, reading a live cluster, the controller's Lease), after observing it again:
 a fabric that changed since it was planned is not written.
 
 What came from skipped or missing input is held as it is (see "held"); a
@@ -151,7 +155,7 @@ held because input is missing.`,
 
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			release, err := lock.clusterLease(ctx, in.kubeconfig, timeout, cmd.ErrOrStderr())
+			release, err := lock.clusterLease(ctx, ins.live, timeout, cmd.ErrOrStderr())
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}

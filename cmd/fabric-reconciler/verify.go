@@ -74,7 +74,7 @@ could not be read, or an error.`,
 	}
 	cmd.Flags().StringVar(&in.configPath, "config", "", "configuration file (required)")
 	cmd.Flags().StringArrayVar(&in.clusterState, "cluster-state", nil, "exported cluster YAML: a file or a folder (repeatable)")
-	cmd.Flags().StringVar(&in.kubeconfig, "kubeconfig", "", "read the cluster state from a live cluster once, through this kubeconfig")
+	in.cluster.register(cmd, "without --cluster-state: the live cluster to read once, through this kubeconfig (default: as kubectl: $KUBECONFIG, ~/.kube/config, else the pod's service account)")
 	cmd.Flags().StringArrayVar(&only, "fabric", nil, "verify only this fabric (repeatable)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "deadline for reading the switches")

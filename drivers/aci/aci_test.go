@@ -66,10 +66,9 @@ func lab(t testing.TB, emu emulator.Options, mode tlsMode) (*emulator.Server, *D
 fabrics:
 - name: f
   driver: aci
-  asn: 63500
   switches:
-  - {name: leaf201, peerIPs: [192.168.9.204], sviPath: "topology/pod-1/paths-201/pathep-[eth1/33]"}
-  - {name: leaf202, peerIPs: [192.168.9.205], sviPath: "topology/pod-1/paths-202/pathep-[eth1/33]"}
+  - {name: leaf201, peerIPs: [192.168.9.204], sviPath: "topology/pod-1/paths-201/pathep-[eth1/33]", sviPathV6: "topology/pod-1/paths-201/pathep-[eth1/33]"}
+  - {name: leaf202, peerIPs: [192.168.9.205], sviPath: "topology/pod-1/paths-202/pathep-[eth1/33]", sviPathV6: "topology/pod-1/paths-202/pathep-[eth1/33]"}
   aci:
     apic: {url: ` + srv.URL + `, username: admin, passwordFile: ` + pwFile + `, timeout: 5s, ` + tls + `}
     tenant: TEN_K8_C1
@@ -77,6 +76,7 @@ fabrics:
     l3out: L3O_K8_C1
     nodeProfile: LNP_K8_C1
     interfaceProfile: LIP_K8_C1
+    interfaceProfileV6: LIP_K8_C1_V6
     externalEPGs: {nodes: EPG_K8_NODES, pods: EPG_K8_PODS, service: "EPG_{namespace}_{name}", transitExport: L3O_EXTERNAL/EPG_TRANSIT_OUT_K8_CIDRS}
     consumers: [L3O_EXTERNAL/EPG_DEFAULT]
 `
@@ -168,7 +168,10 @@ func TestRejectsBadValues(t *testing.T) {
 		{"consumer EPG that does not exist", create(fabric.Contract{Name: "C", Provider: "EPG_A", Consumers: []string{"L3O_EXTERNAL/NOPE"}, Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 1}}}), "does not exist"},
 		{"per-switch maximum paths", create(fabric.MaximumPaths{Switch: "leaf201", AddressFamily: fabric.IPv4, Paths: 2}), "per VRF"},
 		{"too many paths", create(fabric.MaximumPaths{AddressFamily: fabric.IPv4, Paths: 65}), "1-64"},
-		{"prefix filters are not ACI's", create(fabric.PrefixFilter{Switch: "leaf201", PeerAddress: "192.168.9.9"}), "not something the ACI driver manages"},
+		{"an IPv6 prefix in an IPv4 peer's import route map", create(fabric.PrefixFilter{Switch: "leaf201", PeerAddress: "192.168.9.9",
+			Prefixes: []fabric.PrefixRule{{Prefix: "2001:db8::/64", LE: 64}}}), "does not fit the peer"},
+		{"a prefix filter with le below its length", create(fabric.PrefixFilter{Switch: "leaf201", PeerAddress: "192.168.9.9",
+			Prefixes: []fabric.PrefixRule{{Prefix: "10.0.0.0/16", LE: 8}}}), "does not fit the peer"},
 		{"subnet on a foreign object", create(sub("L3O_EXTERNAL/EPG_DEFAULT", "0.0.0.0/0")), "without an ownership mark"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -380,7 +383,7 @@ func TestRetryAfter429(t *testing.T) {
 	}
 	var gets []emulator.Request
 	for _, r := range srv.Requests() {
-		if r.Method == "GET" {
+		if r.Method == "GET" && r.Path == "/api/mo/uni/tn-TEN_K8_C1.json" {
 			gets = append(gets, r)
 		}
 	}
@@ -421,7 +424,7 @@ type countingObserver struct {
 	ops map[string]int
 }
 
-func (c *countingObserver) ObserveRequest(fabricName, driver, op string, err error) {
+func (c *countingObserver) ObserveRequest(fabricName, driver, op string, took time.Duration, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := fabricName + "/" + driver + "/" + op
@@ -437,7 +440,9 @@ func TestMetrics(t *testing.T) {
 	m := &countingObserver{ops: map[string]int{}}
 	d.apic.metrics = m
 	reconcile(t, d, fabric.StateOf(sub("EPG_K8_PODS", "10.5.0.0/16")))
-	want := map[string]int{"f/aci/login": 1, "f/aci/observe": 2, "f/aci/apply": 1}
+	// Each Observe reads the tenant and the fabric's AS; the faults are
+	// read once after the POST.
+	want := map[string]int{"f/aci/login": 1, "f/aci/observe": 4, "f/aci/apply": 1, "f/aci/faults": 1}
 	for k, v := range want {
 		if m.ops[k] != v {
 			t.Errorf("%s counted %d times, want %d (all: %v)", k, m.ops[k], v, m.ops)
@@ -469,14 +474,29 @@ func TestMissingContainers(t *testing.T) {
 	}
 }
 
-// TestIPv6: IPv6 peers and prefixes round-trip in canonical form.
+// seedV6 gives the baseline's node profile an IPv6 interface profile whose
+// leaf202 path has the address addr.
+func seedV6(t *testing.T, srv *emulator.Server, addr string) {
+	t.Helper()
+	if err := srv.Post("uni/tn-TEN_K8_C1/out-L3O_K8_C1/lnodep-LNP_K8_C1", []byte(`{"l3extLIfP":{"attributes":{"name":"LIP_K8_C1_V6"},"children":[
+		{"l3extRsPathL3OutAtt":{"attributes":{"tDn":"topology/pod-1/paths-202/pathep-[eth1/33]","ifInstT":"ext-svi","encap":"vlan-1500","addr":"`+addr+`"}}}]}}`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIPv6: IPv6 peers go on the IPv6 interface profile's path (never the
+// IPv4 one), and IPv6 peers and prefixes round-trip in canonical form.
 func TestIPv6(t *testing.T) {
 	srv, d := lab(t, emulator.Options{}, tlsCA)
+	seedV6(t, srv, "2001:db8::1/64")
 	p := fabric.BGPPeer{Switch: "leaf202", Node: "k8c1s1", PeerAddress: "2001:db8:0:0::10", RemoteASN: 4200000001, LocalASN: 63500, AddressFamily: fabric.IPv6}
 	reconcile(t, d, fabric.StateOf(p, sub("EPG_K8_PODS", "2001:db8:0:1::/64")))
 	tn := "uni/tn-TEN_K8_C1/out-L3O_K8_C1"
-	if _, a, ok := srv.Lookup(tn + "/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-202/pathep-[eth1/33]]/peerP-[2001:db8::10]/as"); !ok || a["asn"] != "4200000001" {
+	if _, a, ok := srv.Lookup(tn + "/lnodep-LNP_K8_C1/lifp-LIP_K8_C1_V6/rspathL3OutAtt-[topology/pod-1/paths-202/pathep-[eth1/33]]/peerP-[2001:db8::10]/as"); !ok || a["asn"] != "4200000001" {
 		t.Fatalf("IPv6 peer: %v", a)
+	}
+	if _, _, ok := srv.Lookup(tn + "/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-202/pathep-[eth1/33]]/peerP-[2001:db8::10]"); ok {
+		t.Fatal("IPv6 peer on the IPv4 path")
 	}
 	if _, _, ok := srv.Lookup(tn + "/instP-EPG_K8_PODS/extsubnet-[2001:db8:0:1::/64]"); !ok {
 		t.Fatal("IPv6 subnet missing")
@@ -488,7 +508,8 @@ func TestIPv6(t *testing.T) {
 func TestLocalASOverride(t *testing.T) {
 	srv, d := lab(t, emulator.Options{}, tlsCA)
 	dn := "uni/tn-TEN_K8_C1/out-L3O_K8_C1/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]/peerP-[192.168.9.193]/localasn"
-	same := peer("leaf201", "192.168.9.193") // LocalASN 63500, the fabric's AS
+	same := peer("leaf201", "192.168.9.193")
+	same.LocalASN = 65000 // the fabric's AS in the baseline
 	other := same
 	other.LocalASN = 64999
 	for _, step := range []struct {

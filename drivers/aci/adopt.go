@@ -105,8 +105,13 @@ func (d *Driver) adoptablePeer(s *snapshot, swName, id string) (fabric.BGPPeer, 
 		if sw.Name != swName {
 			continue
 		}
-		path := n.pathDN(leafOf(sw).SVIPath)
-		for _, p := range s.children(path, "bgpPeerP") {
+		var paths []string
+		for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
+			if at, ok := d.placeOf(sw, af); ok {
+				paths = append(paths, n.pathDN(at))
+			}
+		}
+		for _, p := range s.childrenOf(paths, "bgpPeerP") {
 			a, err := canonAddr(p.attrs["addr"])
 			if err != nil || a.String() != id {
 				continue
@@ -129,10 +134,10 @@ func (d *Driver) adoptablePeer(s *snapshot, swName, id string) (fabric.BGPPeer, 
 				objs = append(objs, c)
 			}
 			peer := fabric.BGPPeer{Switch: sw.Name, Node: node, PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
-				LocalASN: d.cfg.SwitchASN(sw)}
+				LocalASN: d.fabricAS()}
 			// A password the peer may hold cannot be seen; a desired one
 			// therefore always differs ("password (none) on the fabric").
-			peer.Shutdown = p.attrs["adminSt"] == "disabled"
+			readPeerAttrs(p.attrs, &peer.PeerOptions)
 			if r, ok := s.get(p.dn + "/rspeerPfxPol"); ok && r.attrs["tnBgpPeerPfxPolName"] != "" {
 				name := r.attrs["tnBgpPeerPfxPolName"]
 				pol, ok := s.get(n.pfxPolDN(name))
@@ -233,13 +238,15 @@ func (d *Driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 			p, objs, w := d.adoptablePeer(snap, c.Switch, c.ID)
 			have, why = p, w
 			post = func() error {
-				var svi string
-				for _, s := range d.cfg.Switches {
-					if s.Name == c.Switch {
-						svi = leafOf(s).SVIPath
+				var at place
+				if a, err := canonAddr(c.ID); err == nil {
+					for _, s := range d.cfg.Switches {
+						if s.Name == c.Switch {
+							at, _ = d.placeOf(s, fabric.FamilyOf(a))
+						}
 					}
 				}
-				path, err := b.path(svi)
+				path, err := b.path(at)
 				if err != nil {
 					return err
 				}

@@ -19,6 +19,8 @@ const leaf202 = ourL3Out + "/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[top
 // Afterwards a plan sees the adopted ones as owned and in place.
 func TestAdopt(t *testing.T) {
 	srv, d := lab(t, emulator.Options{}, tlsCA)
+	// These peers' nodes expect the fabric's own AS (peer() presents 63500).
+	srv.SetAttr("uni/fabric/bgpInstP-default/as", "asn", "63500")
 	ctx := context.Background()
 
 	withLocal := func(p fabric.BGPPeer, local uint32) fabric.BGPPeer { p.LocalASN = local; return p }
@@ -144,6 +146,8 @@ func TestAdopt(t *testing.T) {
 // latest observation.
 func TestAdoptRefusesWhatChanged(t *testing.T) {
 	srv, d := lab(t, emulator.Options{}, tlsCA)
+	// These peers' nodes expect the fabric's own AS (peer() presents 63500).
+	srv.SetAttr("uni/fabric/bgpInstP-default/as", "asn", "63500")
 	ctx := context.Background()
 	handMade(t, srv, leaf201, "bgpPeerP", map[string]string{"addr": "192.168.9.193", "descr": "node-192.168.9.193"})
 	handMade(t, srv, leaf201+"/peerP-[192.168.9.193]", "bgpAsP", map[string]string{"asn": "65001"})

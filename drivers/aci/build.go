@@ -3,10 +3,12 @@ package aci
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
@@ -182,19 +184,38 @@ func (b *builder) ref(parent *mo, class, rn, name string) *mo {
 func (b *builder) l3out(name string) *mo { return b.ref(b.root, "l3extOut", "out-"+name, name) }
 
 // path returns the SVI path node of a switch, which must exist.
-func (b *builder) path(svi string) (*mo, error) {
+func (b *builder) path(at place) (*mo, error) {
 	for _, c := range []struct{ dn, what string }{
 		{b.n.tenantDN(), "tenant"}, {b.n.l3outDN(b.n.l3out), "L3Out"},
-		{b.n.l3outDN(b.n.l3out) + "/lnodep-" + b.n.nodeProfile, "node profile"}, {b.n.lifpDN(), "interface profile"},
-		{b.n.pathDN(svi), "SVI path attachment"},
+		{b.n.l3outDN(b.n.l3out) + "/lnodep-" + b.n.nodeProfile, "node profile"}, {b.n.lifpDN(at.lifp), "interface profile"},
+		{b.n.pathDN(at), "SVI path attachment"},
 	} {
 		if err := b.require(c.dn, c.what); err != nil {
 			return nil, err
 		}
 	}
 	np := b.ref(b.l3out(b.n.l3out), "l3extLNodeP", "lnodep-"+b.n.nodeProfile, b.n.nodeProfile)
-	ip := b.ref(np, "l3extLIfP", "lifp-"+b.n.ifProfile, b.n.ifProfile)
-	return ip.child("l3extRsPathL3OutAtt", "rspathL3OutAtt-["+svi+"]", map[string]string{"tDn": svi, "status": modified}), nil
+	ip := b.ref(np, "l3extLIfP", "lifp-"+at.lifp, at.lifp)
+	return ip.child("l3extRsPathL3OutAtt", "rspathL3OutAtt-["+at.svi+"]", map[string]string{"tDn": at.svi, "status": modified}), nil
+}
+
+// placeOf is where a switch's peers of a family go: IPv4 peers on
+// interfaceProfile/sviPath, IPv6 peers on interfaceProfileV6/sviPathV6 (ACI
+// puts an interface's IPv6 address on its own logical interface profile,
+// docs/aci.md "Dual stack"). ok is false when the configuration names none.
+func (d *Driver) placeOf(sw config.Switch, af fabric.AddressFamily) (place, bool) {
+	return placeFor(d.aci, sw, af)
+}
+
+func placeFor(a *Settings, sw config.Switch, af fabric.AddressFamily) (place, bool) {
+	l := leafOf(sw)
+	if af == fabric.IPv6 {
+		if a.InterfaceProfileV6 == "" || l.SVIPathV6 == "" {
+			return place{}, false
+		}
+		return place{lifp: a.InterfaceProfileV6, svi: l.SVIPathV6}, true
+	}
+	return place{lifp: a.InterfaceProfile, svi: l.SVIPath}, true
 }
 
 // epg returns the node of an external EPG. One on the cluster's own L3Out
@@ -253,6 +274,8 @@ func (b *builder) add(c fabric.Change) error {
 		return b.maxPaths(c)
 	case fabric.KindContract:
 		return b.contract(c)
+	case fabric.KindPrefixFilter:
+		return b.filter(c)
 	case fabric.KindSessionPolicy:
 		return b.sessionPolicy(c)
 	}
@@ -264,31 +287,35 @@ func (b *builder) peer(c fabric.Change) error {
 	if !ok {
 		return fmt.Errorf("not a BGP peer")
 	}
-	var (
-		svi   string
-		swASN uint32
-	)
-	for _, s := range b.d.cfg.Switches {
-		if s.Name == c.Switch {
-			svi, swASN = leafOf(s).SVIPath, b.d.cfg.SwitchASN(s)
-		}
-	}
-	if !sviPathRe.MatchString(svi) {
-		return fmt.Errorf("switch %s has no valid sviPath in the configuration", printable(c.Switch))
-	}
 	a, err := canonAddr(p.PeerAddress)
 	if err != nil {
 		return err
 	}
-	dn := b.n.pathDN(svi) + "/peerP-[" + a.String() + "]"
+	var (
+		at    place
+		found bool
+	)
+	for _, s := range b.d.cfg.Switches {
+		if s.Name == c.Switch {
+			at, found = b.d.placeOf(s, fabric.FamilyOf(a))
+		}
+	}
+	if !found || !sviPathRe.MatchString(at.svi) || !aciNameRe.MatchString(at.lifp) {
+		if fabric.FamilyOf(a) == fabric.IPv6 {
+			return fmt.Errorf("switch %s: an IPv6 peer needs sviPathV6 and aci.interfaceProfileV6 in the configuration (never an IPv6 peer on the IPv4 path)", printable(c.Switch))
+		}
+		return fmt.Errorf("switch %s has no valid sviPath in the configuration", printable(c.Switch))
+	}
+	swASN := b.d.fabricAS()
+	dn := b.n.pathDN(at) + "/peerP-[" + a.String() + "]"
 	if c.Action == fabric.ActionDelete {
-		if !b.exists(b.n.pathDN(svi)) || !b.exists(dn) {
+		if !b.exists(b.n.pathDN(at)) || !b.exists(dn) {
 			return nil // already gone
 		}
 		if err := b.mustOwn(dn); err != nil {
 			return err
 		}
-		path, err := b.path(svi)
+		path, err := b.path(at)
 		if err != nil {
 			return err
 		}
@@ -309,7 +336,8 @@ func (b *builder) peer(c fabric.Change) error {
 	// The peer and the children written with it: an unmarked remote or
 	// local AS, or a prefix-policy relation someone set, under our peer is
 	// never taken over.
-	for _, d := range []string{dn, dn + "/as", dn + "/localasn", relDN} {
+	importRelDN := dn + "/" + b.importRelRN(c.Switch, a)
+	for _, d := range []string{dn, dn + "/as", dn + "/localasn", relDN, importRelDN} {
 		if err := b.ownedOrAbsent(d); err != nil {
 			return err
 		}
@@ -324,7 +352,7 @@ func (b *builder) peer(c fabric.Change) error {
 			return err
 		}
 	}
-	path, err := b.path(svi)
+	path, err := b.path(at)
 	if err != nil {
 		return err
 	}
@@ -345,19 +373,28 @@ func (b *builder) peer(c fabric.Change) error {
 			attrs["password"] = "" // no password any more
 		}
 	}
-	switch {
-	case p.Shutdown:
-		attrs["adminSt"] = "disabled"
-	case was.shutdown:
-		attrs["adminSt"] = "enabled"
-	}
+	writePeerAttrs(attrs, p.PeerOptions, was.attrs)
 	peer := path.child("bgpPeerP", "peerP-["+a.String()+"]", attrs)
 	peer.child("bgpAsP", "as", b.owned(map[string]string{"asn": strconv.FormatUint(uint64(p.RemoteASN), 10)}))
-	// A local-AS override only when the node expects another AS than the
-	// switch's own: the APIC's bgpLocalAsnP exists to present a different AS.
+	// Per-node import route control: a new peer points at its import route
+	// map (routing.go, filter) through a per-peer route-control relation
+	// [terraform-provider-aci docs/resources/bgp_peer_connectivity_profile.md,
+	// relation_bgp_rs_peer_to_profile with direction import/export]; an
+	// existing peer gets it, or loses it, with its filter.
+	if b.d.aci.ImportControl == "peer" && !was.exists {
+		peer.child("bgpRsPeerToProfile", b.importRelRN(c.Switch, a),
+			b.owned(map[string]string{"tDn": b.n.profileDN(b.n.importName(c.Switch, a)), "direction": "import"}))
+	}
+	// A local-AS override whenever the node expects another AS than the
+	// fabric's own (uni/fabric/bgpInstP-default/as): the APIC's
+	// bgpLocalAsnP exists to present a different AS [terraform-provider-aci
+	// docs/resources/bgp_peer_connectivity_profile.md, local_asn and
+	// local_asn_propagate]. swASN 0 (offline, no asn configured): the
+	// fabric's AS is unknown and the override is written.
 	switch {
 	case p.LocalASN != swASN:
-		peer.child("bgpLocalAsnP", "localasn", b.owned(map[string]string{"localAsn": strconv.FormatUint(uint64(p.LocalASN), 10)}))
+		peer.child("bgpLocalAsnP", "localasn", b.owned(map[string]string{"localAsn": strconv.FormatUint(uint64(p.LocalASN), 10),
+			"asnPropagate": b.d.aci.ASNPropagate}))
 	case b.exists(dn + "/localasn"):
 		if err := b.mustOwn(dn + "/localasn"); err != nil {
 			return err
@@ -381,12 +418,17 @@ func (b *builder) peer(c fabric.Change) error {
 	return nil
 }
 
+// importRelRN is the RN of a peer's relation to its import route map.
+func (b *builder) importRelRN(sw string, a netip.Addr) string {
+	return "rspeerToProfile-[" + b.n.profileDN(b.n.importName(sw, a)) + "]-import"
+}
+
 // peerState is what a peer holds of what the payload may rewrite.
 type peerState struct {
-	exists   bool
-	fp       string // the password's fingerprint in descr
-	shutdown bool
-	policy   string // the prefix-limit policy its relation names ("" none)
+	exists bool
+	fp     string            // the password's fingerprint in descr
+	attrs  map[string]string // the attributes of peerAttrs (peeroptions.go)
+	policy string            // the prefix-limit policy its relation names ("" none)
 }
 
 // peerNow is the peer as the last observation holds it; offline, as the
@@ -397,7 +439,7 @@ func (b *builder) peerNow(c fabric.Change, dn string) peerState {
 		if !ok {
 			return peerState{}
 		}
-		st := peerState{exists: true, fp: before.Password.Fingerprint(), shutdown: before.Shutdown}
+		st := peerState{exists: true, fp: before.Password.Fingerprint(), attrs: peerAttrsOf(before.PeerOptions)}
 		if before.MaxPrefix != nil {
 			st.policy, _ = b.n.prefixPolicyName(*before.MaxPrefix)
 		}
@@ -408,7 +450,7 @@ func (b *builder) peerNow(c fabric.Change, dn string) peerState {
 		return peerState{}
 	}
 	_, fp := parseDescr(o.attrs["descr"])
-	st := peerState{exists: true, fp: fp, shutdown: o.attrs["adminSt"] == "disabled"}
+	st := peerState{exists: true, fp: fp, attrs: o.attrs}
 	if r, ok := b.snap.get(dn + "/rspeerPfxPol"); ok && !b.n.implicit(r) {
 		st.policy = r.attrs["tnBgpPeerPfxPolName"]
 	}
@@ -435,6 +477,8 @@ var namingProps = map[string][]string{
 	"l3extInstP": {"name"}, "l3extSubnet": {"ip"},
 	"fvRsProv": {"tnVzBrCPName"}, "fvRsCons": {"tnVzBrCPName"}, "vzBrCP": {"name"}, "vzSubj": {"name"},
 	"vzRsSubjFiltAtt": {"tnVzFilterName"}, "vzFilter": {"name"}, "vzEntry": {"name"},
+	"bgpRsPeerToProfile": {"tDn", "direction"}, "rtctrlProfile": {"name"}, "rtctrlCtxP": {"name"},
+	"rtctrlRsCtxPToSubjP": {"tnRtctrlSubjPName"}, "rtctrlSubjP": {"name"}, "rtctrlMatchRtDest": {"ip"},
 }
 
 // remove deletes the owned object at dn, a child of parent. status:
@@ -491,7 +535,8 @@ func copyAttrs(m map[string]string) map[string]string {
 }
 
 var knownScopes = map[fabric.Scope]bool{fabric.ScopeImportSecurity: true, fabric.ScopeExportRtctrl: true, fabric.ScopeImportRtctrl: true,
-	fabric.ScopeSharedSecurity: true, fabric.ScopeSharedRtctrl: true}
+	fabric.ScopeExportAggregate: true,
+	fabric.ScopeSharedSecurity:  true, fabric.ScopeSharedRtctrl: true}
 
 func (b *builder) subnet(c fabric.Change) error {
 	s, ok := c.Object().(fabric.ExternalSubnet)
@@ -509,6 +554,32 @@ func (b *builder) subnet(c fabric.Change) error {
 	rn := "extsubnet-[" + p.String() + "]"
 	epgDN := b.n.epgDN(g)
 	dn := epgDN + "/" + rn
+	// An aggregate export is a route-map entry, not a subnet scope
+	// (routing.go); the other scopes make the l3extSubnet.
+	hadAgg := false
+	if before, ok := c.Before.(fabric.ExternalSubnet); ok {
+		hadAgg = hasScope(before.Scopes, fabric.ScopeExportAggregate)
+	}
+	wantAgg := c.Action != fabric.ActionDelete && hasScope(s.Scopes, fabric.ScopeExportAggregate)
+	if wantAgg || hadAgg {
+		if err := b.exportAggregate(g, p, !wantAgg); err != nil {
+			return err
+		}
+	}
+	var rest []fabric.Scope
+	for _, sc := range s.Scopes {
+		if sc != fabric.ScopeExportAggregate {
+			rest = append(rest, sc)
+		}
+	}
+	if c.Action != fabric.ActionDelete && len(rest) == 0 {
+		if b.exists(dn) && b.snap != nil {
+			c.Action = fabric.ActionDelete // the l3extSubnet part went
+		} else {
+			return nil
+		}
+	}
+	s.Scopes = rest
 	if c.Action == fabric.ActionDelete {
 		if !b.exists(epgDN) || !b.exists(dn) {
 			return nil
@@ -544,6 +615,15 @@ func (b *builder) subnet(c fabric.Change) error {
 	}
 	node.child("l3extSubnet", rn, b.owned(map[string]string{"ip": p.String(), "scope": strings.Join(dedupe(scopes), ",")}))
 	return nil
+}
+
+func hasScope(list []fabric.Scope, sc fabric.Scope) bool {
+	for _, x := range list {
+		if x == sc {
+			return true
+		}
+	}
+	return false
 }
 
 func dedupe(s []string) []string {

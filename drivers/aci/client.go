@@ -262,8 +262,9 @@ func (a *apic) login(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("APIC login: %w", err)
 	}
+	began := time.Now()
 	cont, resp, err := a.c.Do(req.WithContext(ctx))
-	a.observe("login", err)
+	a.observe("login", time.Since(began), err)
 	if err != nil {
 		return fmt.Errorf("APIC login: %w", scrub(err))
 	}
@@ -278,8 +279,9 @@ func (a *apic) refreshSession(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	began := time.Now()
 	cont, resp, err := a.c.Do(req.WithContext(ctx))
-	a.observe("refresh", err)
+	a.observe("refresh", time.Since(began), err)
 	if err != nil {
 		return scrub(err)
 	}
@@ -401,11 +403,12 @@ func (a *apic) request(ctx context.Context, op, method, path string, body []byte
 	}
 	req, err := a.c.MakeRestRequestRaw(method, path, body, true)
 	if err != nil {
-		a.observe(op, err)
+		a.observe(op, 0, err) // nothing was sent
 		return nil, notSent(scrub(err))
 	}
 	track := &sendTrack{}
 	ctx = httptrace.WithClientTrace(context.WithValue(ctx, trackKey{}, track), &httptrace.ClientTrace{WroteRequest: track.wrote})
+	began := time.Now()
 	cont, resp, err := a.c.Do(req.WithContext(ctx))
 	a.adoptToken()
 	if err == nil {
@@ -415,7 +418,7 @@ func (a *apic) request(ctx context.Context, op, method, path string, body []byte
 	} else {
 		err = scrub(err)
 	}
-	a.observe(op, err)
+	a.observe(op, time.Since(began), err)
 	switch {
 	case err == nil:
 		return cont, nil
@@ -434,9 +437,9 @@ func (a *apic) timeout() time.Duration {
 	return 30 * time.Second
 }
 
-func (a *apic) observe(op string, err error) {
+func (a *apic) observe(op string, took time.Duration, err error) {
 	if a.metrics != nil {
-		a.metrics.ObserveRequest(a.fabric, "aci", op, err)
+		a.metrics.ObserveRequest(a.fabric, "aci", op, took, err)
 	}
 }
 

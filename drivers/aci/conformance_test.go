@@ -63,7 +63,6 @@ func (f *confFabric) open(t *testing.T, opts drivers.Options) drivers.Driver {
 fabrics:
 - name: conformance
   driver: aci
-  asn: 63500
   switches:
   - {name: leaf201, peerIPs: [192.168.9.204], sviPath: "topology/pod-1/paths-201/pathep-[eth1/33]"}
   - {name: leaf202, peerIPs: [192.168.9.205], sviPath: "topology/pod-1/paths-202/pathep-[eth1/33]"}

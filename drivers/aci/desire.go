@@ -14,20 +14,14 @@ import (
 // 1-64, in the class's metadata; docs/aci.md).
 const aciMaxPaths = 64
 
-// managedOptions are the peer options the driver sets per bgpPeerP: the
-// password (bgpPeerP password, its fingerprint in descr), the prefix limit
-// (a bgpPeerPfxPol the peer's bgpRsPeerPfxPol names) and shutdown
-// (adminSt). docs/aci.md gives the sources.
-var managedOptions = map[fabric.PeerOption]bool{
-	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionShutdown: true,
-}
-
-// unmanagedWhy says why ACI cannot set an option at all. The timers and
-// graceful restart are set for the whole node profile (policyOptions,
-// protocol.go).
-var unmanagedWhy = map[fabric.PeerOption]string{
-	fabric.OptionTTLSecurity: "ACI has no TTL security (GTSM) option; a bgpPeerP's ttl is the eBGP multihop TTL, which is something else",
-}
+// aciDefaultMaxEcmp is the maxEcmp of a VRF without a BGP address-family
+// policy of its own: 16 [terraform-provider-aci
+// docs/resources/bgp_address_family_context.md, max_ecmp "Default value:
+// 16"; ansible-aci aci_bgp_address_family_context_policy integration tests
+// assert maxEcmp "16" on a policy created without it]. The driver's policy
+// is VRF-wide, so it never goes below this unless the configuration says so
+// (maximumPathsAllowLower): other BGP L3Outs of the VRF would lose paths.
+const aciDefaultMaxEcmp = 16
 
 // aciProtocols are the protocols a vzEntry's prot takes with ports: ACI
 // filters match ports of tcp and udp only (docs/aci.md).
@@ -49,6 +43,10 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	var accepted []fabric.Session
 	var acceptedOpts []fabric.PeerOptions // before the per-peer ones are kept
 	warned := map[fabric.PeerOption]bool{}
+	switches := map[string]config.Switch{}
+	for _, sw := range cfg.Switches {
+		switches[sw.Name] = sw
+	}
 	clamped := false
 	for _, s := range in.Sessions {
 		opts := s.Options
@@ -69,6 +67,11 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("fabric %s: a prefix limit above %d is set to %d, the most an ACI bgpPeerPfxPol takes", in.Fabric, aciMaxPrefix, aciMaxPrefix))
 			}
 		}
+		if _, ok := placeFor(a, switches[s.Switch], s.AddressFamily); !ok {
+			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
+				Reason: fmt.Sprintf("fabric %s: switch %s: an IPv6 peer needs the switch's sviPathV6 and aci.interfaceProfileV6 (ACI keeps IPv6 on its own interface profile; never on the IPv4 path); its IPv6 peer is not planned", in.Fabric, s.Switch)})
+			continue
+		}
 		if descr := peerDescr(s.Node, s.Options.Password.Fingerprint()); !descrRe.MatchString(descr) || strings.Contains(s.Node, " ") {
 			r.Skipped = append(r.Skipped, fabric.Skip{Object: "Node/" + s.Node,
 				Reason: fmt.Sprintf("fabric %s: its name cannot be an ACI peer's descr (at most 128 characters, %d with the password's fingerprint); its peers are not planned",
@@ -78,6 +81,11 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		accepted = append(accepted, s)
 		acceptedOpts = append(acceptedOpts, opts)
 		r.Add(s.Peer(), s.Sources...)
+		if a.ImportControl == "peer" {
+			// The same allowed-prefix set the CLI drivers filter with,
+			// as the peer's import route map (routing.go).
+			r.Add(s.Filter(), s.FilterSources...)
+		}
 	}
 	paths := in.Paths
 	if paths.Limit == 0 || paths.Limit > aciMaxPaths {
@@ -85,6 +93,9 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	}
 	wide := fabric.FabricWide(paths.PathsFor(accepted))
 	for _, m := range wide {
+		if m.Paths < aciDefaultMaxEcmp && !a.MaximumPathsAllowLower {
+			m.Paths = aciDefaultMaxEcmp
+		}
 		r.Add(m, "Node/*", "Service/*", "BGPConfiguration/default")
 	}
 	desireSessionPolicy(in.Fabric, accepted, acceptedOpts, len(wide) > 0, &r)
@@ -109,18 +120,26 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		s.Scopes = append(s.Scopes, scope)
 		sources[id] = append(sources[id], from...)
 	}
-	export := func(list []fabric.Sourced) {
+	export := func(list []fabric.Sourced, scope fabric.Scope) {
 		if g.transit == "" {
 			return
 		}
 		for _, p := range list {
-			add(g.transit, p.Prefix, fabric.ScopeExportRtctrl, p.Sources)
+			add(g.transit, p.Prefix, scope, p.Sources)
 		}
 	}
 	for _, p := range in.NodeSubnets {
 		add(g.nodes, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
 	}
-	export(in.NodeSubnets)
+	// Transit export of what Calico advertises. The nodes' subnets are
+	// routes of their own: exact export-rtctrl. Calico advertises a pool as
+	// its blocks (/26 by default) and a service range as the range plus the
+	// /32 of each Local service inside it: an export-rtctrl subnet matches
+	// only its exact prefix (Cisco APIC Layer 3 Networking Configuration
+	// Guide 5.1, "Scope and Aggregate Controls for Subnets"; routing.go), so
+	// those are aggregate exports (a route-map match with aggregate), or,
+	// with podSubnets: blocks, each block of an exported pool exactly.
+	export(in.NodeSubnets, fabric.ScopeExportRtctrl)
 	switch a.ExternalEPGs.PodSubnets {
 	case "blocks":
 		for _, p := range in.PodBlocks {
@@ -131,40 +150,27 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 			add(g.pods, p.Prefix, fabric.ScopeImportSecurity, p.Sources)
 		}
 	}
-	export(in.ExportedPools)
-	export(in.ServiceRanges)
+	if a.ExternalEPGs.PodSubnets == "blocks" {
+		var blocks []fabric.Sourced
+		for _, b := range in.PodBlocks {
+			for _, pool := range in.ExportedPools {
+				if pool.Prefix.Bits() <= b.Prefix.Bits() && pool.Prefix.Contains(b.Prefix.Addr()) {
+					blocks = append(blocks, b)
+					break
+				}
+			}
+		}
+		export(blocks, fabric.ScopeExportRtctrl)
+	} else {
+		export(in.ExportedPools, fabric.ScopeExportAggregate)
+	}
+	export(in.ServiceRanges, fabric.ScopeExportAggregate)
 
 	consumers := make([]string, 0, len(a.Consumers))
 	for _, c := range a.Consumers {
 		consumers = append(consumers, groupRef(a, c))
 	}
-	named := serviceNames(a, in, &r)
-	epgOf := map[string]string{} // service key -> its EPG
-	for _, s := range named {
-		epgOf[s.Key()] = s.epg
-		for _, ip := range s.OwnIPs {
-			add(s.epg, netip.PrefixFrom(ip, ip.BitLen()), fabric.ScopeImportSecurity, []string{"Service/" + s.Key()})
-		}
-	}
-	for _, s := range named {
-		provider := s.epg
-		if len(s.OwnIPs) == 0 {
-			provider = epgOf[s.SharesWith]
-		}
-		var entries []fabric.ContractEntry
-		for _, p := range s.Ports {
-			if !aciProtocols[p.Protocol] {
-				r.Skipped = append(r.Skipped, fabric.Skip{Object: "Service/" + s.Key(),
-					Reason: fmt.Sprintf("fabric %s: port %s: ACI filter entries match ports of tcp and udp only; that port is left out of the contract", in.Fabric, p)})
-				continue
-			}
-			entries = append(entries, p)
-		}
-		if provider == "" || len(entries) == 0 || (len(s.OwnIPs) == 0 && s.SharesWith == "") {
-			continue
-		}
-		r.Add(fabric.Contract{Name: s.contract, Provider: provider, Consumers: consumers, Entries: entries}, "Service/"+s.Key())
-	}
+	serviceObjects(a, in, &r, consumers, add)
 
 	ids := make([]string, 0, len(subnets))
 	for id := range subnets {
@@ -244,6 +250,9 @@ func (g aciGroups) holds(a *Settings, h fabric.IntentHold) []fabric.Hold {
 	}
 	switch h.Scope {
 	case fabric.HoldService:
+		if out, ok := groupedServiceHolds(a, g, h); ok {
+			return out
+		}
 		ns, name, _ := strings.Cut(h.Service, "/")
 		var out []fabric.Hold
 		if epg, err := expandTemplate(a.ExternalEPGs.Service, ns, name); err == nil {

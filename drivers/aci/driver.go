@@ -25,7 +25,9 @@ import (
 // Name is the driver's name in the configuration.
 const Name = "aci"
 
-func init() { drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire, Config: configSpec}) }
+func init() {
+	drivers.Register(Name, drivers.Spec{Open: New, Desire: Desire, Config: configSpec, Check: checkPlan})
+}
 
 // Driver is the ACI driver for one fabric.
 type Driver struct {
@@ -37,6 +39,9 @@ type Driver struct {
 
 	mu   sync.Mutex
 	snap *snapshot // the last observation, which Apply builds on
+	// fabricASN is the fabric's BGP AS as the APIC holds it, read at
+	// Observe (0 until then).
+	fabricASN uint32
 }
 
 // New builds the driver. It contacts nothing and reads no secret: that
@@ -69,8 +74,13 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 	if err != nil {
 		return fabric.Observed{}, err
 	}
+	asn, err := d.readFabricASN(ctx)
+	if err != nil {
+		return fabric.Observed{}, err
+	}
 	d.mu.Lock()
 	d.snap = snap
+	d.fabricASN = asn
 	d.mu.Unlock()
 	obs := d.toObserved(snap)
 	d.log.Debug("observed the tenant", "tenant", d.names.tenant, "objects", len(snap.objs),
@@ -78,8 +88,11 @@ func (d *Driver) Observe(ctx context.Context) (fabric.Observed, error) {
 	return obs, nil
 }
 
-func (d *Driver) fetch(ctx context.Context) (*snapshot, error) {
-	cont, err := d.apic.request(ctx, "observe", "GET", d.names.observeQuery(), nil)
+func (d *Driver) fetch(ctx context.Context) (*snapshot, error) { return d.fetchAs(ctx, "observe") }
+
+// fetchAs reads the tenant, counted in the metrics as op.
+func (d *Driver) fetchAs(ctx context.Context, op string) (*snapshot, error) {
+	cont, err := d.apic.request(ctx, op, "GET", d.names.observeQuery(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("observe tenant %s: %w", d.names.tenant, err)
 	}
@@ -229,7 +242,10 @@ func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	countStatuses(cont.Data(), got)
 	res.Messages = append([]string{fmt.Sprintf("APIC accepted one POST of %s: %d created, %d modified, %d deleted (sent %d writes, %d deletes)",
 		d.names.tenantDN(), got["created"], got["modified"], got["deleted"], p.counts[upsert], p.counts[deleted])}, res.Messages...)
-	return res, p.err()
+	// Accepted is not deployed: what the APIC cannot deploy shows up as a
+	// fault on the object (docs/aci.md, "Faults after apply").
+	faultErr := d.checkFaults(ctx, snap, &res)
+	return res, errors.Join(p.err(), faultErr)
 }
 
 // err reports the changes that could not be applied: refused for a value,

@@ -154,10 +154,15 @@ func (n names) groupName(g group) string {
 func (n names) tenantDN() string            { return "uni/tn-" + n.tenant }
 func (n names) l3outDN(l3out string) string { return n.tenantDN() + "/out-" + l3out }
 func (n names) epgDN(g group) string        { return n.l3outDN(g.l3out) + "/instP-" + g.epg }
-func (n names) lifpDN() string {
-	return n.l3outDN(n.l3out) + "/lnodep-" + n.nodeProfile + "/lifp-" + n.ifProfile
+func (n names) lifpDN(lifp string) string {
+	return n.l3outDN(n.l3out) + "/lnodep-" + n.nodeProfile + "/lifp-" + lifp
 }
-func (n names) pathDN(svi string) string { return n.lifpDN() + "/rspathL3OutAtt-[" + svi + "]" }
+
+// place is where a switch's peers of one address family go: an interface
+// profile and the switch's path in it.
+type place struct{ lifp, svi string }
+
+func (n names) pathDN(p place) string    { return n.lifpDN(p.lifp) + "/rspathL3OutAtt-[" + p.svi + "]" }
 func (n names) vrfDN() string            { return n.tenantDN() + "/ctx-" + n.vrf }
 func (n names) brcDN(name string) string { return n.tenantDN() + "/brc-" + name }
 func (n names) fltDN(name string) string { return n.tenantDN() + "/flt-" + name }

@@ -20,7 +20,13 @@ var observedClasses = []string{
 	"bgpRsPeerPfxPol", "bgpPeerPfxPol",
 	"l3extInstP", "l3extSubnet", "fvRsProv", "fvRsCons",
 	"vzBrCP", "vzSubj", "vzRsSubjFiltAtt", "vzFilter", "vzEntry",
+	"rtctrlProfile", "rtctrlCtxP", "rtctrlRsCtxPToSubjP", "rtctrlSubjP", "rtctrlMatchRtDest", "bgpRsPeerToProfile",
+	faultClass,
 }
+
+// faultClass is the class of the APIC's faults: read with the tenant, kept
+// apart from the objects (a fault is nobody's configuration).
+const faultClass = "faultInst"
 
 // observeQuery is the one GET of an observation: the tenant's subtree,
 // filtered to the classes above, as a flat list of objects with their DNs.
@@ -37,7 +43,8 @@ type object struct {
 
 // snapshot is what the tenant held at the last observation, by DN.
 type snapshot struct {
-	objs map[string]object
+	objs   map[string]object
+	faults map[string]object // faultInst by DN
 }
 
 func (s *snapshot) get(dn string) (object, bool) {
@@ -89,6 +96,20 @@ func (s *snapshot) below(dn string) []object {
 	return out
 }
 
+// childrenOf lists the objects directly under any of dns.
+func (s *snapshot) childrenOf(dns []string, class string) []object {
+	var out []object
+	seen := map[string]bool{}
+	for _, dn := range dns {
+		if seen[dn] {
+			continue
+		}
+		seen[dn] = true
+		out = append(out, s.children(dn, class)...)
+	}
+	return out
+}
+
 func (s *snapshot) byClass(class string) []object {
 	var out []object
 	for _, o := range s.objs {
@@ -102,7 +123,7 @@ func (s *snapshot) byClass(class string) []object {
 
 // parseSnapshot reads the flat answer of observeQuery.
 func parseSnapshot(cont *container.Container) (*snapshot, error) {
-	s := &snapshot{objs: map[string]object{}}
+	s := &snapshot{objs: map[string]object{}, faults: map[string]object{}}
 	items, err := cont.S("imdata").Children()
 	if err != nil {
 		if cont.S("imdata").Data() == nil {
@@ -127,6 +148,10 @@ func parseSnapshot(cont *container.Container) (*snapshot, error) {
 			o.dn = o.attrs["dn"]
 			if o.dn == "" {
 				return nil, fmt.Errorf("a %s in the APIC's answer has no dn", cls)
+			}
+			if cls == faultClass {
+				s.faults[o.dn] = o
+				continue
 			}
 			s.objs[o.dn] = o
 		}
@@ -216,9 +241,15 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 	var obs fabric.Observed
 
 	// BGP peers under each configured switch's SVI path.
+	fas := d.fabricAS()
 	for _, sw := range d.cfg.Switches {
-		path := n.pathDN(leafOf(sw).SVIPath)
-		for _, p := range s.children(path, "bgpPeerP") {
+		var paths []string
+		for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {
+			if at, ok := d.placeOf(sw, af); ok {
+				paths = append(paths, n.pathDN(at))
+			}
+		}
+		for _, p := range s.childrenOf(paths, "bgpPeerP") {
 			a, err := canonAddr(p.attrs["addr"])
 			if err != nil {
 				continue // a dynamic (prefix) peer: never one of ours
@@ -234,24 +265,28 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 				obs.Foreign = append(obs.Foreign, n.foreign(fabric.KindBGPPeer, sw.Name, a.String(), f))
 				continue
 			}
-			// Without a local-AS override the switch presents its own AS.
+			// Without a local-AS override the switch presents the fabric's AS.
 			node, fp := parseDescr(p.attrs["descr"])
 			peer := fabric.BGPPeer{Switch: sw.Name, Node: node, PeerAddress: a.String(), AddressFamily: fabric.FamilyOf(a),
-				LocalASN: d.cfg.SwitchASN(sw)}
+				LocalASN: fas}
 			if as, ok := s.get(p.dn + "/as"); ok && n.owned(as) {
 				peer.RemoteASN = parseASN(as.attrs["asn"])
 			}
 			if la, ok := s.get(p.dn + "/localasn"); ok && n.owned(la) {
 				peer.LocalASN = parseASN(la.attrs["localAsn"])
+				if prop := la.attrs["asnPropagate"]; prop != "" && prop != d.aci.ASNPropagate {
+					peer.LocalASN = 0 // another asnPropagate: rewritten
+				}
 			}
 			// The options, read back as Desire writes them: the password by
 			// the fingerprint the driver keeps in descr (the APIC never
-			// returns the password), shutdown from adminSt, the prefix limit
-			// from the policy the peer's own relation names.
+			// returns the password), shutdown and the other peerAttrs from
+			// their attributes, the prefix limit from the policy the peer's
+			// own relation names.
 			if fp != "" {
 				peer.Password = fabric.ObservedSecret(fp)
 			}
-			peer.Shutdown = p.attrs["adminSt"] == "disabled"
+			readPeerAttrs(p.attrs, &peer.PeerOptions)
 			if r, ok := s.get(p.dn + "/rspeerPfxPol"); ok && n.owned(r) && r.attrs["tnBgpPeerPfxPolName"] != "" {
 				peer.MaxPrefix = n.prefixLimit(s, r.attrs["tnBgpPeerPfxPolName"])
 			}
@@ -292,6 +327,8 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		}
 		obs.Owned.Subnets = append(obs.Owned.Subnets, sub)
 	}
+
+	d.observeRouting(s, &obs)
 
 	// Maximum paths: our policy per address family, attached to the VRF.
 	for _, af := range []fabric.AddressFamily{fabric.IPv4, fabric.IPv6} {

@@ -80,9 +80,6 @@ func init() {
 // whole, in the session policy, rather than per bgpPeerP.
 var policyOptions = map[fabric.PeerOption]bool{fabric.OptionTimers: true, fabric.OptionGracefulRestart: true}
 
-// cluster is the cluster's name, as the mark holds it.
-func (n names) cluster() string { return strings.TrimPrefix(n.mark, "orchestrator:fabric-reconciler.") }
-
 func (n names) nodeProfileDN() string { return n.l3outDN(n.l3out) + "/lnodep-" + n.nodeProfile }
 func (n names) protDN() string        { return n.nodeProfileDN() + "/protp" }
 func (n names) timersRelDN() string   { return n.protDN() + "/rsbgpNodeCtxPol" }

@@ -39,6 +39,36 @@ type Settings struct {
 	LegacyBGPPasswordFile string `json:"bgpPasswordFile,omitempty"`
 	// MaximumPathsPolicy names the bgpCtxAfPol the driver creates.
 	MaximumPathsPolicy string `json:"maximumPathsPolicy,omitempty"`
+	// ServiceGrouping is how LoadBalancer services share external EPGs
+	// and contracts: service (one each, the default), namespace,
+	// label:<key> or ports (grouping.go).
+	ServiceGrouping string `json:"serviceGrouping,omitempty"`
+	// GroupContract is the name template of a group's contract under a
+	// grouping other than service (default per grouping, grouping.go).
+	GroupContract string `json:"groupContract,omitempty"`
+	// APICVersion is the APIC release whose verified scalability limits
+	// plans are checked against, e.g. "6.1(2)" (limits.go).
+	APICVersion string `json:"apicVersion,omitempty"`
+	// MaximumPathsAllowLower lets maximumPaths set the VRF's maxEcmp below
+	// ACI's default of 16. Without it the driver never goes below 16: the
+	// policy is VRF-wide and caps every other BGP L3Out of the VRF too.
+	MaximumPathsAllowLower bool `json:"maximumPathsAllowLower,omitempty"`
+	// ASNPropagate is the bgpLocalAsnP asnPropagate of every local-AS the
+	// driver writes: none (default: the local AS is prepended to routes
+	// learned from the node, as NX-OS local-as does), no-prepend,
+	// replace-as or dual-as.
+	ASNPropagate string `json:"asnPropagate,omitempty"`
+	// InterfaceProfileV6 is the logical interface profile (under
+	// nodeProfile) of the switches' IPv6 SVI paths (sviPathV6). IPv6 peers
+	// are made there only: ACI keeps an IPv6 address on its own interface
+	// profile.
+	InterfaceProfileV6 string `json:"interfaceProfileV6,omitempty"`
+	// ImportControl is how the nodes' routes are filtered on the way in:
+	// "peer" (default) gives every node peer an import route map permitting
+	// what that node may advertise, which needs the L3Out's import route
+	// control enforced (set by hand: the driver does not own the L3Out);
+	// "none" leaves import open (ACI's default: everything is accepted).
+	ImportControl string `json:"importControl,omitempty"`
 }
 
 // ExternalEPGs names the external EPGs the driver fills.
@@ -50,6 +80,9 @@ type ExternalEPGs struct {
 	PodSubnets string `json:"podSubnets,omitempty"`
 	// Service is the name template of the per-service external EPG.
 	Service string `json:"service"`
+	// ServiceGroup is the name template of a group's external EPG under a
+	// grouping other than service (default per grouping, grouping.go).
+	ServiceGroup string `json:"serviceGroup,omitempty"`
 	// TransitExport is the external EPG ("<l3out>/<epg>") whose subnets are
 	// marked export-rtctrl so other L3Outs advertise the cluster's prefixes.
 	// Empty: no transit export.
@@ -78,6 +111,9 @@ type APIC struct {
 // (an l3extRsPathL3OutAtt tDn), under which its BGP peers are created.
 type Leaf struct {
 	SVIPath string `json:"sviPath"`
+	// SVIPathV6 is the switch's path under interfaceProfileV6, where its
+	// IPv6 peers are made (often the same port as sviPath).
+	SVIPathV6 string `json:"sviPathV6,omitempty"`
 }
 
 // settingsOf returns a fabric's ACI settings (config has parsed them).
@@ -98,9 +134,10 @@ func leafOf(sw config.Switch) Leaf {
 var templateRe = regexp.MustCompile(`^([a-zA-Z0-9_.-]|\{(namespace|name|NAMESPACE|NAME)\})+$`)
 
 // configSpec is what the driver tells config.
+// ASNFromFabric: the fabric's AS is read from the APIC (fabricas.go).
 // MultipathRelax: with maximum-paths, the driver sets AS-path multipath
 // relax in the node profile's BGP best-path policy (protocol.go).
-var configSpec = config.DriverSpec{Parse: parseSettings, MaxPaths: aciMaxPaths, MultipathRelax: true}
+var configSpec = config.DriverSpec{Parse: parseSettings, MaxPaths: aciMaxPaths, ASNFromFabric: true, MultipathRelax: true}
 
 // decodeStrict decodes a section, refusing unknown keys.
 func decodeStrict(raw json.RawMessage, v any) error { return config.DecodeSection(raw, v) }
@@ -143,13 +180,29 @@ func parseSettings(f *config.Fabric, ctx config.ParseContext) []string {
 		if leaf == nil {
 			leaf = &Leaf{}
 			for k, raw := range sw.Raw {
-				if k != "sviPath" {
+				var into *string
+				switch k {
+				case "sviPath":
+					into = &leaf.SVIPath
+				case "sviPathV6":
+					into = &leaf.SVIPathV6
+				default:
 					add("%s.%s: unknown field (driver aci)", at, k)
 					continue
 				}
-				if err := decodeStrict(raw, &leaf.SVIPath); err != nil {
-					add("%s.sviPath: %v", at, err)
+				if err := decodeStrict(raw, into); err != nil {
+					add("%s.%s: %v", at, k, err)
 				}
+			}
+		}
+		if sw.ASN != 0 && sw.ASN != f.ASN {
+			add("%s.asn: an ACI fabric runs one BGP AS (uni/fabric/bgpInstP-default/as); a switch cannot have its own", at)
+		}
+		if leaf.SVIPathV6 != "" {
+			if !sviPathRe.MatchString(leaf.SVIPathV6) {
+				add("%s.sviPathV6: %q is not an ACI path such as topology/pod-1/paths-201/pathep-[eth1/1]", at, leaf.SVIPathV6)
+			} else if a.InterfaceProfileV6 == "" {
+				add("%s.sviPathV6: needs aci.interfaceProfileV6 (the IPv6 interface profile it sits in)", at)
 			}
 		}
 		if !sviPathRe.MatchString(leaf.SVIPath) {
@@ -173,8 +226,18 @@ func (a *Settings) defaults(ctx config.ParseContext) {
 	if a.Contract == "" {
 		a.Contract = "CNT_K8_{NAMESPACE}_{NAME}"
 	}
+	if a.ASNPropagate == "" {
+		a.ASNPropagate = "none"
+	}
+	if a.ImportControl == "" {
+		a.ImportControl = "peer"
+	}
 	if a.MaximumPathsPolicy == "" {
 		a.MaximumPathsPolicy = "BGP_ECMP_" + ctx.Cluster
+	}
+	a.groupingDefaults()
+	if a.APICVersion == "" {
+		a.APICVersion = defaultAPICVersion
 	}
 	if a.APIC.Timeout.Duration == 0 {
 		a.APIC.Timeout.Duration = 30 * time.Second
@@ -210,10 +273,31 @@ func (a *Settings) validate(at string) []string {
 			add("%s.%s: %q %v", at, t.field, t.v, err)
 		}
 	}
+	errs = append(errs, a.validateGrouping(at)...)
+	if _, err := parseAPICVersion(a.APICVersion); err != nil {
+		add("%s.apicVersion: %v", at, err)
+	}
 	switch a.ExternalEPGs.PodSubnets {
 	case "pools", "blocks":
 	default:
 		add("%s.externalEPGs.podSubnets: %q is not one of pools, blocks", at, a.ExternalEPGs.PodSubnets)
+	}
+	if a.InterfaceProfileV6 != "" {
+		if !aciNameRe.MatchString(a.InterfaceProfileV6) {
+			add("%s.interfaceProfileV6: %q must be 1-64 characters of [a-zA-Z0-9_.-]", at, a.InterfaceProfileV6)
+		} else if a.InterfaceProfileV6 == a.InterfaceProfile {
+			add("%s.interfaceProfileV6: must differ from interfaceProfile (ACI keeps IPv6 on its own interface profile)", at)
+		}
+	}
+	switch a.ASNPropagate {
+	case "none", "no-prepend", "replace-as", "dual-as":
+	default:
+		add("%s.asnPropagate: %q is not one of none, no-prepend, replace-as, dual-as", at, a.ASNPropagate)
+	}
+	switch a.ImportControl {
+	case "peer", "none":
+	default:
+		add("%s.importControl: %q is not one of peer, none", at, a.ImportControl)
 	}
 	switch a.ContractScope {
 	case "context", "tenant", "application-profile", "global":

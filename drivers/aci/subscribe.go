@@ -125,8 +125,9 @@ func (d *Driver) watchOnce(ctx context.Context, a *apic, t watchTiming, changed 
 	if err != nil {
 		return err
 	}
+	began := time.Now()
 	conn, err := dialSocket(ctx, a, tok, hc)
-	a.observe("socket", err)
+	a.observe("socket", time.Since(began), err)
 	if err != nil {
 		return err
 	}

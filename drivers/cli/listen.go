@@ -139,25 +139,16 @@ func desireListen(in fabric.Intent, lim Limits) fabric.Realized {
 }
 
 // listenDiffers says how a session differs from the first of its group in
-// what the group holds once for all ("" when it does not).
+// what the group holds once for all ("" when it does not): its AS relation,
+// and the options (fabric.PeerOptions.Unlike).
 func listenDiffers(first, s fabric.Session, groupRemote, remote string) string {
-	a, b := first.Options, s.Options
 	switch {
 	case remote != groupRemote:
 		return fmt.Sprintf("its session is %s BGP, %s's %s BGP", remote, first.Node, groupRemote)
 	case s.LocalASN != first.LocalASN:
 		return fmt.Sprintf("the switch presents AS %d to it, AS %d to %s", s.LocalASN, first.LocalASN, first.Node)
-	case (a.Password == nil) != (b.Password == nil) || (a.Password != nil && a.Password.Value() != b.Password.Value()):
-		return "its password is not " + first.Node + "'s (the group has one)"
-	case a.Keepalive != b.Keepalive || a.Hold != b.Hold:
-		return "its timers are not " + first.Node + "'s"
-	case a.TTLSecurityHops != b.TTLSecurityHops:
-		return "its TTL security is not " + first.Node + "'s"
-	case (a.MaxPrefix == nil) != (b.MaxPrefix == nil) || (a.MaxPrefix != nil &&
-		(a.MaxPrefix.Action != b.MaxPrefix.Action || a.MaxPrefix.RestartMinutes != b.MaxPrefix.RestartMinutes)):
-		return "its prefix limit's action is not " + first.Node + "'s"
 	}
-	return ""
+	return s.Options.Unlike(first.Options, first.Node)
 }
 
 func appendMissing(list []string, vs ...string) []string {

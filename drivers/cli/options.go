@@ -155,22 +155,7 @@ func CheckOptions(o fabric.PeerOptions) error {
 			return inputErr("maximum-prefix", "0", "must be at least 1")
 		}
 	}
-	if o.Hold != 0 || o.Keepalive != 0 {
-		// One line sets both ("timers KEEPALIVE HOLD"); Desire fills in
-		// the one the cluster left out (Timers).
-		if err := Count("hold time", o.Hold, 3, 65535); err != nil {
-			return err
-		}
-		if err := Count("keepalive", o.Keepalive, 1, o.Hold-1); err != nil {
-			return err
-		}
-	}
-	if o.TTLSecurityHops != 0 {
-		if err := Count("TTL security hops", o.TTLSecurityHops, 1, 254); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkPeerLines(o)
 }
 
 // Timers completes a session's timers for a CLI platform, where one line

@@ -112,6 +112,9 @@ type Neighbor struct {
 	LocalASFlags string // "no-prepend replace-as", ...
 	// Password is what the neighbor holds of a password (see options.go).
 	Password PasswordState
+	// Options are the neighbor's PeerLines as read (peerlines.go); the
+	// other options are not kept here.
+	Options fabric.PeerOptions
 }
 
 // Paths are an address family's maximum-paths lines; 0 when a line is

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -100,9 +101,10 @@ type Metrics struct {
 	Observer drivers.RequestObserver // nil: nothing is counted
 }
 
-// Request counts one request (a command, a configure) and its outcome.
-func (m Metrics) Request(op string, err error) {
+// Request counts one request (a command, a configure), how long it took
+// and its outcome.
+func (m Metrics) Request(op string, took time.Duration, err error) {
 	if m.Observer != nil {
-		m.Observer.ObserveRequest(m.Fabric, m.Driver, op, err)
+		m.Observer.ObserveRequest(m.Fabric, m.Driver, op, took, err)
 	}
 }

@@ -62,7 +62,7 @@ type memDriver struct {
 
 func (d *memDriver) request(op string) {
 	if d.metrics != nil {
-		d.metrics.ObserveRequest("mem", "mem", op, nil)
+		d.metrics.ObserveRequest("mem", "mem", op, 0, nil)
 	}
 }
 

@@ -408,6 +408,8 @@ func (l *logBuffer) String() string {
 // requestCounter counts the requests drivers report (drivers.Options.Metrics).
 type requestCounter struct{ n atomic.Int64 }
 
-func (c *requestCounter) ObserveRequest(fabricName, driver, operation string, err error) { c.n.Add(1) }
+func (c *requestCounter) ObserveRequest(fabricName, driver, operation string, took time.Duration, err error) {
+	c.n.Add(1)
+}
 
 func (c *requestCounter) count() int64 { return c.n.Load() }

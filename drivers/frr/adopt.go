@@ -207,7 +207,7 @@ func (d *Driver) adoptSwitch(ctx context.Context, sw config.Switch, changes []fa
 	start := time.Now()
 	lines := s.Lines()
 	accepted, sendErr := d.session(sw).configure(ctx, lines)
-	d.observeRequest("configure", sendErr)
+	d.observeRequest("configure", time.Since(start), sendErr)
 	res := s.Result(accepted)
 	var errs []error
 	switch {

@@ -156,26 +156,7 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		p.In(af, fmt.Sprintf("no neighbor %s maximum-prefix", id))
 		an.MaxPrefix = nil
 	}
-	// "neighbor X timers KEEPALIVE HOLD" (both 0-65535), "no neighbor X
-	// timers" back to the instance's "timers bgp".
-	switch {
-	case peer.Hold != 0 && (n.Keepalive != peer.Keepalive || n.Hold != peer.Hold):
-		p.In(bgp, fmt.Sprintf("neighbor %s timers %d %d", id, peer.Keepalive, peer.Hold))
-		n.Keepalive, n.Hold = peer.Keepalive, peer.Hold
-	case peer.Hold == 0 && (n.Keepalive != 0 || n.Hold != 0):
-		p.In(bgp, fmt.Sprintf("no neighbor %s timers", id))
-		n.Keepalive, n.Hold = 0, 0
-	}
-	// "neighbor X ttl-security hops N" (1-254; GTSM, RFC 5082); its "no"
-	// form takes the number too (bgp_vty.c no_neighbor_ttl_security).
-	switch {
-	case peer.TTLSecurityHops != 0 && n.TTLHops != peer.TTLSecurityHops:
-		p.In(bgp, fmt.Sprintf("neighbor %s ttl-security hops %d", id, peer.TTLSecurityHops))
-		n.TTLHops = peer.TTLSecurityHops
-	case peer.TTLSecurityHops == 0 && n.TTLHops != 0:
-		p.In(bgp, fmt.Sprintf("no neighbor %s ttl-security hops %d", id, n.TTLHops))
-		n.TTLHops = 0
-	}
+	p.PeerLines(&n.Options, peer.PeerOptions, p.neighborLine(id))
 	if n.Description != desc {
 		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		n.Description = desc
@@ -196,6 +177,18 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 	if !peer.Shutdown && n.Shutdown {
 		p.In(bgp, fmt.Sprintf("no neighbor %s shutdown", id))
 		n.Shutdown = false
+	}
+}
+
+// neighborLine types a PeerLine of a neighbor or peer-group, "neighbor ID
+// LINE" in the BGP context, or its no-form.
+func (p *planner) neighborLine(id string) func(no bool, line string) {
+	return func(no bool, line string) {
+		if no {
+			p.In(p.bgpMode(), fmt.Sprintf("no neighbor %s %s", id, line))
+		} else {
+			p.In(p.bgpMode(), fmt.Sprintf("neighbor %s %s", id, line))
+		}
 	}
 }
 
@@ -273,7 +266,7 @@ func (d *Driver) applySwitch(ctx context.Context, sw config.Switch, changes []fa
 	start := time.Now()
 	lines := s.Lines()
 	accepted, sendErr := d.session(sw).configure(ctx, lines)
-	d.observeRequest("configure", sendErr)
+	d.observeRequest("configure", time.Since(start), sendErr)
 	res := s.Result(accepted)
 	var errs []error
 	switch {

@@ -53,17 +53,14 @@ func init() {
 }
 
 // managedOptions are the peer options FRR sets per neighbor (apply.go
-// PeerUp). Not graceful restart: FRR sets a neighbor's graceful-restart
+// PeerUp): those FRR and NX-OS share (cli.ManagedOptions). Not graceful restart: FRR sets a neighbor's graceful-restart
 // mode (neighbor X graceful-restart|graceful-restart-helper|
 // graceful-restart-disable), but the restart and stale-path times only for
 // the whole instance (bgp graceful-restart restart-time|stalepath-time,
 // doc/user/bgp.rst "BGP Per Peer Graceful Restart"); a helper keeps a
 // restarting node's routes for the restart time the node itself
 // advertises.
-var managedOptions = map[fabric.PeerOption]bool{
-	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionTimers: true,
-	fabric.OptionTTLSecurity: true, fabric.OptionShutdown: true,
-}
+var managedOptions = cli.ManagedOptions
 
 // Desire realizes an intent on FRR switches (see cli.Desire).
 func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
@@ -190,4 +187,6 @@ func (d *Driver) session(sw config.Switch) *session { return d.sessions.Get(sw) 
 // Close closes every session.
 func (d *Driver) Close() error { return d.sessions.Close() }
 
-func (d *Driver) observeRequest(op string, err error) { d.metrics.Request(op, err) }
+func (d *Driver) observeRequest(op string, took time.Duration, err error) {
+	d.metrics.Request(op, took, err)
+}

@@ -82,22 +82,7 @@ func (p *planner) ListenUp(l fabric.BGPListen, desc, filter string) {
 		p.In(bgp, fmt.Sprintf("neighbor %s description %s", id, desc))
 		g.Description = desc
 	}
-	switch {
-	case l.Hold != 0 && (g.Keepalive != l.Keepalive || g.Hold != l.Hold):
-		p.In(bgp, fmt.Sprintf("neighbor %s timers %d %d", id, l.Keepalive, l.Hold))
-		g.Keepalive, g.Hold = l.Keepalive, l.Hold
-	case l.Hold == 0 && (g.Keepalive != 0 || g.Hold != 0):
-		p.In(bgp, fmt.Sprintf("no neighbor %s timers", id))
-		g.Keepalive, g.Hold = 0, 0
-	}
-	switch {
-	case l.TTLSecurityHops != 0 && g.TTLHops != l.TTLSecurityHops:
-		p.In(bgp, fmt.Sprintf("neighbor %s ttl-security hops %d", id, l.TTLSecurityHops))
-		g.TTLHops = l.TTLSecurityHops
-	case l.TTLSecurityHops == 0 && g.TTLHops != 0:
-		p.In(bgp, fmt.Sprintf("no neighbor %s ttl-security hops %d", id, g.TTLHops))
-		g.TTLHops = 0
-	}
+	p.PeerLines(&g.Options, l.PeerOptions, p.neighborLine(id))
 	own := cli.AFName(l.AddressFamily)
 	for _, stray := range p.inst.strayFrom(g, own) {
 		p.In(append(p.bgpMode(), "address-family "+stray), fmt.Sprintf("no neighbor %s activate", id))
@@ -232,8 +217,8 @@ func (d *Driver) observeListen(sw config.Switch, inst *bgpInstance, o *cli.Obser
 			mp = an.MaxPrefix
 		}
 		pw := g.Password // fingerprinted by parse
-		l.PeerOptions = fabric.PeerOptions{Password: pw.Observed(), MaxPrefix: observedMaxPrefix(mp),
-			Keepalive: g.Keepalive, Hold: g.Hold, TTLSecurityHops: g.TTLHops}
+		l.PeerOptions = g.Options
+		l.Password, l.MaxPrefix = pw.Observed(), observedMaxPrefix(mp)
 		var why string
 		l.Prefixes, why = o.ListenFilter(af, isDenyAll)
 		switch {

@@ -293,13 +293,14 @@ func (d *Driver) tryLockSwitch(ctx context.Context, sw config.Switch, req driver
 		return fmt.Errorf("%s has members %v, added by hand: not used as a lock", d.lockWhere(sw), st.members)
 	}
 	d.lockHook("read", sw)
+	began := time.Now()
 	if _, err := d.session(sw).configure(ctx, d.lockLines(cfg,
 		"neighbor "+d.lockName()+" peer-group",
 		"neighbor "+d.lockName()+" description "+d.lockText(rec))); err != nil {
-		d.observeRequest("configure", err)
+		d.observeRequest("configure", time.Since(began), err)
 		return fmt.Errorf("switch %s: writing the lock marker: %w", sw.Name, err)
 	}
-	d.observeRequest("configure", nil)
+	d.observeRequest("configure", time.Since(began), nil)
 	if took := time.Since(start); took > settle {
 		// Our write may have landed after another writer read its own
 		// record back: neither may hold the lock on it.
@@ -361,8 +362,9 @@ func (d *Driver) unlockSwitch(ctx context.Context, sw config.Switch, rec drivers
 		return fmt.Errorf("%s has members %v, added by hand: it is not deleted (that would delete them); remove them, then the group",
 			d.lockWhere(sw), st.members)
 	}
+	began := time.Now()
 	_, err = d.session(sw).configure(ctx, d.lockLines(cfg, "no neighbor "+d.lockName()+" peer-group"))
-	d.observeRequest("configure", err)
+	d.observeRequest("configure", time.Since(began), err)
 	if err != nil {
 		return fmt.Errorf("switch %s: removing the lock marker: %w", sw.Name, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -51,8 +52,9 @@ const showConfig = "show running-config bgpd"
 // and checks that the BGP instance is there with the configured AS.
 func (d *Driver) readConfig(ctx context.Context, sw config.Switch) (string, *runningConfig, error) {
 	sess := d.session(sw)
+	began := time.Now()
 	out, err := sess.command(ctx, showConfig, isRunningConfig)
-	d.observeRequest(showConfig, err)
+	d.observeRequest(showConfig, time.Since(began), err)
 	if err != nil {
 		return "", nil, err
 	}
@@ -185,8 +187,8 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, inst *bgpInst
 	if a := inst.AFs[afName(n.Addr)]; a != nil && a.Neighbors[n.ID] != nil {
 		mp = a.Neighbors[n.ID].MaxPrefix
 	}
-	p.PeerOptions = fabric.PeerOptions{Password: n.Password.Observed(), MaxPrefix: observedMaxPrefix(mp),
-		Keepalive: n.Keepalive, Hold: n.Hold, TTLSecurityHops: n.TTLHops, Shutdown: n.Shutdown}
+	p.PeerOptions = n.Options
+	p.Password, p.MaxPrefix, p.Shutdown = n.Password.Observed(), observedMaxPrefix(mp), n.Shutdown
 	switch {
 	case p.RemoteASN == 0:
 		return p, fmt.Sprintf("remote-as %q", n.RemoteAS)

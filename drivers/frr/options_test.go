@@ -56,7 +56,7 @@ func TestParseOptions(t *testing.T) {
 	}
 	inst := cfg.instance("")
 	n := inst.Neighbors["192.168.9.193"]
-	if n.password != recordedPW || n.Keepalive != 2 || n.Hold != 6 || n.TTLHops != 1 || !n.Shutdown {
+	if n.password != recordedPW || n.Options.Keepalive != 2 || n.Options.Hold != 6 || n.Options.TTLSecurityHops != 1 || !n.Shutdown {
 		t.Errorf("192.168.9.193: %+v", *n)
 	}
 	if m := inst.AFs["ipv4 unicast"].Neighbors["192.168.9.193"].MaxPrefix; m == nil || m.line() != "20 restart 5" {
@@ -64,7 +64,7 @@ func TestParseOptions(t *testing.T) {
 	}
 	// "shutdown message MSG" holds the session down; "timers connect" is
 	// not the session timers.
-	if n := inst.Neighbors["192.168.9.194"]; !n.Shutdown || n.Keepalive != 0 || n.Hold != 0 {
+	if n := inst.Neighbors["192.168.9.194"]; !n.Shutdown || n.Options.Keepalive != 0 || n.Options.Hold != 0 {
 		t.Errorf("192.168.9.194: %+v", *n)
 	}
 	for addr, want := range map[string]string{"192.168.9.194": "30 90 warning-only", "192.168.9.195": "40 restart 10 force"} {

@@ -63,10 +63,6 @@ type neighbor struct {
 	// never logged, rendered or put into an error; Observe reports its
 	// fingerprint only (cli.PasswordState).
 	password string
-	// Keepalive and Hold: "neighbor X timers KEEPALIVE HOLD" (0: no line).
-	Keepalive, Hold int
-	// TTLHops: "neighbor X ttl-security hops N" (0: no line).
-	TTLHops int
 }
 
 // String and GoString never show the password (%v, %+v, %#v of a
@@ -359,25 +355,6 @@ func (i *bgpInstance) parseNeighbor(f []string, line string) error {
 		if len(f) >= 4 {
 			n.password = strings.Join(f[3:], " ")
 		}
-	case "timers":
-		// "timers KEEPALIVE HOLD"; not "timers connect N" or "timers
-		// delayopen N".
-		if len(f) == 5 && f[3] != "connect" && f[3] != "delayopen" {
-			ka, err1 := strconv.Atoi(f[3])
-			hold, err2 := strconv.Atoi(f[4])
-			if err1 != nil || err2 != nil {
-				return fmt.Errorf("timers %q %q", f[3], f[4])
-			}
-			n.Keepalive, n.Hold = ka, hold
-		}
-	case "ttl-security":
-		if len(f) == 5 && f[3] == "hops" {
-			v, err := strconv.Atoi(f[4])
-			if err != nil {
-				return fmt.Errorf("ttl-security hops %q", f[4])
-			}
-			n.TTLHops = v
-		}
 	case "peer-group":
 		if len(f) == 3 {
 			n.IsPeerGroup = true
@@ -387,6 +364,11 @@ func (i *bgpInstance) parseNeighbor(f []string, line string) error {
 	case "interface":
 		if len(f) >= 5 && f[3] == "remote-as" {
 			n.RemoteAS = f[4]
+		}
+	default:
+		// "neighbor X timers 3 9", "neighbor X ttl-security hops 1", ...
+		if _, err := cli.ReadPeerLine(f[2:], &n.Options); err != nil {
+			return err
 		}
 	}
 	return nil

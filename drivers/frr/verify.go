@@ -33,8 +33,9 @@ func (d *Driver) operSwitch(ctx context.Context, sw config.Switch) (fabric.Switc
 	}
 	s := d.session(sw)
 	cmd := "show bgp" + vrf + " neighbors json"
+	began := time.Now()
 	out, err := s.command(ctx, cmd, jsonReply)
-	d.observeRequest("show bgp neighbors json", err)
+	d.observeRequest("show bgp neighbors json", time.Since(began), err)
 	if err != nil {
 		return so, err
 	}
@@ -42,8 +43,9 @@ func (d *Driver) operSwitch(ctx context.Context, sw config.Switch) (fabric.Switc
 		return so, fmt.Errorf("switch %s: %s: %w", sw.Name, cmd, err)
 	}
 	for _, show := range []string{"show ip route" + vrf + " bgp json", "show ipv6 route" + vrf + " bgp json"} {
+		began := time.Now()
 		out, err := s.command(ctx, show, jsonReply)
-		d.observeRequest("show route bgp json", err)
+		d.observeRequest("show route bgp json", time.Since(began), err)
 		if err != nil {
 			return so, err
 		}

@@ -148,25 +148,16 @@ func (p *planner) PeerUp(peer fabric.BGPPeer, desc string) {
 		p.In(mode, "no local-as")
 		n.LocalAS, n.LocalASFlags = 0, ""
 	}
-	// "timers KEEPALIVE HOLD" and "ttl-security hops N" in neighbor mode
-	// (Cisco NX-OS Unicast Routing Configuration Guide, "Configuring
-	// Advanced BGP"; ansible cisco.nxos bgp_global parses both there).
-	switch {
-	case peer.Hold != 0 && (n.Keepalive != peer.Keepalive || n.Hold != peer.Hold):
-		p.In(mode, fmt.Sprintf("timers %d %d", peer.Keepalive, peer.Hold))
-		n.Keepalive, n.Hold = peer.Keepalive, peer.Hold
-	case peer.Hold == 0 && (n.Keepalive != 0 || n.Hold != 0):
-		p.In(mode, fmt.Sprintf("no timers %d %d", n.Keepalive, n.Hold))
-		n.Keepalive, n.Hold = 0, 0
-	}
-	switch {
-	case peer.TTLSecurityHops != 0 && n.TTLHops != peer.TTLSecurityHops:
-		p.In(mode, fmt.Sprintf("ttl-security hops %d", peer.TTLSecurityHops))
-		n.TTLHops = peer.TTLSecurityHops
-	case peer.TTLSecurityHops == 0 && n.TTLHops != 0:
-		p.In(mode, fmt.Sprintf("no ttl-security hops %d", n.TTLHops))
-		n.TTLHops = 0
-	}
+	// The PeerLines ("timers KEEPALIVE HOLD", "ttl-security hops N", ...)
+	// in neighbor mode (Cisco NX-OS Unicast Routing Configuration Guide,
+	// "Configuring Advanced BGP"; ansible cisco.nxos bgp_global parses
+	// them there), their no-forms with the values they remove.
+	p.PeerLines(&n.Options, peer.PeerOptions, func(no bool, line string) {
+		if no {
+			line = "no " + line
+		}
+		p.In(mode, line)
+	})
 	if n.Description != desc {
 		p.In(mode, "description "+desc)
 		n.Description = desc
@@ -370,8 +361,9 @@ func (d *Driver) applyOnce(ctx context.Context, sw config.Switch, changes []fabr
 	start := time.Now()
 	var c commit
 	if d.mode == CommitSession {
+		began := time.Now()
 		c.n, c.err = s.configureSession(lctx, lines)
-		d.observeRequest("configure session", c.err)
+		d.observeRequest("configure session", time.Since(began), c.err)
 		// Lines are only queued until commit: a drop loses nothing but
 		// the commit's reply.
 		c.kept = c.err == nil
@@ -457,8 +449,9 @@ func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.L
 		return commit{err: err}
 	}
 	var c commit
+	began := time.Now()
 	c.n, c.err = s.configure(ctx, lines)
-	d.observeRequest("configure", c.err)
+	d.observeRequest("configure", time.Since(began), c.err)
 	switch {
 	case clissh.IsConnError(c.err):
 		// The last line may or may not have been taken; the checkpoint

@@ -37,6 +37,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers"
@@ -250,4 +251,6 @@ func (d *Driver) session(sw config.Switch) *session { return d.sessions.Get(sw) 
 // Close closes every session.
 func (d *Driver) Close() error { return d.sessions.Close() }
 
-func (d *Driver) observeRequest(op string, err error) { d.metrics.Request(op, err) }
+func (d *Driver) observeRequest(op string, took time.Duration, err error) {
+	d.metrics.Request(op, took, err)
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/fabric-reconciler/fabric-reconciler/config"
 	"github.com/fabric-reconciler/fabric-reconciler/drivers/cli"
@@ -134,8 +135,9 @@ func (d *Driver) readSwitch(ctx context.Context, sw config.Switch, held *heldLoc
 func (d *Driver) readRunning(ctx context.Context, s *session) ([]string, error) {
 	var texts []string
 	for _, cmd := range []string{"show running-config bgp", "show running-config rpm"} {
+		began := time.Now()
 		out, err := s.Read(ctx, cmd, isConfig)
-		d.observeRequest(cmd, err)
+		d.observeRequest(cmd, time.Since(began), err)
 		if err != nil {
 			return nil, err
 		}
@@ -233,8 +235,8 @@ func (d *Driver) observePeer(sw config.Switch, cfg *runningConfig, n *neighbor) 
 	// (parse.go): NX-OS prints the password encrypted ("password 3 ...").
 	// A password whose description records none (set by hand) reads as an
 	// unknown fingerprint, which no cluster desires: the plan sets it again.
-	p.PeerOptions = fabric.PeerOptions{Password: n.Password.Observed(), MaxPrefix: observedMaxPrefix(mp),
-		Keepalive: n.Keepalive, Hold: n.Hold, TTLSecurityHops: n.TTLHops, Shutdown: n.Shutdown}
+	p.PeerOptions = n.Options
+	p.Password, p.MaxPrefix, p.Shutdown = n.Password.Observed(), observedMaxPrefix(mp), n.Shutdown
 	switch {
 	case mp != nil && (mp.Threshold != 0 || (mp.Warn && mp.Restart != 0)):
 		return p, "maximum-prefix " + mp.line() + " is not what this cluster writes"

@@ -21,16 +21,13 @@ func maskPassword(line string) string {
 }
 
 // managedOptions are the peer options NX-OS sets per neighbor (apply.go
-// PeerUp). Not graceful restart: NX-OS sets it for the BGP instance or a
+// PeerUp): those FRR and NX-OS share (cli.ManagedOptions). Not graceful restart: NX-OS sets it for the BGP instance or a
 // VRF context only ("graceful-restart restart-time|stalepath-time",
 // "graceful-restart-helper" under router bgp; no neighbor-mode form in
 // Cisco's command reference, nor among the neighbor attributes ansible's
 // cisco.nxos bgp_global parses); a helper keeps a restarting node's routes
 // for the restart time the node advertises.
-var managedOptions = map[fabric.PeerOption]bool{
-	fabric.OptionPassword: true, fabric.OptionMaxPrefix: true, fabric.OptionTimers: true,
-	fabric.OptionTTLSecurity: true, fabric.OptionShutdown: true,
-}
+var managedOptions = cli.ManagedOptions
 
 // NX-OS ranges of the option values.
 const (

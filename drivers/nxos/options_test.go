@@ -78,11 +78,11 @@ func TestParseRecordedOptions(t *testing.T) {
 	v := cfg.vrf("default")
 	for _, id := range []string{"10.2.0.0/22", "10.30.4.0/24"} {
 		n := v.Neighbors[id]
-		if n == nil || !n.Range.IsValid() || n.Addr.IsValid() || !n.Password.Set || n.Hold == 0 {
+		if n == nil || !n.Range.IsValid() || n.Addr.IsValid() || !n.Password.Set || n.Options.Hold == 0 {
 			t.Errorf("prefix neighbor %s: %+v", id, n)
 		}
 	}
-	if n := v.Neighbors["10.101.109.2"]; !n.Password.Set || n.Password.Fingerprint != "" || n.Keepalive != 3 || n.Hold != 9 {
+	if n := v.Neighbors["10.101.109.2"]; !n.Password.Set || n.Password.Fingerprint != "" || n.Options.Keepalive != 3 || n.Options.Hold != 9 {
 		t.Errorf("10.101.109.2: %+v", n)
 	}
 	if m := v.Neighbors["10.16.2.2"].AFs["ipv4 unicast"].MaxPrefix; m == nil || m.line() != "2" {

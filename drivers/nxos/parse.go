@@ -47,10 +47,6 @@ type neighbor struct {
 	// remote-as route-map NAME"): NX-OS accepts sessions from every
 	// address in it.
 	Range netip.Prefix
-	// Keepalive and Hold: "timers KEEPALIVE HOLD" (0: no line).
-	Keepalive, Hold int
-	// TTLHops: "ttl-security hops N" (0: no line).
-	TTLHops int
 	// Shutdown: "shutdown".
 	Shutdown bool
 }
@@ -302,11 +298,6 @@ func parseNeighborLine(nb *neighbor, n *cfgNode) {
 		// recordings, test/nxossim/testdata/README.md). The driver reads
 		// only that there is one; its fingerprint is in the description.
 		nb.Password.Set = true
-	case len(f) == 3 && f[0] == "timers":
-		nb.Keepalive, _ = strconv.Atoi(f[1])
-		nb.Hold, _ = strconv.Atoi(f[2])
-	case len(f) == 3 && f[0] == "ttl-security" && f[1] == "hops":
-		nb.TTLHops, _ = strconv.Atoi(f[2])
 	case n.text == "shutdown":
 		nb.Shutdown = true
 	case len(f) == 3 && f[0] == "address-family":
@@ -322,6 +313,10 @@ func parseNeighborLine(nb *neighbor, n *cfgNode) {
 				a.MaxPrefix = parseMaxPrefix(kf[1:])
 			}
 		}
+	default:
+		// "timers 3 9", "ttl-security hops 1", ...: a value NX-OS would
+		// not print reads as 0.
+		cli.ReadPeerLine(f, &nb.Options)
 	}
 }
 

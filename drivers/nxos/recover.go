@@ -94,8 +94,9 @@ type cpState struct {
 // read, is an error: the driver never uses or deletes what it did not make.
 // The caller holds the session's lock.
 func (d *Driver) checkpointState(ctx context.Context, sw config.Switch, s *session, held *heldLock) (cpState, error) {
+	began := time.Now()
 	out, err := s.Read(ctx, "show checkpoint summary", isCheckpointSummary)
-	d.observeRequest("show checkpoint summary", err)
+	d.observeRequest("show checkpoint summary", time.Since(began), err)
 	if err != nil {
 		return cpState{}, err
 	}
@@ -177,13 +178,15 @@ func (d *Driver) findLeftover(ctx context.Context, sw config.Switch, s *session,
 // changed since the checkpoint, which a rollback to it would undo too. It
 // returns the checkpoint's configuration and the lines that differ.
 func (d *Driver) changedOutside(ctx context.Context, s *session, name string) (string, []string, error) {
+	began := time.Now()
 	cpText, err := s.Read(ctx, "show checkpoint "+name, isConfig)
-	d.observeRequest("show checkpoint", err)
+	d.observeRequest("show checkpoint", time.Since(began), err)
 	if err != nil {
 		return "", nil, err
 	}
+	began = time.Now()
 	run, err := s.Read(ctx, "show running-config", isConfig)
-	d.observeRequest("show running-config", err)
+	d.observeRequest("show running-config", time.Since(began), err)
 	if err != nil {
 		return "", nil, err
 	}
@@ -379,8 +382,9 @@ func (d *Driver) recover(ctx context.Context, sw config.Switch, s *session, held
 	if d.mode == CommitSession {
 		// "show configuration session summary" pads names to 24 columns
 		// and runs longer ones into the owner: ask for the session itself.
+		began := time.Now()
 		out, err := s.Query(ctx, "show configuration session "+d.cpName)
-		d.observeRequest("show configuration session", err)
+		d.observeRequest("show configuration session", time.Since(began), err)
 		if err != nil {
 			return nil, err
 		}
@@ -417,8 +421,9 @@ func (s *session) abortLeftover() error {
 // rollback runs "rollback running-config checkpoint NAME" (atomic, NX-OS's
 // default) and requires the switch to confirm it.
 func (d *Driver) rollback(ctx context.Context, s *session, name string) error {
+	began := time.Now()
 	out, failed, err := s.Exec(ctx, "rollback running-config checkpoint "+name, s.slowTimeout())
-	d.observeRequest("rollback", err)
+	d.observeRequest("rollback", time.Since(began), err)
 	if err != nil {
 		return err
 	}
@@ -435,8 +440,9 @@ func (d *Driver) rollback(ctx context.Context, s *session, name string) error {
 // against "show checkpoint summary", and the deletion succeeded if the
 // checkpoint is no longer listed.
 func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) error {
+	began := time.Now()
 	out, failed, err := s.Exec(ctx, "no checkpoint "+name, s.Timeout())
-	d.observeRequest("no checkpoint", err)
+	d.observeRequest("no checkpoint", time.Since(began), err)
 	if err != nil {
 		return err
 	}
@@ -446,8 +452,9 @@ func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) 
 	if len(cli.Lines(out)) == 0 {
 		return nil
 	}
+	began = time.Now()
 	sum, err := s.Read(ctx, "show checkpoint summary", isCheckpointSummary)
-	d.observeRequest("show checkpoint summary", err)
+	d.observeRequest("show checkpoint summary", time.Since(began), err)
 	if err != nil {
 		return fmt.Errorf("switch %s: deleting checkpoint %s: the switch answered %s, and whether it is gone could not be read: %w",
 			s.Name(), name, excerpt(out), err)
@@ -464,8 +471,9 @@ func (d *Driver) deleteCheckpoint(ctx context.Context, s *session, name string) 
 // takeCheckpoint runs "checkpoint NAME description TEXT" and requires the
 // switch to confirm it ("Done").
 func (d *Driver) takeCheckpoint(ctx context.Context, s *session, name, desc string) error {
+	began := time.Now()
 	out, failed, err := s.Exec(ctx, "checkpoint "+name+" description "+desc, s.slowTimeout())
-	d.observeRequest("checkpoint", err)
+	d.observeRequest("checkpoint", time.Since(began), err)
 	if err != nil {
 		return err
 	}

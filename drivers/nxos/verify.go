@@ -39,8 +39,9 @@ func (d *Driver) operSwitch(ctx context.Context, sw config.Switch) (fabric.Switc
 	defer s.Unlock()
 	for _, af := range []struct{ bgp, route string }{{"ipv4", "ip"}, {"ipv6", "ipv6"}} {
 		cmd := "show bgp " + af.bgp + " unicast neighbors vrf " + d.vrf + " | json"
+		began := time.Now()
 		out, err := s.Read(ctx, cmd, jsonReply)
-		d.observeRequest("show bgp neighbors json", err)
+		d.observeRequest("show bgp neighbors json", time.Since(began), err)
 		if err != nil {
 			return so, err
 		}
@@ -50,8 +51,9 @@ func (d *Driver) operSwitch(ctx context.Context, sw config.Switch) (fabric.Switc
 		}
 		so.Sessions = append(so.Sessions, sessions...)
 		cmd = "show " + af.route + " route bgp vrf " + d.vrf + " | json"
+		began = time.Now()
 		out, err = s.Read(ctx, cmd, jsonReply)
-		d.observeRequest("show route bgp json", err)
+		d.observeRequest("show route bgp json", time.Since(began), err)
 		if err != nil {
 			return so, err
 		}

@@ -59,6 +59,9 @@ var (
 	CalicoV3    = "test/crds/calico-v3.yaml"
 	MetalLB     = "test/crds/metallb.yaml"
 	PureLB      = "test/crds/purelb.yaml"
+	// ServiceMonitor is the Prometheus operator's monitoring.coreos.com/v1
+	// ServiceMonitor (a minimal stand-in), for the deployment manifests.
+	ServiceMonitor = "test/crds/servicemonitor.yaml"
 	// AllCRDs but the projectcalico.org/v3 stand-ins: what a cluster with
 	// Calico's Kubernetes datastore and MetalLB/PureLB serves.
 	AllCRDs = []string{CalicoCRDV1, MetalLB, PureLB}

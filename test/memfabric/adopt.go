@@ -66,9 +66,10 @@ func (d *driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	if d.closed {
 		return fabric.ApplyResult{}, errors.New("memfabric: driver is closed")
 	}
+	began := time.Now()
 	err := d.f.fail
-	d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpAdopt, Changes: plan.Changes, Err: err})
-	d.observe(OpAdopt, err)
+	d.f.record(Call{At: began, Instance: d.instance, Op: OpAdopt, Changes: plan.Changes, Err: err})
+	d.observe(OpAdopt, began, err)
 	if err != nil {
 		return fabric.ApplyResult{}, err
 	}

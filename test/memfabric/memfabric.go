@@ -178,13 +178,14 @@ type driver struct {
 	closed     bool
 }
 
-func (d *driver) observe(op string, err error) {
+func (d *driver) observe(op string, began time.Time, err error) {
 	if d.metrics != nil {
-		d.metrics.ObserveRequest(d.fabricName, DriverName, op, err)
+		d.metrics.ObserveRequest(d.fabricName, DriverName, op, time.Since(began), err)
 	}
 }
 
 func (d *driver) Observe(ctx context.Context) (fabric.Observed, error) {
+	began := time.Now()
 	if err := ctx.Err(); err != nil {
 		return fabric.Observed{}, err
 	}
@@ -195,7 +196,7 @@ func (d *driver) Observe(ctx context.Context) (fabric.Observed, error) {
 	}
 	err := d.f.fail
 	d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpObserve, Err: err})
-	d.observe(OpObserve, err)
+	d.observe(OpObserve, began, err)
 	if err != nil {
 		return fabric.Observed{}, err
 	}
@@ -208,6 +209,7 @@ func (d *driver) Observe(ctx context.Context) (fabric.Observed, error) {
 }
 
 func (d *driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+	began := time.Now()
 	if err := ctx.Err(); err != nil {
 		return fabric.ApplyResult{}, err
 	}
@@ -218,7 +220,7 @@ func (d *driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.Appl
 	}
 	err := d.f.fail
 	d.f.record(Call{At: time.Now(), Instance: d.instance, Op: OpApply, Changes: plan.Changes, Err: err})
-	d.observe(OpApply, err)
+	d.observe(OpApply, began, err)
 	if err != nil {
 		return fabric.ApplyResult{}, err
 	}

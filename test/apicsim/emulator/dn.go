@@ -148,6 +148,12 @@ func buildRN(format string, vals map[string]string) (string, error) {
 
 // classForRN finds the class of a child RN under a parent class.
 func classForRN(parentClass, rn string) (*ClassMeta, map[string]string, bool) {
+	if f := Registry[faultClass]; f != nil && strings.HasPrefix(rn, "fault-") {
+		// A fault may hang under any object.
+		if vals, ok := matchRN(f.RNFormat, rn); ok {
+			return f, vals, true
+		}
+	}
 	for _, c := range childClasses(parentClass) {
 		if vals, ok := matchRN(c.RNFormat, rn); ok {
 			return c, vals, true

@@ -42,6 +42,7 @@ func (s *Sim) Journal() []JournalEntry {
 // commit swaps in a tree a write produced (with s.mu held) and journals
 // what it changed.
 func (s *Sim) commit(r *http.Request, work *tree) {
+	raiseFaults(work, s.now())
 	old := s.tree
 	s.tree = work
 	s.publish(old, work)

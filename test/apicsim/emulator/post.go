@@ -123,6 +123,10 @@ func (s *Sim) applyNode(t *tree, urlDN, parentDN string, n *node, top bool, now 
 	if !ok {
 		return nil, errf(400, "122", "unknown managed object class %s", n.class)
 	}
+	if c.Name == faultClass {
+		// Faults are raised by the APIC, never configured (assumed text).
+		return nil, errf(400, "400", "Cannot create %s: the class is not configurable", c.Name)
+	}
 	dn, err := nodeDN(c, urlDN, parentDN, n, top)
 	if err != nil {
 		return nil, err

@@ -652,6 +652,7 @@ func (s *Sim) Post(dn string, payload []byte) error {
 	if _, _, err := s.applyPost(work, dn, n, s.now()); err != nil {
 		return err
 	}
+	raiseFaults(work, s.now())
 	old := s.tree
 	s.tree = work
 	s.publish(old, work)
@@ -690,6 +691,7 @@ func (s *Sim) Delete(dn string) bool {
 	}
 	delete(s.tree.lookup(ParentDN(dn)).Children, lastRN(dn))
 	s.notifyDeleted(s.tree, m)
+	raiseFaults(s.tree, s.now())
 	return true
 }
 
@@ -705,6 +707,7 @@ func (s *Sim) SetAttr(dn, attr, value string) bool {
 	old := m.Attrs[attr]
 	m.Attrs[attr] = value
 	s.notifyModified(s.tree, m, attr, old)
+	raiseFaults(s.tree, s.now())
 	return true
 }
 
@@ -725,7 +728,11 @@ func (s *Sim) Dump(dn string) []DumpEntry {
 		return nil
 	}
 	var out []DumpEntry
-	m.walk(func(o *MO) { out = append(out, DumpEntry{DN: o.DN, Class: o.Class, Attrs: copyMap(o.Attrs)}) })
+	m.walk(func(o *MO) {
+		if o.Class != faultClass { // faults are listed by Faults
+			out = append(out, DumpEntry{DN: o.DN, Class: o.Class, Attrs: copyMap(o.Attrs)})
+		}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].DN < out[j].DN })
 	return out
 }

@@ -1,0 +1,75 @@
+package fabric
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPeerOptionSpecs: every option of the table is cleared by its Clear
+// and by Keep when not managed, and sessions that set it differently are
+// told apart by Unlike (shutdown excepted: a group never holds it).
+func TestPeerOptionSpecs(t *testing.T) {
+	all := PeerOptions{Password: NewSecret("pw", "salt"), MaxPrefix: &MaxPrefix{Limit: 5, Action: MaxPrefixShutdown},
+		Keepalive: 3, Hold: 9, GracefulRestart: 120, TTLSecurityHops: 1, Shutdown: true}
+	other := PeerOptions{Password: NewSecret("other", "salt"), MaxPrefix: &MaxPrefix{Limit: 5, Action: MaxPrefixWarn},
+		Keepalive: 10, Hold: 30, GracefulRestart: 60, TTLSecurityHops: 2}
+	for _, s := range PeerOptionSpecs() {
+		t.Run(string(s.Option), func(t *testing.T) {
+			if !s.IsSet(all) {
+				t.Fatalf("not set in %+v", all)
+			}
+			o := all
+			o.Clear(s.Option)
+			if s.IsSet(o) {
+				t.Errorf("set after Clear")
+			}
+			kept, dropped := all.Keep(map[PeerOption]bool{})
+			if s.IsSet(kept) || !strings.Contains(strings.Join(optionNames(dropped), ","), string(s.Option)) {
+				t.Errorf("Keep of nothing: %+v, dropped %v", kept, dropped)
+			}
+			if s.Alike == nil {
+				return
+			}
+			// Only this option differs from all.
+			mixed := mixOption(all, other, s.Option)
+			if why := mixed.Unlike(all, "k8c1m0"); why == "" || !strings.Contains(why, "k8c1m0") {
+				t.Errorf("Unlike %q", why)
+			}
+			if why := all.Unlike(all, "k8c1m0"); why != "" {
+				t.Errorf("Unlike of the same options: %q", why)
+			}
+		})
+	}
+	// A group takes the largest prefix limit: the limit alone is alike.
+	more := all
+	more.MaxPrefix = &MaxPrefix{Limit: 50, Action: MaxPrefixShutdown}
+	if why := more.Unlike(all, "k8c1m0"); why != "" {
+		t.Errorf("a larger limit: %q", why)
+	}
+}
+
+// mixOption is a with option opt as b sets it (a new option needs its
+// case here).
+func mixOption(a, b PeerOptions, opt PeerOption) PeerOptions {
+	switch opt {
+	case OptionPassword:
+		a.Password = b.Password
+	case OptionMaxPrefix:
+		a.MaxPrefix = b.MaxPrefix
+	case OptionTimers:
+		a.Keepalive, a.Hold = b.Keepalive, b.Hold
+	case OptionGracefulRestart:
+		a.GracefulRestart = b.GracefulRestart
+	case OptionTTLSecurity:
+		a.TTLSecurityHops = b.TTLSecurityHops
+	}
+	return a
+}
+
+func optionNames(opts []PeerOption) []string {
+	var out []string
+	for _, o := range opts {
+		out = append(out, string(o))
+	}
+	return out
+}
