@@ -32,17 +32,31 @@ import (
 //     tests/integration/targets/aci_l3out_bgp_protocol_profile asserting tDn
 //     and state "formed" on a real APIC).
 //   - bgpCtxPol, RN "bgpCtxP-{name}" in the tenant: kaIntvl (default 60),
-//     holdIntvl (180), grCtrl ("helper"), staleIntvl ("default", 300 s),
-//     maxAsLimit (0) [ansible-aci tests/integration/targets/
-//     aci_bgp_timers_policy, defaults asserted on a real APIC; aci-go-client
-//     models/bgp_ctx_pol.go for the attribute names]. Ranges: keepalive
-//     0-3600, hold 3-3600, stale 1-3600 or "default" [Cisco's netascode data
-//     model, apic.tenants.policies.bgp_timer_policies].
+//     holdIntvl (180), grCtrl ("helper"; "" is complete graceful restart),
+//     staleIntvl ("default"), maxAsLimit (0) [ansible-aci
+//     tests/integration/targets/aci_bgp_timers_policy: a policy created
+//     without them reads back so on a real APIC, one created with
+//     graceful_restart_controls complete reads grCtrl ""; cisco.aci
+//     module_utils/constants.py MATCH_GRACEFUL_RESTART_CONTROLS_MAPPING
+//     helper="helper", complete=""; aci-go-client models/bgp_ctx_pol.go for
+//     the attribute names]. Ranges: keepalive 0-3600, hold 3-3600, stale
+//     1-3600 or "default" [Cisco's Network as Code data model,
+//     apic.tenants.policies.bgp_timer_policies, https://netascode.cisco.com/
+//     docs/data_models/apic/tenants/bgp_timer_policy]. How many seconds
+//     "default" stands for is not in these sources: the driver writes it
+//     only when no graceful restart time is wanted, and reads it as "not
+//     set".
 //   - bgpBestPathCtrlPol, RN "bestpath-{name}" in the tenant, ctrl
 //     "asPathMultipathRelax" or "" [aci-go-client client/
 //     bgpBestPathCtrlPol_service.go; ansible-aci tests/integration/targets/
-//     aci_bgp_best_path_policy asserting both values on a real APIC;
-//     terraform docs bgp_best_path_policy: "asPathMultipathRelax", "0"].
+//     aci_bgp_best_path_policy asserting both values on a real APIC, and
+//     cisco.aci MATCH_BEST_PATH_CONTROL_MAPPING enable="asPathMultipathRelax",
+//     disable=""; terraform-provider-aci docs/resources/bgp_best_path_policy.md:
+//     "asPathMultipathRelax", "0"]. Its default when ctrl is not sent is
+//     disputed (cisco.aci aci_bgp_best_path_policy: "The APIC defaults to
+//     enable when unset during creation"; terraform: "0"; Network as Code:
+//     as_path_multipath_relax false): the driver always sends ctrl, and
+//     makes the policy only to set relax.
 //
 // Assumptions (docs/aci.md lists them): the APIC may make both relations
 // itself, naming no policy, when a bgpProtP is created without them (the
@@ -50,17 +64,24 @@ import (
 // an unmarked one naming ""/"default" as the APIC's own); a timers policy
 // attached to the node profile governs every peer of the node profile.
 
-// ACI's ranges of the bgpCtxPol values (see above).
+// ACI's ranges of the bgpCtxPol values [Network as Code data model,
+// bgp_timer_policies: keepalive_interval 0-3600, hold_interval 3-3600,
+// stale_interval 1-3600 or "default"; see above].
 const (
 	aciMaxKeepalive = 3600
 	aciMinHold      = 3
 	aciMaxHold      = 3600
 	aciMaxStale     = 3600
-	// The APIC's defaults of a bgpCtxPol: a policy written for graceful
-	// restart alone states them, so that it reads back as written.
+	// The APIC's defaults of a bgpCtxPol (kaIntvl "60", holdIntvl "180"
+	// read back from a policy created without them, ansible-aci
+	// aci_bgp_timers_policy integration test): a policy written for
+	// graceful restart alone states them, so that it reads back as written.
 	aciDefaultKeepalive = 60
 	aciDefaultHold      = 180
-	relaxCtrl           = "asPathMultipathRelax"
+	// relaxCtrl is bgpBestPathCtrlPol's ctrl flag for AS-path multipath
+	// relax (ansible-aci aci_bgp_best_path_policy integration test; see
+	// above).
+	relaxCtrl = "asPathMultipathRelax"
 )
 
 func init() {

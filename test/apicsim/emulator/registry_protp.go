@@ -22,6 +22,12 @@ package emulator
 //     grCtrl "" for "complete" [same test; cisco.aci constants
 //     MATCH_GRACEFUL_RESTART_CONTROLS_MAPPING]; ctrl "asPathMultipathRelax"
 //     or "" [ansible-aci tests/integration/targets/aci_bgp_best_path_policy].
+//     ctrl's default when not sent is disputed (cisco.aci
+//     aci_bgp_best_path_policy: "The APIC defaults to enable when unset
+//     during creation"; terraform-provider-aci
+//     docs/resources/bgp_best_path_policy.md: "0"; Cisco's Network as Code
+//     data model: as_path_multipath_relax false); the emulator takes "",
+//     and the driver always sends ctrl.
 //   - Ranges: keepalive 0-3600, hold 3-3600, stale 1-3600 or "default",
 //     maximum AS limit 0-2000 [Cisco's netascode data model,
 //     apic.tenants.policies.bgp_timer_policies].
