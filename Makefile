@@ -11,7 +11,7 @@ CACHE_DIR ?= $(HOME)/.cache/fabric-reconciler
 export CACHE_DIR
 FUZZTIME  ?= 10s
 
-.PHONY: all build image demo test test-short setup lint unit fuzz bench bench-core clean
+.PHONY: all build image demo test test-short setup lint unit fuzz bench bench-areas bench-core clean
 
 all: build
 
@@ -57,7 +57,18 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./reconciler/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./k8swatch/selector/
 
-bench: bench-core
+# bench: the benchmarks issue's report (bench/main.go): one Markdown report
+# of scale, APIC economy, Ansible side by side, FRR lab, convergence and the
+# controller against a real kube-apiserver, printed and written to
+# bench/RESULTS.md. About 15-20 minutes on 2 cores once `make setup` has
+# built kube-apiserver; the FRR rows need root. Not part of `make test`.
+# BENCH_FLAGS passes flags, e.g. BENCH_FLAGS='-only scale,apic' or -quick.
+BENCH_FLAGS ?=
+bench: setup
+	$(GO) run ./bench $(BENCH_FLAGS)
+
+# bench-areas: every area's own go test benchmarks (mk/*.mk add theirs).
+bench-areas: bench-core
 
 bench-core:
 	$(GO) test -run '^$$' -bench . -benchmem ./fabric/ ./reconciler/
@@ -66,5 +77,5 @@ clean:
 	rm -rf bin
 
 # Each area (drivers, labs, emulators, the controller) adds its targets in
-# mk/<area>.mk; `bench` gains their benchmarks as prerequisites there.
+# mk/<area>.mk; `bench-areas` gains their benchmarks as prerequisites there.
 include $(wildcard mk/*.mk)

@@ -211,7 +211,7 @@ var (
 // ...") is in the document: the key of the deepest field of its path that
 // the document has (a missing field is reported where its parent is). A
 // driver's problem with its own section continues the path after the
-// section's ("fabrics[0] (name).aci: apic.timeout: ...").
+// section's ("fabrics[0] (name).<driver>: key.subkey: ...").
 func positionOf(root *yamlv3.Node, problem string) Position {
 	if root == nil || len(root.Content) == 0 {
 		return Position{}

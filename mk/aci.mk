@@ -17,4 +17,4 @@ apicsim:
 bench-aci:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./drivers/aci/
 
-bench: bench-aci
+bench-areas: bench-aci

@@ -10,7 +10,7 @@ CONTROLLER_PKGS := ./k8swatch/... ./reconciler/... ./controller/... ./test/kubea
 test-controller: setup
 	$(GO) test -count=1 $(CONTROLLER_PKGS)
 
-bench: bench-controller
+bench-areas: bench-controller
 
 # Time from a Service status patch to the fabric's write, p50/p99 over 200
 # changes, with the default debounce (200 ms) and a short one.

@@ -16,7 +16,7 @@ lab-reset:
 	test/lab/lab.sh reset
 
 # Median duration of `fabric-reconciler sync` on the lab (RUNS=7 by default).
-bench: bench-frr
+bench-areas: bench-frr
 
 bench-frr: build
 	test/lab/bench-sync.sh ./$(BIN)

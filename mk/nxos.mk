@@ -11,7 +11,7 @@ test-nxos:
 	$(GO) test -count=1 ./drivers/nxos/... ./test/nxossim/...
 	$(GO) test -count=1 -run 'NXOS' ./cmd/fabric-reconciler/
 
-bench: bench-nxos
+bench-areas: bench-nxos
 
 bench-nxos:
 	$(GO) test -run '^$$' -bench 'NXOSSync' -benchtime 20x ./cmd/fabric-reconciler/

@@ -10,7 +10,7 @@ test-nxossim:
 bench-nxossim:
 	$(GO) test -run '^$$' -bench . -benchmem ./test/nxossim/
 
-bench: bench-nxossim
+bench-areas: bench-nxossim
 
 # An emulated leaf201 on 127.0.0.1:2222 for demos. The password is generated
 # into NXOSSIM_PASSWORD_FILE (mode 600) unless the file exists.

@@ -194,12 +194,12 @@ var (
 	lockGET  = reqLine{"GET", "/api/mo/" + tenantDN + "/brc-fabric-reconciler.lock.haystack.json", "query-target=subtree"}
 )
 
-// TestACISyncCreatesSeed003Objects: one sync of the haystack example makes
+// TestACISyncCreatesReferenceLabObjects: one sync of the haystack example makes
 // exactly the reference lab's objects in one POST: it observes, takes the writer
 // lock (a POST and a read-back), observes again under it to check nothing
 // changed since the plan, POSTs, and releases the lock (a read and a POST).
 // The second sync makes one GET and takes no lock. Both login methods.
-func TestACISyncCreatesSeed003Objects(t *testing.T) {
+func TestACISyncCreatesReferenceLabObjects(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		cert        bool

@@ -8,7 +8,7 @@ import (
 )
 
 // TestACIHaystackLocalAS: sync of examples/haystack into an emulator holding
-// fabric AS 65000 (the seed-003 baseline) gives each of the 6 peers
+// fabric AS 65000 (the reference lab's baseline) gives each of the 6 peers
 // local-AS 63500, the AS their Calico BGPPeers expect.
 func TestACIHaystackLocalAS(t *testing.T) {
 	l := newACILab(t, labOpts{})

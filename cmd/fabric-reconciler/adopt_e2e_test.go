@@ -9,10 +9,10 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
-// The seed-003 baseline with hand-built peers, as the network team made
+// The reference lab's baseline with hand-built peers, as the network team made
 // them before automation: three identical to what the tool would write
 // (leaf201 and leaf202 to k8c1m0, leaf201 to k8c1s2; local-AS 63500 on the
-// fabric's AS 65000, as seed 003 shows), one with another
+// fabric's AS 65000, as the reference lab shows), one with another
 // remote AS (leaf201 to k8c1s1) and one with a local-AS override (leaf202
 // to k8c1s1). leaf202 to k8c1s2 is missing.
 const handBuiltPeers = "testdata/aci/handbuilt-peers.json"
@@ -48,12 +48,12 @@ func (l *aciLab) annotation(t *testing.T, dn string) string {
 	return attrs["annotation"]
 }
 
-// TestAdoptSeed003HandBuiltPeers: adopt on the seed-003 baseline with its
+// TestAdoptReferenceLabHandBuiltPeers: adopt on the reference lab's baseline with its
 // hand-built peers adopts exactly the identical ones, only after review
 // (a saved plan applied, or --yes), and afterwards a plan shows them as
 // owned with no change; the differing ones stay conflicts that say what
 // differs, byte for byte as they were. plan and sync never adopt.
-func TestAdoptSeed003HandBuiltPeers(t *testing.T) {
+func TestAdoptReferenceLabHandBuiltPeers(t *testing.T) {
 	const mark = "orchestrator:fabric-reconciler.haystack"
 	for _, c := range []struct {
 		name  string

@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkPlanOffline is `plan --offline -o json` end to end on the
-// synthetic clusters (SIZE=S|M|L, default M), as make bench runs it.
+// synthetic clusters (SIZE=S|M|L, default M). make bench runs the built
+// binary instead, for its peak RSS (bench/scale.go).
 //
 //	SIZE=L go test -run '^$' -bench PlanOffline -benchtime 3x ./cmd/fabric-reconciler/
 func BenchmarkPlanOffline(b *testing.B) {

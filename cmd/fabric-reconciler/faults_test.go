@@ -1,6 +1,6 @@
 package main
 
-// TestFaultTable is the fault table of the safety issue (item 11): each
+// TestFaultTable is the fault table (docs/faults.md): each
 // fault and each partial input, run against a converged haystack fabric on
 // the APIC emulator, two emulated NX-OS leaves and the real FRR lab. Per
 // row it records what the faulted run did, how long a following normal

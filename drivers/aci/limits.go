@@ -25,7 +25,7 @@ import (
 // theoretically possible Cisco ACI fabric scale"). The guide's tables
 // themselves could not be read from here; the 6.1(2) numbers below are as
 // Cisco's own Cilium/ACI design guide quotes them from the 6.1(2) guide
-// (scaleSource6_1_2), and issue 13 gives the same two external-EPG numbers.
+// (scaleSource6_1_2), and the project's ACI review quotes the same two external-EPG numbers.
 // Numbers for other releases are not recorded: any other version is
 // checked against the nearest recorded release (the highest not above it,
 // else the lowest), and the plan says so in a warning. docs/aci.md lists

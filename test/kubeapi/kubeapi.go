@@ -88,6 +88,10 @@ type Options struct {
 	CRDs []string
 	// Users get a bearer token each besides the admin (system:masters).
 	Users []User
+	// NodePortRange replaces the apiserver's node port range (default
+	// 30000-32767): a cluster of many Local LoadBalancer services needs a
+	// health-check node port each.
+	NodePortRange string
 }
 
 // Binaries are the programs a server runs.
@@ -369,6 +373,9 @@ func (s *Server) StartAPIServer() error {
 		"--endpoint-reconciler-type", "none",
 		"--profiling=false",
 		"--v", "1",
+	}
+	if s.opts.NodePortRange != "" {
+		args = append(args, "--service-node-port-range", s.opts.NodePortRange)
 	}
 	p, err := startProcess(filepath.Join(s.dir, logName), s.bin.APIServer, args...)
 	if err != nil {
