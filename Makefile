@@ -50,10 +50,11 @@ lint:
 unit:
 	$(GO) test -count=1 -skip '^TestFaultTable$$' ./...
 
-# Short fuzz runs of the YAML loader and Translate (go test -fuzz runs one
-# target at a time).
+# Short fuzz runs of the YAML loader, its direct decoders and Translate
+# (go test -fuzz runs one target at a time).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./k8swatch/
+	$(GO) test -run '^$$' -fuzz '^FuzzSlimScan$$' -fuzztime $(FUZZTIME) ./k8swatch/
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./reconciler/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./k8swatch/selector/
 

@@ -178,7 +178,8 @@ type slimObject struct {
 }
 
 // decodeSlim decodes a Service, EndpointSlice or core Node into its slim
-// form. ok is false for other kinds and on any error. It touches no
+// form (slimscan.go directly, else encoding/json). ok is false for other
+// kinds and on any error. It touches no
 // Builder state, so list items can be decoded in parallel.
 func decodeSlim(head header, raw []byte) (d slimObject, ok bool) {
 	meta := func(m objectMetaFields) envelope {
@@ -188,21 +189,28 @@ func decodeSlim(head header, raw []byte) (d slimObject, ok bool) {
 	switch head.APIVersion + "/" + head.Kind {
 	case "v1/Service":
 		s := new(slimService)
-		if json.Unmarshal(raw, s) == nil {
+		if scanService(raw, s) || json.Unmarshal(raw, new2(&s)) == nil {
 			return slimObject{env: meta(s.objectMetaFields), service: s}, true
 		}
 	case "discovery.k8s.io/v1/EndpointSlice":
 		es := new(slimEndpointSlice)
-		if json.Unmarshal(raw, es) == nil {
+		if scanEndpointSlice(raw, es) || json.Unmarshal(raw, new2(&es)) == nil {
 			return slimObject{env: meta(es.objectMetaFields), slice: es}, true
 		}
 	case "v1/Node":
 		n := new(slimNode)
-		if json.Unmarshal(raw, n) == nil {
+		if scanNode(raw, n) || json.Unmarshal(raw, new2(&n)) == nil {
 			return slimObject{env: meta(n.objectMetaFields), node: n}, true
 		}
 	}
 	return slimObject{}, false
+}
+
+// new2 points *p at a new zero value and returns it: what a direct decoder
+// left half-filled is not what encoding/json starts from.
+func new2[T any](p **T) *T {
+	*p = new(T)
+	return *p
 }
 
 // addDecoded is Add through the general envelope.
@@ -406,6 +414,9 @@ func objectName(kind, ns, name string) string {
 // checkName validates a cluster object name before anything derived from it
 // can reach a switch.
 func checkName(kind, name string) error {
+	if plainName(kind, name) {
+		return nil
+	}
 	var errs []string
 	switch kind {
 	case "Service":
@@ -419,6 +430,37 @@ func checkName(kind, name string) error {
 		return fmt.Errorf("invalid %s name %q: %s", kind, truncate(name, 80), strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// plainName accepts, without the validation package's regular expressions
+// (a tenth of reading a large export), the names that are plainly valid:
+// lower-case letters and digits in dash-separated runs (a Service name
+// starting with a letter), dot-separated labels for a subdomain, within the
+// length limits. Anything else goes to the validation package, which also
+// words the error.
+func plainName(kind, name string) bool {
+	dots := kind != "Service" && kind != "Namespace"
+	if name == "" || (dots && len(name) > 253) || (!dots && len(name) > 63) {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i < len(name) && name[i] == '.' && dots || i == len(name) {
+			label := name[start:i]
+			if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+				return false
+			}
+			if kind == "Service" && (label[0] < 'a' || label[0] > 'z') {
+				return false
+			}
+			start = i + 1
+			continue
+		}
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {

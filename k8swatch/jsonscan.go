@@ -63,14 +63,24 @@ func valueEnd(data []byte, i int) int {
 }
 
 // stringEnd returns the index just past the string that starts at data[i].
+// It jumps from quote to quote (bytes.IndexByte); a quote after an odd run
+// of backslashes is escaped, which is what stepping over each backslash and
+// the byte after it decides too.
 func stringEnd(data []byte, i int) int {
-	for i++; i < len(data); i++ {
-		switch data[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	for i++; i <= len(data); {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return -1
 		}
+		q := i + j
+		backslashes := 0
+		for k := q - 1; k >= i && data[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
 	return -1
 }

@@ -33,20 +33,51 @@ func LoadFiles(paths ...string) (ClusterState, error) {
 	if len(paths) == 0 {
 		return ClusterState{}, errors.New("no cluster state given")
 	}
+	var files []string
 	for _, p := range paths {
-		files, err := expand(p)
+		fs, err := expand(p)
 		if err != nil {
 			return ClusterState{}, err
 		}
-		for _, f := range files {
-			data, err := readFile(f)
-			if err != nil {
-				return ClusterState{}, err
+		files = append(files, fs...)
+	}
+	// Files are read, split, validated and decoded in parallel (a large
+	// export is a few big files: Services, EndpointSlices) and recorded in
+	// order as each is ready, so the result and the first error are the
+	// same as reading them one by one.
+	type loaded struct {
+		data  []byte
+		prep  *preparedJSON
+		err   error
+		ready chan struct{}
+	}
+	out := make([]*loaded, len(files))
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	for i, f := range files {
+		out[i] = &loaded{ready: make(chan struct{})}
+		go func(l *loaded) {
+			sem <- struct{}{}
+			defer func() { <-sem; close(l.ready) }()
+			if l.data, l.err = readFile(f); l.err == nil {
+				l.prep = prepareJSON(l.data)
 			}
-			if err := b.AddDocuments(f, data); err != nil {
-				return ClusterState{}, err
-			}
+		}(out[i])
+	}
+	var failed error
+	for i, f := range files {
+		l := out[i]
+		<-l.ready
+		out[i] = nil
+		switch {
+		case failed != nil:
+		case l.err != nil:
+			failed = l.err
+		default:
+			failed = b.addDocuments(f, l.data, l.prep)
 		}
+	}
+	if failed != nil {
+		return ClusterState{}, failed
 	}
 	return b.Build(), nil
 }
@@ -108,6 +139,26 @@ func expand(path string) ([]string, error) {
 // through YAML costs several times the time and memory, which a cluster of
 // 50,000 services feels.
 func (b *Builder) AddDocuments(source string, data []byte) error {
+	return b.addDocuments(source, data, prepareJSON(data))
+}
+
+// addDocuments is AddDocuments with the stream already prepared (nil when
+// it is not a stream of valid JSON values the scanner can split).
+func (b *Builder) addDocuments(source string, data []byte, prep *preparedJSON) error {
+	if prep != nil {
+		for i, raw := range prep.values {
+			if bytes.Equal(raw, []byte("null")) {
+				continue
+			}
+			src := fmt.Sprintf("%s (document %d)", source, i+1)
+			if l := prep.lists[i]; l != nil {
+				b.recordItems(src, l)
+				continue
+			}
+			b.addDocument(src, raw, "", "")
+		}
+		return nil
+	}
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
 		return b.addJSONDocuments(source, data)
 	}
@@ -134,19 +185,46 @@ func (b *Builder) AddDocuments(source string, data []byte) error {
 	}
 }
 
-// addJSONDocuments adds every JSON value of a stream, as AddDocuments does
-// for YAML documents. A stream that is valid JSON value by value is split
-// by the structural scanner (jsonscan.go); anything else goes through
-// encoding/json, whose error names the document.
-func (b *Builder) addJSONDocuments(source string, data []byte) error {
-	if values, ok := splitValues(data); ok && allValid(values) {
-		for i, raw := range values {
-			if !bytes.Equal(raw, []byte("null")) {
-				b.addDocument(fmt.Sprintf("%s (document %d)", source, i+1), raw, "", "")
-			}
-		}
+// preparedJSON is a stream of JSON values split by the structural scanner
+// (jsonscan.go), validated, and the items of its lists decoded: the work
+// that touches no Builder state, so files and items are prepared in
+// parallel and recorded in order.
+type preparedJSON struct {
+	values [][]byte
+	lists  []*preparedItems // per value: its items when it is a List
+}
+
+// prepareJSON prepares a stream that is valid JSON value by value; nil for
+// anything else (YAML, invalid JSON), which AddDocuments reads the slow
+// way. Validation runs beside the decoding of the items; what was decoded
+// from a stream found invalid is dropped.
+func prepareJSON(data []byte) *preparedJSON {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
 		return nil
 	}
+	values, ok := splitValues(data)
+	if !ok {
+		return nil
+	}
+	valid := make(chan bool, 1)
+	go func() { valid <- allValid(values) }()
+	p := &preparedJSON{values: values, lists: make([]*preparedItems, len(values))}
+	for i, raw := range values {
+		// The same test addDocument makes before addItems.
+		if head, ok := scanHeader(raw); ok && strings.HasSuffix(head.Kind, "List") && head.Items != nil {
+			p.lists[i] = prepareItems(head)
+		}
+	}
+	if !<-valid {
+		return nil
+	}
+	return p
+}
+
+// addJSONDocuments adds every JSON value of a stream that prepareJSON did
+// not take, through encoding/json, whose error names the document.
+func (b *Builder) addJSONDocuments(source string, data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
 		// Each value is taken from data by its offsets: no copy.
@@ -218,17 +296,29 @@ func (b *Builder) addDocument(source string, js []byte, listAPIVersion, itemKind
 	b.add(source, js, head)
 }
 
-// addItems adds a list's items in order. The items that are Services,
-// EndpointSlices or Nodes are decoded first, in parallel (decoding is most
-// of the cost of a large list); recording stays in order, one at a time.
+// addItems adds a list's items in order.
 func (b *Builder) addItems(source string, list header) {
-	kind := strings.TrimSuffix(list.Kind, "List")
-	var items [][]byte
-	eachElement(list.Items, func(item []byte) { items = append(items, item) })
-	decoded := make([]slimObject, len(items))
-	done := make([]bool, len(items))
+	b.recordItems(source, prepareItems(list))
+}
+
+// preparedItems is a list's items, those that are Services, EndpointSlices
+// or Nodes decoded (decoding is most of the cost of a large list).
+type preparedItems struct {
+	list    header
+	items   [][]byte
+	decoded []slimObject
+	done    []bool
+}
+
+// prepareItems decodes a list's items in parallel; it touches no Builder
+// state.
+func prepareItems(list header) *preparedItems {
+	p := &preparedItems{list: list}
+	eachElement(list.Items, func(item []byte) { p.items = append(p.items, item) })
+	p.decoded = make([]slimObject, len(p.items))
+	p.done = make([]bool, len(p.items))
 	workers := runtime.GOMAXPROCS(0)
-	if len(items) < 256 || workers < 2 {
+	if len(p.items) < 256 || workers < 2 {
 		workers = 1
 	}
 	var wg sync.WaitGroup
@@ -236,22 +326,28 @@ func (b *Builder) addItems(source string, list header) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := w; i < len(items); i += workers {
-				if h, ok := scanHeader(items[i]); ok && h.Items == nil && h.Kind != "" {
-					decoded[i], done[i] = decodeSlim(h, items[i])
+			for i := w; i < len(p.items); i += workers {
+				if h, ok := scanHeader(p.items[i]); ok && h.Items == nil && h.Kind != "" {
+					p.decoded[i], p.done[i] = decodeSlim(h, p.items[i])
 				}
 			}
 		}(w)
 	}
 	wg.Wait()
-	for i, item := range items {
+	return p
+}
+
+// recordItems records a prepared list's items in order, one at a time.
+func (b *Builder) recordItems(source string, p *preparedItems) {
+	kind := strings.TrimSuffix(p.list.Kind, "List")
+	for i, item := range p.items {
 		itemSource := fmt.Sprintf("%s item %d", source, i)
-		if done[i] {
-			b.addSlim(itemSource, item, decoded[i])
-			decoded[i] = slimObject{}
+		if p.done[i] {
+			b.addSlim(itemSource, item, p.decoded[i])
+			p.decoded[i] = slimObject{}
 			continue
 		}
-		b.addDocument(itemSource, item, list.APIVersion, kind)
+		b.addDocument(itemSource, item, p.list.APIVersion, kind)
 	}
 }
 

@@ -21,20 +21,14 @@ type objectMetaFields struct {
 type slimService struct {
 	objectMetaFields `json:"metadata"`
 	Spec             struct {
-		Type                  string `json:"type"`
-		LoadBalancerIP        string `json:"loadBalancerIP"`
-		ExternalTrafficPolicy string `json:"externalTrafficPolicy"`
-		Ports                 []struct {
-			Name     string `json:"name"`
-			Protocol string `json:"protocol"`
-			Port     int32  `json:"port"`
-		} `json:"ports"`
+		Type                  string            `json:"type"`
+		LoadBalancerIP        string            `json:"loadBalancerIP"`
+		ExternalTrafficPolicy string            `json:"externalTrafficPolicy"`
+		Ports                 []slimServicePort `json:"ports"`
 	} `json:"spec"`
 	Status struct {
 		LoadBalancer struct {
-			Ingress []struct {
-				IP string `json:"ip"`
-			} `json:"ingress"`
+			Ingress []slimIngress `json:"ingress"`
 		} `json:"loadBalancer"`
 	} `json:"status"`
 }
@@ -42,12 +36,7 @@ type slimService struct {
 // slimEndpointSlice is a discovery.k8s.io/v1 EndpointSlice.
 type slimEndpointSlice struct {
 	objectMetaFields `json:"metadata"`
-	Endpoints        []struct {
-		NodeName   *string `json:"nodeName"`
-		Conditions struct {
-			Ready *bool `json:"ready"`
-		} `json:"conditions"`
-	} `json:"endpoints"`
+	Endpoints        []slimEndpoint `json:"endpoints"`
 }
 
 // slimNode is a core/v1 Node.
@@ -58,9 +47,28 @@ type slimNode struct {
 		PodCIDRs []string `json:"podCIDRs"`
 	} `json:"spec"`
 	Status struct {
-		Addresses []struct {
-			Type    string `json:"type"`
-			Address string `json:"address"`
-		} `json:"addresses"`
+		Addresses []slimNodeAddress `json:"addresses"`
 	} `json:"status"`
+}
+
+type slimServicePort struct {
+	Name     string `json:"name"`
+	Protocol string `json:"protocol"`
+	Port     int32  `json:"port"`
+}
+
+type slimIngress struct {
+	IP string `json:"ip"`
+}
+
+type slimEndpoint struct {
+	NodeName   *string `json:"nodeName"`
+	Conditions struct {
+		Ready *bool `json:"ready"`
+	} `json:"conditions"`
+}
+
+type slimNodeAddress struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
 }

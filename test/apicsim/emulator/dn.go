@@ -115,6 +115,9 @@ func matchRN(format, rn string) (map[string]string, bool) {
 			val = rn[ri : ri+k]
 			ri += k
 		}
+		if !bracketed {
+			val = unbracket(val)
+		}
 		if val == "" {
 			return nil, false
 		}
@@ -186,4 +189,62 @@ func resolveDN(dn string) ([]*ClassMeta, map[string]string, *apicError) {
 		pos += len(rn)
 	}
 	return classes, vals, nil
+}
+
+// unbracket strips one pair of brackets that wraps a whole naming value
+// where the RN format has none: the APIC takes lifp-[INTFS] for lifp-INTFS.
+// cisco.aci's aci_l3out_logical_interface_profile (2.6.0) builds its URL
+// with aci_rn "lifp-[{0}]" and posts l3extLIfP name=INTFS there; its
+// integration test (tests/integration/targets/
+// aci_l3out_logical_interface_profile, "Add profile again, check if
+// idempotency works": not changed) shows a real APIC finds the object at
+// that URL again, and aci_l3out_interface's test reads the profile's
+// children back at .../lifp-ansible_interface_profile/rspathL3OutAtt-[...]
+// (no brackets), so the stored DN is the plain one.
+func unbracket(v string) string {
+	if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
+		return v
+	}
+	depth := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+			if depth == 0 && i != len(v)-1 {
+				return v // "[a]-[b]": not one pair around the whole value
+			}
+		}
+	}
+	return v[1 : len(v)-1]
+}
+
+// CanonicalDN rewrites a DN's RNs from their naming values, so that a
+// naming value written in redundant brackets (lifp-[INTFS]) names the
+// object stored without them (lifp-INTFS). A DN that does not resolve is
+// returned as it is (the caller reports the error).
+func CanonicalDN(dn string) string {
+	if !strings.Contains(dn, "[") {
+		return dn
+	}
+	rns, err := SplitDN(dn)
+	if err != nil || rns[0] != "uni" {
+		return dn
+	}
+	parent := "polUni"
+	out := []string{"uni"}
+	for _, rn := range rns[1:] {
+		c, vals, ok := classForRN(parent, rn)
+		if !ok {
+			return dn
+		}
+		canon, err := buildRN(c.RNFormat, vals)
+		if err != nil {
+			return dn
+		}
+		out = append(out, canon)
+		parent = c.Name
+	}
+	return strings.Join(out, "/")
 }

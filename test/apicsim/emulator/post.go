@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -126,6 +127,20 @@ func (s *Sim) applyNode(t *tree, urlDN, parentDN string, n *node, top bool, now 
 	if c.Name == faultClass {
 		// Faults are raised by the APIC, never configured (assumed text).
 		return nil, errf(400, "400", "Cannot create %s: the class is not configurable", c.Name)
+	}
+	if !top {
+		// A payload child of a class its parent cannot contain is refused
+		// with the APIC's text "Invalid request. Cannot contain child
+		// [child] under parent [parent]" [Cisco, Troubleshooting Cisco
+		// Application Centric Infrastructure, REST API, "Symptom 5" (a
+		// fvAp inside a fvAEPg); aci-apic-notes.md section 1.3]. The
+		// classes named are the child's and the parent's; the code and the
+		// HTTP status (400) are not verified (docs/aci.md).
+		if pcls, _, perr := resolveDN(parentDN); perr == nil {
+			if pc := pcls[len(pcls)-1]; !slices.Contains(c.Parents, pc.Name) {
+				return nil, errf(400, "400", "Invalid request. Cannot contain child %s under parent %s", c.Name, pc.Name)
+			}
+		}
 	}
 	dn, err := nodeDN(c, urlDN, parentDN, n, top)
 	if err != nil {

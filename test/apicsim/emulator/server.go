@@ -490,7 +490,7 @@ func (s *Sim) routeAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 	case rest == "mo" && r.Method == http.MethodPost:
 		s.handlePost(w, r, "", body)
 	case strings.HasPrefix(rest, "mo/"):
-		dn := strings.TrimPrefix(rest, "mo/")
+		dn := CanonicalDN(strings.TrimPrefix(rest, "mo/"))
 		switch r.Method {
 		case http.MethodGet:
 			s.handleGetMO(w, r, dn)
