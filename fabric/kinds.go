@@ -30,6 +30,7 @@ var kindSpecs = []KindSpec{
 		Shrinks: func(b, a Object) bool { return !subset(b.(PrefixFilter).Prefixes, a.(PrefixFilter).Prefixes) }},
 	{Kind: KindMaximumPaths, New: func() Object { return MaximumPaths{} },
 		Shrinks: func(b, a Object) bool { return a.(MaximumPaths).Paths < b.(MaximumPaths).Paths }},
+	{Kind: KindSessionPolicy, New: func() Object { return SessionPolicy{} }},
 	// Any change to a BGP peer (its AS numbers, its family) resets the
 	// session.
 	{Kind: KindBGPPeer, New: func() Object { return BGPPeer{} }},

@@ -14,6 +14,7 @@ func TestEveryKindFollowsItsDeclaration(t *testing.T) {
 		KindBGPPeer:        BGPPeer{Switch: "leaf201", Node: "n", PeerAddress: "10.0.0.1", RemoteASN: 1, LocalASN: 2, AddressFamily: IPv4},
 		KindExternalSubnet: ExternalSubnet{Group: "G", Prefix: "10.0.0.0/24", Scopes: []Scope{ScopeImportSecurity}},
 		KindMaximumPaths:   MaximumPaths{Switch: "leaf201", AddressFamily: IPv6, Paths: 4},
+		KindSessionPolicy:  SessionPolicy{Keepalive: 3, Hold: 9, GracefulRestart: 120, MultipathRelax: true},
 		KindContract:       Contract{Name: "C", Provider: "G", Consumers: []string{"X"}, Entries: []ContractEntry{{Protocol: "tcp", Port: 80}}},
 		KindPrefixFilter:   PrefixFilter{Switch: "leaf201", Node: "n", PeerAddress: "10.0.0.1", Prefixes: []PrefixRule{{Prefix: "10.1.0.0/16", LE: 32}}},
 		KindBGPListen: BGPListen{Switch: "leaf201", AddressFamily: IPv4, Ranges: []string{"10.0.0.0/24"}, RemoteAS: RemoteASExternal,

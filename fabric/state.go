@@ -18,6 +18,7 @@ type State struct {
 	Contracts     []Contract
 	PrefixFilters []PrefixFilter
 	Listens       []BGPListen
+	Sessions      []SessionPolicy
 }
 
 // Objects returns every object of the state, each in canonical form, sorted
@@ -49,6 +50,9 @@ func (s State) objects() []Object {
 	for _, o := range s.Listens {
 		out = append(out, o.canonical())
 	}
+	for _, o := range s.Sessions {
+		out = append(out, o.canonical())
+	}
 	return out
 }
 
@@ -67,6 +71,8 @@ func (s *State) Add(o Object) {
 		s.PrefixFilters = append(s.PrefixFilters, v)
 	case BGPListen:
 		s.Listens = append(s.Listens, v)
+	case SessionPolicy:
+		s.Sessions = append(s.Sessions, v)
 	default:
 		panic(fmt.Sprintf("fabric: unknown object type %T", o))
 	}
@@ -83,7 +89,7 @@ func StateOf(objs ...Object) State {
 
 // Len is the number of objects in the state.
 func (s State) Len() int {
-	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters) + len(s.Listens)
+	return len(s.Peers) + len(s.Subnets) + len(s.MaximumPaths) + len(s.Contracts) + len(s.PrefixFilters) + len(s.Listens) + len(s.Sessions)
 }
 
 func sortObjects(objs []Object) {

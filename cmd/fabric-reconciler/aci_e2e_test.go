@@ -110,7 +110,7 @@ func newACILab(t *testing.T, o labOpts) *aciLab {
 		replace("passwordFile: secrets/apic-password", "passwordFile: "+write("apic-password", l.apicPW+"\n"))
 	}
 	if o.bgpPassword {
-		replace("  aci:\n", "  bgp:\n    passwordFile: "+write("bgp-password", l.bgpPW)+"\n  aci:\n")
+		replace("  bgp:\n", "  bgp:\n    passwordFile: "+write("bgp-password", l.bgpPW)+"\n")
 	}
 	l.config = write("fabric.yaml", cfg)
 	return l
@@ -179,7 +179,7 @@ func observeGET() reqLine {
 		"bgpCtxAfPol,l3extOut,l3extLNodeP,l3extLIfP,l3extRsPathL3OutAtt,bgpPeerP,bgpAsP,bgpLocalAsnP,bgpRsPeerPfxPol,bgpPeerPfxPol," +
 		"l3extInstP,l3extSubnet,fvRsProv," +
 		"fvRsCons,vzBrCP,vzSubj,vzRsSubjFiltAtt,vzFilter,vzEntry,rtctrlProfile,rtctrlCtxP,rtctrlRsCtxPToSubjP,rtctrlSubjP,rtctrlMatchRtDest," +
-		"bgpRsPeerToProfile,faultInst"}
+		"bgpRsPeerToProfile,faultInst,bgpProtP,bgpRsBgpNodeCtxPol,bgpRsBestPathCtrlPol,bgpCtxPol,bgpBestPathCtrlPol"}
 }
 
 // fabricASGET reads the fabric's BGP AS, with every observation.
@@ -219,7 +219,7 @@ func TestACISyncCreatesReferenceLabObjects(t *testing.T) {
 			hand := l.sim.Dump(tenantDN + "/out-L3O_K8_C1/instP-EPG_K8_NODES")[0]
 
 			r := l.sync(t)
-			if !strings.Contains(r.stdout, "22 to add, 0 to change, 0 to destroy") || !strings.Contains(r.stdout, "APIC accepted one POST") {
+			if !strings.Contains(r.stdout, "23 to add, 0 to change, 0 to destroy") || !strings.Contains(r.stdout, "APIC accepted one POST") {
 				t.Fatalf("first sync output:\n%s", r.stdout)
 			}
 			if got := l.requests(); !reflect.DeepEqual(got, c.first) {
@@ -309,8 +309,8 @@ func TestACIForeignSubnet(t *testing.T) {
 			if !strings.Contains(r.stdout, "ExternalSubnet EPG_K8_NODES/192.168.9.192/28") || !strings.Contains(r.stdout, "left alone") {
 				t.Fatalf("sync did not report the conflict:\n%s", r.stdout)
 			}
-			if !strings.Contains(r.stdout, "21 to add") {
-				t.Fatalf("want the other 21 objects applied:\n%s", r.stdout)
+			if !strings.Contains(r.stdout, "22 to add") {
+				t.Fatalf("want the other 22 objects applied:\n%s", r.stdout)
 			}
 			if after := l.sim.Dump(nodes); !reflect.DeepEqual(before, after) {
 				t.Fatalf("the foreign subnet was modified: %v -> %v", before, after)

@@ -157,7 +157,7 @@ func TestPlanGoesOnAfterAFailedFabric(t *testing.T) {
 	r := l.cli(t, "plan", "--timeout", "10s")
 	down, up, ok := strings.Cut(r.stdout, "Fabric haystack-aci")
 	if r.code != 1 || !ok || !strings.Contains(down, "Fabric down-aci") || !strings.Contains(down, "NOT PLANNED") ||
-		!strings.Contains(up, "Plan: 22 to add") {
+		!strings.Contains(up, "Plan: 23 to add") {
 		t.Errorf("exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }

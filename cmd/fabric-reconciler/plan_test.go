@@ -129,8 +129,8 @@ func TestPlanExitCodes(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"changes, plain", []string{"--offline"}, 0, "Plan: 22 to add, 0 to change, 0 to destroy.", ""},
-		{"changes, detailed", []string{"--offline", "--detailed-exitcode"}, 2, "22 to add", ""},
+		{"changes, plain", []string{"--offline"}, 0, "Plan: 23 to add, 0 to change, 0 to destroy.", ""},
+		{"changes, detailed", []string{"--offline", "--detailed-exitcode"}, 2, "23 to add", ""},
 		{"in sync, detailed", []string{"--fabric-state", inSync, "--detailed-exitcode"}, 0, "No changes", ""},
 		{"skipped input", []string{"--offline", "--cluster-state", bad}, 1, "IPPool/broken", "skipped as bad"},
 		{"skipped input allowed", []string{"--offline", "--cluster-state", bad, "--allow-skips"}, 0, "Skipped (bad input", ""},

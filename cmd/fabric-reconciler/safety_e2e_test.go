@@ -77,7 +77,7 @@ func TestACIDeletionBudget(t *testing.T) {
 	l := newACILab(t, labOpts{})
 	l.sync(t)
 	before := l.tenant(t)
-	// The budget is lowered so that the example's 16 objects can exceed
+	// The budget is lowered so that the example's 17 objects can exceed
 	// it: the services' 4 objects gone are 25%, more than 10%.
 	cfg, _ := os.ReadFile(l.config)
 	if err := os.WriteFile(l.config, bytes.Replace(cfg, []byte("  driver: aci\n"), []byte("  driver: aci\n  deletionBudget: {percent: 10, objects: 2}\n"), 1), 0o600); err != nil {
@@ -145,7 +145,7 @@ func TestSavedPlanIsTheAppliedPlan(t *testing.T) {
 		l := newACILab(t, labOpts{})
 		p := planFile(t, l)
 		r := l.cli(t, "apply", p)
-		if r.code != 0 || !strings.Contains(r.stdout, "22 to add") || !strings.Contains(r.stdout, "APIC accepted one POST") {
+		if r.code != 0 || !strings.Contains(r.stdout, "23 to add") || !strings.Contains(r.stdout, "APIC accepted one POST") {
 			t.Fatalf("apply: exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
 		l.checkGolden(t)
@@ -242,7 +242,7 @@ func TestSyncPrintsThePlanBeforeApplying(t *testing.T) {
 	}
 	var planAt time.Time
 	for i, s := range out.texts {
-		if strings.Contains(s, "Plan: 22 to add") {
+		if strings.Contains(s, "Plan: 23 to add") {
 			planAt = out.stamps[i]
 		}
 	}

@@ -92,6 +92,8 @@ func (d *Driver) adoptable(s *snapshot, f fabric.Foreign) fabric.Adoptable {
 		return fabric.Adoptable{Why: "maximum-paths is a VRF-wide BGP policy and the VRF's relation to it, which other L3Outs of the VRF use; the ACI driver does not adopt it"}
 	case fabric.KindContract:
 		return fabric.Adoptable{Why: "a contract is several objects (contract, subject, filter, entries, provider and consumer relations); the ACI driver does not adopt them"}
+	case fabric.KindSessionPolicy:
+		return fabric.Adoptable{Why: "the node profile's BGP protocol profile and its timers and best-path policies govern every peer of the node profile, which is the network team's; the ACI driver does not adopt them"}
 	}
 	return fabric.Adoptable{Why: "not a kind the ACI driver adopts"}
 }

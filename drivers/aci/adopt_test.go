@@ -28,7 +28,7 @@ func TestAdopt(t *testing.T) {
 		peer("leaf201", "192.168.9.193"), withLocal(peer("leaf202", "192.168.9.193"), 63600),
 		peer("leaf201", "192.168.9.194"), withLocal(peer("leaf202", "192.168.9.194"), 63600),
 		peer("leaf201", "192.168.9.195"), peer("leaf202", "192.168.9.195"), withLocal(peer("leaf201", "192.168.9.196"), 63600),
-		sub("EPG_K8_NODES", "192.168.9.192/28"), sub("EPG_WEB", "172.29.0.6/32"),
+		sub("EPG_K8_NODES", "192.168.9.192/28"), sub("EPG_WEB", "172.29.0.6/32"), relaxTimers(3, 9),
 	)
 	hand := func(path, addr, descr string, kids ...[2]any) {
 		attrs := map[string]string{"addr": addr, "descr": descr}
@@ -57,12 +57,15 @@ func TestAdopt(t *testing.T) {
 	hand(leaf201, "192.168.9.196", "node-192.168.9.196", as("65001"), local("63600", "asnPropagate", "no-prepend"))
 	handMade(t, srv, ourL3Out, "l3extInstP", map[string]string{"name": "EPG_WEB", "descr": "hand-made"})
 	handMade(t, srv, ourL3Out+"/instP-EPG_WEB", "l3extSubnet", map[string]string{"ip": "172.29.0.6/32", "scope": "import-security"})
+	handMade(t, srv, ourNP, "bgpProtP", map[string]string{})
+	handMade(t, srv, tnDN, "bgpCtxPol", map[string]string{"name": "BGP_TIMERS_unit", "kaIntvl": "3", "holdIntvl": "9"})
 	// Not desired at all: never looked at.
 	hand(leaf201, "10.9.9.9", "someone", as("65009"))
 
 	peerDN := func(path, addr string) string { return path + "/peerP-[" + addr + "]" }
 	untouched := []string{peerDN(leaf201, "192.168.9.194"), peerDN(leaf202, "192.168.9.194"), peerDN(leaf201, "192.168.9.195"),
-		peerDN(leaf202, "192.168.9.195"), peerDN(leaf201, "192.168.9.196"), ourL3Out + "/instP-EPG_WEB", peerDN(leaf201, "10.9.9.9")}
+		peerDN(leaf202, "192.168.9.195"), peerDN(leaf201, "192.168.9.196"), ourL3Out + "/instP-EPG_WEB", peerDN(leaf201, "10.9.9.9"),
+		ourProtP, ourTimers}
 	before := map[string]string{}
 	for _, dn := range untouched {
 		before[dn] = dump(srv, dn)
@@ -85,6 +88,7 @@ func TestAdopt(t *testing.T) {
 		"BGPPeer leaf202/192.168.9.195":        "never adopted",
 		"BGPPeer leaf201/192.168.9.196":        `asnPropagate "no-prepend"`,
 		"ExternalSubnet EPG_WEB/172.29.0.6/32": "its container is not the cluster's",
+		"SessionPolicy bgp":                    "does not adopt them",
 	}
 	if len(plan.Conflicts) != len(wantConflicts) {
 		t.Errorf("conflicts %+v", plan.Conflicts)

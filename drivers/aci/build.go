@@ -276,6 +276,8 @@ func (b *builder) add(c fabric.Change) error {
 		return b.contract(c)
 	case fabric.KindPrefixFilter:
 		return b.filter(c)
+	case fabric.KindSessionPolicy:
+		return b.sessionPolicy(c)
 	}
 	return fmt.Errorf("%s is not something the ACI driver manages", printable(string(c.Kind)))
 }

@@ -41,6 +41,7 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 		return r
 	}
 	var accepted []fabric.Session
+	var acceptedOpts []fabric.PeerOptions // before the per-peer ones are kept
 	warned := map[fabric.PeerOption]bool{}
 	switches := map[string]config.Switch{}
 	for _, sw := range cfg.Switches {
@@ -48,10 +49,11 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	}
 	clamped := false
 	for _, s := range in.Sessions {
+		opts := s.Options
 		var dropped []fabric.PeerOption
 		s.Options, dropped = s.Options.Keep(managedOptions)
 		for _, opt := range dropped {
-			if !warned[opt] {
+			if !warned[opt] && !policyOptions[opt] {
 				warned[opt] = true
 				r.Warnings = append(r.Warnings, fmt.Sprintf("ACI does not manage the peers' %s: %s; it is left as the APIC holds it", opt, unmanagedWhy[opt]))
 			}
@@ -77,6 +79,7 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 			continue
 		}
 		accepted = append(accepted, s)
+		acceptedOpts = append(acceptedOpts, opts)
 		r.Add(s.Peer(), s.Sources...)
 		if a.ImportControl == "peer" {
 			// The same allowed-prefix set the CLI drivers filter with,
@@ -88,15 +91,18 @@ func Desire(cfg config.Fabric, in fabric.Intent) fabric.Realized {
 	if paths.Limit == 0 || paths.Limit > aciMaxPaths {
 		paths.Limit = aciMaxPaths
 	}
-	for _, m := range fabric.FabricWide(paths.PathsFor(accepted)) {
+	wide := fabric.FabricWide(paths.PathsFor(accepted))
+	for _, m := range wide {
 		if m.Paths < aciDefaultMaxEcmp && !a.MaximumPathsAllowLower {
 			m.Paths = aciDefaultMaxEcmp
 		}
 		r.Add(m, "Node/*", "Service/*", "BGPConfiguration/default")
 	}
+	desireSessionPolicy(in.Fabric, accepted, acceptedOpts, len(wide) > 0, &r)
 	g := aciGroupsOf(a)
 	for _, h := range in.Holds {
 		r.Holds = append(r.Holds, g.holds(a, h)...)
+		r.Holds = append(r.Holds, sessionPolicyHolds(h)...)
 	}
 	if len(accepted) == 0 {
 		return r // no node reaches this fabric: nothing to classify or offer

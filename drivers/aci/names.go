@@ -263,14 +263,20 @@ func (n names) prefixPolicyName(m fabric.MaxPrefix) (string, error) {
 func (n names) pfxPolDN(name string) string { return n.tenantDN() + "/bgpPfxP-" + name }
 
 // implicit reports whether an object is one the APIC makes itself and
-// nobody configured: a peer's prefix-policy relation without a mark that
+// nobody configured: a peer's prefix-policy relation (or a protocol
+// profile's timers or best-path relation, protocol.go) without a mark that
 // names no policy (or the default one). It is neither someone else's
 // object in the driver's way nor a reason to keep a peer; the driver
 // writes over it with its mark when the peer gets a prefix limit.
 func (n names) implicit(o object) bool {
-	if o.class != "bgpRsPeerPfxPol" || n.owned(o) {
+	attr, ok := implicitRelations[o.class]
+	if !ok || n.owned(o) {
 		return false
 	}
-	name := o.attrs["tnBgpPeerPfxPolName"]
+	name := o.attrs[attr]
 	return name == "" || name == "default"
 }
+
+// implicitRelations are the relations the APIC makes itself, by class,
+// with the property naming their policy.
+var implicitRelations = map[string]string{"bgpRsPeerPfxPol": "tnBgpPeerPfxPolName"}

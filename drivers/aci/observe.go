@@ -431,6 +431,7 @@ func (d *Driver) toObserved(s *snapshot) fabric.Observed {
 		}
 		obs.Owned.Contracts = append(obs.Owned.Contracts, c)
 	}
+	d.observeSessionPolicy(s, &obs)
 	return obs
 }
 

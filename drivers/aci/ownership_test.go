@@ -21,7 +21,18 @@ const (
 	leaf201   = ourL3Out + "/lnodep-LNP_K8_C1/lifp-LIP_K8_C1/rspathL3OutAtt-[topology/pod-1/paths-201/pathep-[eth1/33]]"
 	ourMark   = "orchestrator:fabric-reconciler.unit"
 	otherMark = "orchestrator:fabric-reconciler.haystack2"
+	// The BGP protocol profile and its policies (protocol.go).
+	ourNP     = ourL3Out + "/lnodep-LNP_K8_C1"
+	ourProtP  = ourNP + "/protp"
+	ourTimers = tnDN + "/bgpCtxP-BGP_TIMERS_unit"
+	ourBest   = tnDN + "/bestpath-BGP_BESTPATH_unit"
 )
+
+// relaxTimers is a session policy with the timers and AS-path multipath
+// relax.
+func relaxTimers(ka, hold int) fabric.SessionPolicy {
+	return fabric.SessionPolicy{Keepalive: ka, Hold: hold, MultipathRelax: true}
+}
 
 // handMade posts one object under parent as a person (or another tool)
 // would: with the attributes given, no mark unless given.
@@ -188,6 +199,79 @@ func TestNeverAdopt(t *testing.T) {
 			conflicts: []string{"BGPPeer leaf201/192.168.9.193", "Contract CNT_WEB", "ExternalSubnet EPG_K8_NODES/192.168.9.192/28", "MaximumPaths ipv4"},
 			untouched: []string{leaf201 + "/peerP-[192.168.9.193]", ourL3Out + "/instP-EPG_K8_NODES/extsubnet-[192.168.9.192/28]",
 				tnDN + "/bgpCtxAfP-BGP_ECMP_unit", webBrc},
+		},
+		// The node profile's BGP protocol profile and its two policies
+		// (protocol.go): a hand-made or another owner's object at the
+		// derived place is never adopted, written into or deleted.
+		{
+			name: "hand-made BGP protocol profile in the node profile: the session policy is a conflict",
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, ourNP, "bgpProtP", map[string]string{"descr": "hand-made"})
+			},
+			want:      fabric.StateOf(relaxTimers(3, 9)),
+			conflicts: []string{"SessionPolicy bgp"},
+			untouched: []string{ourProtP},
+			absent:    []string{ourTimers, ourBest},
+		},
+		{
+			name: "hand-made timers policy at the derived name",
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, tnDN, "bgpCtxPol", map[string]string{"name": "BGP_TIMERS_unit", "kaIntvl": "30", "holdIntvl": "90"})
+			},
+			want:      fabric.StateOf(relaxTimers(3, 9)),
+			conflicts: []string{"SessionPolicy bgp"},
+			untouched: []string{ourTimers},
+			absent:    []string{ourProtP, ourBest},
+		},
+		{
+			name: "another cluster's best-path policy at the derived name",
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, tnDN, "bgpBestPathCtrlPol", map[string]string{"name": "BGP_BESTPATH_unit", "ctrl": "", "annotation": otherMark})
+			},
+			want:      fabric.StateOf(relaxTimers(3, 9)),
+			conflicts: []string{"SessionPolicy bgp"},
+			untouched: []string{ourBest},
+			absent:    []string{ourProtP, ourTimers},
+		},
+		{
+			name:      "our timers policy with its mark taken off by hand: not rewritten with the new timers",
+			converged: fabric.StateOf(relaxTimers(3, 9)),
+			hand:      func(t *testing.T, srv *emulator.Server) { srv.SetAttr(ourTimers, "annotation", "") },
+			want:      fabric.StateOf(relaxTimers(5, 15)),
+			conflicts: []string{"SessionPolicy bgp"},
+			untouched: []string{ourTimers, ourProtP, ourBest},
+		},
+		{
+			name:      "a hand-made timers relation in our protocol profile: the profile is not written into",
+			converged: fabric.StateOf(relaxTimers(3, 9)),
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, tnDN, "bgpCtxPol", map[string]string{"name": "HAND_TIMERS"})
+				srv.SetAttr(ourProtP+"/rsbgpNodeCtxPol", "annotation", "")
+				srv.SetAttr(ourProtP+"/rsbgpNodeCtxPol", "tnBgpCtxPolName", "HAND_TIMERS")
+			},
+			want:      fabric.StateOf(relaxTimers(5, 15)),
+			conflicts: []string{"SessionPolicy bgp"},
+			untouched: []string{ourProtP, ourTimers, tnDN + "/bgpCtxP-HAND_TIMERS"},
+		},
+		{
+			name: "a hand-made protocol profile when none is wanted: not deleted",
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, ourNP, "bgpProtP", map[string]string{"descr": "hand-made"})
+				handMade(t, srv, tnDN, "bgpCtxPol", map[string]string{"name": "BGP_TIMERS_unit"})
+			},
+			untouched: []string{ourProtP, ourTimers},
+		},
+		{
+			name:      "our timers policy outlives our profile while a hand-made profile elsewhere names it",
+			converged: fabric.StateOf(relaxTimers(3, 9)),
+			hand: func(t *testing.T, srv *emulator.Server) {
+				handMade(t, srv, ourL3Out, "l3extLNodeP", map[string]string{"name": "LNP_HAND"})
+				handMade(t, srv, ourL3Out+"/lnodep-LNP_HAND", "bgpProtP", map[string]string{})
+				handMade(t, srv, ourL3Out+"/lnodep-LNP_HAND/protp", "bgpRsBgpNodeCtxPol", map[string]string{"tnBgpCtxPolName": "BGP_TIMERS_unit"})
+			},
+			changes:   []string{"delete SessionPolicy bgp"},
+			untouched: []string{ourTimers, ourL3Out + "/lnodep-LNP_HAND"},
+			absent:    []string{ourProtP, ourBest},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

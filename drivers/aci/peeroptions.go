@@ -6,7 +6,9 @@ import "github.com/fabric-reconciler/fabric-reconciler/fabric"
 // fingerprint in descr) and the prefix limit (a bgpPeerPfxPol the peer's
 // bgpRsPeerPfxPol names) have code of their own (build.go, observe.go);
 // an option ACI holds in one attribute of the bgpPeerP is one row of
-// peerAttrs, and one ACI cannot set per peer is a line of unmanagedWhy.
+// peerAttrs; the timers and graceful restart go to the node profile's BGP
+// protocol profile (policyOptions, protocol.go); one ACI cannot set at all
+// is a line of unmanagedWhy.
 // docs/aci.md gives the sources.
 
 // peerAttr declares a peer option the APIC holds in one attribute of the
@@ -43,12 +45,10 @@ var managedOptions = func() map[fabric.PeerOption]bool {
 	return m
 }()
 
-// unmanagedWhy says why ACI cannot set an option per peer.
+// unmanagedWhy says why ACI cannot set an option at all. The timers and
+// graceful restart are set for the whole node profile (policyOptions,
+// protocol.go), not per peer.
 var unmanagedWhy = map[fabric.PeerOption]string{
-	fabric.OptionTimers: "ACI sets keepalive and hold time in a BGP timers policy (bgpCtxPol) of the VRF or of the node profile " +
-		"(bgpProtP), for every peer there, not per peer",
-	fabric.OptionGracefulRestart: "ACI sets graceful restart (helper mode, stale-path time) in a BGP timers policy (bgpCtxPol) of the VRF " +
-		"or of the node profile, not per peer, and has no per-peer restart time",
 	fabric.OptionTTLSecurity: "ACI has no TTL security (GTSM) option; a bgpPeerP's ttl is the eBGP multihop TTL, which is something else",
 }
 

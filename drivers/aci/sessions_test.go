@@ -437,7 +437,8 @@ func TestPeerOptionsTogether(t *testing.T) {
 }
 
 // TestDesireSessionOptions: the options ACI sets per peer are kept; the
-// others are dropped with a warning that says why; a limit above ACI's is
+// timers and graceful restart go to the session policy; the others are
+// dropped with a warning that says why; a limit above ACI's is
 // lowered to it; a node name that no longer fits descr with the password's
 // fingerprint is skipped.
 func TestDesireSessionOptions(t *testing.T) {
@@ -461,14 +462,18 @@ func TestDesireSessionOptions(t *testing.T) {
 	if opts.MaxPrefix.Limit != 400000 {
 		t.Fatal("Desire changed the intent's limit")
 	}
+	// Timers and graceful restart go to the node profile's policy, for
+	// every peer at once (protocol.go), not per peer.
+	if want := (fabric.SessionPolicy{Keepalive: 10, Hold: 30, GracefulRestart: 120}); len(r.State.Sessions) != 1 || r.State.Sessions[0] != want {
+		t.Errorf("session policy %+v, want %+v", r.State.Sessions, want)
+	}
 	all := strings.Join(r.Warnings, "\n")
-	for _, want := range []string{"timers: ACI sets keepalive and hold time in a BGP timers policy", "gracefulRestart: ACI sets graceful restart",
-		"ttlSecurity: ACI has no TTL security (GTSM)", "above 300000 is set to 300000"} {
+	for _, want := range []string{"ttlSecurity: ACI has no TTL security (GTSM)", "above 300000 is set to 300000"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("warnings lack %q:\n%s", want, all)
 		}
 	}
-	if len(r.Warnings) != 4 {
+	if len(r.Warnings) != 2 {
 		t.Errorf("warnings repeat:\n%s", all)
 	}
 	if len(r.Skipped) != 1 || !strings.Contains(r.Skipped[0].Reason, "108 with the password's fingerprint") {

@@ -134,7 +134,10 @@ func leafOf(sw config.Switch) Leaf {
 var templateRe = regexp.MustCompile(`^([a-zA-Z0-9_.-]|\{(namespace|name|NAMESPACE|NAME)\})+$`)
 
 // configSpec is what the driver tells config.
-var configSpec = config.DriverSpec{Parse: parseSettings, MaxPaths: aciMaxPaths, ASNFromFabric: true}
+// ASNFromFabric: the fabric's AS is read from the APIC (fabricas.go).
+// MultipathRelax: with maximum-paths, the driver sets AS-path multipath
+// relax in the node profile's BGP best-path policy (protocol.go).
+var configSpec = config.DriverSpec{Parse: parseSettings, MaxPaths: aciMaxPaths, ASNFromFabric: true, MultipathRelax: true}
 
 // decodeStrict decodes a section, refusing unknown keys.
 func decodeStrict(raw json.RawMessage, v any) error { return config.DecodeSection(raw, v) }

@@ -73,6 +73,8 @@ func sessionsConfig(t *testing.T, l *Lab, extra string) string {
 		{"address: 127.0.0.1:2202", "address: " + l.Address("leaf202")},
 		{"passwordFile: secrets/frr-password", "passwordFile: " + PasswordFile()},
 		{"knownHostsFile: ../../test/lab/run/frlab/keys/known_hosts", "knownHostsFile: " + l.KnownHosts()},
+		// The example's own session timers give way to the test's settings.
+		{"  bgp:\n    keepalive: 3\n    hold: 9\n", ""},
 		{"  frr:\n", extra + "  frr:\n"},
 	} {
 		if !strings.Contains(c, r[0]) {
