@@ -61,7 +61,7 @@ func TestEvents(t *testing.T) {
 			Result: fabric.ApplyResult{Applied: []fabric.Change{
 				{Action: fabric.ActionUpdate, Kind: fabric.KindExternalSubnet, ID: webSubnet.ID(), Before: webSubnet, After: webSubnet},
 				{Action: fabric.ActionUpdate, Kind: fabric.KindContract, ID: "CNT_WEB", After: fabric.Contract{Name: "CNT_WEB", Provider: "EPG_WEB"}},
-			}}, Plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionUpdate, Kind: fabric.KindExternalSubnet, ID: webSubnet.ID(), After: webSubnet}}}}},
+			}}, Plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionUpdate, Kind: fabric.KindExternalSubnet, ID: webSubnet.ID(), After: webSubnet}}}}},
 			[]string{"Normal FabricObjectUpdated fabric f: updated Contract CNT_WEB", "Normal FabricObjectUpdated fabric f: updated ExternalSubnet EPG_WEB/198.51.100.7/32"}},
 		{"fabric-wide objects and deleted services: no event", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageDone,
 			Result: fabric.ApplyResult{Applied: []fabric.Change{
@@ -71,21 +71,21 @@ func TestEvents(t *testing.T) {
 			}}}},
 			nil},
 		{"conflicts: a warning on the object they block", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageDone,
-			Plan: fabric.FabricPlan{Conflicts: []fabric.Conflict{
+			Plan: fabric.Changeset{Conflicts: []fabric.Conflict{
 				{Kind: fabric.KindBGPPeer, Switch: "leaf1", ID: "192.0.2.1", Reason: "in the way"},
 				{Kind: fabric.KindExternalSubnet, ID: "L3O_X/EPG_WEB/198.51.100.7/32", Reason: "in the way"},
 			}}}},
 			[]string{"Warning FabricConflict fabric f: BGPPeer leaf1/192.0.2.1: in the way", "Warning FabricConflict fabric f: ExternalSubnet L3O_X/EPG_WEB/198.51.100.7/32: in the way"}},
 		{"the same conflicts again: no repeat", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageDone,
-			Plan: fabric.FabricPlan{Conflicts: []fabric.Conflict{
+			Plan: fabric.Changeset{Conflicts: []fabric.Conflict{
 				{Kind: fabric.KindBGPPeer, Switch: "leaf1", ID: "192.0.2.1", Reason: "in the way"},
 			}}}},
 			nil},
 		{"a refused plan: a warning on the lease", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageGuard,
-			Plan: fabric.FabricPlan{Refused: "it would delete 9 of the 12 objects"}}},
+			Plan: fabric.Changeset{Refused: "it would delete 9 of the 12 objects"}}},
 			[]string{"Warning FabricPlanRefused fabric f: plan refused, nothing applied: it would delete 9 of the 12 objects"}},
 		{"refused again for the same reason: no repeat", reconciler.Round{Outcome: reconciler.Outcome{Fabric: "f", Stage: reconciler.StageGuard,
-			Plan: fabric.FabricPlan{Refused: "it would delete 9 of the 12 objects"}}},
+			Plan: fabric.Changeset{Refused: "it would delete 9 of the 12 objects"}}},
 			nil},
 	}
 	rec := record.NewFakeRecorder(100)

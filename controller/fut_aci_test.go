@@ -125,7 +125,7 @@ func (r *recordingDriver) Operational(ctx context.Context) (fabric.Operational, 
 	return r.Driver.(drivers.Verifier).Operational(ctx)
 }
 
-func (r *recordingDriver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (r *recordingDriver) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	res, err := r.Driver.Apply(ctx, plan)
 	if len(res.Applied) > 0 {
 		r.record(res.Applied)
@@ -204,7 +204,7 @@ func (a *aciFabricUT) Seed(t testing.TB, objs ...fabric.Object) {
 	for _, o := range objs {
 		want.Add(o)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "seed", Driver: aci.Name, State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "seed", Driver: aci.Name, State: want}, obs)
 	if _, err := d.Apply(ctx, plan); err != nil {
 		t.Fatalf("seed the emulator: %v", err)
 	}

@@ -26,5 +26,5 @@ import (
 //     ObserveForAdoption made under it (reconciler.AdoptFabric does both).
 type Adopter interface {
 	ObserveForAdoption(ctx context.Context) (fabric.Observed, error)
-	Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error)
+	Adopt(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error)
 }

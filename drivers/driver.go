@@ -46,11 +46,11 @@ type Driver interface {
 	Observe(ctx context.Context) (fabric.Observed, error)
 	// Apply makes the plan's changes on the fabric, against the snapshot of
 	// the latest Observe.
-	Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error)
+	Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error)
 	// Render returns the native configuration Apply would send for the plan
 	// (APIC JSON, CLI lines), for review, against the latest snapshot (or
 	// an empty fabric). It contacts no switch and changes no state.
-	Render(plan fabric.FabricPlan) (string, error)
+	Render(plan fabric.Changeset) (string, error)
 	// Close releases connections.
 	Close() error
 	// Locker: every driver holds a writer lock on its fabric, so that two
@@ -94,7 +94,7 @@ type Desire func(cfg config.Fabric, in fabric.Intent) fabric.Realized
 // desired state, what the fabric holds for the cluster and the plan (after
 // the policy held back what it does not allow), and runs when the plan is
 // made, before anything is sent. It is pure, like Desire.
-type PlanCheck func(cfg config.Fabric, want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string
+type PlanCheck func(cfg config.Fabric, want fabric.Target, obs fabric.Observed, plan fabric.Changeset) string
 
 // Spec is what a driver registers: how to open it, how it realizes an
 // intent, and its configuration (parsed and validated by the driver).

@@ -110,8 +110,8 @@ func (f Foreign) text() string {
 // does not own, is never adopted. Nothing else is planned (no create,
 // update or delete: those are sync's), so an adoption changes nothing but
 // marks. The observation must come from drivers.Adopter.ObserveForAdoption.
-func Adoption(desired FabricDesired, observed Observed) FabricPlan {
-	plan := FabricPlan{Name: desired.Name, Driver: desired.Driver}
+func Adoption(desired Target, observed Observed) Changeset {
+	plan := Changeset{Name: desired.Name, Driver: desired.Driver}
 	want := indexObjects(desired.State.Objects())
 	have := indexObjects(observed.Owned.Objects())
 	exact := map[Key]Foreign{}
@@ -239,7 +239,7 @@ func attrText(v json.RawMessage) string {
 
 // AdoptOnly reports whether every change of the plan is an adoption: how a
 // driver's Adopt checks that it is given nothing else.
-func (p FabricPlan) AdoptOnly() bool {
+func (p Changeset) AdoptOnly() bool {
 	for _, c := range p.Changes {
 		if c.Action != ActionAdopt {
 			return false

@@ -89,7 +89,7 @@ func TestAdoption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fp := Adoption(FabricDesired{Name: "f", Driver: "aci", State: tt.desired}, tt.observed)
+			fp := Adoption(Target{Name: "f", Driver: "aci", State: tt.desired}, tt.observed)
 			var got []string
 			for _, c := range fp.Changes {
 				if c.Action != ActionAdopt {
@@ -159,8 +159,8 @@ func TestAdoptionJSON(t *testing.T) {
 		t.Errorf("plain foreign JSON = %s", plain)
 	}
 
-	fp := Adoption(FabricDesired{Name: "f", Driver: "aci", State: StateOf(p)}, obs)
-	pb, _ := json.Marshal(NewPlan([]FabricPlan{fp}, nil, nil))
+	fp := Adoption(Target{Name: "f", Driver: "aci", State: StateOf(p)}, obs)
+	pb, _ := json.Marshal(NewPlan([]Changeset{fp}, nil, nil))
 	back2, err := ParsePlan(pb)
 	if err != nil {
 		t.Fatalf("%v: %s", err, pb)

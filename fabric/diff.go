@@ -19,8 +19,8 @@ import (
 //   - an observed owned object that is not desired is deleted.
 //
 // Foreign objects are never updated or deleted.
-func Diff(desired FabricDesired, observed Observed) FabricPlan {
-	plan := FabricPlan{Name: desired.Name, Driver: desired.Driver}
+func Diff(desired Target, observed Observed) Changeset {
+	plan := Changeset{Name: desired.Name, Driver: desired.Driver}
 
 	// Indexed unsorted (the keys are sorted below): the first of
 	// duplicate keys still wins, as objects() keeps the state's order.
@@ -98,7 +98,7 @@ func Diff(desired FabricDesired, observed Observed) FabricPlan {
 }
 
 // HoldBack moves the changes a hold covers from Changes to Held.
-func (p FabricPlan) HoldBack(holds []Hold) FabricPlan {
+func (p Changeset) HoldBack(holds []Hold) Changeset {
 	if len(holds) == 0 {
 		return p
 	}

@@ -82,7 +82,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := Diff(FabricDesired{Name: "f", Driver: "aci", State: tt.desired}, tt.observed)
+			plan := Diff(Target{Name: "f", Driver: "aci", State: tt.desired}, tt.observed)
 			var got []string
 			for _, c := range plan.Changes {
 				got = append(got, string(c.Action)+" "+c.Key().String())
@@ -110,7 +110,7 @@ func TestDiffIsIdempotentAfterApply(t *testing.T) {
 	desired := StateOf(peer("leaf201", "192.168.9.193", 63551), MaximumPaths{AddressFamily: IPv4, Paths: 3},
 		ExternalSubnet{Group: "G", Prefix: "10.0.0.0/8", Scopes: []Scope{ScopeImportSecurity}})
 	observed := Observed{Owned: StateOf(peer("leaf201", "192.168.9.199", 63559))}
-	plan := Diff(FabricDesired{Name: "f", State: desired}, observed)
+	plan := Diff(Target{Name: "f", State: desired}, observed)
 
 	// Apply the plan to the observed state the way a driver would.
 	have := map[Key]Object{}
@@ -128,13 +128,13 @@ func TestDiffIsIdempotentAfterApply(t *testing.T) {
 	for _, o := range have {
 		after.Add(o)
 	}
-	if again := Diff(FabricDesired{Name: "f", State: desired}, Observed{Owned: after}); len(again.Changes) != 0 {
+	if again := Diff(Target{Name: "f", State: desired}, Observed{Owned: after}); len(again.Changes) != 0 {
 		t.Fatalf("second diff after applying the plan is not empty: %+v", again.Changes)
 	}
 }
 
 func TestPlanJSONRoundTrip(t *testing.T) {
-	fp := Diff(FabricDesired{Name: "haystack-aci", Driver: "aci", State: StateOf(
+	fp := Diff(Target{Name: "haystack-aci", Driver: "aci", State: StateOf(
 		peer("leaf201", "192.168.9.193", 63551),
 		MaximumPaths{AddressFamily: IPv6, Paths: 4},
 		Contract{Name: "C", Provider: "P", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []ContractEntry{{"tcp", 80}}},
@@ -143,7 +143,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 		peer("leaf201", "192.168.9.193", 1),
 		ExternalSubnet{Group: "G", Prefix: "10.0.0.0/8", Scopes: []Scope{ScopeImportSecurity}},
 	)})
-	p := NewPlan([]FabricPlan{fp}, []Skip{{Object: "Service/a/b", Reason: "bad"}}, nil)
+	p := NewPlan([]Changeset{fp}, []Skip{{Object: "Service/a/b", Reason: "bad"}}, nil)
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, p); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 }
 
 func TestPlanJSONSchema(t *testing.T) {
-	fp := Diff(FabricDesired{Name: "f", Driver: "frr", State: StateOf(
+	fp := Diff(Target{Name: "f", Driver: "frr", State: StateOf(
 		peer("leaf201", "192.168.9.193", 63551),
 		ExternalSubnet{Group: "G", Prefix: "10.0.0.0/8", Scopes: []Scope{ScopeImportSecurity}},
 		MaximumPaths{Switch: "leaf201", AddressFamily: IPv4, Paths: 3},
@@ -176,7 +176,7 @@ func TestPlanJSONSchema(t *testing.T) {
 		PrefixFilter{Switch: "leaf201", Node: "n", PeerAddress: "192.168.9.193", Prefixes: []PrefixRule{{"172.27.15.192/26", 26}}},
 	)}, Observed{})
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, NewPlan([]FabricPlan{fp}, nil, nil)); err != nil {
+	if err := WriteJSON(&buf, NewPlan([]Changeset{fp}, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any
@@ -297,10 +297,10 @@ func TestMarkdownEscapesClusterInput(t *testing.T) {
 }
 
 func TestTextUpdateShowsOnlyChangedAttributes(t *testing.T) {
-	fp := Diff(FabricDesired{Name: "f", Driver: "frr", State: StateOf(peer("leaf201", "192.168.9.193", 63551))},
+	fp := Diff(Target{Name: "f", Driver: "frr", State: StateOf(peer("leaf201", "192.168.9.193", 63551))},
 		Observed{Owned: StateOf(peer("leaf201", "192.168.9.193", 65000))})
 	var buf bytes.Buffer
-	if err := WriteText(&buf, NewPlan([]FabricPlan{fp}, nil, nil)); err != nil {
+	if err := WriteText(&buf, NewPlan([]Changeset{fp}, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -324,7 +324,7 @@ func TestForeignPeerRange(t *testing.T) {
 	in, out := peer("10.44.0.9"), peer("10.45.0.9")
 	filter := PrefixFilter{Switch: "leaf201", Node: "n", PeerAddress: "10.44.0.9"}
 	other := PrefixFilter{Switch: "leaf202", Node: "n", PeerAddress: "10.44.0.10"}
-	plan := Diff(FabricDesired{State: StateOf(in, out, filter, other)}, Observed{Foreign: []Foreign{
+	plan := Diff(Target{State: StateOf(in, out, filter, other)}, Observed{Foreign: []Foreign{
 		{Kind: KindBGPPeer, Switch: "leaf201", ID: "10.44.0.0/24"},
 		{Kind: KindPrefixFilter, Switch: "leaf201", ID: "10.44.0.0/24"},
 	}})
@@ -349,24 +349,24 @@ func TestForeignPeerRange(t *testing.T) {
 // writes what json.Encoder writes for the whole plan, and planJSON lists
 // Plan's fields.
 func TestWriteJSONIsTheEncoding(t *testing.T) {
-	changed := Diff(FabricDesired{Name: "aci", Driver: "aci", State: StateOf(
+	changed := Diff(Target{Name: "aci", Driver: "aci", State: StateOf(
 		peer("leaf201", "192.168.9.193", 63551),
 		MaximumPaths{AddressFamily: IPv6, Paths: 4},
 		Contract{Name: "C", Provider: "P", Consumers: []string{"L3O_EXTERNAL/EPG_DEFAULT"}, Entries: []ContractEntry{{"tcp", 80}}},
 	)}, Observed{Owned: StateOf(peer("leaf201", "192.168.9.193", 1), ExternalSubnet{Group: "G", Prefix: "10.0.0.0/8"})})
 	changed.Conflicts = []Conflict{{Kind: KindBGPPeer, Switch: "leaf202", ID: "192.168.9.194", Reason: "in the way"}}
-	refused := Diff(FabricDesired{Name: "frr", Driver: "frr", State: StateOf(peer("leaf1", "10.0.0.1", 65001))}, Observed{})
+	refused := Diff(Target{Name: "frr", Driver: "frr", State: StateOf(peer("leaf1", "10.0.0.1", 65001))}, Observed{})
 	refused.Refused = "deletes more than the budget"
 	tricky := "a warning with \n      \"changes\": [] inside, and </script> & \u2028"
 	for _, tc := range []struct {
 		name string
 		plan Plan
 	}{
-		{"several fabrics", NewPlan([]FabricPlan{changed, {Name: "empty", Driver: "nxos"}, refused, {Name: "broken", Driver: "aci", Error: "unreachable"}},
+		{"several fabrics", NewPlan([]Changeset{changed, {Name: "empty", Driver: "nxos"}, refused, {Name: "broken", Driver: "aci", Error: "unreachable"}},
 			[]Skip{{Object: "Service/a/b", Reason: tricky}}, []string{tricky, "second"})},
 		{"no fabrics", NewPlan(nil, nil, nil)},
 		{"nil fabrics", Plan{FormatVersion: FormatVersion}},
-		{"changes named in strings", NewPlan([]FabricPlan{{Name: "changes\": []", Driver: "frr", Changes: changed.Changes}}, nil, nil)},
+		{"changes named in strings", NewPlan([]Changeset{{Name: "changes\": []", Driver: "frr", Changes: changed.Changes}}, nil, nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want bytes.Buffer

@@ -81,7 +81,7 @@ func TestHoldBack(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := Diff(FabricDesired{Name: "f", State: tc.desired, Holds: tc.holds}, Observed{Owned: tc.observed})
+			p := Diff(Target{Name: "f", State: tc.desired, Holds: tc.holds}, Observed{Owned: tc.observed})
 			var changes, held []string
 			for _, c := range p.Changes {
 				changes = append(changes, string(c.Action)+" "+c.Key().String())
@@ -103,10 +103,10 @@ func TestHoldBack(t *testing.T) {
 }
 
 func TestHeldJSONRoundTrip(t *testing.T) {
-	fp := Diff(FabricDesired{Name: "f", Driver: "aci", Holds: []Hold{{Kind: KindBGPPeer, Reason: "Node/n was skipped"}}},
+	fp := Diff(Target{Name: "f", Driver: "aci", Holds: []Hold{{Kind: KindBGPPeer, Reason: "Node/n was skipped"}}},
 		Observed{Owned: StateOf(peer("leaf201", "192.168.9.193", 63551))})
 	fp.Refused = "too many deletes"
-	b, err := json.Marshal(NewPlan([]FabricPlan{fp}, nil, nil))
+	b, err := json.Marshal(NewPlan([]Changeset{fp}, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +127,11 @@ func TestHeldJSONRoundTrip(t *testing.T) {
 // forge a line of the text plan, whatever it holds.
 func TestTextCannotBeForged(t *testing.T) {
 	forged := "\n\nPlan: 0 to add, 0 to change, 0 to destroy.\n"
-	fp := FabricPlan{Name: "f", Driver: "aci",
+	fp := Changeset{Name: "f", Driver: "aci",
 		Changes:   []Change{{Action: ActionDelete, Kind: KindBGPPeer, Switch: "leaf\n201", ID: "10.9.9.9\nno router bgp 63500", Before: peer("leaf201", "10.9.9.9", 1)}},
 		Conflicts: []Conflict{{Kind: KindContract, ID: "c" + forged, Reason: "r" + forged}},
 		Held:      []Held{{Change: Change{Action: ActionDelete, Kind: KindBGPPeer, ID: "x" + forged, Before: peer("s", "10.0.0.1", 1)}, Reason: forged}}}
-	p := NewPlan([]FabricPlan{fp, {Name: "g" + forged, Error: "observe: " + forged}},
+	p := NewPlan([]Changeset{fp, {Name: "g" + forged, Error: "observe: " + forged}},
 		[]Skip{{Object: "Service/ns" + forged, Reason: strings.Repeat("x", 10000)}}, []string{"w" + forged})
 	var buf bytes.Buffer
 	if err := WriteText(&buf, p); err != nil {
@@ -157,7 +157,7 @@ func TestTextCannotBeForged(t *testing.T) {
 
 func TestFailedFabricNeverSaysNoChanges(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteText(&buf, NewPlan([]FabricPlan{{Name: "f", Driver: "aci", Error: "observe: connection refused"}}, nil, nil)); err != nil {
+	if err := WriteText(&buf, NewPlan([]Changeset{{Name: "f", Driver: "aci", Error: "observe: connection refused"}}, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "No changes") || !strings.Contains(buf.String(), "NOT PLANNED: observe: connection refused") {
@@ -188,7 +188,7 @@ func TestWideForeign(t *testing.T) {
 	sub := ExternalSubnet{Group: "EPG_X", Prefix: "172.29.0.6/32", Scopes: []Scope{ScopeImportSecurity}}
 	other := ExternalSubnet{Group: "EPG_XY", Prefix: "172.29.0.7/32", Scopes: []Scope{ScopeImportSecurity}}
 	c := Contract{Name: "CNT_X", Provider: "EPG_X", Entries: []ContractEntry{{Protocol: "tcp", Port: 80}}}
-	p := Diff(FabricDesired{State: StateOf(sub, other, c)}, Observed{Foreign: []Foreign{{Kind: KindExternalSubnet, ID: "EPG_X/" + AnyID}}})
+	p := Diff(Target{State: StateOf(sub, other, c)}, Observed{Foreign: []Foreign{{Kind: KindExternalSubnet, ID: "EPG_X/" + AnyID}}})
 	var conflicts, changes []string
 	for _, c := range p.Conflicts {
 		conflicts = append(conflicts, Key{Kind: c.Kind, ID: c.ID}.String()+": "+c.Reason)
@@ -214,11 +214,11 @@ func TestSecretNeverShows(t *testing.T) {
 	after := before
 	after.Password = NewSecret(pw, "haystack/192.168.9.193")
 	after.MaxPrefix = &MaxPrefix{Limit: 100, Action: MaxPrefixRestart, RestartMinutes: 5}
-	p := Diff(FabricDesired{Name: "f", State: StateOf(after)}, Observed{Owned: StateOf(before)})
+	p := Diff(Target{Name: "f", State: StateOf(after)}, Observed{Owned: StateOf(before)})
 	var text, md bytes.Buffer
-	_ = WriteText(&text, NewPlan([]FabricPlan{p}, nil, nil))
-	_ = WriteMarkdown(&md, NewPlan([]FabricPlan{p}, nil, nil))
-	js, _ := json.Marshal(NewPlan([]FabricPlan{p}, nil, nil))
+	_ = WriteText(&text, NewPlan([]Changeset{p}, nil, nil))
+	_ = WriteMarkdown(&md, NewPlan([]Changeset{p}, nil, nil))
+	js, _ := json.Marshal(NewPlan([]Changeset{p}, nil, nil))
 	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "json": string(js), "%v": fmt.Sprintf("%v %+v %#v", after, after, after)} {
 		if strings.Contains(out, pw) {
 			t.Errorf("%s shows the password:\n%s", name, out)
@@ -229,7 +229,7 @@ func TestSecretNeverShows(t *testing.T) {
 	}
 	same := after
 	same.Password = NewSecret(pw, "haystack/192.168.9.193")
-	if p := Diff(FabricDesired{Name: "f", State: StateOf(same)}, Observed{Owned: StateOf(after)}); len(p.Changes) != 0 {
+	if p := Diff(Target{Name: "f", State: StateOf(same)}, Observed{Owned: StateOf(after)}); len(p.Changes) != 0 {
 		t.Errorf("an unchanged password is planned: %+v", p.Changes)
 	}
 	var back Plan

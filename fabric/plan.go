@@ -161,8 +161,9 @@ func (h *Held) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// FabricPlan is the changes that bring one fabric to its desired state.
-type FabricPlan struct {
+// Changeset is one fabric's part of a Plan: the changes that bring it to
+// its Target.
+type Changeset struct {
 	Name      string
 	Driver    string
 	Changes   []Change
@@ -179,7 +180,7 @@ type FabricPlan struct {
 }
 
 // Summary counts the fabric's changes.
-func (p FabricPlan) Summary() Summary {
+func (p Changeset) Summary() Summary {
 	var s Summary
 	for _, c := range p.Changes {
 		switch c.Action {
@@ -197,7 +198,7 @@ func (p FabricPlan) Summary() Summary {
 }
 
 // Switches returns the switches the plan touches, "" (fabric-wide) first.
-func (p FabricPlan) Switches() []string {
+func (p Changeset) Switches() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range p.Changes {
@@ -211,8 +212,8 @@ func (p FabricPlan) Switches() []string {
 }
 
 // ForSwitch returns the part of the plan that touches one switch.
-func (p FabricPlan) ForSwitch(sw string) FabricPlan {
-	out := FabricPlan{Name: p.Name, Driver: p.Driver}
+func (p Changeset) ForSwitch(sw string) Changeset {
+	out := Changeset{Name: p.Name, Driver: p.Driver}
 	for _, c := range p.Changes {
 		if c.Switch == sw {
 			out.Changes = append(out.Changes, c)
@@ -242,7 +243,7 @@ type fabricPlanJSON struct {
 	Error     string     `json:"error,omitempty"`
 }
 
-func (p FabricPlan) MarshalJSON() ([]byte, error) {
+func (p Changeset) MarshalJSON() ([]byte, error) {
 	ch := p.Changes
 	if ch == nil {
 		ch = []Change{}
@@ -252,17 +253,17 @@ func (p FabricPlan) MarshalJSON() ([]byte, error) {
 
 // jsonForm is the plan's JSON form with the given changes (its summary
 // counts its own).
-func (p FabricPlan) jsonForm(changes []Change) fabricPlanJSON {
+func (p Changeset) jsonForm(changes []Change) fabricPlanJSON {
 	return fabricPlanJSON{Name: p.Name, Driver: p.Driver, Changes: changes, Summary: p.Summary(), Conflicts: p.Conflicts,
 		Held: p.Held, Refused: p.Refused, Error: p.Error}
 }
 
-func (p *FabricPlan) UnmarshalJSON(b []byte) error {
+func (p *Changeset) UnmarshalJSON(b []byte) error {
 	var j fabricPlanJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*p = FabricPlan{Name: j.Name, Driver: j.Driver, Changes: j.Changes, Conflicts: j.Conflicts, Held: j.Held, Refused: j.Refused, Error: j.Error}
+	*p = Changeset{Name: j.Name, Driver: j.Driver, Changes: j.Changes, Conflicts: j.Conflicts, Held: j.Held, Refused: j.Refused, Error: j.Error}
 	if got := p.Summary(); got != j.Summary {
 		return fmt.Errorf("fabric %s: summary %+v does not match its %d changes", j.Name, j.Summary, len(j.Changes))
 	}
@@ -272,10 +273,10 @@ func (p *FabricPlan) UnmarshalJSON(b []byte) error {
 // Plan is the whole dry-run result: one plan per fabric, plus the input
 // objects that were skipped and warnings about the cluster's own setup.
 type Plan struct {
-	FormatVersion int          `json:"formatVersion"`
-	Fabrics       []FabricPlan `json:"fabrics"`
-	Skipped       []Skip       `json:"skipped"`
-	Warnings      []string     `json:"warnings,omitempty"`
+	FormatVersion int         `json:"formatVersion"`
+	Fabrics       []Changeset `json:"fabrics"`
+	Skipped       []Skip      `json:"skipped"`
+	Warnings      []string    `json:"warnings,omitempty"`
 }
 
 // planJSON is Plan as WriteJSON lays it out; it must list Plan's fields
@@ -288,9 +289,9 @@ type planJSON struct {
 }
 
 // NewPlan assembles a plan.
-func NewPlan(fabrics []FabricPlan, skipped []Skip, warnings []string) Plan {
+func NewPlan(fabrics []Changeset, skipped []Skip, warnings []string) Plan {
 	if fabrics == nil {
-		fabrics = []FabricPlan{}
+		fabrics = []Changeset{}
 	}
 	if skipped == nil {
 		skipped = []Skip{}

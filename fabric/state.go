@@ -149,8 +149,9 @@ type Observed struct {
 	Foreign []Foreign
 }
 
-// FabricDesired is what one fabric should hold for the cluster.
-type FabricDesired struct {
+// Target is the state one fabric should reach for the cluster (a Changeset
+// brings it there).
+type Target struct {
 	Name   string
 	Driver string
 	State  State
@@ -172,19 +173,19 @@ type Skip struct {
 
 // Desired is the translation of a cluster into every configured fabric.
 type Desired struct {
-	Fabrics  []FabricDesired
+	Fabrics  []Target
 	Skipped  []Skip
 	Warnings []string
 }
 
 // Fabric returns the desired state of the named fabric.
-func (d Desired) Fabric(name string) (FabricDesired, bool) {
+func (d Desired) Fabric(name string) (Target, bool) {
 	for _, f := range d.Fabrics {
 		if f.Name == name {
 			return f, true
 		}
 	}
-	return FabricDesired{}, false
+	return Target{}, false
 }
 
 // Record is the serialised form of one object, used for saved observations.

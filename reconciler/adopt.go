@@ -13,7 +13,7 @@ import (
 // with drivers.Adopter.ObserveForAdoption. No guard or policy applies: it
 // creates, changes and deletes nothing but marks; what came from skipped or
 // missing input is still held.
-func PlanAdoption(want fabric.FabricDesired, obs fabric.Observed) fabric.FabricPlan {
+func PlanAdoption(want fabric.Target, obs fabric.Observed) fabric.Changeset {
 	return fabric.Adoption(want, obs)
 }
 
@@ -22,7 +22,7 @@ func PlanAdoption(want fabric.FabricDesired, obs fabric.Observed) fabric.FabricP
 // and refusing when anything changed since the plan, an unmarked object
 // included. A plan that mixes adoptions with other changes is refused
 // whole: adoption is its own, reviewed step.
-func AdoptFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions) Applied {
+func AdoptFabric(ctx context.Context, d drivers.Driver, plan fabric.Changeset, planned fabric.Observed, lo LockOptions) Applied {
 	a, ok := d.(drivers.Adopter)
 	if !ok {
 		return Applied{Stage: StageApply, Err: fmt.Errorf("driver %s cannot adopt objects", plan.Driver)}
@@ -33,7 +33,7 @@ func AdoptFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 	return underLock(ctx, d, plan, planned, lo, a.ObserveForAdoption, a.Adopt)
 }
 
-func hasAdoptions(p fabric.FabricPlan) bool {
+func hasAdoptions(p fabric.Changeset) bool {
 	for _, c := range p.Changes {
 		if c.Action == fabric.ActionAdopt {
 			return true

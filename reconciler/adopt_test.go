@@ -17,7 +17,7 @@ func TestAdoptFabric(t *testing.T) {
 	peer := func(addr string, remote, local uint32) fabric.BGPPeer {
 		return fabric.BGPPeer{Switch: "leaf201", Node: "n" + addr, PeerAddress: addr, RemoteASN: remote, LocalASN: local, AddressFamily: fabric.IPv4}
 	}
-	want := fabric.FabricDesired{Name: "f", Driver: memfabric.DriverName,
+	want := fabric.Target{Name: "f", Driver: memfabric.DriverName,
 		State: fabric.StateOf(peer("10.0.0.1", 63551, 63500), peer("10.0.0.2", 63552, 63500), peer("10.0.0.3", 63553, 63500))}
 	tests := []struct {
 		name       string
@@ -102,7 +102,7 @@ func TestAdoptionsNeverMixed(t *testing.T) {
 	mf.PutUnmarked(p)
 	q := p
 	q.PeerAddress = "10.0.0.2"
-	plan := fabric.FabricPlan{Name: "f", Driver: memfabric.DriverName, Changes: []fabric.Change{
+	plan := fabric.Changeset{Name: "f", Driver: memfabric.DriverName, Changes: []fabric.Change{
 		{Action: fabric.ActionAdopt, Kind: p.Kind(), Switch: "s", ID: p.ID(), Before: p, After: p},
 		{Action: fabric.ActionCreate, Kind: q.Kind(), Switch: "s", ID: q.ID(), After: q},
 	}}

@@ -17,7 +17,7 @@ func TestPlanFabricDriverCheck(t *testing.T) {
 	for i := 0; i < 9; i++ {
 		owned.Add(sub(i))
 	}
-	check := func(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string {
+	check := func(want fabric.Target, obs fabric.Observed, plan fabric.Changeset) string {
 		if len(plan.Changes) > 0 {
 			return "over the platform's limit"
 		}
@@ -25,17 +25,17 @@ func TestPlanFabricDriverCheck(t *testing.T) {
 	}
 	g := Guards{Policy: "sync", AllowEmpty: true, Check: check}
 	g.Budget.Percent, g.Budget.Objects = 100, 100
-	p := PlanFabric(fabric.FabricDesired{Name: "f", State: fabric.StateOf(sub(0), sub(1))}, fabric.Observed{Owned: owned}, g)
+	p := PlanFabric(fabric.Target{Name: "f", State: fabric.StateOf(sub(0), sub(1))}, fabric.Observed{Owned: owned}, g)
 	if p.Refused != "over the platform's limit" {
 		t.Errorf("refused %q", p.Refused)
 	}
 	g.Budget.Percent, g.Budget.Objects = 10, 1
-	p = PlanFabric(fabric.FabricDesired{Name: "f", State: fabric.StateOf(sub(0), sub(1))}, fabric.Observed{Owned: owned}, g)
+	p = PlanFabric(fabric.Target{Name: "f", State: fabric.StateOf(sub(0), sub(1))}, fabric.Observed{Owned: owned}, g)
 	if !strings.Contains(p.Refused, "deletion budget") || !strings.HasSuffix(p.Refused, "; and over the platform's limit") {
 		t.Errorf("refused %q: want the budget and the check", p.Refused)
 	}
 	g.Check = nil
-	if p := PlanFabric(fabric.FabricDesired{Name: "f", State: owned}, fabric.Observed{Owned: owned}, g); p.Refused != "" {
+	if p := PlanFabric(fabric.Target{Name: "f", State: owned}, fabric.Observed{Owned: owned}, g); p.Refused != "" {
 		t.Errorf("refused %q without a check and with nothing to do", p.Refused)
 	}
 }

@@ -267,7 +267,7 @@ func (l *Loop) translateOptions(fresh map[string]fabric.Observed) TranslateOptio
 
 // desired translates the cluster with a fabric's fresh observation and
 // returns that fabric's part.
-func (l *Loop) desired(cs k8swatch.ClusterState, name string, obs fabric.Observed) fabric.FabricDesired {
+func (l *Loop) desired(cs k8swatch.ClusterState, name string, obs fabric.Observed) fabric.Target {
 	d := Translate(cs, l.cfg, l.translateOptions(map[string]fabric.Observed{name: obs}))
 	fd, _ := d.Fabric(name)
 	return fd
@@ -283,12 +283,12 @@ type fabricWorker struct {
 	wake   chan struct{}
 
 	mu      sync.Mutex
-	want    *fabric.FabricDesired
+	want    *fabric.Target
 	cluster k8swatch.ClusterState
 	trigger Trigger // "" when nothing is pending
 }
 
-func (w *fabricWorker) offer(fd fabric.FabricDesired, trigger Trigger, cs k8swatch.ClusterState) {
+func (w *fabricWorker) offer(fd fabric.Target, trigger Trigger, cs k8swatch.ClusterState) {
 	w.mu.Lock()
 	w.want, w.cluster = &fd, cs
 	if w.trigger == "" || trigger == TriggerResync {
@@ -301,7 +301,7 @@ func (w *fabricWorker) offer(fd fabric.FabricDesired, trigger Trigger, cs k8swat
 	}
 }
 
-func (w *fabricWorker) take() (*fabric.FabricDesired, Trigger, k8swatch.ClusterState) {
+func (w *fabricWorker) take() (*fabric.Target, Trigger, k8swatch.ClusterState) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	t := w.trigger
@@ -313,7 +313,7 @@ func (w *fabricWorker) run(ctx context.Context) {
 	opts := w.loop.opts
 	log := w.loop.log.With("fabric", w.name)
 	var (
-		converged *fabric.FabricDesired // the last desired state reconciled without error
+		converged *fabric.Target // the last desired state reconciled without error
 		failures  int
 		retryAt   time.Time
 		retry     *time.Timer
@@ -355,7 +355,7 @@ func (w *fabricWorker) run(ctx context.Context) {
 
 		rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		out := Reconcile(rctx, w.driver, want.Name, want.Driver,
-			func(obs fabric.Observed) fabric.FabricDesired { return w.loop.desired(cs, w.name, obs) }, w.guards, opts.Options)
+			func(obs fabric.Observed) fabric.Target { return w.loop.desired(cs, w.name, obs) }, w.guards, opts.Options)
 		cancel()
 		if ctx.Err() != nil {
 			return // stopping (shutdown, lost leadership): not a failure
@@ -395,6 +395,6 @@ func (w *fabricWorker) run(ctx context.Context) {
 
 // SameDesired reports whether two desired states of a fabric hold the same
 // objects.
-func SameDesired(a, b fabric.FabricDesired) bool {
+func SameDesired(a, b fabric.Target) bool {
 	return a.Name == b.Name && a.Driver == b.Driver && len(fabric.Diff(a, fabric.Observed{Owned: b.State}).Changes) == 0
 }

@@ -31,7 +31,7 @@ type Outcome struct {
 	Fabric   string
 	Driver   string
 	Observed fabric.Observed
-	Plan     fabric.FabricPlan
+	Plan     fabric.Changeset
 	Result   fabric.ApplyResult
 	// Stage is where it stopped: done, or the stage that failed.
 	Stage string
@@ -89,7 +89,7 @@ type Guards struct {
 	// Check, when set, is the driver's own plan check (drivers.PlanCheck
 	// bound to the fabric's configuration): a platform limit the plan
 	// would pass refuses it like any other guard.
-	Check func(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string
+	Check func(want fabric.Target, obs fabric.Observed, plan fabric.Changeset) string
 }
 
 // GuardsFor returns the guards of a fabric.
@@ -112,7 +112,7 @@ func GuardsFor(f *config.Fabric, o Options) Guards {
 	}
 	if check := drivers.CheckFunc(f.Driver); check != nil {
 		cfg := *f
-		g.Check = func(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string {
+		g.Check = func(want fabric.Target, obs fabric.Observed, plan fabric.Changeset) string {
 			return check(cfg, want, obs, plan)
 		}
 	}
@@ -121,8 +121,8 @@ func GuardsFor(f *config.Fabric, o Options) Guards {
 
 // PlanFabric diffs a fabric's desired state against what it holds, holds
 // back what the policy does not allow, and refuses the whole plan when a
-// guard says so (FabricPlan.Refused).
-func PlanFabric(want fabric.FabricDesired, obs fabric.Observed, g Guards) fabric.FabricPlan {
+// guard says so (Changeset.Refused).
+func PlanFabric(want fabric.Target, obs fabric.Observed, g Guards) fabric.Changeset {
 	p := fabric.Diff(want, obs)
 	p = applyPolicy(p, g.Policy)
 	var reasons []string
@@ -141,7 +141,7 @@ func PlanFabric(want fabric.FabricDesired, obs fabric.Observed, g Guards) fabric
 // applyPolicy holds back the changes a policy does not allow, as
 // external-dns's policies do: upsert-only never deletes, create-only never
 // updates or deletes.
-func applyPolicy(p fabric.FabricPlan, policy string) fabric.FabricPlan {
+func applyPolicy(p fabric.Changeset, policy string) fabric.Changeset {
 	var reason string
 	allowed := func(a fabric.Action) bool { return true }
 	switch policy {
@@ -169,7 +169,7 @@ func applyPolicy(p fabric.FabricPlan, policy string) fabric.FabricPlan {
 // Guard says why a plan must not be applied at all ("" when it may): when
 // it would delete everything the cluster owns on the fabric while the
 // cluster wants nothing there, or more than the deletion budget allows.
-func Guard(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan, g Guards) string {
+func Guard(want fabric.Target, obs fabric.Observed, plan fabric.Changeset, g Guards) string {
 	owned := obs.Owned.Len()
 	if !g.AllowEmpty && want.State.Len() == 0 && owned > 0 && plan.Summary().Delete > 0 {
 		return fmt.Sprintf("it would delete all %d objects this cluster owns on the fabric: the cluster state wants none "+
@@ -187,7 +187,7 @@ func Guard(want fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPla
 // Reconcile observes one fabric, plans against the desired state the
 // want function gives for that observation, checks the guards and applies
 // the plan under the fabric's lock.
-func Reconcile(ctx context.Context, d drivers.Driver, fabricName, driverName string, want func(fabric.Observed) fabric.FabricDesired, g Guards, opts Options) (out Outcome) {
+func Reconcile(ctx context.Context, d drivers.Driver, fabricName, driverName string, want func(fabric.Observed) fabric.Target, g Guards, opts Options) (out Outcome) {
 	start := time.Now()
 	out = Outcome{Fabric: fabricName, Driver: driverName, Stage: StageObserve}
 	defer func() { out.Duration = time.Since(start) }()
@@ -195,7 +195,7 @@ func Reconcile(ctx context.Context, d drivers.Driver, fabricName, driverName str
 	obs, err := d.Observe(ctx)
 	if err != nil {
 		out.Err = fmt.Errorf("fabric %s: observe: %w", fabricName, err)
-		out.Plan = fabric.FabricPlan{Name: fabricName, Driver: driverName, Error: out.Err.Error()}
+		out.Plan = fabric.Changeset{Name: fabricName, Driver: driverName, Error: out.Err.Error()}
 		return out
 	}
 	out.Observed = obs
@@ -235,7 +235,7 @@ type Applied struct {
 //
 // A plan of adoptions (fabric.Adoption's) goes to the driver's Adopter
 // instead: see AdoptFabric.
-func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions) (out Applied) {
+func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.Changeset, planned fabric.Observed, lo LockOptions) (out Applied) {
 	if hasAdoptions(plan) {
 		return AdoptFabric(ctx, d, plan, planned, lo)
 	}
@@ -244,9 +244,9 @@ func ApplyFabric(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, 
 
 // underLock takes the lock, observes again (observe), compares, applies
 // (apply) and releases, as ApplyFabric says.
-func underLock(ctx context.Context, d drivers.Driver, plan fabric.FabricPlan, planned fabric.Observed, lo LockOptions,
+func underLock(ctx context.Context, d drivers.Driver, plan fabric.Changeset, planned fabric.Observed, lo LockOptions,
 	observe func(context.Context) (fabric.Observed, error),
-	apply func(context.Context, fabric.FabricPlan) (fabric.ApplyResult, error)) (out Applied) {
+	apply func(context.Context, fabric.Changeset) (fabric.ApplyResult, error)) (out Applied) {
 	out.Stage = StageLock
 	unlock, waited, err := takeLock(ctx, d, lo)
 	if err != nil {
@@ -398,7 +398,7 @@ type Progress struct {
 // ProgressOf sorts a plan's changes by whether the observation shows them
 // done: a create or update whose object is there as planned, a delete whose
 // object is gone.
-func ProgressOf(plan fabric.FabricPlan, obs fabric.Observed) Progress {
+func ProgressOf(plan fabric.Changeset, obs fabric.Observed) Progress {
 	have := map[fabric.Key]fabric.Object{}
 	for _, o := range obs.Owned.Objects() {
 		have[fabric.KeyOf(o)] = o

@@ -22,7 +22,7 @@ type dropsAtApply struct {
 
 var errUnreachable = errors.New("connection refused")
 
-func (d *dropsAtApply) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *dropsAtApply) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	res, err := d.Driver.Apply(ctx, plan)
 	if err != nil {
 		return res, err
@@ -45,7 +45,7 @@ func TestApplyFabricReleasesTheLockAfterAnOutage(t *testing.T) {
 	t.Cleanup(func() { unlockFor = old })
 	peer := fabric.BGPPeer{Switch: "leaf201", Node: "k8c1m0", PeerAddress: "192.168.9.193", RemoteASN: 63551, LocalASN: 63500,
 		AddressFamily: fabric.IPv4}
-	plan := fabric.FabricPlan{Name: "f", Driver: memfabric.DriverName,
+	plan := fabric.Changeset{Name: "f", Driver: memfabric.DriverName,
 		Changes: []fabric.Change{{Action: fabric.ActionCreate, Kind: fabric.KindBGPPeer, Switch: "leaf201", ID: peer.ID(), After: peer}}}
 	for _, c := range []struct {
 		name     string

@@ -234,7 +234,7 @@ func TestTooWidePrefixes(t *testing.T) {
 		}
 		for _, f := range d.Fabrics {
 			for _, o := range f.State.Objects() {
-				j := planJSON(t, fabric.NewPlan([]fabric.FabricPlan{{Changes: []fabric.Change{{Action: fabric.ActionCreate, Kind: o.Kind(), ID: o.ID(), After: o}}}}, nil, nil))
+				j := planJSON(t, fabric.NewPlan([]fabric.Changeset{{Changes: []fabric.Change{{Action: fabric.ActionCreate, Kind: o.Kind(), ID: o.ID(), After: o}}}}, nil, nil))
 				if strings.Contains(j, "0.0.0.0/0") || strings.Contains(j, `"::/0"`) || strings.Contains(j, "10.0.0.0/7") {
 					t.Errorf("%s: planned %s", cfg.Fabrics[0].Driver, fabric.KeyOf(o))
 				}

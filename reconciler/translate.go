@@ -443,11 +443,11 @@ func appendNew(list []string, v string) []string {
 
 // desire turns one fabric's intent into its platform's objects through its
 // driver, and adds the holds and skips.
-func (t *translator) desire(f *config.Fabric) (fabric.FabricDesired, fabric.Intent) {
+func (t *translator) desire(f *config.Fabric) (fabric.Target, fabric.Intent) {
 	in := t.intent(f)
 	in.Cluster = t.cfg.Cluster
 	in.Holds = t.holds(f)
-	fd := fabric.FabricDesired{Name: f.Name, Driver: f.Driver}
+	fd := fabric.Target{Name: f.Name, Driver: f.Driver}
 	desire, ok := drivers.DesireFunc(f.Driver)
 	if !ok {
 		t.skip("Fabric/"+f.Name, fmt.Sprintf("driver %q is not built in; nothing is planned for this fabric", f.Driver), "")

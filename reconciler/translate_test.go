@@ -54,7 +54,7 @@ func load(t testing.TB, paths ...string) k8swatch.ClusterState {
 }
 
 func planOf(d fabric.Desired) fabric.Plan {
-	var fps []fabric.FabricPlan
+	var fps []fabric.Changeset
 	for _, f := range d.Fabrics {
 		fps = append(fps, fabric.Diff(f, fabric.Observed{}))
 	}

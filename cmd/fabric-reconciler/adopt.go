@@ -54,10 +54,10 @@ func observeAllForAdoption(ctx context.Context, ds map[string]drivers.Driver, fa
 func makeAdoptionPlan(ins *inputs, only []string, observed map[string]fabric.Observed, failed map[string]error, opts reconciler.Options) planned {
 	desired := keepFabrics(reconciler.Translate(ins.cluster, ins.cfg,
 		reconciler.TranslateOptions{Observed: observed, AllowMissing: opts.AllowMissing, CalicoNamespace: ins.cfg.CalicoNamespace}), only)
-	var fps []fabric.FabricPlan
+	var fps []fabric.Changeset
 	for _, fd := range desired.Fabrics {
 		if err, bad := failed[fd.Name]; bad {
-			fps = append(fps, fabric.FabricPlan{Name: fd.Name, Driver: fd.Driver, Error: err.Error()})
+			fps = append(fps, fabric.Changeset{Name: fd.Name, Driver: fd.Driver, Error: err.Error()})
 			continue
 		}
 		fps = append(fps, reconciler.PlanAdoption(fd, observed[fd.Name]))

@@ -105,10 +105,10 @@ func makePlan(ins *inputs, only []string, observed map[string]fabric.Observed, f
 	// while the fabrics are planned.
 	doctorWarnings := make(chan []string, 1)
 	go func() { doctorWarnings <- doctor.CheckTranslated(ins.cluster, ins.cfg, tr).PlanWarnings() }()
-	var fps []fabric.FabricPlan
+	var fps []fabric.Changeset
 	for _, fd := range desired.Fabrics {
 		if err, bad := failed[fd.Name]; bad {
-			fps = append(fps, fabric.FabricPlan{Name: fd.Name, Driver: fd.Driver, Error: err.Error()})
+			fps = append(fps, fabric.Changeset{Name: fd.Name, Driver: fd.Driver, Error: err.Error()})
 			continue
 		}
 		fps = append(fps, reconciler.PlanFabric(fd, observed[fd.Name], reconciler.GuardsFor(fabricConfig(ins.cfg, fd.Name), opts)))

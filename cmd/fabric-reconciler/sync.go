@@ -72,7 +72,7 @@ func keepFabrics(d fabric.Desired, only []string) fabric.Desired {
 	if len(only) == 0 {
 		return d
 	}
-	var kept []fabric.FabricDesired
+	var kept []fabric.Target
 	for _, f := range d.Fabrics {
 		for _, n := range only {
 			if f.Name == n {

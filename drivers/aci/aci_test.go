@@ -106,14 +106,14 @@ func create(o fabric.Object) fabric.Change {
 }
 
 // reconcile observes, diffs and applies, as the reconciler does.
-func reconcile(t *testing.T, d *Driver, want fabric.State) fabric.FabricPlan {
+func reconcile(t *testing.T, d *Driver, want fabric.State) fabric.Changeset {
 	t.Helper()
 	ctx := context.Background()
 	obs, err := d.Observe(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: want}, obs)
 	if _, err := d.Apply(ctx, plan); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -121,7 +121,7 @@ func reconcile(t *testing.T, d *Driver, want fabric.State) fabric.FabricPlan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs); len(again.Changes) != 0 {
+	if again := fabric.Diff(fabric.Target{Name: "f", State: want}, obs); len(again.Changes) != 0 {
 		t.Fatalf("not converged after apply: %+v", again.Changes)
 	}
 	return plan
@@ -178,7 +178,7 @@ func TestRejectsBadValues(t *testing.T) {
 			if _, err := d.Observe(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			plan := fabric.FabricPlan{Name: "f", Changes: []fabric.Change{c.bad, good}}
+			plan := fabric.Changeset{Name: "f", Changes: []fabric.Change{c.bad, good}}
 			res, err := d.Apply(context.Background(), plan)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
@@ -401,7 +401,7 @@ func TestRenderOffline(t *testing.T) {
 	_, d := lab(t, emulator.Options{}, tlsCA)
 	p := peer("leaf201", "192.168.9.193")
 	p.Password = fabric.NewSecret("render-offline-pw-1", "salt")
-	plan := fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(p), create(sub("EPG_K8_PODS", "172.27.0.0/16"))}}
+	plan := fabric.Changeset{Name: "f", Changes: []fabric.Change{create(p), create(sub("EPG_K8_PODS", "172.27.0.0/16"))}}
 	out, err := d.Render(plan)
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +460,7 @@ func TestMissingContainers(t *testing.T) {
 		t.Fatalf("observe of a missing tenant: %+v, %v", obs, err)
 	}
 	want := fabric.StateOf(peer("leaf201", "192.168.9.193"), sub("EPG_K8_PODS", "10.1.0.0/16"), fabric.MaximumPaths{AddressFamily: fabric.IPv4, Paths: 2})
-	res, err := d.Apply(context.Background(), fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs))
+	res, err := d.Apply(context.Background(), fabric.Diff(fabric.Target{Name: "f", State: want}, obs))
 	if err == nil || len(res.Applied) != 0 || len(res.Messages) != 3 {
 		t.Fatalf("apply: %v, %+v", err, res)
 	}

@@ -203,7 +203,7 @@ func (d *Driver) adoptableSubnet(s *snapshot, id string) (fabric.ExternalSubnet,
 // Adopt annotates the plan's objects with one POST, against the snapshot of
 // the latest ObserveForAdoption. An object that is no longer unmarked and
 // identical to the desired one there is refused, never adopted.
-func (d *Driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *Driver) Adopt(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	res := fabric.ApplyResult{Conflicts: plan.Conflicts}
 	if !plan.AdoptOnly() {
 		return res, errors.New("ACI Adopt takes adoptions only")

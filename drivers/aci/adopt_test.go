@@ -71,7 +71,7 @@ func TestAdopt(t *testing.T) {
 		before[dn] = dump(srv, dn)
 	}
 
-	desired := fabric.FabricDesired{Name: "f", Driver: "aci", State: want}
+	desired := fabric.Target{Name: "f", Driver: "aci", State: want}
 	obs, err := d.ObserveForAdoption(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestAdoptRefusesWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	handMade(t, srv, leaf201, "bgpPeerP", map[string]string{"addr": "192.168.9.193", "descr": "node-192.168.9.193"})
 	handMade(t, srv, leaf201+"/peerP-[192.168.9.193]", "bgpAsP", map[string]string{"asn": "65001"})
-	desired := fabric.FabricDesired{Name: "f", Driver: "aci", State: fabric.StateOf(peer("leaf201", "192.168.9.193"))}
+	desired := fabric.Target{Name: "f", Driver: "aci", State: fabric.StateOf(peer("leaf201", "192.168.9.193"))}
 	obs, err := d.ObserveForAdoption(ctx)
 	if err != nil {
 		t.Fatal(err)

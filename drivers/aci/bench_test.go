@@ -43,7 +43,7 @@ func BenchmarkSyncSubnets(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				plan := fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs)
+				plan := fabric.Diff(fabric.Target{Name: "f", State: want}, obs)
 				if _, err := d.Apply(ctx, plan); err != nil {
 					b.Fatal(err)
 				}

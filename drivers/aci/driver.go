@@ -133,7 +133,7 @@ func (p payload) conflicts() []fabric.Conflict {
 	return out
 }
 
-func (d *Driver) build(plan fabric.FabricPlan, snap *snapshot, render bool) payload {
+func (d *Driver) build(plan fabric.Changeset, snap *snapshot, render bool) payload {
 	b := d.newBuilder(snap, render)
 	var p payload
 	refuse := func(c fabric.Change, err error) {
@@ -193,7 +193,7 @@ func (d *Driver) postPath() string {
 // APIC applies it all or nothing. A change that cannot be made (a missing
 // container, an object in the way, a bad value) is left out and reported;
 // the others are still applied.
-func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *Driver) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	res := fabric.ApplyResult{Conflicts: plan.Conflicts}
 	if len(plan.Changes) == 0 {
 		return res, nil
@@ -282,7 +282,7 @@ func countStatuses(v any, into map[string]int) {
 // Render returns the POST Apply would send for the plan, with each BGP
 // password it would send replaced by a placeholder. Without an earlier
 // Observe (plan --offline) it assumes the containers exist.
-func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
+func (d *Driver) Render(plan fabric.Changeset) (string, error) {
 	d.mu.Lock()
 	snap := d.snap
 	d.mu.Unlock()

@@ -163,7 +163,7 @@ func TestServiceGroupingMembershipChange(t *testing.T) {
 		svc("a", "api", "10.9.0.2", map[string]string{"tier": "back"}, "tcp/443")))
 	after := Desire(cfg, groupingIntent(svc("a", "web", "10.9.0.1", map[string]string{"tier": "back"}, "tcp/80"),
 		svc("a", "api", "10.9.0.2", map[string]string{"tier": "back"}, "tcp/443")))
-	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: after.State, Sources: after.Sources},
+	plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: after.State, Sources: after.Sources},
 		fabric.Observed{Owned: before.State})
 	var got []string
 	for _, c := range plan.Changes {
@@ -310,13 +310,13 @@ fabrics:
 
 // limitPlan makes a plan (against an empty fabric, or obs) that holds n
 // service EPGs on the cluster's L3Out.
-func limitPlan(n int, obs fabric.Observed) fabric.FabricPlan {
+func limitPlan(n int, obs fabric.Observed) fabric.Changeset {
 	var st fabric.State
 	for i := 0; i < n; i++ {
 		st.Add(fabric.ExternalSubnet{Group: fmt.Sprintf("EPG_%d", i), Prefix: fmt.Sprintf("10.%d.%d.1/32", i/256, i%256),
 			Scopes: []fabric.Scope{fabric.ScopeImportSecurity}})
 	}
-	return fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: st}, obs)
+	return fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: st}, obs)
 }
 
 func TestScaleLimits(t *testing.T) {
@@ -329,18 +329,18 @@ func TestScaleLimits(t *testing.T) {
 		}
 		return fabric.Observed{Owned: st}
 	}
-	peers := func(n int) fabric.FabricPlan {
+	peers := func(n int) fabric.Changeset {
 		var st fabric.State
 		for i := 0; i < n; i++ {
 			st.Add(fabric.BGPPeer{Switch: "leaf201", Node: fmt.Sprintf("n%d", i), PeerAddress: fmt.Sprintf("10.1.%d.%d", i/256, i%256),
 				RemoteASN: 1, LocalASN: 2, AddressFamily: fabric.IPv4})
 		}
-		return fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: st}, fabric.Observed{})
+		return fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: st}, fabric.Observed{})
 	}
 	for _, tc := range []struct {
 		name    string
 		version string
-		plan    fabric.FabricPlan
+		plan    fabric.Changeset
 		obs     fabric.Observed
 		refused []string
 	}{
@@ -368,7 +368,7 @@ func TestScaleLimits(t *testing.T) {
 				a.APICVersion = tc.version
 			}
 			c.Platform = &a
-			got := checkPlan(c, fabric.FabricDesired{}, tc.obs, tc.plan)
+			got := checkPlan(c, fabric.Target{}, tc.obs, tc.plan)
 			if len(tc.refused) == 0 {
 				if got != "" {
 					t.Errorf("refused: %s", got)
@@ -424,7 +424,7 @@ func TestServiceGroupingNeverAdopts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: want}, obs)
 	wantConflicts := []string{"Contract CNT_K8_NS_WEB", "ExternalSubnet EPG_K8_NS_WEB/172.29.0.6/32", "ExternalSubnet EPG_K8_NS_WEB/172.29.0.7/32"}
 	if got := keys(plan.Conflicts); strings.Join(got, "\n") != strings.Join(wantConflicts, "\n") {
 		t.Errorf("plan conflicts %q, want %q", got, wantConflicts)
@@ -444,7 +444,7 @@ func TestServiceGroupingNeverAdopts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs); len(again.Changes) != 0 {
+	if again := fabric.Diff(fabric.Target{Name: "f", State: want}, obs); len(again.Changes) != 0 {
 		t.Errorf("second plan changes %q", changeKeys(again.Changes))
 	}
 }

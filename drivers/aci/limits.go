@@ -191,7 +191,7 @@ func countScale(a *Settings, objs []fabric.Object) scaleCount {
 // applied: what it owns now, with the plan's changes made (changes the
 // policy holds back are not in plan.Changes: their objects stay as they
 // are, and count).
-func finalObjects(obs fabric.Observed, plan fabric.FabricPlan) []fabric.Object {
+func finalObjects(obs fabric.Observed, plan fabric.Changeset) []fabric.Object {
 	now := obs.Owned.Objects()
 	final := make(map[fabric.Key]fabric.Object, len(now)+len(plan.Changes))
 	for _, o := range now {
@@ -219,7 +219,7 @@ func finalObjects(obs fabric.Observed, plan fabric.FabricPlan) []fabric.Object {
 // rather than stuck. Hand-made external EPGs on the L3Out and other
 // tenants' are not counted: the observation holds only what this cluster
 // owns and what is in its places, so the real totals can be higher.
-func checkPlan(cfg config.Fabric, _ fabric.FabricDesired, obs fabric.Observed, plan fabric.FabricPlan) string {
+func checkPlan(cfg config.Fabric, _ fabric.Target, obs fabric.Observed, plan fabric.Changeset) string {
 	a := settingsOf(cfg)
 	if a == nil || len(plan.Changes) == 0 {
 		return ""

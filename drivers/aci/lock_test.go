@@ -271,10 +271,10 @@ func TestLock(t *testing.T) {
 			if obs.Owned.Len() != 0 {
 				t.Fatalf("observed %+v", obs.Owned)
 			}
-			if plan := fabric.Diff(fabric.FabricDesired{Name: "f"}, obs); len(plan.Changes) != 0 {
+			if plan := fabric.Diff(fabric.Target{Name: "f"}, obs); len(plan.Changes) != 0 {
 				t.Fatalf("plan %+v", plan.Changes)
 			}
-			res, err := a.Apply(ctx, fabric.FabricPlan{Changes: []fabric.Change{create(fabric.Contract{Name: "fabric-reconciler.lock.unit", Provider: "EPG_A"})}})
+			res, err := a.Apply(ctx, fabric.Changeset{Changes: []fabric.Change{create(fabric.Contract{Name: "fabric-reconciler.lock.unit", Provider: "EPG_A"})}})
 			if err == nil || len(res.Applied) != 0 {
 				t.Fatalf("a contract at the lock's name was applied: %v", err)
 			}

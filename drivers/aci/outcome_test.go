@@ -70,7 +70,7 @@ func TestApplyOutcome(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, c.ctx)
 				defer cancel()
 			}
-			plan := fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(sub("EPG_K8_NODES", "192.168.9.192/28"))}}
+			plan := fabric.Changeset{Name: "f", Changes: []fabric.Change{create(sub("EPG_K8_NODES", "192.168.9.192/28"))}}
 			res, err := d.Apply(ctx, plan)
 			if err == nil {
 				t.Fatalf("apply succeeded: %+v", res)

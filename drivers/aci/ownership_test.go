@@ -292,7 +292,7 @@ func TestNeverAdopt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: c.want}, obs)
+			plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: c.want}, obs)
 			if got := keys(plan.Conflicts); strings.Join(got, "\n") != strings.Join(c.conflicts, "\n") {
 				t.Errorf("plan conflicts %q, want %q", got, c.conflicts)
 			}
@@ -328,7 +328,7 @@ func TestNeverAdopt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again := fabric.Diff(fabric.FabricDesired{Name: "f", State: c.want}, obs)
+			again := fabric.Diff(fabric.Target{Name: "f", State: c.want}, obs)
 			if got := keys(again.Conflicts); len(c.applyConflicts) == 0 && strings.Join(got, "\n") != strings.Join(c.conflicts, "\n") {
 				t.Errorf("second plan conflicts %q, want %q", got, c.conflicts)
 			}
@@ -408,7 +408,7 @@ func TestNeverCollateral(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: c.want}, obs)
+			plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: c.want}, obs)
 			c.hand(t, srv)
 			if _, err := d.Observe(ctx); err != nil { // what Apply goes by
 				t.Fatal(err)
@@ -447,7 +447,7 @@ func TestNeverCollateral(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again := fabric.Diff(fabric.FabricDesired{Name: "f", State: c.want}, obs); len(again.Changes) != 0 {
+			if again := fabric.Diff(fabric.Target{Name: "f", State: c.want}, obs); len(again.Changes) != 0 {
 				t.Errorf("second plan changes %q", changeKeys(again.Changes))
 			}
 		})
@@ -481,7 +481,7 @@ func TestMaximumPathsBesideAHandMadeRelation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: c.want}, obs)
+			plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: c.want}, obs)
 			if len(plan.Changes) != 1 {
 				t.Fatalf("plan %q", changeKeys(plan.Changes))
 			}

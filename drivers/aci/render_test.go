@@ -52,23 +52,23 @@ func TestRenderEscapesTamperedIDs(t *testing.T) {
 	long := strings.Repeat("A", 10000) + "\nno router bgp 1"
 	for _, c := range []struct {
 		name     string
-		plan     fabric.FabricPlan
+		plan     fabric.Changeset
 		mentions string // an escaped form the output must show
 	}{
-		{"peer address with line breaks", fabric.FabricPlan{Changes: []fabric.Change{deleteOf(fabric.BGPPeer{Switch: "leaf201", PeerAddress: evil,
+		{"peer address with line breaks", fabric.Changeset{Changes: []fabric.Change{deleteOf(fabric.BGPPeer{Switch: "leaf201", PeerAddress: evil,
 			RemoteASN: 1, LocalASN: 1, AddressFamily: fabric.IPv4})}}, `"10.9.9.9\nno router bgp 63500\n!"`},
-		{"switch name with a line break", fabric.FabricPlan{Changes: []fabric.Change{deleteOf(fabric.BGPPeer{Switch: "leaf201\nshutdown",
+		{"switch name with a line break", fabric.Changeset{Changes: []fabric.Change{deleteOf(fabric.BGPPeer{Switch: "leaf201\nshutdown",
 			PeerAddress: "10.0.0.1", RemoteASN: 1, LocalASN: 1, AddressFamily: fabric.IPv4})}}, `"leaf201\nshutdown"`},
-		{"contract name with a line break", fabric.FabricPlan{Changes: []fabric.Change{deleteOf(fabric.Contract{Name: "CNT\n}]}evil",
+		{"contract name with a line break", fabric.Changeset{Changes: []fabric.Change{deleteOf(fabric.Contract{Name: "CNT\n}]}evil",
 			Provider: "EPG_A", Entries: []fabric.ContractEntry{{Protocol: "tcp", Port: 80}}})}}, `"CNT\n}]}evil"`},
-		{"subnet group with an escape sequence", fabric.FabricPlan{Changes: []fabric.Change{deleteOf(fabric.ExternalSubnet{Group: "EPG\x1b[2J",
+		{"subnet group with an escape sequence", fabric.Changeset{Changes: []fabric.Change{deleteOf(fabric.ExternalSubnet{Group: "EPG\x1b[2J",
 			Prefix: "10.0.0.0/8", Scopes: []fabric.Scope{fabric.ScopeImportSecurity}})}}, `"EPG\x1b[2J/10.0.0.0/8"`},
-		{"10 kB id", fabric.FabricPlan{Changes: []fabric.Change{deleteOf(fabric.Contract{Name: long, Provider: "EPG_A"})}}, `"AAAA`},
-		{"unknown kind", fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: "Vlan\nvlan 1", ID: "x",
+		{"10 kB id", fabric.Changeset{Changes: []fabric.Change{deleteOf(fabric.Contract{Name: long, Provider: "EPG_A"})}}, `"AAAA`},
+		{"unknown kind", fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: "Vlan\nvlan 1", ID: "x",
 			Before: fabric.MaximumPaths{AddressFamily: fabric.IPv4, Paths: 1}}}}, `"Vlan\nvlan 1"`},
-		{"conflict with a line break in id and reason", fabric.FabricPlan{Conflicts: []fabric.Conflict{{Kind: fabric.KindBGPPeer,
+		{"conflict with a line break in id and reason", fabric.Changeset{Conflicts: []fabric.Conflict{{Kind: fabric.KindBGPPeer,
 			Switch: "leaf201", ID: evil, Reason: "in the way\nno router bgp 63500"}}}, `in the way\nno router bgp 63500`},
-		{"a good change beside a bad one", fabric.FabricPlan{Changes: []fabric.Change{create(sub("EPG_K8_PODS", "10.1.0.0/16")),
+		{"a good change beside a bad one", fabric.Changeset{Changes: []fabric.Change{create(sub("EPG_K8_PODS", "10.1.0.0/16")),
 			deleteOf(fabric.BGPPeer{Switch: "leaf201", PeerAddress: evil, RemoteASN: 1, LocalASN: 1, AddressFamily: fabric.IPv4})}}, `"rspathL3OutAtt`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

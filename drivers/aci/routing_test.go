@@ -186,7 +186,7 @@ func TestFaultsMakeApplyFail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := d.Apply(ctx, fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: c.want}, obs))
+			res, err := d.Apply(ctx, fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: c.want}, obs))
 			if c.reason == "" {
 				if err != nil {
 					t.Fatalf("apply: %v", err)

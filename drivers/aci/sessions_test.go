@@ -46,14 +46,14 @@ func newSessLab(t *testing.T) *sessLab {
 
 // sync observes, plans, renders and applies, as a sync does, and checks
 // that the next observation has nothing left to do. It returns the plan.
-func (l *sessLab) sync(t *testing.T, want fabric.State) fabric.FabricPlan {
+func (l *sessLab) sync(t *testing.T, want fabric.State) fabric.Changeset {
 	t.Helper()
 	ctx := context.Background()
 	obs, err := l.d.Observe(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: want}, obs)
 	out, err := l.d.Render(plan)
 	l.said.WriteString(out)
 	if err != nil {
@@ -71,15 +71,15 @@ func (l *sessLab) sync(t *testing.T, want fabric.State) fabric.FabricPlan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := fabric.Diff(fabric.FabricDesired{Name: "f", State: want}, obs); len(again.Changes) != 0 {
+	if again := fabric.Diff(fabric.Target{Name: "f", State: want}, obs); len(again.Changes) != 0 {
 		t.Fatalf("not converged: %s", planText(again))
 	}
 	return plan
 }
 
-func planText(p fabric.FabricPlan) string {
+func planText(p fabric.Changeset) string {
 	var b strings.Builder
-	_ = fabric.WriteText(&b, fabric.NewPlan([]fabric.FabricPlan{p}, nil, nil))
+	_ = fabric.WriteText(&b, fabric.NewPlan([]fabric.Changeset{p}, nil, nil))
 	return b.String()
 }
 
@@ -153,7 +153,7 @@ func TestPeerPassword(t *testing.T) {
 	if plan := l.sync(t, fabric.StateOf(with)); len(plan.Changes) != 0 {
 		t.Fatalf("second sync planned %+v", plan.Changes)
 	}
-	if _, err := l.d.Apply(context.Background(), fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(with)}}); err != nil {
+	if _, err := l.d.Apply(context.Background(), fabric.Changeset{Name: "f", Changes: []fabric.Change{create(with)}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := l.passwordPOSTs(sessPW1); n != 0 || len(l.passwordWrites()) != 0 {
@@ -231,9 +231,9 @@ func TestPeerPasswordNotInSavedPlan(t *testing.T) {
 	if _, err := l.d.Observe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(p), create(sub("EPG_K8_PODS", "172.27.0.0/16"))}}
+	plan := fabric.Changeset{Name: "f", Changes: []fabric.Change{create(p), create(sub("EPG_K8_PODS", "172.27.0.0/16"))}}
 	j, _ := json.Marshal(plan)
-	var saved fabric.FabricPlan
+	var saved fabric.Changeset
 	if err := json.Unmarshal(j, &saved); err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestPeerPrefixLimitPolicyInTheWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "f", Driver: "aci", State: fabric.StateOf(p, sub("EPG_K8_PODS", "172.27.0.0/16"))}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "f", Driver: "aci", State: fabric.StateOf(p, sub("EPG_K8_PODS", "172.27.0.0/16"))}, obs)
 	res, err := l.d.Apply(context.Background(), plan)
 	if err == nil || len(res.Conflicts) != 1 || res.Conflicts[0].ID != "192.168.9.193" || len(res.Applied) != 1 {
 		t.Fatalf("error %v, conflicts %+v, applied %d", err, res.Conflicts, len(res.Applied))
@@ -517,7 +517,7 @@ func TestPasswordRefusedNotEchoed(t *testing.T) {
 	if _, err := l.d.Observe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := l.d.Apply(context.Background(), fabric.FabricPlan{Name: "f", Changes: []fabric.Change{create(p)}})
+	_, err := l.d.Apply(context.Background(), fabric.Changeset{Name: "f", Changes: []fabric.Change{create(p)}})
 	if err == nil || !errors.Is(err, errNotApplied) || !strings.Contains(err.Error(), "failed validation for value '(sensitive)'") {
 		t.Fatalf("error %v", err)
 	}

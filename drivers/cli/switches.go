@@ -92,7 +92,7 @@ func (ss Switches) Observe(ctx context.Context, observe func(context.Context, co
 // apply, all switches concurrently. Changes for a switch the configuration
 // does not have are not applied, with a message and an error. The results
 // are merged in switch name order and the errors joined.
-func (ss Switches) Apply(ctx context.Context, plan fabric.FabricPlan, apply func(context.Context, config.Switch, []fabric.Change) (fabric.ApplyResult, error)) (fabric.ApplyResult, error) {
+func (ss Switches) Apply(ctx context.Context, plan fabric.Changeset, apply func(context.Context, config.Switch, []fabric.Change) (fabric.ApplyResult, error)) (fabric.ApplyResult, error) {
 	names, by := BySwitch(plan.Changes)
 	results := make([]fabric.ApplyResult, len(names))
 	errs := make([]error, len(names))
@@ -123,7 +123,7 @@ func (ss Switches) Apply(ctx context.Context, plan fabric.FabricPlan, apply func
 // Render writes, per switch, what render says Apply would send for its
 // changes, then the plan's own conflicts; "! no changes" for an empty
 // plan. Lines that are not configuration start with "!".
-func (ss Switches) Render(plan fabric.FabricPlan, render func(*strings.Builder, config.Switch, []fabric.Change) error) (string, error) {
+func (ss Switches) Render(plan fabric.Changeset, render func(*strings.Builder, config.Switch, []fabric.Change) error) (string, error) {
 	var b strings.Builder
 	names, by := BySwitch(plan.Changes)
 	if len(names) == 0 {

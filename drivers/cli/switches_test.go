@@ -81,7 +81,7 @@ func TestSwitchesApply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int64
-			res, err := twoLeaves.Apply(context.Background(), fabric.FabricPlan{Changes: tt.changes},
+			res, err := twoLeaves.Apply(context.Background(), fabric.Changeset{Changes: tt.changes},
 				func(_ context.Context, sw config.Switch, cs []fabric.Change) (fabric.ApplyResult, error) {
 					calls.Add(1)
 					return fabric.ApplyResult{Applied: cs, Messages: []string{fmt.Sprintf("%s: %d", sw.Name, len(cs))}}, nil
@@ -110,16 +110,16 @@ func TestSwitchesRender(t *testing.T) {
 	conflict := fabric.Conflict{Kind: fabric.KindBGPPeer, Switch: "leaf201", ID: "10.0.0.9", Reason: "in the way"}
 	tests := []struct {
 		name   string
-		plan   fabric.FabricPlan
+		plan   fabric.Changeset
 		fail   bool
 		want   string
 		errHas string
 	}{
 		{name: "empty plan", want: "! no changes\n"},
-		{name: "conflicts only", plan: fabric.FabricPlan{Conflicts: []fabric.Conflict{conflict}},
+		{name: "conflicts only", plan: fabric.Changeset{Conflicts: []fabric.Conflict{conflict}},
 			want: "! no changes\n! conflict BGPPeer leaf201/10.0.0.9: in the way\n"},
 		{name: "switches, an unknown one, then the plan's conflicts",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{
+			plan: fabric.Changeset{Changes: []fabric.Change{
 				change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf202", "10.0.0.2"),
 				change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf203", "10.0.0.3"),
 				change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf201", "10.0.0.1"),
@@ -127,7 +127,7 @@ func TestSwitchesRender(t *testing.T) {
 			want: "leaf201: 1\nleaf202: 1\n" +
 				"! switch \"leaf203\" is not in the configuration: 1 change(s) not rendered\n" +
 				"! conflict BGPPeer leaf201/10.0.0.9: in the way\n"},
-		{name: "a switch fails", plan: fabric.FabricPlan{Changes: []fabric.Change{change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf201", "x")}},
+		{name: "a switch fails", plan: fabric.Changeset{Changes: []fabric.Change{change(fabric.ActionCreate, fabric.KindBGPPeer, "leaf201", "x")}},
 			fail: true, errHas: "cannot render leaf201"},
 	}
 	for _, tt := range tests {

@@ -34,13 +34,13 @@ func Open(t testing.TB, f config.Fabric, cluster string, log io.Writer) drivers.
 
 // Reconcile observes, plans against want and applies, as the reconciler
 // does for a fabric named "lab".
-func Reconcile(t testing.TB, ctx context.Context, d drivers.Driver, driver string, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
+func Reconcile(t testing.TB, ctx context.Context, d drivers.Driver, driver string, want fabric.State) (fabric.Changeset, fabric.ApplyResult, error) {
 	t.Helper()
 	obs, err := d.Observe(ctx)
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: driver, State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "lab", Driver: driver, State: want}, obs)
 	res, err := d.Apply(ctx, plan)
 	return plan, res, err
 }
@@ -53,14 +53,14 @@ func AssertConverged(t testing.TB, ctx context.Context, d drivers.Driver, driver
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}
-	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: driver, State: want}, obs); len(plan.Changes) > 0 {
+	if plan := fabric.Diff(fabric.Target{Name: "lab", Driver: driver, State: want}, obs); len(plan.Changes) > 0 {
 		t.Fatalf("not converged:\n%s", Changes(plan))
 	}
 }
 
 // Changes lists a plan's changes, one a line, with their objects before and
 // after.
-func Changes(p fabric.FabricPlan) string {
+func Changes(p fabric.Changeset) string {
 	var b strings.Builder
 	for _, c := range p.Changes {
 		before, _ := json.Marshal(c.Before)

@@ -17,7 +17,7 @@ func (m *memDriver) Observe(context.Context) (fabric.Observed, error) {
 	return fabric.Observed{Owned: m.owned}, nil
 }
 
-func (m *memDriver) Apply(_ context.Context, p fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (m *memDriver) Apply(_ context.Context, p fabric.Changeset) (fabric.ApplyResult, error) {
 	for _, c := range p.Changes {
 		if c.Action != fabric.ActionDelete {
 			m.owned.Add(c.After)
@@ -26,8 +26,8 @@ func (m *memDriver) Apply(_ context.Context, p fabric.FabricPlan) (fabric.ApplyR
 	return fabric.ApplyResult{Applied: p.Changes}, nil
 }
 
-func (m *memDriver) Render(fabric.FabricPlan) (string, error) { return "", nil }
-func (m *memDriver) Close() error                             { return nil }
+func (m *memDriver) Render(fabric.Changeset) (string, error) { return "", nil }
+func (m *memDriver) Close() error                            { return nil }
 
 // TryLock always succeeds: these tests have one writer.
 func (m *memDriver) TryLock(context.Context, drivers.LockRequest) (drivers.Unlock, error) {

@@ -559,7 +559,7 @@ func renderOffline(t *testing.T, e *env) {
 	requests, w := e.metrics.count(), e.writes(t)
 	for _, p := range []struct {
 		what string
-		plan fabric.FabricPlan
+		plan fabric.Changeset
 	}{
 		{"the desired state", e.plan(e.h.Desired, fabric.Observed{})},
 		{"refused values", e.plan(union(e.h.Desired, e.h.Refused...), fabric.Observed{})},

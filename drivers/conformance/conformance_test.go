@@ -101,7 +101,7 @@ func bad(o fabric.Object) error {
 	return nil
 }
 
-func (d *memDriver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *memDriver) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	d.request("apply")
 	f := d.f
 	f.mu.Lock()
@@ -151,7 +151,7 @@ func (d *memDriver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.A
 	return res, errors.Join(errs...)
 }
 
-func (d *memDriver) Render(plan fabric.FabricPlan) (string, error) {
+func (d *memDriver) Render(plan fabric.Changeset) (string, error) {
 	var b strings.Builder
 	for _, c := range plan.Changes {
 		j, _ := json.Marshal(c.After)

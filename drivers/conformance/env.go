@@ -158,15 +158,15 @@ func (e *env) observe(t *testing.T, d drivers.Driver) fabric.Observed {
 	return obs
 }
 
-func (e *env) plan(want fabric.State, obs fabric.Observed) fabric.FabricPlan {
-	return fabric.Diff(fabric.FabricDesired{Name: "conformance", Driver: e.h.Driver, State: want}, obs)
+func (e *env) plan(want fabric.State, obs fabric.Observed) fabric.Changeset {
+	return fabric.Diff(fabric.Target{Name: "conformance", Driver: e.h.Driver, State: want}, obs)
 }
 
 // reconcile does what reconciler.ApplyFabric does: it takes the writer
 // lock, observes under it, plans against want, applies and releases the
 // lock. It then checks that the result tells the truth: Applied lists
 // exactly the plan's changes a fresh observation finds in place.
-func (e *env) reconcile(t *testing.T, d drivers.Driver, holder string, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
+func (e *env) reconcile(t *testing.T, d drivers.Driver, holder string, want fabric.State) (fabric.Changeset, fabric.ApplyResult, error) {
 	t.Helper()
 	unlock := e.lock(t, d, holder)
 	obs := e.observe(t, d)
@@ -181,7 +181,7 @@ func (e *env) reconcile(t *testing.T, d drivers.Driver, holder string, want fabr
 }
 
 // mustReconcile is reconcile for a state the fabric must take whole.
-func (e *env) mustReconcile(t *testing.T, d drivers.Driver, holder string, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult) {
+func (e *env) mustReconcile(t *testing.T, d drivers.Driver, holder string, want fabric.State) (fabric.Changeset, fabric.ApplyResult) {
 	t.Helper()
 	plan, res, err := e.reconcile(t, d, holder, want)
 	if err != nil {
@@ -199,7 +199,7 @@ func (e *env) mustReconcile(t *testing.T, d drivers.Driver, holder string, want 
 
 // checkTruth: a change is in Applied exactly when a fresh observation finds
 // it in place.
-func (e *env) checkTruth(t *testing.T, d drivers.Driver, plan fabric.FabricPlan, res fabric.ApplyResult) {
+func (e *env) checkTruth(t *testing.T, d drivers.Driver, plan fabric.Changeset, res fabric.ApplyResult) {
 	t.Helper()
 	obs := e.observe(t, d)
 	var inPlace []string
@@ -225,7 +225,7 @@ func changeInPlace(c fabric.Change, obs fabric.Observed) bool {
 
 // converged fails the test when a fresh observation still needs a change
 // to reach want.
-func (e *env) converged(t *testing.T, d drivers.Driver, want fabric.State) fabric.FabricPlan {
+func (e *env) converged(t *testing.T, d drivers.Driver, want fabric.State) fabric.Changeset {
 	t.Helper()
 	obs := e.observe(t, d)
 	plan := e.plan(want, obs)

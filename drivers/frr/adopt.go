@@ -159,7 +159,7 @@ func otherNeighborLines(text string, inst *bgpInstance, id string) []string {
 // Adopt writes the mark into the description of each adopted neighbor,
 // switch by switch, after reading the switch's configuration again: a
 // neighbor that is no longer unmarked and identical is refused.
-func (d *Driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *Driver) Adopt(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	if !plan.AdoptOnly() {
 		return fabric.ApplyResult{}, errors.New("FRR Adopt takes adoptions only")
 	}

@@ -31,7 +31,7 @@ func TestAdopt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	want := fabric.FabricDesired{Name: "fake", Driver: Name, State: fabric.StateOf(
+	want := fabric.Target{Name: "fake", Driver: Name, State: fabric.StateOf(
 		peer("192.168.9.193", "k8c1m0", 63551, 63500), peer("192.168.9.194", "k8c1s1", 63552, 63500),
 		peer("192.168.9.195", "k8c1s2", 63553, 63500), peer("192.168.9.196", "k8c1s3", 63554, 63500),
 		filter("192.168.9.193", "k8c1m0", rule("172.27.0.0/26", 26)))}

@@ -246,7 +246,7 @@ func (p *planner) PathsAt(af fabric.AddressFamily) cli.PathsAt {
 // switch it reads the running configuration again, plans the missing lines
 // in the safe order and sends them one by one; the first refused line stops
 // that switch. Applied lists the changes that went through completely.
-func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *Driver) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	return d.switches.Apply(ctx, plan, d.applySwitch)
 }
 
@@ -302,7 +302,7 @@ func refusalErrors(s *cli.Script) []error {
 // configuration read at the last Observe, or, when the driver has not
 // observed (plan --offline), against a switch that holds only its BGP
 // instance.
-func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
+func (d *Driver) Render(plan fabric.Changeset) (string, error) {
 	return d.switches.Render(plan, func(b *strings.Builder, sw config.Switch, changes []fabric.Change) error {
 		seen, observed := d.seen.Get(sw.Name)
 		basis := "against the configuration read at the last observation"

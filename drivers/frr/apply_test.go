@@ -406,7 +406,7 @@ func TestScriptLines(t *testing.T) {
 
 func TestRenderOffline(t *testing.T) {
 	d := newTestDriver(t, testFabric(63500, ""))
-	plan := fabric.FabricPlan{Name: "haystack-frr", Driver: "frr", Changes: []fabric.Change{
+	plan := fabric.Changeset{Name: "haystack-frr", Driver: "frr", Changes: []fabric.Change{
 		create(filter("192.168.9.193", "k8c1m0", rule("172.27.114.0/26", 26), rule("172.29.0.0/16", 32))),
 		create(maxPaths(fabric.IPv4, 3)),
 		create(peer("192.168.9.193", "k8c1m0", 63551, 63500)),
@@ -444,7 +444,7 @@ func TestRenderOffline(t *testing.T) {
 	if got != want {
 		t.Fatalf("Render:\n%s\nwant:\n%s", got, want)
 	}
-	if got, _ := d.Render(fabric.FabricPlan{}); got != "! no changes\n" {
+	if got, _ := d.Render(fabric.Changeset{}); got != "! no changes\n" {
 		t.Fatalf("empty plan renders %q", got)
 	}
 }

@@ -94,7 +94,7 @@ func (e *labEnv) checkNoSecret(t *testing.T, text string) {
 }
 
 // reconcile observes, plans and applies, as the reconciler does.
-func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
+func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.Changeset, fabric.ApplyResult, error) {
 	t.Helper()
 	return clitest.Reconcile(t, ctx, d, Name, want)
 }
@@ -424,7 +424,7 @@ func TestLabConflictAtApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "lab", State: want}, obs)
 	if err := e.lab.Configure(e.ctx, "leaf201", "router bgp 63500", "neighbor 192.168.9.196 remote-as 65196",
 		"neighbor 192.168.9.196 description set by hand"); err != nil {
 		t.Fatal(err)
@@ -464,7 +464,7 @@ func TestLabIncompleteRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: "frr", State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "lab", Driver: "frr", State: want}, obs)
 	// plan -o native after observing: exactly the lines Apply sends.
 	native, err := d.Render(plan)
 	if err != nil {
@@ -577,7 +577,7 @@ func TestLabIPv6PeerRefusesIPv4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: want}, obs)
 	if len(plan.Changes) != 1 || plan.Changes[0].Action != fabric.ActionUpdate || plan.Changes[0].Kind != fabric.KindBGPPeer ||
 		!strings.Contains(plan.Changes[0].Before.(fabric.BGPPeer).Node, "active in ipv4 unicast without this cluster's filter") {
 		t.Fatalf("plan after the re-activation:\n%s", clitest.Changes(plan))
@@ -808,7 +808,7 @@ func TestLabLock(t *testing.T) {
 			t.Fatalf("Observe with the lock held:\n%s\nwithout:\n%s", got, want)
 		}
 		want := labState()
-		plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, after)
+		plan := fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: want}, after)
 		configs := markers(t)
 		if _, err := ds[1].Apply(e.ctx, plan); !errors.As(err, &held) || held.Record.Holder != "writer-a" {
 			t.Fatalf("apply without the lock: %v, want a HeldError naming writer-a", err)

@@ -83,7 +83,7 @@ func TestListenScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{State: fabric.StateOf(want)}, fabric.Observed{Owned: fabric.StateOf(owned...), Foreign: foreign})
+	plan := fabric.Diff(fabric.Target{State: fabric.StateOf(want)}, fabric.Observed{Owned: fabric.StateOf(owned...), Foreign: foreign})
 	if len(plan.Changes) != 0 || len(plan.Conflicts) != 0 || len(foreign) != 0 {
 		t.Fatalf("after the lines: owned %s foreign %+v plan %+v", js(owned), foreign, plan)
 	}

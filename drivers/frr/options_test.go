@@ -124,7 +124,7 @@ func TestObserveOptions(t *testing.T) {
 	got, foreign := observe(full)
 	want := optPeer()
 	want.Switch = "leaf202"
-	if plan := fabric.Diff(fabric.FabricDesired{State: fabric.StateOf(want)}, fabric.Observed{Owned: fabric.StateOf(got)}); len(plan.Changes) != 0 {
+	if plan := fabric.Diff(fabric.Target{State: fabric.StateOf(want)}, fabric.Observed{Owned: fabric.StateOf(got)}); len(plan.Changes) != 0 {
 		t.Errorf("observed %s\nwant     %s\nplan %+v", js(got), js(want), plan.Changes)
 	}
 	wantForeign := map[string]bool{}
@@ -137,7 +137,7 @@ func TestObserveOptions(t *testing.T) {
 		t.Errorf("the listen range is not foreign: %+v", foreign)
 	}
 	// A peer the cluster wants at an address of the range is a conflict.
-	plan := fabric.Diff(fabric.FabricDesired{State: fabric.StateOf(fabric.BGPPeer{Switch: "leaf202", Node: "k8dyn", PeerAddress: "10.44.0.9",
+	plan := fabric.Diff(fabric.Target{State: fabric.StateOf(fabric.BGPPeer{Switch: "leaf202", Node: "k8dyn", PeerAddress: "10.44.0.9",
 		RemoteASN: 65001, LocalASN: 63500, AddressFamily: fabric.IPv4})}, fabric.Observed{Foreign: foreign})
 	if len(plan.Changes) != 0 || len(plan.Conflicts) != 1 || !strings.Contains(plan.Conflicts[0].Reason, "10.44.0.0/24") {
 		t.Errorf("a peer in a listen range: %+v", plan)
@@ -315,7 +315,7 @@ func TestScriptOptions(t *testing.T) {
 // TestRenderOptions: plan -o native shows the placeholder, never the value.
 func TestRenderOptions(t *testing.T) {
 	d := newTestDriver(t, testFabric(63500, ""))
-	out, err := d.Render(fabric.FabricPlan{Changes: []fabric.Change{create(optPeer())}})
+	out, err := d.Render(fabric.Changeset{Changes: []fabric.Change{create(optPeer())}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestApplyOutcomeUnknown(t *testing.T) {
 	const remoteAs = "neighbor 192.168.9.196 remote-as 63554"
 	spare := peer("192.168.9.196", "k8c1s3", 63554, 63500)
 	spareFilter := filter("192.168.9.196", "k8c1s3", rule("172.27.200.0/26", 26))
-	plan := fabric.FabricPlan{Name: "fake", Driver: Name, Changes: []fabric.Change{create(spareFilter), create(spare)}}
+	plan := fabric.Changeset{Name: "fake", Driver: Name, Changes: []fabric.Change{create(spareFilter), create(spare)}}
 	tests := []struct {
 		name     string
 		fault    func(f *fakeVtysh)

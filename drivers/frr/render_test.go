@@ -14,26 +14,26 @@ func TestRenderEscapesTamperedIDs(t *testing.T) {
 	const evil = "10.9.9.9\nno router bgp 63500\n!"
 	tests := []struct {
 		name string
-		plan fabric.FabricPlan
+		plan fabric.Changeset
 		want string // a line the output must hold
 	}{
 		{name: "peer deleted",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindBGPPeer, Switch: "leaf202", ID: evil}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindBGPPeer, Switch: "leaf202", ID: evil}}},
 			want: `! refused delete BGPPeer leaf202/"10.9.9.9\nno router bgp 63500\n!": peer address "10.9.9.9\nno router bgp 63500\n!": contains a line break`},
 		{name: "filter deleted",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindPrefixFilter, Switch: "leaf202", ID: evil}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindPrefixFilter, Switch: "leaf202", ID: evil}}},
 			want: `! refused delete PrefixFilter leaf202/"10.9.9.9\nno router bgp 63500\n!": peer address "10.9.9.9\nno router bgp 63500\n!": contains a line break`},
 		{name: "maximum-paths deleted",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindMaximumPaths, Switch: "leaf202", ID: "ipv4\r\nno router bgp 63500"}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindMaximumPaths, Switch: "leaf202", ID: "ipv4\r\nno router bgp 63500"}}},
 			want: `! refused delete MaximumPaths leaf202/"ipv4\r\nno router bgp 63500": address family "ipv4\r\nno router bgp 63500" must be ipv4 or ipv6`},
 		{name: "unknown kind",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: "Evil\nno router bgp 63500", Switch: "leaf202", ID: "x"}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: "Evil\nno router bgp 63500", Switch: "leaf202", ID: "x"}}},
 			want: `! refused delete "Evil\nno router bgp 63500" leaf202/x: "Evil\nno router bgp 63500" objects are not configured on FRR`},
 		{name: "conflict",
-			plan: fabric.FabricPlan{Conflicts: []fabric.Conflict{{Kind: fabric.KindBGPPeer, Switch: "leaf202", ID: evil, Reason: "in the way\nno router bgp 63500"}}},
+			plan: fabric.Changeset{Conflicts: []fabric.Conflict{{Kind: fabric.KindBGPPeer, Switch: "leaf202", ID: evil, Reason: "in the way\nno router bgp 63500"}}},
 			want: `! conflict BGPPeer leaf202/"10.9.9.9\nno router bgp 63500\n!": in the way no router bgp 63500`},
 		{name: "a switch not in the configuration",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindBGPPeer, Switch: "leaf9\nno router bgp 63500", ID: "10.0.0.1"}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindBGPPeer, Switch: "leaf9\nno router bgp 63500", ID: "10.0.0.1"}}},
 			want: `! switch "leaf9\nno router bgp 63500" is not in the configuration: 1 change(s) not rendered`},
 	}
 	for _, tt := range tests {

@@ -169,7 +169,7 @@ func neighborExtras(texts []string, asn uint32, vrf, id, af string) []string {
 // through the apply path (lock check, recovery, checkpoint or configuration
 // session), after reading the switch again: a neighbor that is no longer
 // unmarked and identical is refused.
-func (d *Driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *Driver) Adopt(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	if !plan.AdoptOnly() {
 		return fabric.ApplyResult{}, errors.New("NX-OS Adopt takes adoptions only")
 	}

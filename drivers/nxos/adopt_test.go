@@ -30,7 +30,7 @@ func TestAdopt(t *testing.T) {
 			want.Peers = append(want.Peers, p)
 		}
 	}
-	desired := fabric.FabricDesired{Name: "lab", State: want}
+	desired := fabric.Target{Name: "lab", State: want}
 	before := l.body(t, "leaf201")
 
 	lock(t, l.ctx, d)

@@ -268,7 +268,7 @@ func (p *planner) PathsAt(af fabric.AddressFamily) cli.PathsAt {
 // connection drops during the apply is reconnected, recovered and applied
 // again once; when that cannot tell what the switch holds, the error wraps
 // drivers.ErrOutcomeUnknown.
-func (d *Driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *Driver) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	held, err := d.heldLock()
 	if err != nil {
 		return fabric.ApplyResult{Messages: []string{err.Error()}}, err
@@ -508,7 +508,7 @@ func (d *Driver) commitCheckpoint(ctx context.Context, s *session, lines []cli.L
 // configuration read at the last Observe, or, when the driver has not
 // observed (plan --offline), against a switch that holds only its BGP
 // instance.
-func (d *Driver) Render(plan fabric.FabricPlan) (string, error) {
+func (d *Driver) Render(plan fabric.Changeset) (string, error) {
 	return d.switches.Render(plan, func(b *strings.Builder, sw config.Switch, changes []fabric.Change) error {
 		seen, observed := d.seen.Get(sw.Name)
 		basis := "against the configuration read at the last observation"

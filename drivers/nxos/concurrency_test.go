@@ -53,7 +53,7 @@ type syncOutcome struct {
 // and apply under it, and release it.
 func syncOnce(ctx context.Context, d *Driver, holder string, want fabric.State, wait time.Duration) syncOutcome {
 	out := syncOutcome{holder: holder, want: want}
-	desired := fabric.FabricDesired{Name: "lab", Driver: Name, State: want}
+	desired := fabric.Target{Name: "lab", Driver: Name, State: want}
 	obs, err := d.Observe(ctx)
 	if err != nil {
 		out.err = err

@@ -239,7 +239,7 @@ func TestLeftoverCheckpoint(t *testing.T) {
 				}
 				// Apply (a plan from elsewhere) refuses leaf201: not
 				// observed under the lock, or no lock at all.
-				_, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: haystack()}, fabric.Observed{}))
+				_, err := d.Apply(l.ctx, fabric.Diff(fabric.Target{Name: "lab", State: haystack()}, fabric.Observed{}))
 				if !errors.Is(err, ErrNoLock) {
 					t.Fatalf("apply error %v, want it refused", err)
 				}
@@ -261,7 +261,7 @@ func TestLeftoverCheckpoint(t *testing.T) {
 					t.Errorf("observed the half-applied neighbor %s instead of the checkpoint's configuration", p.PeerAddress)
 				}
 			}
-			plan := fabric.Diff(fabric.FabricDesired{Name: "lab", State: haystack()}, obs)
+			plan := fabric.Diff(fabric.Target{Name: "lab", State: haystack()}, obs)
 			native, err := d.Render(plan)
 			if err != nil {
 				t.Fatal(err)
@@ -373,7 +373,7 @@ func TestCheckpointCommandRefused(t *testing.T) {
 		if unlock != nil {
 			t.Error("TryLock returned an unlock with its error")
 		}
-		if _, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, fabric.Observed{})); !errors.Is(err, ErrNoLock) {
+		if _, err := d.Apply(l.ctx, fabric.Diff(fabric.Target{Name: "lab", State: want}, fabric.Observed{})); !errors.Is(err, ErrNoLock) {
 			t.Fatalf("apply without the lock: %v", err)
 		}
 		if st := sim.Stats(); st.ConfigLines != 0 || len(sim.Checkpoints()) != 0 {

@@ -219,13 +219,13 @@ func lock(t *testing.T, ctx context.Context, d *Driver) drivers.Unlock {
 // reconcile observes, plans and applies, as the reconciler does: it
 // observes without the lock; when the plan needs changes, it takes the lock,
 // observes and plans again under it, applies and releases the lock.
-func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.FabricPlan, fabric.ApplyResult, error) {
+func reconcile(t *testing.T, ctx context.Context, d *Driver, want fabric.State) (fabric.Changeset, fabric.ApplyResult, error) {
 	t.Helper()
 	obs, err := d.Observe(ctx)
 	if err != nil {
 		t.Fatalf("observe: %v", err)
 	}
-	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs); len(plan.Changes) == 0 {
+	if plan := fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: want}, obs); len(plan.Changes) == 0 {
 		return plan, fabric.ApplyResult{}, nil
 	}
 	unlock, err := d.TryLock(ctx, lockRequest())

@@ -232,20 +232,20 @@ func TestUnlockLeavesAnotherRecord(t *testing.T) {
 func TestApplyNeedsTheLock(t *testing.T) {
 	cases := []struct {
 		name    string
-		prepare func(t *testing.T, l *lab, d *Driver) fabric.FabricPlan
+		prepare func(t *testing.T, l *lab, d *Driver) fabric.Changeset
 		want    string
 	}{
 		{name: "no lock", want: "fabric lab: not applied: this driver does not hold the fabric's writer lock; take it with TryLock",
-			prepare: func(t *testing.T, l *lab, d *Driver) fabric.FabricPlan { return observePlan(t, l, d) }},
+			prepare: func(t *testing.T, l *lab, d *Driver) fabric.Changeset { return observePlan(t, l, d) }},
 		{name: "observed before the lock", want: "switch leaf201: not applied: this driver does not hold the fabric's writer lock: " +
 			"the plan was not made from an observation under the lock",
-			prepare: func(t *testing.T, l *lab, d *Driver) fabric.FabricPlan {
+			prepare: func(t *testing.T, l *lab, d *Driver) fabric.Changeset {
 				p := observePlan(t, l, d)
 				lock(t, l.ctx, d)
 				return p
 			}},
 		{name: "expired", want: "the lock of run late expired at",
-			prepare: func(t *testing.T, l *lab, d *Driver) fabric.FabricPlan {
+			prepare: func(t *testing.T, l *lab, d *Driver) fabric.Changeset {
 				clock := time.Now()
 				var mu sync.Mutex
 				now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
@@ -261,7 +261,7 @@ func TestApplyNeedsTheLock(t *testing.T) {
 				return p
 			}},
 		{name: "lock checkpoint gone", want: "switch leaf201: not applied: this driver does not hold the fabric's writer lock on this switch any more",
-			prepare: func(t *testing.T, l *lab, d *Driver) fabric.FabricPlan {
+			prepare: func(t *testing.T, l *lab, d *Driver) fabric.Changeset {
 				lock(t, l.ctx, d)
 				p := observePlan(t, l, d)
 				for _, leaf := range leafNames {
@@ -295,13 +295,13 @@ func TestApplyNeedsTheLock(t *testing.T) {
 	}
 }
 
-func observePlan(t *testing.T, l *lab, d *Driver) fabric.FabricPlan {
+func observePlan(t *testing.T, l *lab, d *Driver) fabric.Changeset {
 	t.Helper()
 	obs, err := d.Observe(l.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: haystack()}, obs)
+	return fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: haystack()}, obs)
 }
 
 // TestObserveDoesNotSeeTheLock: the lock is not configuration; Observe
@@ -327,7 +327,7 @@ func TestObserveDoesNotSeeTheLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: before.Owned}, after); len(plan.Changes) != 0 ||
+	if plan := fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: before.Owned}, after); len(plan.Changes) != 0 ||
 		len(after.Foreign) != len(before.Foreign) || after.Owned.Len() != before.Owned.Len() {
 		t.Fatalf("observed differently under the lock: %+v", plan.Changes)
 	}
@@ -407,7 +407,7 @@ func TestLiveRunsCheckpointUntouched(t *testing.T) {
 	if slices.ContainsFunc(obs.Owned.PrefixFilters, func(f fabric.PrefixFilter) bool { return f.Switch == "leaf201" }) {
 		t.Error("Observe under the lock did not report B's checkpoint's configuration")
 	}
-	res, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: haystack()}, obs))
+	res, err := d.Apply(l.ctx, fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: haystack()}, obs))
 	if err != nil {
 		t.Fatal(err)
 	}

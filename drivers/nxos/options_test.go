@@ -111,7 +111,7 @@ func TestPrefixNeighborIsForeign(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fabric.BGPPeer{Switch: "leaf201", Node: "k8dyn", PeerAddress: "10.30.4.9", RemoteASN: 65001, LocalASN: 63500, AddressFamily: fabric.IPv4}
-	plan := fabric.Diff(fabric.FabricDesired{State: fabric.StateOf(want)}, fabric.Observed{Foreign: foreign})
+	plan := fabric.Diff(fabric.Target{State: fabric.StateOf(want)}, fabric.Observed{Foreign: foreign})
 	if len(plan.Changes) != 0 || len(plan.Conflicts) != 1 || !strings.Contains(plan.Conflicts[0].Reason, "10.30.4.0/24") {
 		t.Fatalf("plan %+v (foreign %+v)", plan, foreign)
 	}
@@ -188,7 +188,7 @@ func TestOptionsOnEmulatedLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	native, err := d.Render(fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: changed}, obs))
+	native, err := d.Render(fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: changed}, obs))
 	if err != nil {
 		t.Fatal(err)
 	}

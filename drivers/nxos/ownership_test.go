@@ -77,7 +77,7 @@ func TestForeignObjectsUntouched(t *testing.T) {
 	if obs.Owned.Len() != 0 {
 		t.Fatalf("owned %+v", obs.Owned)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "lab", State: want}, obs)
 	wantConflicts := []string{"BGPPeer leaf201/192.168.9.194", "BGPPeer leaf201/192.168.9.195", "MaximumPaths leaf201/ipv4",
 		"PrefixFilter leaf201/192.168.9.194", "PrefixFilter leaf201/192.168.9.195"}
 	if got := keysOf(plan.Conflicts); !slices.Equal(got, wantConflicts) {
@@ -112,7 +112,7 @@ func TestForeignObjectsUntouched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan = fabric.Diff(fabric.FabricDesired{Name: "lab", State: want}, obs)
+	plan = fabric.Diff(fabric.Target{Name: "lab", State: want}, obs)
 	if err := l.sims["leaf201"].Configure("router bgp 63500", "neighbor 192.168.9.196", "remote-as 65196"); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestIncompleteRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fabric.Diff(fabric.FabricDesired{Name: "lab", Driver: Name, State: want}, obs)
+	plan := fabric.Diff(fabric.Target{Name: "lab", Driver: Name, State: want}, obs)
 	var got []string
 	for _, c := range plan.Changes {
 		got = append(got, string(c.Action)+" "+c.Key().String())
@@ -370,7 +370,7 @@ func TestInstanceErrors(t *testing.T) {
 			}
 			before := l.body(t, "leaf201")
 			// A plan from elsewhere: leaf201 was not observed, and is refused.
-			_, err := d.Apply(l.ctx, fabric.Diff(fabric.FabricDesired{Name: "lab", State: haystack()}, fabric.Observed{}))
+			_, err := d.Apply(l.ctx, fabric.Diff(fabric.Target{Name: "lab", State: haystack()}, fabric.Observed{}))
 			if !errors.Is(err, ErrNoLock) || !strings.Contains(err.Error(), "switch leaf201: not applied") {
 				t.Fatalf("apply: %v", err)
 			}

@@ -19,20 +19,20 @@ func TestRenderEscapesTamperedIDs(t *testing.T) {
 	const evil = "10.9.9.9\nno router bgp 63500\n!"
 	tests := []struct {
 		name string
-		plan fabric.FabricPlan
+		plan fabric.Changeset
 		want string // a line the output must hold
 	}{
 		{name: "peer deleted",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindBGPPeer, Switch: "leaf201", ID: evil}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindBGPPeer, Switch: "leaf201", ID: evil}}},
 			want: `! refused delete BGPPeer leaf201/"10.9.9.9\nno router bgp 63500\n!": peer address "10.9.9.9\nno router bgp 63500\n!": contains a line break`},
 		{name: "filter deleted",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindPrefixFilter, Switch: "leaf201", ID: evil}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindPrefixFilter, Switch: "leaf201", ID: evil}}},
 			want: `! refused delete PrefixFilter leaf201/"10.9.9.9\nno router bgp 63500\n!": peer address "10.9.9.9\nno router bgp 63500\n!": contains a line break`},
 		{name: "maximum-paths deleted",
-			plan: fabric.FabricPlan{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindMaximumPaths, Switch: "leaf201", ID: "ipv4\r\nno router bgp 63500"}}},
+			plan: fabric.Changeset{Changes: []fabric.Change{{Action: fabric.ActionDelete, Kind: fabric.KindMaximumPaths, Switch: "leaf201", ID: "ipv4\r\nno router bgp 63500"}}},
 			want: `! refused delete MaximumPaths leaf201/"ipv4\r\nno router bgp 63500": address family "ipv4\r\nno router bgp 63500" must be ipv4 or ipv6`},
 		{name: "conflict",
-			plan: fabric.FabricPlan{Conflicts: []fabric.Conflict{{Kind: fabric.KindBGPPeer, Switch: "leaf201", ID: evil, Reason: "in the way\nno router bgp 63500"}}},
+			plan: fabric.Changeset{Conflicts: []fabric.Conflict{{Kind: fabric.KindBGPPeer, Switch: "leaf201", ID: evil, Reason: "in the way\nno router bgp 63500"}}},
 			want: `! conflict BGPPeer leaf201/"10.9.9.9\nno router bgp 63500\n!": in the way no router bgp 63500`},
 	}
 	for _, tt := range tests {

@@ -54,7 +54,7 @@ func (d *driver) ObserveForAdoption(ctx context.Context) (fabric.Observed, error
 
 // Adopt marks the plan's unmarked objects as owned, each only while it is
 // still unmarked and identical to the desired object.
-func (d *driver) Adopt(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *driver) Adopt(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	if err := ctx.Err(); err != nil {
 		return fabric.ApplyResult{}, err
 	}

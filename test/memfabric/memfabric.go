@@ -208,7 +208,7 @@ func (d *driver) Observe(ctx context.Context) (fabric.Observed, error) {
 	return obs, nil
 }
 
-func (d *driver) Apply(ctx context.Context, plan fabric.FabricPlan) (fabric.ApplyResult, error) {
+func (d *driver) Apply(ctx context.Context, plan fabric.Changeset) (fabric.ApplyResult, error) {
 	began := time.Now()
 	if err := ctx.Err(); err != nil {
 		return fabric.ApplyResult{}, err
@@ -291,7 +291,7 @@ func (f *Fabric) Lock() (drivers.LockRecord, bool) {
 	return *f.lock, true
 }
 
-func (d *driver) Render(plan fabric.FabricPlan) (string, error) {
+func (d *driver) Render(plan fabric.Changeset) (string, error) {
 	var lines []string
 	for _, c := range plan.Changes {
 		lines = append(lines, fmt.Sprintf("%s %s", c.Action, c.Key()))
