@@ -53,10 +53,10 @@ unit:
 # Short fuzz runs of the YAML loader, its direct decoders and Translate
 # (go test -fuzz runs one target at a time).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./k8swatch/
-	$(GO) test -run '^$$' -fuzz '^FuzzSlimScan$$' -fuzztime $(FUZZTIME) ./k8swatch/
-	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./reconciler/
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./k8swatch/selector/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/k8swatch/
+	$(GO) test -run '^$$' -fuzz '^FuzzSlimScan$$' -fuzztime $(FUZZTIME) ./internal/k8swatch/
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./internal/reconciler/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/k8swatch/selector/
 
 # bench: the benchmarks issue's report (bench/main.go): one Markdown report
 # of scale, APIC economy, Ansible side by side, FRR lab, convergence and the
@@ -72,7 +72,7 @@ bench: setup
 bench-areas: bench-core
 
 bench-core:
-	$(GO) test -run '^$$' -bench . -benchmem ./fabric/ ./reconciler/
+	$(GO) test -run '^$$' -bench . -benchmem ./fabric/ ./internal/reconciler/
 
 clean:
 	rm -rf bin

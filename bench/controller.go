@@ -9,7 +9,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/gen"
 )
 
-// convergenceSection: BenchmarkStatusPatchToApply (controller/bench_test.go):
+// convergenceSection: BenchmarkStatusPatchToApply (internal/controller/bench_test.go):
 // a real kube-apiserver, the controller in-process, 200 Service status
 // patches one after another, each timed to the fabric's write.
 func convergenceSection(e *env) (string, error) {
@@ -20,7 +20,7 @@ func convergenceSection(e *env) (string, error) {
 	b.WriteString("in memory (test/memfabric) and through the ACI driver to the APIC emulator. p50/p99/max are over the 200 changes of one run; ")
 	b.WriteString("the debounce (default 200 ms) gathers a burst of changes into one reconcile, the 10 ms row shows the pipeline's own cost.\n\n")
 	b.WriteString("| Fabric | Debounce | p50 | p99 | max |\n|---|---|---|---|---|\n")
-	lines, err := e.goBench(nil, "-bench", "^BenchmarkStatusPatchToApply$", "-benchtime", "1x", "-timeout", "30m", "./controller/")
+	lines, err := e.goBench(nil, "-bench", "^BenchmarkStatusPatchToApply$", "-benchtime", "1x", "-timeout", "30m", "./internal/controller/")
 	for _, l := range lines {
 		parts := strings.Split(l.name, "/")
 		if len(parts) != 3 {
@@ -38,7 +38,7 @@ var overBudgetRe = regexp.MustCompile(`over budget: (.*)`)
 func controllerSection(e *env) (string, error) {
 	var b strings.Builder
 	b.WriteString("\n## Controller against a real kube-apiserver (synthetic clusters)\n\n")
-	b.WriteString("`BenchmarkControllerScale` (controller/scale_bench_test.go): the synthetic cluster is created in a real kube-apiserver 1.34 with etcd on tmpfs ")
+	b.WriteString("`BenchmarkControllerScale` (internal/controller/scale_bench_test.go): the synthetic cluster is created in a real kube-apiserver 1.34 with etcd on tmpfs ")
 	b.WriteString("(32 parallel creates, protobuf, then each Service's load-balancer status; Calico's kinds as crd.projectcalico.org/v1). ")
 	b.WriteString("*Informer cache* is the Go heap the controller's informers hold once synced (live heap after GC, less the heap before they started); ")
 	b.WriteString("*+ first state* adds the watcher's first ClusterState (its per-object JSON memo included). ")
@@ -55,7 +55,7 @@ func controllerSection(e *env) (string, error) {
 		size = strings.TrimSpace(size)
 		budget := e.ctrlBudget
 		lines, err := e.goBenchOut([]string{"SIZE=" + size, "CREATE_BUDGET=" + budget.String()},
-			"-bench", "^BenchmarkControllerScale$", "-benchtime", "1x", "-timeout", "60m", "./controller/")
+			"-bench", "^BenchmarkControllerScale$", "-benchtime", "1x", "-timeout", "60m", "./internal/controller/")
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", size, err))
 		}

@@ -7,7 +7,7 @@ APICSIM_LISTEN ?= 127.0.0.1:8443
 .PHONY: test-aci apicsim bench-aci
 
 test-aci:
-	$(GO) test -count=1 ./drivers/aci/... ./test/apicsim/... ./test/ansible/...
+	$(GO) test -count=1 ./internal/drivers/aci/... ./test/apicsim/... ./test/ansible/...
 	$(GO) test -count=1 -run 'ACI' ./cmd/fabric-reconciler/
 
 apicsim:
@@ -15,6 +15,6 @@ apicsim:
 		--seed examples/haystack/apic-baseline.json
 
 bench-aci:
-	$(GO) test -run '^$$' -bench . -benchtime 5x ./drivers/aci/
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/drivers/aci/
 
 bench-areas: bench-aci

@@ -4,5 +4,5 @@
 .PHONY: conformance
 
 conformance:
-	$(GO) test -count=1 ./drivers/conformance/
-	$(GO) test -count=1 -run '^TestConformance$$' ./drivers/aci/ ./drivers/nxos/ ./drivers/frr/
+	$(GO) test -count=1 ./internal/drivers/conformance/
+	$(GO) test -count=1 -run '^TestConformance$$' ./internal/drivers/aci/ ./internal/drivers/nxos/ ./internal/drivers/frr/

@@ -4,7 +4,7 @@
 
 .PHONY: test-controller bench-controller
 
-CONTROLLER_PKGS := ./k8swatch/... ./reconciler/... ./controller/... ./test/kubeapi/... ./test/deploy/... ./test/memfabric/... ./cmd/fabric-reconciler/...
+CONTROLLER_PKGS := ./internal/k8swatch/... ./internal/reconciler/... ./internal/controller/... ./test/kubeapi/... ./test/deploy/... ./test/memfabric/... ./cmd/fabric-reconciler/...
 
 # The controller's tests alone (they are also part of `make unit`).
 test-controller: setup
@@ -15,4 +15,4 @@ bench-areas: bench-controller
 # Time from a Service status patch to the fabric's write, p50/p99 over 200
 # changes, with the default debounce (200 ms) and a short one.
 bench-controller: setup
-	$(GO) test -run '^$$' -bench '^BenchmarkStatusPatchToApply$$' -benchtime 1x -timeout 30m ./controller/
+	$(GO) test -run '^$$' -bench '^BenchmarkStatusPatchToApply$$' -benchtime 1x -timeout 30m ./internal/controller/

@@ -27,5 +27,5 @@ fuzz: fuzz-frr
 
 .PHONY: fuzz-frr
 fuzz-frr:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRunningConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./drivers/frr/
-	$(GO) test -run '^$$' -fuzz '^FuzzGrammar$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./drivers/cli/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRunningConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/drivers/frr/
+	$(GO) test -run '^$$' -fuzz '^FuzzGrammar$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/drivers/cli/

@@ -1,4 +1,4 @@
-# The NX-OS driver (drivers/nxos): docs/nxos.md.
+# The NX-OS driver (internal/drivers/nxos): docs/nxos.md.
 #   make test-nxos     the driver's tests, the emulator's, and the NX-OS end-to-end tests
 #   make bench-nxos    sync of the haystack example against two emulated leaves, per commit mode
 #   make nxos-leaves   leaf201/leaf202 emulators on 127.0.0.1:2211/2212 for
@@ -8,7 +8,7 @@ NXOS_RUN ?= test/nxossim/run
 .PHONY: test-nxos bench-nxos fuzz-nxos nxos-leaves
 
 test-nxos:
-	$(GO) test -count=1 ./drivers/nxos/... ./test/nxossim/...
+	$(GO) test -count=1 ./internal/drivers/nxos/... ./test/nxossim/...
 	$(GO) test -count=1 -run 'NXOS' ./cmd/fabric-reconciler/
 
 bench-areas: bench-nxos
@@ -21,7 +21,7 @@ fuzz: fuzz-nxos
 # Short fuzz run of the NX-OS configuration parser, observe, the
 # leftover-checkpoint comparison and the line planner.
 fuzz-nxos:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./drivers/nxos/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/drivers/nxos/
 
 # The emulators keep their host keys in $(NXOS_RUN) and write them to
 # $(NXOS_RUN)/known_hosts, which the example's ssh.knownHostsFile names.

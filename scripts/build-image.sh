@@ -30,7 +30,7 @@ command -v "$TOOL" >/dev/null || { echo "build-image: $TOOL is not installed (ma
 
 rm -rf "$CONTEXT"
 mkdir -p "$CONTEXT/rootfs/usr/local/bin" "$CONTEXT/rootfs/etc/ssl/certs"
-pkg=github.com/fabric-reconciler/fabric-reconciler/buildinfo
+pkg=github.com/fabric-reconciler/fabric-reconciler/internal/buildinfo
 CGO_ENABLED=0 GOOS=linux go build -trimpath -buildvcs=false \
   -ldflags "-s -w -X $pkg.version=$VERSION -X $pkg.commit=$COMMIT" \
   -o "$CONTEXT/rootfs/usr/local/bin/fabric-reconciler" ./cmd/fabric-reconciler

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 	"github.com/fabric-reconciler/fabric-reconciler/test/gen"
 )
 

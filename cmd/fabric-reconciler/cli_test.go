@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/fabric-reconciler/fabric-reconciler/buildinfo"
-	"github.com/fabric-reconciler/fabric-reconciler/controller"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/buildinfo"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/controller"
 )
 
 // TestVersion: `version` and `--version` print the build's version and

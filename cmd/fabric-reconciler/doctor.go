@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fabric-reconciler/fabric-reconciler/doctor"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/doctor"
 )
 
 func newDoctorCommand() *cobra.Command {

@@ -1,4 +1,4 @@
 package main
 
 // The built-in drivers register themselves.
-import _ "github.com/fabric-reconciler/fabric-reconciler/drivers/builtin"
+import _ "github.com/fabric-reconciler/fabric-reconciler/internal/drivers/builtin"

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
-	"github.com/fabric-reconciler/fabric-reconciler/controller"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/controller"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 )
 
 // lockFlags say how sync and apply take the writer locks: the lock on each

@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fabric-reconciler/fabric-reconciler/buildinfo"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/buildinfo"
 )
 
 // exitError carries a process exit code through cobra.

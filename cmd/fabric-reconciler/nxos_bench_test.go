@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/fabric-reconciler/fabric-reconciler/drivers/nxos"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers/nxos"
 )
 
 // BenchmarkNXOSSync times `fabric-reconciler sync` of the haystack example

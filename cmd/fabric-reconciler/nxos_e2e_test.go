@@ -21,8 +21,8 @@ import (
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/fabric-reconciler/fabric-reconciler/drivers/nxos"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers/nxos"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )

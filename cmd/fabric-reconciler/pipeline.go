@@ -10,12 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/doctor"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
-	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/doctor"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 )
 
 // guardFlags are the safety overrides plan, sync and apply share.

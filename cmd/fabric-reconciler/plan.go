@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
-	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/k8swatch"
 )
 
 // inputFlags are the inputs plan and sync share.

@@ -12,11 +12,11 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/controller"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
-	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/controller"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 )
 
 // openDriver builds the drivers `run` uses; tests replace it.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/test/apicsim/emulator"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )

@@ -22,7 +22,7 @@ import (
 
 var (
 	labCRDs    = []string{kubeapi.CalicoCRDV1, kubeapi.PureLB}
-	labObjects = []string{"reconciler/testdata/spellings/crdv1", "examples/haystack/cluster/services.yaml",
+	labObjects = []string{"internal/reconciler/testdata/spellings/crdv1", "examples/haystack/cluster/services.yaml",
 		"examples/haystack/cluster/endpointslices.yaml", "examples/haystack/cluster/metallb-config.yaml"}
 	haystackConfig = filepath.Join(testenv.RepoRoot(), "examples/haystack/fabric.yaml")
 )

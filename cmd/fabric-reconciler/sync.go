@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 )
 
 // openDrivers builds one driver per selected fabric. Building contacts no

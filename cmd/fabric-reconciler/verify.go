@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fabric-reconciler/fabric-reconciler/verify"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/verify"
 )
 
 func newVerifyCommand() *cobra.Command {

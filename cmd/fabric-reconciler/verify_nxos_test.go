@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabric-reconciler/fabric-reconciler/internal/verify"
 	"github.com/fabric-reconciler/fabric-reconciler/test/nxossim"
-	"github.com/fabric-reconciler/fabric-reconciler/verify"
 )
 
 var (

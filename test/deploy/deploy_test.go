@@ -21,10 +21,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/controller"
-	_ "github.com/fabric-reconciler/fabric-reconciler/drivers/builtin"
-	"github.com/fabric-reconciler/fabric-reconciler/reconciler"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/controller"
+	_ "github.com/fabric-reconciler/fabric-reconciler/internal/drivers/builtin"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
 	"github.com/fabric-reconciler/fabric-reconciler/test/memfabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
@@ -102,7 +102,7 @@ func TestDeployManifests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the shipped fabric.yaml is not a valid configuration: %v", err)
 	}
-	lab, err := kubeapi.ReadObjects("reconciler/testdata/spellings/crdv1", "examples/haystack/cluster/services.yaml",
+	lab, err := kubeapi.ReadObjects("internal/reconciler/testdata/spellings/crdv1", "examples/haystack/cluster/services.yaml",
 		"examples/haystack/cluster/endpointslices.yaml")
 	if err != nil {
 		t.Fatal(err)

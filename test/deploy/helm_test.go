@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
 	"github.com/fabric-reconciler/fabric-reconciler/test/kubeapi"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )

@@ -49,18 +49,18 @@ func TestAddAPeerOptionPatch(t *testing.T) {
 	// The patch adds the option everywhere the guide says it does.
 	for _, want := range []struct{ file, text string }{
 		{"fabric/options.go", "EBGPMultihop"},
-		{"config/config.go", "ebgpMultihop"},
-		{"reconciler/options.go", "EBGPMultihop"},
-		{"drivers/cli/peerlines.go", "ebgp-multihop"},
-		{"drivers/aci/peeroptions.go", `"ttl"`},
+		{"internal/config/config.go", "ebgpMultihop"},
+		{"internal/reconciler/options.go", "EBGPMultihop"},
+		{"internal/drivers/cli/peerlines.go", "ebgp-multihop"},
+		{"internal/drivers/aci/peeroptions.go", `"ttl"`},
 	} {
 		b, err := os.ReadFile(filepath.Join(dst, want.file))
 		if err != nil || !strings.Contains(string(b), want.text) {
 			t.Errorf("%s after the patch does not hold %q (%v)", want.file, want.text, err)
 		}
 	}
-	run(t, dst, "go", "vet", "./fabric/...", "./config/...", "./reconciler/...", "./drivers/...")
-	run(t, dst, "go", "test", "-count=1", "./fabric/", "./config/", "./reconciler/", "./drivers/cli/")
+	run(t, dst, "go", "vet", "./fabric/...", "./internal/config/...", "./internal/reconciler/...", "./internal/drivers/...")
+	run(t, dst, "go", "test", "-count=1", "./fabric/", "./internal/config/", "./internal/reconciler/", "./internal/drivers/cli/")
 }
 
 func run(t *testing.T, dir string, name string, args ...string) string {

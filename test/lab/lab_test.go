@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fabric-reconciler/fabric-reconciler/k8swatch"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/k8swatch"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
@@ -200,7 +200,7 @@ func TestLabRepairsItself(t *testing.T) {
 
 // TestReadTopologyNode6: IPv6 node lines, and the lab's own IPv6 node, which
 // must advertise IPv4 prefixes over its IPv6 session (what
-// drivers/frr's TestLabIPv6PeerRefusesIPv4 needs).
+// internal/drivers/frr's TestLabIPv6PeerRefusesIPv4 needs).
 func TestReadTopologyNode6(t *testing.T) {
 	tests := []struct {
 		line   string

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabric-reconciler/fabric-reconciler/internal/verify"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
-	"github.com/fabric-reconciler/fabric-reconciler/verify"
 )
 
 // The verify tests run on a lab of their own (its own namespaces and SSH

@@ -17,9 +17,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fabric-reconciler/fabric-reconciler/config"
-	"github.com/fabric-reconciler/fabric-reconciler/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/fabric"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
+	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
 )
 
 // Ops recorded in Call.Op.
