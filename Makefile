@@ -11,7 +11,7 @@ CACHE_DIR ?= $(HOME)/.cache/fabric-reconciler
 export CACHE_DIR
 FUZZTIME  ?= 10s
 
-.PHONY: all build image demo test test-short setup lint unit fuzz bench bench-areas bench-core clean
+.PHONY: all build image demo test test-short setup lint unit fuzz secret-scan bench bench-areas bench-core clean
 
 all: build
 
@@ -30,7 +30,7 @@ demo: build
 # test: everything CI runs. Tests that need root, network namespaces or a
 # built kube-apiserver are part of it; setup installs and builds what they need.
 # test-faults (mk/faults.mk) runs the fault table and prints it.
-test: setup lint build unit test-faults fuzz
+test: setup lint build unit test-faults fuzz secret-scan
 
 # test-short: the quick loop, no setup, no root. The tests that need root
 # (the FRR/BIRD lab) or a built kube-apiserver skip themselves under -short,
@@ -46,9 +46,18 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# The fault table runs in test-faults, which prints it.
+# The fault table runs in test-faults, which prints it. go test -json keeps
+# everything the tests logged, passing ones included, for secret-scan;
+# testsummary prints what go test prints without -v and judges the run.
+TEST_OUT ?= $(CURDIR)/bin/test
 unit:
-	$(GO) test -count=1 -skip '^TestFaultTable$$' ./...
+	@rm -rf $(TEST_OUT) && mkdir -p $(TEST_OUT)
+	$(GO) test -count=1 -json -skip '^TestFaultTable$$' ./... | tee $(TEST_OUT)/unit.json | $(GO) run ./test/testsummary
+
+# secret-scan: no test secret (test/secretscan/passwords.txt: BGP, APIC and
+# SSH passwords) in anything the suite printed or logged.
+secret-scan:
+	$(GO) run ./test/secretscan $(TEST_OUT) $(FAULTS_OUT)
 
 # Short fuzz runs of the YAML loader, its direct decoders and Translate
 # (go test -fuzz runs one target at a time).
@@ -58,7 +67,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./internal/reconciler/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/k8swatch/selector/
 
-# bench: the benchmarks issue's report (bench/main.go): one Markdown report
+# bench: the project's benchmark report (bench/main.go): one Markdown report
 # of scale, APIC economy, Ansible side by side, FRR lab, convergence and the
 # controller against a real kube-apiserver, printed and written to
 # bench/RESULTS.md. About 15-20 minutes on 2 cores once `make setup` has

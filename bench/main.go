@@ -1,4 +1,4 @@
-// Command bench runs the project's benchmarks (the benchmarks issue) and
+// Command bench runs the project's benchmarks and
 // prints one Markdown report, also written to bench/RESULTS.md:
 //
 //	go run ./bench                      every section (make bench)
@@ -154,7 +154,7 @@ func header(e *env) string {
 	b.WriteString("# fabric-reconciler benchmarks\n\n")
 	b.WriteString("Written by `make bench` (`go run ./bench`); every figure below comes from that run. ")
 	b.WriteString("Figures are the median of the runs, with the minimum and maximum in brackets. ")
-	b.WriteString("Targets are the benchmarks issue's; PASS/MISS is a reading of the figure, not a test.\n\n")
+	b.WriteString("Targets are the project's performance goals; PASS/MISS is a reading of the figure, not a test.\n\n")
 	b.WriteString("| Machine | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| Date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "| CPU | %s, %d cores (GOMAXPROCS %d) |\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0))

@@ -1,4 +1,4 @@
-# The driver conformance suite (architecture issue, item 7): docs/conformance.md.
+# The driver conformance suite: docs/conformance.md.
 #   make conformance   the suite's own tests, then its table against ACI (APIC emulator),
 #                      NX-OS (emulator) and FRR (the network-namespace lab; needs root)
 .PHONY: conformance
