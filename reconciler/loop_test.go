@@ -67,6 +67,7 @@ type recorder struct {
 	mu         sync.Mutex
 	translated int
 	rounds     []reconciler.Round
+	at         []time.Time // when each round was heard
 	changed    chan struct{}
 }
 
@@ -81,6 +82,7 @@ func (r *recorder) Translated(k8swatch.ClusterState, reconciler.Translation) {
 func (r *recorder) Reconciled(round reconciler.Round) {
 	r.mu.Lock()
 	r.rounds = append(r.rounds, round)
+	r.at = append(r.at, time.Now())
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
@@ -90,6 +92,13 @@ func (r *recorder) snapshot() (int, []reconciler.Round) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.translated, append([]reconciler.Round(nil), r.rounds...)
+}
+
+// times returns when each round so far was heard.
+func (r *recorder) times() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.at...)
 }
 
 // waitRounds waits until cond holds for the rounds so far.
