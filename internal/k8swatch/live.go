@@ -275,6 +275,16 @@ func NewWatcherFor(client kubernetes.Interface, dc dynamic.Interface, res []Reso
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
+	// One informer per Resource, made here rather than by a
+	// SharedInformerFactory (or dynamicinformer's factory). A factory
+	// applies one namespace and one list-options tweak to every informer
+	// it makes, while each Resource carries its own: today the core kinds
+	// and the CRDs are cluster-wide and unfiltered, and only MetalLB's
+	// legacy ConfigMap is limited (metallb-system, metadata.name=config),
+	// so it would need a factory of its own, beside the typed factory and
+	// the dynamic one for the CRDs. And a factory's gain, one informer per
+	// type shared by several consumers, is none here: the Watcher is the
+	// only consumer, and what it watches is discovered at run time.
 	for _, r := range res {
 		var inf cache.SharedIndexInformer
 		switch r.Kind + "@" + r.APIVersion() {

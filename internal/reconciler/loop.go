@@ -11,6 +11,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/internal/config"
 	"github.com/fabric-reconciler/fabric-reconciler/internal/drivers"
 	"github.com/fabric-reconciler/fabric-reconciler/internal/k8swatch"
+	"k8s.io/client-go/util/workqueue"
 )
 
 // Source is where the loop reads the cluster: the informers
@@ -63,7 +64,9 @@ type LoopOptions struct {
 	// the cluster did not change.
 	Resync time.Duration
 	// BackoffInitial and BackoffMax bound the exponential wait before a
-	// failed fabric is tried again.
+	// failed fabric is tried again (see Backoff). Changes offered while a
+	// fabric backs off do not cut the wait short: the retry takes the
+	// latest of them.
 	BackoffInitial, BackoffMax time.Duration
 	// Timeout bounds one reconcile of one fabric.
 	Timeout time.Duration
@@ -99,10 +102,12 @@ type Round struct {
 }
 
 // Loop keeps every configured fabric in step with the cluster. It is
-// level-triggered: events only mark the state dirty; one worker rebuilds
+// level-triggered: events only mark the state dirty; one goroutine rebuilds
 // the whole desired state after a short debounce and hands each fabric its
-// part. Each fabric has its own worker, so a slow or unreachable fabric
-// never holds up another; a failing one backs off exponentially.
+// part. The fabrics' rounds are scheduled by a client-go rate-limiting work
+// queue keyed by fabric name, served by as many workers as there are
+// fabrics, so a slow or unreachable fabric never holds up another; a
+// failing one backs off exponentially (the queue's per-item rate limiter).
 type Loop struct {
 	src     Source
 	cfg     *config.Config
@@ -146,14 +151,17 @@ func NewLoop(src Source, cfg *config.Config, ds map[string]drivers.Driver, opts 
 		if !ok || d == nil {
 			return nil, fmt.Errorf("fabric %s: no driver", f.Name)
 		}
-		l.workers[f.Name] = &fabricWorker{loop: l, name: f.Name, driver: d, wake: make(chan struct{}, 1), guards: GuardsFor(&f, opts.Options)}
+		l.workers[f.Name] = &fabricWorker{loop: l, name: f.Name, driver: d, guards: GuardsFor(&f, opts.Options)}
 		l.order = append(l.order, f.Name)
 	}
 	return l, nil
 }
 
 // Backoff returns the wait after the n-th consecutive failure: initial,
-// doubled per failure, capped at max.
+// doubled per failure, capped at max. It is the formula of client-go's
+// workqueue.TypedItemExponentialFailureRateLimiter, which times the loop's
+// retries (a test checks that they agree), so Round.RetryIn, which is
+// Backoff(Round.Failures, ...), is the wait the queue applies.
 func Backoff(n int, initial, max time.Duration) time.Duration {
 	d := initial
 	for i := 1; i < n && d < max; i++ {
@@ -168,23 +176,36 @@ func Backoff(n int, initial, max time.Duration) time.Duration {
 // Run reconciles until ctx ends. Nothing is observed or applied before the
 // source has synced.
 func (l *Loop) Run(ctx context.Context) error {
+	q := workqueue.NewTypedRateLimitingQueueWithConfig[string](
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](l.opts.BackoffInitial, l.opts.BackoffMax),
+		workqueue.TypedRateLimitingQueueConfig[string]{})
 	var wg sync.WaitGroup
-	for _, name := range l.order {
-		w := l.workers[name]
+	defer wg.Wait()
+	// Before the wait: the workers return once the queue is shut down, and
+	// the queue's own goroutine (delayed adds) ends with it.
+	defer q.ShutDown()
+	// One worker per fabric, all on the one queue. The queue never hands a
+	// fabric to two workers at once, so at most one worker per fabric is
+	// busy and a queued fabric always finds an idle one: a slow fabric never
+	// holds up another.
+	for range l.order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.run(ctx)
+			for l.processNext(ctx, q) {
+			}
 		}()
+	}
+	for _, name := range l.order {
+		w := l.workers[name]
 		if n, ok := w.driver.(drivers.ChangeNotifier); ok {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				w.watch(ctx, n) // notify.go
+				w.watch(ctx, n, q) // notify.go
 			}()
 		}
 	}
-	defer wg.Wait()
 
 	resync := time.NewTicker(l.opts.Resync)
 	defer resync.Stop()
@@ -216,18 +237,18 @@ func (l *Loop) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if !l.rebuild(TriggerChange) {
+			if !l.rebuild(q, TriggerChange) {
 				arm(l.opts.Debounce) // not synced yet: look again shortly
 			}
 		case <-resync.C:
-			l.rebuild(TriggerResync)
+			l.rebuild(q, TriggerResync)
 		}
 	}
 }
 
 // rebuild recomputes the desired state and hands it to the fabrics. It
 // reports false when the source is not ready.
-func (l *Loop) rebuild(trigger Trigger) bool {
+func (l *Loop) rebuild(q workQueue, trigger Trigger) bool {
 	if !l.src.Synced() {
 		l.log.Debug("cluster caches not synced yet; nothing is reconciled")
 		return false
@@ -244,7 +265,7 @@ func (l *Loop) rebuild(trigger Trigger) bool {
 	}
 	for _, fd := range d.Fabrics {
 		if w, ok := l.workers[fd.Name]; ok {
-			w.offer(fd, trigger, cs)
+			w.offer(q, fd, trigger, cs)
 		}
 	}
 	return true
@@ -273,123 +294,135 @@ func (l *Loop) desired(cs k8swatch.ClusterState, name string, obs fabric.Observe
 	return fd
 }
 
-// fabricWorker reconciles one fabric with the latest desired state it was
-// offered.
+// workQueue schedules the fabrics' rounds; its keys are fabric names.
+type workQueue = workqueue.TypedRateLimitingInterface[string]
+
+// processNext runs the round of the next fabric the queue hands out. It
+// reports false once the queue is shut down and empty.
+func (l *Loop) processNext(ctx context.Context, q workQueue) bool {
+	name, shutdown := q.Get()
+	if shutdown {
+		return false
+	}
+	defer q.Done(name)
+	if ctx.Err() != nil {
+		return true // stopping: what is still queued is dropped, not reconciled
+	}
+	l.workers[name].round(ctx, q)
+	return true
+}
+
+// fabricWorker holds one fabric's latest offered desired state and runs
+// its rounds when the queue hands the fabric out.
 type fabricWorker struct {
 	loop   *Loop
 	name   string
 	driver drivers.Driver
 	guards Guards
-	wake   chan struct{}
 
 	mu      sync.Mutex
 	want    *fabric.Target
 	cluster k8swatch.ClusterState
 	trigger Trigger // "" when nothing is pending
+	// retryAt is when the retry of a failed round is due; zero when the
+	// fabric is not backing off. Until then offers are kept for the retry
+	// and do not queue the fabric.
+	retryAt time.Time
+
+	// converged is the last desired state reconciled without error. Only a
+	// round reads or writes it, and the queue runs one round of a fabric at
+	// a time (its Get and Done order them).
+	converged *fabric.Target
 }
 
-func (w *fabricWorker) offer(fd fabric.Target, trigger Trigger, cs k8swatch.ClusterState) {
+// offer makes fd the fabric's desired state and queues the fabric, unless
+// it is backing off: then the retry takes fd.
+func (w *fabricWorker) offer(q workQueue, fd fabric.Target, trigger Trigger, cs k8swatch.ClusterState) {
 	w.mu.Lock()
 	w.want, w.cluster = &fd, cs
 	if w.trigger == "" || trigger == TriggerResync {
 		w.trigger = trigger
 	}
+	backingOff := !w.retryAt.IsZero()
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if !backingOff {
+		q.Add(w.name)
 	}
 }
 
-func (w *fabricWorker) take() (*fabric.Target, Trigger, k8swatch.ClusterState) {
+// take returns what a round is to reconcile, and false when there is
+// nothing to do now: nothing was offered yet, an earlier round already took
+// the pending trigger, or the fabric is backing off and its retry is not
+// due (an Add that raced with the failure). A due retry takes the latest
+// state, pending or not, with TriggerRetry.
+func (w *fabricWorker) take(now time.Time) (want *fabric.Target, trigger Trigger, cs k8swatch.ClusterState, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	t := w.trigger
-	w.trigger = ""
-	return w.want, t, w.cluster
+	retrying := false
+	if !w.retryAt.IsZero() {
+		if now.Before(w.retryAt) {
+			return nil, "", cs, false
+		}
+		w.retryAt, retrying = time.Time{}, true
+	}
+	if w.want == nil || (w.trigger == "" && !retrying) {
+		return nil, "", cs, false
+	}
+	trigger, w.trigger = w.trigger, ""
+	if retrying {
+		trigger = TriggerRetry
+	}
+	return w.want, trigger, w.cluster, true
 }
 
-func (w *fabricWorker) run(ctx context.Context) {
+// round reconciles the fabric once, if there is something to do. The queue
+// calls Done after it; on failure the fabric is queued again rate-limited
+// (AddRateLimited), on success the rate limiter forgets it.
+func (w *fabricWorker) round(ctx context.Context, q workQueue) {
 	opts := w.loop.opts
 	log := w.loop.log.With("fabric", w.name)
-	var (
-		converged *fabric.Target // the last desired state reconciled without error
-		failures  int
-		retryAt   time.Time
-		retry     *time.Timer
-		retryC    <-chan time.Time
-	)
-	defer func() {
-		if retry != nil {
-			retry.Stop()
-		}
-	}()
-	for {
-		retrying := false
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-		case <-retryC:
-			retryC, retrying = nil, true
-		}
-		if failures > 0 && !retrying && time.Now().Before(retryAt) {
-			continue // backing off; the retry takes the latest state
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		want, trigger, cs := w.take()
-		if want == nil || (trigger == "" && !retrying) {
-			// Nothing pending: a wake left over from an offer whose
-			// trigger the previous take already consumed.
-			continue
-		}
-		if retrying {
-			trigger = TriggerRetry
-		}
-		unchanged := converged != nil && SameDesired(*converged, *want)
-		if trigger == TriggerChange && failures == 0 && unchanged {
-			continue // this fabric's part did not change
-		}
+	want, trigger, cs, ok := w.take(time.Now())
+	if !ok {
+		return
+	}
+	unchanged := w.converged != nil && SameDesired(*w.converged, *want)
+	if trigger == TriggerChange && unchanged && q.NumRequeues(w.name) == 0 {
+		return // this fabric's part did not change
+	}
 
-		rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-		out := Reconcile(rctx, w.driver, want.Name, want.Driver,
-			func(obs fabric.Observed) fabric.Target { return w.loop.desired(cs, w.name, obs) }, w.guards, opts.Options)
-		cancel()
-		if ctx.Err() != nil {
-			return // stopping (shutdown, lost leadership): not a failure
+	rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	out := Reconcile(rctx, w.driver, want.Name, want.Driver,
+		func(obs fabric.Observed) fabric.Target { return w.loop.desired(cs, w.name, obs) }, w.guards, opts.Options)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopping (shutdown, lost leadership): not a failure
+	}
+	r := Round{Outcome: out, Trigger: trigger, Cluster: cs, Drift: unchanged && len(out.Plan.Changes) > 0}
+	if out.Err != nil {
+		// Read the clock before the queue does (AddAfter): the retry it
+		// adds then never comes before retryAt. Until Done the fabric
+		// cannot be handed out again, so retryAt is set in time.
+		now := time.Now()
+		q.AddRateLimited(w.name)
+		r.Failures = q.NumRequeues(w.name)
+		r.RetryIn = Backoff(r.Failures, opts.BackoffInitial, opts.BackoffMax)
+		w.mu.Lock()
+		w.retryAt = now.Add(r.RetryIn)
+		w.mu.Unlock()
+		log.Warn("reconcile failed", "stage", out.Stage, "error", out.Err, "failures", r.Failures, "retryIn", r.RetryIn.String())
+	} else {
+		q.Forget(w.name)
+		w.converged = want
+		s := out.Plan.Summary()
+		level := slog.LevelDebug
+		if s.Total() > 0 || len(out.Plan.Conflicts) > 0 {
+			level = slog.LevelInfo
 		}
-		r := Round{Outcome: out, Trigger: trigger, Cluster: cs, Drift: unchanged && len(out.Plan.Changes) > 0}
-		if out.Err != nil {
-			failures++
-			r.Failures = failures
-			r.RetryIn = Backoff(failures, opts.BackoffInitial, opts.BackoffMax)
-			retryAt = time.Now().Add(r.RetryIn)
-			if retry != nil {
-				retry.Stop()
-			}
-			retry = time.NewTimer(r.RetryIn)
-			retryC = retry.C
-			log.Warn("reconcile failed", "stage", out.Stage, "error", out.Err, "failures", failures, "retryIn", r.RetryIn.String())
-		} else {
-			failures = 0
-			converged = want
-			if retry != nil {
-				retry.Stop()
-				retryC = nil
-			}
-			s := out.Plan.Summary()
-			level := slog.LevelDebug
-			if s.Total() > 0 || len(out.Plan.Conflicts) > 0 {
-				level = slog.LevelInfo
-			}
-			log.Log(ctx, level, "reconciled", "trigger", string(trigger), "create", s.Create, "update", s.Update, "delete", s.Delete,
-				"conflicts", len(out.Plan.Conflicts), "drift", r.Drift, "dryRun", opts.DryRun, "duration", out.Duration.String())
-		}
-		if opts.Hooks != nil {
-			opts.Hooks.Reconciled(r)
-		}
+		log.Log(ctx, level, "reconciled", "trigger", string(trigger), "create", s.Create, "update", s.Update, "delete", s.Delete,
+			"conflicts", len(out.Plan.Conflicts), "drift", r.Drift, "dryRun", opts.DryRun, "duration", out.Duration.String())
+	}
+	if opts.Hooks != nil {
+		opts.Hooks.Reconciled(r)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/internal/reconciler"
 	"github.com/fabric-reconciler/fabric-reconciler/test/memfabric"
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
+	"k8s.io/client-go/util/workqueue"
 )
 
 // fakeSource is a cluster whose sync state and content the test sets.
@@ -66,6 +67,7 @@ type recorder struct {
 	mu         sync.Mutex
 	translated int
 	rounds     []reconciler.Round
+	at         []time.Time // when each round was heard
 	changed    chan struct{}
 }
 
@@ -80,6 +82,7 @@ func (r *recorder) Translated(k8swatch.ClusterState, reconciler.Translation) {
 func (r *recorder) Reconciled(round reconciler.Round) {
 	r.mu.Lock()
 	r.rounds = append(r.rounds, round)
+	r.at = append(r.at, time.Now())
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
@@ -89,6 +92,13 @@ func (r *recorder) snapshot() (int, []reconciler.Round) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.translated, append([]reconciler.Round(nil), r.rounds...)
+}
+
+// times returns when each round so far was heard.
+func (r *recorder) times() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.at...)
 }
 
 // waitRounds waits until cond holds for the rounds so far.
@@ -470,6 +480,28 @@ func TestBackoff(t *testing.T) {
 	for _, tt := range tests {
 		if got := reconciler.Backoff(tt.n, tt.min, tt.max); got != tt.want {
 			t.Errorf("Backoff(%d, %s, %s) = %s, want %s", tt.n, tt.min, tt.max, got, tt.want)
+		}
+	}
+}
+
+// TestBackoffIsTheRateLimiters: the loop's retries are timed by client-go's
+// per-item exponential rate limiter and reported as Backoff(failures): the
+// two must give the same wait after every failure, the cap and very long
+// failure runs included.
+func TestBackoffIsTheRateLimiters(t *testing.T) {
+	for _, b := range []struct{ initial, max time.Duration }{
+		{reconciler.DefaultBackoffInitial, reconciler.DefaultBackoffMax},
+		{10 * time.Millisecond, 80 * time.Millisecond},
+		{5 * time.Second, 7 * time.Second},
+		{3 * time.Millisecond, time.Hour},
+		{time.Second, time.Second},
+	} {
+		rl := workqueue.NewTypedItemExponentialFailureRateLimiter[string](b.initial, b.max)
+		for n := 1; n <= 200; n++ {
+			if got, want := rl.When("f"), reconciler.Backoff(n, b.initial, b.max); got != want {
+				t.Errorf("failure %d with %s..%s: the rate limiter waits %s, Backoff says %s", n, b.initial, b.max, got, want)
+				break
+			}
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // worker observes, plans against the latest desired state, and applies
 // under the same guards and writer lock as any other round; the periodic
 // resync goes on as the fallback.
-func (w *fabricWorker) watch(ctx context.Context, n drivers.ChangeNotifier) {
+func (w *fabricWorker) watch(ctx context.Context, n drivers.ChangeNotifier, q workQueue) {
 	log := w.loop.log.With("fabric", w.name)
 	debounce := w.loop.opts.Debounce
 	signal := make(chan string, 1)
@@ -43,7 +43,7 @@ func (w *fabricWorker) watch(ctx context.Context, n drivers.ChangeNotifier) {
 				}
 			case <-fire:
 				fire = nil
-				if w.fabricChanged() {
+				if w.fabricChanged(q) {
 					log.Debug("the fabric notified a change; reconciling", "reason", reason)
 				}
 			}
@@ -67,8 +67,10 @@ func (w *fabricWorker) watch(ctx context.Context, n drivers.ChangeNotifier) {
 
 // fabricChanged asks for a reconcile because the fabric changed. Before the
 // first desired state there is nothing to do: the first round observes
-// anyway. It reports whether a reconcile was asked for.
-func (w *fabricWorker) fabricChanged() bool {
+// anyway. While the fabric backs off, the retry observes it (the change
+// does not cut the wait short). It reports whether a reconcile was asked
+// for.
+func (w *fabricWorker) fabricChanged(q workQueue) bool {
 	w.mu.Lock()
 	if w.want == nil {
 		w.mu.Unlock()
@@ -79,10 +81,10 @@ func (w *fabricWorker) fabricChanged() bool {
 	if w.trigger == "" || w.trigger == TriggerChange {
 		w.trigger = TriggerFabric
 	}
+	backingOff := !w.retryAt.IsZero()
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if !backingOff {
+		q.Add(w.name)
 	}
 	return true
 }
