@@ -367,6 +367,7 @@ func TestWriteJSONIsTheEncoding(t *testing.T) {
 		{"no fabrics", NewPlan(nil, nil, nil)},
 		{"nil fabrics", Plan{FormatVersion: FormatVersion}},
 		{"changes named in strings", NewPlan([]Changeset{{Name: "changes\": []", Driver: "frr", Changes: changed.Changes}}, nil, nil)},
+		{"every kind, hostile names and sources", NewPlan([]Changeset{{Name: "x", Driver: "aci", Changes: hostileChanges()}}, nil, nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want bytes.Buffer
@@ -384,6 +385,11 @@ func TestWriteJSONIsTheEncoding(t *testing.T) {
 			}
 		})
 	}
+	// WriteJSON writes each change's fields itself (appendChangeIndented):
+	// a new field of changeJSON must be added there too.
+	if n := reflect.TypeOf(changeJSON{}).NumField(); n != 7 {
+		t.Errorf("changeJSON has %d fields; appendChangeIndented writes 7", n)
+	}
 	pt, jt := reflect.TypeOf(Plan{}), reflect.TypeOf(planJSON{})
 	if pt.NumField() != jt.NumField() {
 		t.Fatalf("Plan has %d fields, planJSON %d", pt.NumField(), jt.NumField())
@@ -393,4 +399,40 @@ func TestWriteJSONIsTheEncoding(t *testing.T) {
 			t.Errorf("field %d: Plan %s %q, planJSON %s %q", i, pt.Field(i).Name, pt.Field(i).Tag, jt.Field(i).Name, jt.Field(i).Tag)
 		}
 	}
+}
+
+// hostileChanges has a change of every kind and action, with names and
+// sources holding what JSON must escape: quotes, backslashes, control
+// characters, HTML, U+2028, non-ASCII and invalid UTF-8.
+func hostileChanges() []Change {
+	names := []string{"plain", "q\"uote\\back", "ctl\x01\t\n", "<b>&amp;</b>", "line\u2028sep", "caf\u00e9 \U0001F600", "bad\xff\xfeutf8", ""}
+	objs := []Object{
+		BGPPeer{Switch: names[1], Node: names[2], PeerAddress: "10.0.0.1", RemoteASN: 1, LocalASN: 2, AddressFamily: IPv4},
+		ExternalSubnet{Group: names[3], Prefix: "10.0.0.0/24", Scopes: []Scope{ScopeImportSecurity}},
+		MaximumPaths{Switch: names[4], AddressFamily: IPv6, Paths: 4},
+		SessionPolicy{Keepalive: 3, Hold: 9},
+		Contract{Name: names[5], Provider: names[6], Consumers: []string{names[0], names[3]}, Entries: []ContractEntry{{Protocol: "tcp", Port: 80}}},
+		PrefixFilter{Switch: "leaf201", Node: names[6], PeerAddress: "10.0.0.1", Prefixes: []PrefixRule{{Prefix: "10.1.0.0/16", LE: 32}}},
+		BGPListen{Switch: "leaf201", AddressFamily: IPv4, Ranges: []string{"10.0.0.0/24"}, RemoteAS: RemoteASExternal},
+	}
+	var out []Change
+	for i, o := range objs {
+		n := names[i%len(names)]
+		for j, a := range []Action{ActionCreate, ActionUpdate, ActionDelete, ActionAdopt} {
+			c := Change{Action: a, Kind: o.Kind(), Switch: n, ID: names[(i+j)%len(names)]}
+			switch a {
+			case ActionCreate:
+				c.After = o
+			case ActionDelete:
+				c.Before = o
+			default:
+				c.Before, c.After = o, o
+			}
+			if j%2 == 0 {
+				c.Sources = names[:1+(i+j)%len(names)]
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }
