@@ -1,6 +1,8 @@
 package fabric
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -45,6 +47,32 @@ func TestPeerOptionSpecs(t *testing.T) {
 	more.MaxPrefix = &MaxPrefix{Limit: 50, Action: MaxPrefixShutdown}
 	if why := more.Unlike(all, "k8c1m0"); why != "" {
 		t.Errorf("a larger limit: %q", why)
+	}
+}
+
+// TestOptionErrors: each value no platform takes is an *OptionError naming
+// its key and value, every one of them listed (both timers when both are
+// wrong), and a session refuses the first with the message it always had.
+func TestOptionErrors(t *testing.T) {
+	o := PeerOptions{Keepalive: 5, Hold: 2, GracefulRestart: 5000, TTLSecurityHops: 300}
+	var got []string
+	for _, err := range o.problems() {
+		var oe *OptionError
+		if !errors.As(err, &oe) {
+			t.Fatalf("%v is not an OptionError", err)
+		}
+		got = append(got, fmt.Sprintf("%s=%v", oe.Key, oe.Value))
+	}
+	if want := "hold=2 keepalive=5 gracefulRestart=5000 ttlSecurityHops=300"; strings.Join(got, " ") != want {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+	p := BGPPeer{Switch: "leaf201", Node: "k8c1m0", PeerAddress: "192.168.9.193", RemoteASN: 63551, LocalASN: 63500, AddressFamily: IPv4, PeerOptions: o}
+	if err := p.Validate(); err == nil || err.Error() != "BGPPeer 192.168.9.193: hold time must be 0 or 3-65535 seconds" {
+		t.Errorf("Validate: %v", err)
+	}
+	o = PeerOptions{Keepalive: 3, Hold: 9, GracefulRestart: 120, TTLSecurityHops: 1}
+	if errs := o.problems(); len(errs) != 0 {
+		t.Errorf("valid options refused: %v", errs)
 	}
 }
 
