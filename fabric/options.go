@@ -11,7 +11,9 @@ import (
 //
 // Each option is declared once, in peerOptionSpecs: adding one is adding
 // its field here and its row there; Keep, validation and listen groups
-// follow the table, and plans render the field from its JSON attribute.
+// follow the table, and plans render the field from its JSON attribute. An
+// option a fabric sets for all its sessions also has its field in
+// SessionDefaults.
 type PeerOptions struct {
 	// Password is the session's TCP MD5 password: plans show only its
 	// fingerprint.
@@ -30,6 +32,29 @@ type PeerOptions struct {
 	// Shutdown holds the session administratively down (maintenance).
 	Shutdown bool `json:"shutdown,omitempty"`
 }
+
+// SessionDefaults are the peer options a fabric sets for every session
+// with its nodes: the configuration's bgp section holds them, key for key
+// (config.SessionSettings embeds them), and the translation gives them to
+// each session. Each field is its PeerOptions field, with the same name
+// and JSON key; Options copies it, and peerOptionSpecs checks it. Zero
+// values are not set.
+type SessionDefaults struct {
+	// Keepalive and Hold are the session timers in seconds (0: the
+	// platform's default, typically 60 and 180).
+	Keepalive int `json:"keepalive,omitempty"`
+	Hold      int `json:"hold,omitempty"`
+}
+
+// Options are the defaults as a session's options.
+func (d SessionDefaults) Options() PeerOptions {
+	return PeerOptions{Keepalive: d.Keepalive, Hold: d.Hold}
+}
+
+// Check checks the defaults against what every platform takes, with the
+// options' own checks (peerOptionSpecs): every problem, each an
+// *OptionError naming its key.
+func (d SessionDefaults) Check() []error { return d.Options().problems() }
 
 // PeerOption names one of the PeerOptions, for the drivers to say which
 // they manage.
@@ -54,7 +79,7 @@ type PeerOptionSpec struct {
 	Clear func(*PeerOptions)
 	// Check refuses a value no platform takes (nil: any value): an
 	// *OptionError per bad field (several joined by errors.Join), so that
-	// the field can be named by its key.
+	// the field can be named by its key (SessionDefaults.Check).
 	Check func(PeerOptions) error
 	// Alike reports whether two sessions set it alike enough to share one
 	// setting: equal, or, for the prefix limit, equal but for the limit
@@ -199,7 +224,7 @@ func (o PeerOptions) problems() []error {
 // An OptionError is an option's value that no platform takes.
 type OptionError struct {
 	// Name names the option for people ("hold time"); Key is its JSON key
-	// in PeerOptions ("hold").
+	// in PeerOptions and SessionDefaults ("hold").
 	Name, Key string
 	Value     any
 	// Rule is what the value must be ("must be 0 or 3-65535 seconds").

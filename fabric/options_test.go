@@ -3,6 +3,7 @@ package fabric
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -73,6 +74,53 @@ func TestOptionErrors(t *testing.T) {
 	o = PeerOptions{Keepalive: 3, Hold: 9, GracefulRestart: 120, TTLSecurityHops: 1}
 	if errs := o.problems(); len(errs) != 0 {
 		t.Errorf("valid options refused: %v", errs)
+	}
+}
+
+// TestSessionDefaults: each field of SessionDefaults is the PeerOptions
+// field of its name and JSON key, Options copies it, and Check reports
+// every value no platform takes as an *OptionError naming one of
+// SessionDefaults' keys (the configuration names the field by it).
+func TestSessionDefaults(t *testing.T) {
+	dt, ot := reflect.TypeOf(SessionDefaults{}), reflect.TypeOf(PeerOptions{})
+	keys := map[string]bool{}
+	for i := 0; i < dt.NumField(); i++ {
+		key, _, _ := strings.Cut(dt.Field(i).Tag.Get("json"), ",")
+		keys[key] = true
+	}
+	for i := 0; i < dt.NumField(); i++ {
+		f := dt.Field(i)
+		of, ok := ot.FieldByName(f.Name)
+		if !ok || of.Type != f.Type || of.Tag.Get("json") != f.Tag.Get("json") {
+			t.Errorf("SessionDefaults.%s is not a PeerOptions field of its type and JSON key", f.Name)
+			continue
+		}
+		if f.Type.Kind() != reflect.Int {
+			t.Errorf("SessionDefaults.%s: a %s, which this test does not set", f.Name, f.Type)
+			continue
+		}
+		for _, v := range []int64{-1, 1, 2, 3, 255, 70000} {
+			var d SessionDefaults
+			reflect.ValueOf(&d).Elem().Field(i).SetInt(v)
+			if got := reflect.ValueOf(d.Options()).FieldByName(f.Name).Int(); got != v {
+				t.Errorf("Options of %s %d: %d", f.Name, v, got)
+			}
+			for _, err := range d.Check() {
+				var oe *OptionError
+				if !errors.As(err, &oe) || !keys[oe.Key] {
+					t.Errorf("%s %d: %v is not an OptionError naming a key of SessionDefaults", f.Name, v, err)
+				}
+			}
+		}
+	}
+	// Both timers wrong: both reported, by key.
+	errs := SessionDefaults{Keepalive: 5, Hold: 2}.Check()
+	var hold, ka *OptionError
+	if len(errs) != 2 || !errors.As(errs[0], &hold) || !errors.As(errs[1], &ka) || hold.Key != "hold" || hold.Value != 2 || ka.Key != "keepalive" || ka.Value != 5 {
+		t.Fatalf("Check: %v", errs)
+	}
+	if errs := (SessionDefaults{Keepalive: 3, Hold: 9}).Check(); len(errs) != 0 {
+		t.Errorf("3/9 refused: %v", errs)
 	}
 }
 
