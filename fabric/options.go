@@ -1,6 +1,9 @@
 package fabric
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // PeerOptions are how a session runs, beyond who peers with whom. Zero
 // values mean "not managed": the platform's default, or what the switch
@@ -8,7 +11,9 @@ import "fmt"
 //
 // Each option is declared once, in peerOptionSpecs: adding one is adding
 // its field here and its row there; Keep, validation and listen groups
-// follow the table, and plans render the field from its JSON attribute.
+// follow the table, and plans render the field from its JSON attribute. An
+// option a fabric sets for all its sessions also has its field in
+// SessionDefaults.
 type PeerOptions struct {
 	// Password is the session's TCP MD5 password: plans show only its
 	// fingerprint.
@@ -27,6 +32,29 @@ type PeerOptions struct {
 	// Shutdown holds the session administratively down (maintenance).
 	Shutdown bool `json:"shutdown,omitempty"`
 }
+
+// SessionDefaults are the peer options a fabric sets for every session
+// with its nodes: the configuration's bgp section holds them, key for key
+// (config.SessionSettings embeds them), and the translation gives them to
+// each session. Each field is its PeerOptions field, with the same name
+// and JSON key; Options copies it, and peerOptionSpecs checks it. Zero
+// values are not set.
+type SessionDefaults struct {
+	// Keepalive and Hold are the session timers in seconds (0: the
+	// platform's default, typically 60 and 180).
+	Keepalive int `json:"keepalive,omitempty"`
+	Hold      int `json:"hold,omitempty"`
+}
+
+// Options are the defaults as a session's options.
+func (d SessionDefaults) Options() PeerOptions {
+	return PeerOptions{Keepalive: d.Keepalive, Hold: d.Hold}
+}
+
+// Check checks the defaults against what every platform takes, with the
+// options' own checks (peerOptionSpecs): every problem, each an
+// *OptionError naming its key.
+func (d SessionDefaults) Check() []error { return d.Options().problems() }
 
 // PeerOption names one of the PeerOptions, for the drivers to say which
 // they manage.
@@ -49,7 +77,9 @@ type PeerOptionSpec struct {
 	// IsSet reports whether the options set it; Clear unsets it.
 	IsSet func(PeerOptions) bool
 	Clear func(*PeerOptions)
-	// Check refuses a value no platform takes (nil: any value).
+	// Check refuses a value no platform takes (nil: any value): an
+	// *OptionError per bad field (several joined by errors.Join), so that
+	// the field can be named by its key (SessionDefaults.Check).
 	Check func(PeerOptions) error
 	// Alike reports whether two sessions set it alike enough to share one
 	// setting: equal, or, for the prefix limit, equal but for the limit
@@ -85,13 +115,15 @@ var peerOptionSpecs = []PeerOptionSpec{
 		IsSet: func(o PeerOptions) bool { return o.Keepalive != 0 || o.Hold != 0 },
 		Clear: func(o *PeerOptions) { o.Keepalive, o.Hold = 0, 0 },
 		Check: func(o PeerOptions) error {
+			var errs []error
 			if o.Hold != 0 && (o.Hold < 3 || o.Hold > 65535) {
-				return fmt.Errorf("hold time must be 0 or 3-65535 seconds")
+				errs = append(errs, &OptionError{Name: "hold time", Key: "hold", Value: o.Hold, Rule: "must be 0 or 3-65535 seconds"})
 			}
 			if o.Keepalive < 0 || o.Keepalive > 65535 || (o.Hold != 0 && o.Keepalive >= o.Hold) {
-				return fmt.Errorf("keepalive must be 0-65535 seconds and less than the hold time")
+				errs = append(errs, &OptionError{Name: "keepalive", Key: "keepalive", Value: o.Keepalive,
+					Rule: "must be 0-65535 seconds and less than the hold time"})
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 		Alike:  func(a, b PeerOptions) bool { return a.Keepalive == b.Keepalive && a.Hold == b.Hold },
 		Unlike: "its timers are not %s's"},
@@ -100,7 +132,7 @@ var peerOptionSpecs = []PeerOptionSpec{
 		Clear: func(o *PeerOptions) { o.GracefulRestart = 0 },
 		Check: func(o PeerOptions) error {
 			if o.GracefulRestart < 0 || o.GracefulRestart > 4095 {
-				return fmt.Errorf("graceful restart time must be 0-4095 seconds")
+				return &OptionError{Name: "graceful restart time", Key: "gracefulRestart", Value: o.GracefulRestart, Rule: "must be 0-4095 seconds"}
 			}
 			return nil
 		},
@@ -111,7 +143,7 @@ var peerOptionSpecs = []PeerOptionSpec{
 		Clear: func(o *PeerOptions) { o.TTLSecurityHops = 0 },
 		Check: func(o PeerOptions) error {
 			if o.TTLSecurityHops < 0 || o.TTLSecurityHops > 254 {
-				return fmt.Errorf("TTL security hops must be 0-254")
+				return &OptionError{Name: "TTL security hops", Key: "ttlSecurityHops", Value: o.TTLSecurityHops, Rule: "must be 0-254"}
 			}
 			return nil
 		},
@@ -161,18 +193,45 @@ func (o PeerOptions) Unlike(first PeerOptions, node string) string {
 	return ""
 }
 
-// validate checks the options against what every platform takes.
+// validate checks the options against what every platform takes, and
+// refuses the first problem.
 func (o PeerOptions) validate(addr string) error {
+	if errs := o.problems(); len(errs) > 0 {
+		return fmt.Errorf("BGPPeer %s: %w", addr, errs[0])
+	}
+	return nil
+}
+
+// problems lists what no platform takes in the options, in the table's
+// order, a joined error of a Check as its parts.
+func (o PeerOptions) problems() []error {
+	var out []error
 	for _, s := range peerOptionSpecs {
 		if s.Check == nil {
 			continue
 		}
-		if err := s.Check(o); err != nil {
-			return fmt.Errorf("BGPPeer %s: %w", addr, err)
+		switch err := s.Check(o).(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			out = append(out, err.Unwrap()...)
+		default:
+			out = append(out, err)
 		}
 	}
-	return nil
+	return out
 }
+
+// An OptionError is an option's value that no platform takes.
+type OptionError struct {
+	// Name names the option for people ("hold time"); Key is its JSON key
+	// in PeerOptions and SessionDefaults ("hold").
+	Name, Key string
+	Value     any
+	// Rule is what the value must be ("must be 0 or 3-65535 seconds").
+	Rule string
+}
+
+func (e *OptionError) Error() string { return e.Name + " " + e.Rule }
 
 // What a switch does when a node sends more prefixes than MaxPrefix.Limit.
 const (

@@ -29,6 +29,8 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	"github.com/fabric-reconciler/fabric-reconciler/fabric"
 )
 
 // Config is the whole configuration file.
@@ -100,10 +102,11 @@ type SessionSettings struct {
 	// PasswordFile holds the password of every session whose BGPPeer names
 	// none (optional). It is read when the configuration is.
 	PasswordFile string `json:"passwordFile,omitempty"`
-	// Keepalive and Hold are the session timers in seconds (0: the
-	// platform's default, typically 60 and 180).
-	Keepalive int `json:"keepalive,omitempty"`
-	Hold      int `json:"hold,omitempty"`
+	// SessionDefaults are the peer options the fabric sets for its
+	// sessions (keepalive, hold): their keys are this section's, and the
+	// options' own checks validate them. A new one is a field there, not
+	// here.
+	fabric.SessionDefaults
 	// MaxPrefix limits what each node may send.
 	MaxPrefix MaxPrefixSettings `json:"maxPrefix"`
 	// Shutdown lists nodes whose sessions are held administratively down
@@ -652,7 +655,7 @@ func (c *Config) validate(dir string) error {
 			add("%s.deletionBudget.objects: %d must be at least 1", at, f.DeletionBudget.Objects)
 		}
 		for _, problem := range c.Fabrics[i].BGP.check(dir) {
-			add("%s.bgp.%s", at, problem)
+			add("%s.%s", at, problem)
 		}
 		if known && f.MaximumPaths.Limit == 0 {
 			c.Fabrics[i].MaximumPaths.Limit = spec.MaxPaths
@@ -775,15 +778,18 @@ func ReadSecretFile(path string) (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
-// check validates the session settings and reads the password file.
+// check validates the session settings and reads the password file. Each
+// problem is relative to the fabric ("bgp.hold: ...").
 func (b *SessionSettings) check(dir string) []string {
 	var errs []string
-	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
-	if b.Hold != 0 && (b.Hold < 3 || b.Hold > 65535) {
-		add("hold: %d must be 0 or 3-65535 seconds", b.Hold)
-	}
-	if b.Keepalive < 0 || b.Keepalive > 65535 || (b.Hold != 0 && b.Keepalive >= b.Hold) {
-		add("keepalive: %d must be 0-65535 seconds and less than the hold time", b.Keepalive)
+	add := func(format string, a ...any) { errs = append(errs, "bgp."+fmt.Sprintf(format, a...)) }
+	for _, err := range b.SessionDefaults.Check() {
+		var oe *fabric.OptionError
+		if !errors.As(err, &oe) {
+			errs = append(errs, "bgp: "+err.Error()) // no key to name
+			continue
+		}
+		add("%s: %v %s", oe.Key, oe.Value, oe.Rule)
 	}
 	m := b.MaxPrefix
 	if m.Limit != "" && m.Limit != "auto" {

@@ -152,6 +152,18 @@ fabrics:
 	}
 }
 
+// The bgp section's session defaults are read as written, a key in other
+// case too (as encoding/json does), and reach the session options.
+func TestSessionDefaultsKeys(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(validACI, "  aci:", "  bgp: {passwordFile: '', Keepalive: 3, HOLD: 9}\n  aci:", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Fabrics[0].BGP; b.Keepalive != 3 || b.Hold != 9 || b.SessionDefaults.Options().Hold != 9 {
+		t.Errorf("session defaults %+v", b.SessionDefaults)
+	}
+}
+
 func TestModeOffUnquoted(t *testing.T) {
 	c, err := Parse([]byte(strings.Replace(validACI, "  aci:", "  maximumPaths:\n    mode: off\n  aci:", 1)))
 	if err != nil {
@@ -239,6 +251,15 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 			[]string{`:5:8: fabrics[0] (haystack-aci).asn: the boolean true`, `:6:29: fabrics[0] (haystack-aci).deletionBudget.percent: the string "x"`}},
 		{"validation", "asn: 63500", "asn: 63500\n  policy: bogus",
 			[]string{`:6:3: fabrics[0] (haystack-aci).policy: "bogus" is not one of sync`}},
+		// The bgp section's session defaults (fabric.SessionDefaults,
+		// embedded) are its own keys, checked by the options' checks.
+		{"session defaults out of range", "  aci:", "  bgp: {keepalive: 5, hold: 2}\n  aci:",
+			[]string{`:8:23: fabrics[0] (haystack-aci).bgp.hold: 2 must be 0 or 3-65535 seconds`,
+				`:8:9: fabrics[0] (haystack-aci).bgp.keepalive: 5 must be 0-65535 seconds and less than the hold time`}},
+		{"session default of the wrong type", "  aci:", "  bgp:\n    hold: nine\n  aci:",
+			[]string{`:9:11: fabrics[0] (haystack-aci).bgp.hold: the string "nine", want an integer`}},
+		{"unknown key beside the session defaults", "  aci:", "  bgp:\n    hold: 9\n    holdd: 9\n  aci:",
+			[]string{`:10:5: fabrics[0] (haystack-aci).bgp.holdd: unknown field`}},
 		{"driver: unknown key", "    tenant: T", "    tenant: T\n    tenantt: T",
 			[]string{`:11:5: fabrics[0] (haystack-aci).aci: tenantt: unknown field`}},
 		{"driver: wrong type", "    tenant: T", "    tenant: [T]",

@@ -172,18 +172,13 @@ func walkShape(n *yamlv3.Node, t reflect.Type, path string, out *[]locatedProble
 }
 
 // fieldByKey finds the struct field a JSON key decodes into (exactly, else
-// ignoring case, as encoding/json does).
+// ignoring case, as encoding/json does), the fields of an embedded struct
+// without a JSON name included as their own (as encoding/json inlines
+// them: SessionSettings' fabric.SessionDefaults).
 func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
 	var fold *reflect.StructField
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
+	for _, f := range jsonFields(t) {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
 		if name == "" {
 			name = f.Name
 		}
@@ -198,6 +193,32 @@ func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
 		return *fold, true
 	}
 	return reflect.StructField{}, false
+}
+
+// jsonFields lists the fields encoding/json decodes into: the struct's
+// own, then those of the structs it embeds without a JSON name (an outer
+// field shadows an inner one of its name, as in encoding/json).
+func jsonFields(t reflect.Type) []reflect.StructField {
+	var out, inner []reflect.StructField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			inner = append(inner, jsonFields(ft)...)
+			continue
+		}
+		if f.IsExported() {
+			out = append(out, f)
+		}
+	}
+	return append(out, inner...)
 }
 
 var (

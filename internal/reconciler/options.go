@@ -16,12 +16,12 @@ import (
 // of a secret in the node pod's namespace").
 const DefaultCalicoNamespace = "calico-system"
 
-// peerOptions derives how a session runs: the password the node's BGPPeer
-// names (else the fabric's), the fabric's timers and prefix limit, the
-// BGPPeer's TTL security and graceful restart time, and a maintenance
-// shutdown.
+// peerOptions derives how a session runs: the fabric's session defaults
+// (the timers), the password the node's BGPPeer names (else the fabric's),
+// the fabric's prefix limit, the BGPPeer's TTL security and graceful
+// restart time, and a maintenance shutdown.
 func (t *translator) peerOptions(f *config.Fabric, fp fabricPeer, allowed []fabric.PrefixRule) (fabric.PeerOptions, error) {
-	var o fabric.PeerOptions
+	o := f.BGP.SessionDefaults.Options()
 	bp, _ := t.cs.BGPPeer(fp.BGPPeer)
 	salt := fabric.PasswordSalt(t.cfg.Cluster, fp.NodeAddress.Addr().String())
 	switch {
@@ -42,7 +42,6 @@ func (t *translator) peerOptions(f *config.Fabric, fp fabricPeer, allowed []fabr
 	case f.BGP.Password.Reveal() != "":
 		o.Password = fabric.NewSecret(f.BGP.Password.Reveal(), salt)
 	}
-	o.Keepalive, o.Hold = f.BGP.Keepalive, f.BGP.Hold
 	o.GracefulRestart, o.TTLSecurityHops = bp.MaxRestartTime, bp.TTLSecurity
 	o.Shutdown = slices.Contains(f.BGP.Shutdown, fp.Node)
 	o.MaxPrefix = t.maxPrefix(f, fp, allowed)

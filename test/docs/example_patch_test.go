@@ -13,6 +13,16 @@ import (
 	"github.com/fabric-reconciler/fabric-reconciler/test/testenv"
 )
 
+// TestAddAPeerOptionPatchFiles: the guide's claim, that an attribute is
+// the kind, the translation and the drivers' tables, at most four files
+// outside tests, holds for its worked example.
+func TestAddAPeerOptionPatchFiles(t *testing.T) {
+	patch := filepath.Join(testenv.RepoRoot(), "docs/examples/add-a-peer-option.patch")
+	if files := nonTestFiles(t, patch); len(files) > 4 {
+		t.Errorf("the patch touches %d files outside tests, more than 4: %s", len(files), strings.Join(files, ", "))
+	}
+}
+
 // TestAddAPeerOptionPatch applies docs/examples/add-a-peer-option.patch to a
 // copy of the tracked files and runs go vet and the unit tests of the
 // packages it touches (the ACI, NX-OS and FRR driver tests it adds need the
@@ -49,7 +59,6 @@ func TestAddAPeerOptionPatch(t *testing.T) {
 	// The patch adds the option everywhere the guide says it does.
 	for _, want := range []struct{ file, text string }{
 		{"fabric/options.go", "EBGPMultihop"},
-		{"internal/config/config.go", "ebgpMultihop"},
 		{"internal/reconciler/options.go", "EBGPMultihop"},
 		{"internal/drivers/cli/peerlines.go", "ebgp-multihop"},
 		{"internal/drivers/aci/peeroptions.go", `"ttl"`},
@@ -61,6 +70,34 @@ func TestAddAPeerOptionPatch(t *testing.T) {
 	}
 	run(t, dst, "go", "vet", "./fabric/...", "./internal/config/...", "./internal/reconciler/...", "./internal/drivers/...")
 	run(t, dst, "go", "test", "-count=1", "./fabric/", "./internal/config/", "./internal/reconciler/", "./internal/drivers/cli/")
+}
+
+// nonTestFiles lists the files a patch touches that are not tests (a
+// _test.go file, or one under testdata/).
+func nonTestFiles(t *testing.T, patch string) []string {
+	t.Helper()
+	b, err := os.ReadFile(patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "diff --git a/")
+		if !ok {
+			continue
+		}
+		_, f, ok := strings.Cut(rest, " b/")
+		if !ok {
+			t.Fatalf("patch header %q", line)
+		}
+		if !strings.HasSuffix(f, "_test.go") && !strings.HasPrefix(f, "testdata/") && !strings.Contains(f, "/testdata/") {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("the patch touches no file outside tests: not a patch git writes?")
+	}
+	return out
 }
 
 func run(t *testing.T, dir string, name string, args ...string) string {
