@@ -3,6 +3,8 @@ package aci
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -528,6 +530,31 @@ func TestLocalASOverride(t *testing.T) {
 			t.Errorf("%s: bgpLocalAsnP present: %v", step.name, a)
 		case step.want != "" && (!ok || a["localAsn"] != step.want):
 			t.Errorf("%s: bgpLocalAsnP = %v (present %v), want localAsn %s", step.name, a, ok, step.want)
+		}
+	}
+}
+
+// TestRefusedBeforeCommit: which APIC answers say a write was not applied.
+func TestRefusedBeforeCommit(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&APIError{Status: 400, Code: "801", Text: "failed validation"}, true},
+		{&APIError{Status: 400, Code: "103", Text: "already exists"}, true},
+		{&APIError{Status: 403, Code: "403", Text: "Token timeout"}, true},
+		{&APIError{Status: 429}, true},
+		{&APIError{Status: 503}, true},
+		{&APIError{Status: 200, Code: "122", Text: "an error document in a 200"}, true},
+		{&APIError{Status: 500, Code: "1", Text: "internal"}, false},
+		{&APIError{Status: 502}, false},
+		{&APIError{Status: 504}, false},
+		{&APIError{Status: 200, Text: "empty answer"}, false},
+		{fmt.Errorf("POST /api/mo/x: %w", &APIError{Status: 400, Code: "102"}), true},
+		{errors.New("connection reset by peer"), false},
+	} {
+		if got := refusedBeforeCommit(tc.err); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

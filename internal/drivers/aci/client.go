@@ -374,6 +374,14 @@ func (t *sendTrack) attempt(resp *http.Response, err error) {
 	t.written = false
 }
 
+// earlierMaybe says whether an attempt before the last, answered one may
+// have been committed.
+func (t *sendTrack) earlierMaybe() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.maybe
+}
+
 // finish accounts for an attempt that ended without reaching CheckRetry (the
 // client gave up while reading the answer) and says whether the request may
 // have been committed.
@@ -422,12 +430,31 @@ func (a *apic) request(ctx context.Context, op, method, path string, body []byte
 	switch {
 	case err == nil:
 		return cont, nil
+	case method != http.MethodGet && refusedBeforeCommit(err) && !track.earlierMaybe():
+		return nil, notSent(err)
 	case method != http.MethodGet && track.finish():
 		return nil, fmt.Errorf("%s %s: %w: %w", method, stripQuery(path), drivers.ErrOutcomeUnknown, err)
 	case method != http.MethodGet:
 		return nil, notSent(err)
 	}
 	return nil, fmt.Errorf("%s %s: %w", method, stripQuery(path), err)
+}
+
+// refusedBeforeCommit reports whether an error is an APIC answer that says
+// the attempt was not applied: a client error (4xx, throttling's 429
+// included) or 503, or an error document in the answer (see sendTrack).
+// Other 5xx answers and transport errors are not known to be refusals.
+// It decides from the answer, not from whether the attempt was seen
+// written: net/http may report the write (httptrace WroteRequest) after
+// the answer came back, which made a refusal read as "outcome unknown" at
+// random. An earlier attempt that may have been committed (a reset, then
+// a retry answered 103) still makes the outcome unknown.
+func refusedBeforeCommit(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.Status >= 400 && ae.Status < 500 || ae.Status == http.StatusServiceUnavailable || ae.Status < 400 && ae.Code != ""
 }
 
 func (a *apic) timeout() time.Duration {
