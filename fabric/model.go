@@ -7,8 +7,10 @@
 package fabric
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -329,30 +331,55 @@ func (f PrefixFilter) canonicalID() string { return unmappedAddress(f.PeerAddres
 
 func (f PrefixFilter) canonical() Object {
 	f.PeerAddress = f.canonicalID()
-	rules := append([]PrefixRule(nil), f.Prefixes...)
-	for i := range rules {
-		if p, err := netip.ParsePrefix(rules[i].Prefix); err == nil {
-			rules[i].Prefix = p.Masked().String()
+	// Each prefix is parsed once (Diff canonicalizes every filter of a
+	// large fabric on every reconcile); a list already in order, as the
+	// translation makes them, is not sorted again.
+	parsed := make([]parsedRule, len(f.Prefixes))
+	var buf []byte
+	for i, r := range f.Prefixes {
+		parsed[i].rule = r
+		if p, err := netip.ParsePrefix(r.Prefix); err == nil {
+			p = p.Masked()
+			parsed[i].prefix, parsed[i].ok = p, true
+			if buf = p.AppendTo(buf[:0]); string(buf) != r.Prefix {
+				parsed[i].rule.Prefix = string(buf)
+			}
 		}
 	}
-	sort.Slice(rules, func(i, j int) bool { return lessRule(rules[i], rules[j]) })
+	if !slices.IsSortedFunc(parsed, compareParsed) {
+		sort.Slice(parsed, func(i, j int) bool { return compareParsed(parsed[i], parsed[j]) < 0 })
+	}
+	var rules []PrefixRule // nil for none, as before
+	if len(parsed) > 0 {
+		rules = make([]PrefixRule, len(parsed))
+		for i := range parsed {
+			rules[i] = parsed[i].rule
+		}
+	}
 	f.Prefixes = dedupe(rules)
 	return f
 }
 
-func lessRule(a, b PrefixRule) bool {
-	pa, ea := netip.ParsePrefix(a.Prefix)
-	pb, eb := netip.ParsePrefix(b.Prefix)
-	if ea != nil || eb != nil {
-		return a.Prefix < b.Prefix
+// parsedRule is a PrefixRule with its prefix parsed (ok) for ordering.
+type parsedRule struct {
+	rule   PrefixRule
+	prefix netip.Prefix
+	ok     bool
+}
+
+// compareParsed orders rules: by address, then prefix length, then le;
+// a prefix that does not parse sorts by its text.
+func compareParsed(a, b parsedRule) int {
+	if !a.ok || !b.ok {
+		return strings.Compare(a.rule.Prefix, b.rule.Prefix)
 	}
-	if c := pa.Addr().Compare(pb.Addr()); c != 0 {
-		return c < 0
+	if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+		return c
 	}
-	if pa.Bits() != pb.Bits() {
-		return pa.Bits() < pb.Bits()
+	if c := cmp.Compare(a.prefix.Bits(), b.prefix.Bits()); c != 0 {
+		return c
 	}
-	return a.LE < b.LE
+	return cmp.Compare(a.rule.LE, b.rule.LE)
 }
 
 func (f PrefixFilter) Validate() error {

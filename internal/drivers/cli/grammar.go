@@ -101,8 +101,6 @@ func ASN(field string, n uint32) error {
 	return nil
 }
 
-var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-
 // Name checks an identifier (node name, object name): letters and digits,
 // then also '_', '.', '-'; at most max characters (0: no limit).
 func Name(field, s string, max int) error {
@@ -115,10 +113,29 @@ func Name(field, s string, max int) error {
 	if max > 0 && len(s) > max {
 		return inputErr(field, s, "longer than %d characters", max)
 	}
-	if !nameRe.MatchString(s) {
+	if !isName(s) {
 		return inputErr(field, s, "only letters, digits, '_', '.' and '-' are allowed, starting with a letter or digit")
 	}
 	return nil
+}
+
+// isName is nameRe.MatchString(s) without the regexp engine: Desire checks
+// every node and object name of a large fabric on every reconcile
+// (TestIsNameIsNameRe holds the two together).
+func isName(s string) bool {
+	if s == "" || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 var textRe = regexp.MustCompile(`^[A-Za-z0-9_.:=/,@+ -]*$`)

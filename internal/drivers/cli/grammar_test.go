@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -227,4 +228,27 @@ func checkObject(o fabric.Object, maxPaths int) error {
 		return CheckMaximumPaths(v, maxPaths)
 	}
 	return fmt.Errorf("%s objects are not configured on this platform", o.Kind())
+}
+
+// TestIsNameIsNameRe: isName accepts exactly what the name grammar's
+// regular expression does, for every string of up to 4 characters over
+// an alphabet holding each class's edges and what lies just outside them.
+func TestIsNameIsNameRe(t *testing.T) {
+	nameRe := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	alphabet := []string{"a", "z", "A", "Z", "0", "9", "_", ".", "-", "/", "@", "[", "`", "{", ":", " ", "\n", "\x00", "\xc3", "é"}
+	strs := []string{""}
+	for n := 0; n < 4; n++ {
+		var next []string
+		for _, s := range strs {
+			for _, c := range alphabet {
+				next = append(next, s+c)
+			}
+		}
+		for _, s := range next {
+			if got, want := isName(s), nameRe.MatchString(s); got != want {
+				t.Fatalf("isName(%q) = %v, the grammar says %v", s, got, want)
+			}
+		}
+		strs = next
+	}
 }
