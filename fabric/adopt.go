@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -174,7 +175,7 @@ func Adoption(desired Target, observed Observed) Changeset {
 		plan.Changes = append(plan.Changes, Change{Action: ActionAdopt, Kind: k.Kind, Switch: k.Switch, ID: k.ID,
 			Before: a.Object.canonical(), After: want[k]})
 	}
-	sort.SliceStable(plan.Changes, func(i, j int) bool { return lessKey(plan.Changes[i].Key(), plan.Changes[j].Key()) })
+	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return compareKey(a.Key(), b.Key()) })
 	plan = plan.HoldBack(desired.Holds)
 	for i, c := range plan.Changes {
 		plan.Changes[i].Sources = desired.Sources[c.Key()]

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -87,7 +87,7 @@ func Diff(desired Target, observed Observed) Changeset {
 			plan.Changes = append(plan.Changes, Change{Action: ActionDelete, Kind: k.Kind, Switch: k.Switch, ID: k.ID, Before: have[k]})
 		}
 	}
-	sort.SliceStable(plan.Changes, func(i, j int) bool { return lessKey(plan.Changes[i].Key(), plan.Changes[j].Key()) })
+	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return compareKey(a.Key(), b.Key()) })
 	plan = plan.HoldBack(desired.Holds)
 	for i, c := range plan.Changes {
 		if c.Action != ActionDelete {
@@ -168,7 +168,7 @@ func sortedKeys(m map[Key]Object) []Key {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return lessKey(keys[i], keys[j]) })
+	slices.SortFunc(keys, compareKey) // keys are unique: any sort gives one order
 	return keys
 }
 

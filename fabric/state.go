@@ -1,10 +1,12 @@
 package fabric
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -102,21 +104,25 @@ func sortObjects(objs []Object) {
 	for i, o := range objs {
 		ks[i] = keyed{KeyOf(o), o}
 	}
-	sort.SliceStable(ks, func(i, j int) bool { return lessKey(ks[i].k, ks[j].k) })
+	slices.SortStableFunc(ks, func(a, b keyed) int { return compareKey(a.k, b.k) })
 	for i := range ks {
 		objs[i] = ks[i].o
 	}
 }
 
-// lessKey orders fabric-wide objects first, then by switch, kind rank and id.
-func lessKey(a, b Key) bool {
-	if a.Switch != b.Switch {
-		return a.Switch < b.Switch
+// lessKey orders fabric-wide objects first (their switch is ""), then by
+// switch, kind rank and id.
+func lessKey(a, b Key) bool { return compareKey(a, b) < 0 }
+
+// compareKey orders keys by switch, then kind (in declaration order), then id.
+func compareKey(a, b Key) int {
+	if c := strings.Compare(a.Switch, b.Switch); c != 0 {
+		return c
 	}
 	if ra, rb := kindRank(a.Kind), kindRank(b.Kind); ra != rb {
-		return ra < rb
+		return cmp.Compare(ra, rb)
 	}
-	return a.ID < b.ID
+	return strings.Compare(a.ID, b.ID)
 }
 
 // Foreign is an object found on the fabric at a place the cluster would write,
