@@ -31,6 +31,37 @@ func (s State) Objects() []Object {
 	return out
 }
 
+// PeerNode is one node session's node name and peer address, as a BGPPeer
+// or a PrefixFilter of a state names them.
+type PeerNode struct {
+	Node, PeerAddress string
+}
+
+// PeerNodes returns the node and address of every peer and prefix filter,
+// in the order Objects gives those objects, without canonicalizing the
+// rest (a filter's rules are not needed to know whose session it is).
+func (s State) PeerNodes() []PeerNode {
+	type keyed struct {
+		k  Key
+		pn PeerNode
+	}
+	ks := make([]keyed, 0, len(s.Peers)+len(s.PrefixFilters))
+	for _, p := range s.Peers {
+		a := p.canonicalID()
+		ks = append(ks, keyed{Key{Kind: KindBGPPeer, Switch: p.Switch, ID: a}, PeerNode{p.Node, a}})
+	}
+	for _, f := range s.PrefixFilters {
+		a := f.canonicalID()
+		ks = append(ks, keyed{Key{Kind: KindPrefixFilter, Switch: f.Switch, ID: a}, PeerNode{f.Node, a}})
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return compareKey(a.k, b.k) })
+	out := make([]PeerNode, len(ks))
+	for i := range ks {
+		out[i] = ks[i].pn
+	}
+	return out
+}
+
 // objects is Objects unsorted.
 func (s State) objects() []Object {
 	out := make([]Object, 0, s.Len())

@@ -96,16 +96,8 @@ func poolObject(p k8swatch.LBPool) string {
 func (t *translator) peeredNodes() map[netip.Addr]string {
 	out := map[netip.Addr]string{}
 	for _, name := range sortedFabricNames(t.opts.Observed) {
-		for _, o := range t.opts.Observed[name].Owned.Objects() {
-			var node, addr string
-			switch v := o.(type) {
-			case fabric.BGPPeer:
-				node, addr = v.Node, v.PeerAddress
-			case fabric.PrefixFilter:
-				node, addr = v.Node, v.PeerAddress
-			default:
-				continue
-			}
+		for _, pn := range t.opts.Observed[name].Owned.PeerNodes() {
+			node, addr := pn.Node, pn.PeerAddress
 			if a, err := netip.ParseAddr(addr); err == nil && node != "" {
 				if _, seen := out[a.Unmap()]; !seen {
 					out[a.Unmap()] = node
