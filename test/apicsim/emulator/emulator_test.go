@@ -829,3 +829,31 @@ func TestPasswordResentIsAChange(t *testing.T) {
 		t.Fatalf("rsp-subtree=modified does not name the password: %s", out.String())
 	}
 }
+
+// TestNewTenantImplicitChildren: a tenant created by a POST gets the three
+// children a real APIC adds (fvEpTags, fvRsTenantMonPol, vnsSvcCont),
+// unannotated; a tenant the payload already holds them for keeps its own.
+func TestNewTenantImplicitChildren(t *testing.T) {
+	srv, hc := lab(t, Options{})
+	ck := login(t, hc, srv)
+	a := do(t, hc, srv, "POST", "/api/mo/uni/tn-TEN_NEW.json?rsp-subtree=modified", `{"fvTenant":{"attributes":{"dn":"uni/tn-TEN_NEW","annotation":"orchestrator:x"}}}`, ck)
+	if a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	for rn, class := range map[string]string{"eptags": "fvEpTags", "rsTenantMonPol": "fvRsTenantMonPol", "svcCont": "vnsSvcCont"} {
+		c, attrs, ok := srv.Lookup("uni/tn-TEN_NEW/" + rn)
+		if !ok || c != class || attrs["annotation"] != "" {
+			t.Errorf("%s: class %q attrs %v exists %v", rn, c, attrs, ok)
+		}
+		if !strings.Contains(string(a.body), `"`+class+`"`) {
+			t.Errorf("%s is not reported created: %s", class, a.body)
+		}
+	}
+	q := do(t, hc, srv, "GET", "/api/mo/uni/tn-TEN_NEW.json?query-target=children", "", ck)
+	if n := strings.Count(string(q.body), `"dn":`); n != 3 {
+		t.Errorf("%d children, want the 3 implicit ones: %s", n, q.body)
+	}
+	if _, rel, _ := srv.Lookup("uni/tn-TEN_NEW/rsTenantMonPol"); rel["tnMonEPGPolName"] != "" {
+		t.Errorf("monitoring relation %v", rel)
+	}
+}

@@ -142,7 +142,18 @@ func register(c *ClassMeta) {
 func init() {
 	register(&ClassMeta{Name: "polUni", Label: "Policy Universe", RNFormat: "uni", Attrs: map[string]*AttrMeta{"name": str(nameRe, 64)}})
 	register(&ClassMeta{Name: "fvTenant", Label: "Tenant", RNFormat: "tn-{name}", Naming: []string{"name"}, Parents: []string{"polUni"},
-		Attrs: map[string]*AttrMeta{"name": str(tenantNameRe, 63), "ownerKey": str(anyTextRe, 128), "ownerTag": str(anyTextRe, 64)}})
+		Attrs: map[string]*AttrMeta{"name": str(tenantNameRe, 63), "ownerKey": str(anyTextRe, 128), "ownerTag": str(anyTextRe, 64)},
+		// A new tenant gets fvEpTags, fvRsTenantMonPol and vnsSvcCont
+		// nobody posted [aci-apic-notes.md section 1.2: a recorded run
+		// against an APIC 6.1(4h)]. Their RNs are the APIC model's
+		// (eptags, rsTenantMonPol, svcCont; Cisco APIC Management
+		// Information Model Reference); the monitoring relation names no
+		// policy, so it resolves to tenant common's default (assumed).
+		Implicit: []Implicit{{Class: "fvEpTags"}, {Class: "fvRsTenantMonPol", Attrs: map[string]string{"tnMonEPGPolName": ""}}, {Class: "vnsSvcCont"}}})
+	register(&ClassMeta{Name: "fvEpTags", Label: "Endpoint Tags", RNFormat: "eptags", Parents: []string{"fvTenant"}})
+	register(&ClassMeta{Name: "fvRsTenantMonPol", Label: "Monitoring Policy Relation", RNFormat: "rsTenantMonPol", Parents: []string{"fvTenant"},
+		Attrs: map[string]*AttrMeta{"tnMonEPGPolName": str(nameRe, 64)}})
+	register(&ClassMeta{Name: "vnsSvcCont", Label: "Service Container", RNFormat: "svcCont", Parents: []string{"fvTenant"}})
 	register(&ClassMeta{Name: "fvCtx", Label: "Private Network", RNFormat: "ctx-{name}", Naming: []string{"name"}, Parents: []string{"fvTenant"},
 		Attrs: map[string]*AttrMeta{"name": str(nameRe, 64), "ownerKey": str(anyTextRe, 128), "ownerTag": str(anyTextRe, 64),
 			"pcEnfPref": enum("enforced", "enforced", "unenforced"), "pcEnfDir": enum("ingress", "ingress", "egress"),
