@@ -126,16 +126,9 @@ fabric that could not be observed or did not adopt, skipped input (unless
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			ins, err := in.load()
+			ins, ds, err := loadAndOpen(&in, only, log)
 			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			if err := checkFabricNames(ins.cfg, only); err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			ds, err := openDrivers(ins.cfg, only, log)
-			if err != nil {
-				return &exitError{code: 1, err: err}
+				return err
 			}
 			defer closeDrivers(ds)
 

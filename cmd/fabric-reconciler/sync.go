@@ -54,6 +54,25 @@ func selectFabrics(cfg *config.Config, only []string) []config.Fabric {
 	return out
 }
 
+// loadAndOpen is what the commands that talk to the fabrics share: the
+// input read, the --fabric names checked against it, and a driver opened
+// for each selected fabric (the caller closes them). Errors are the
+// command's exit 1.
+func loadAndOpen(in *inputFlags, only []string, log *slog.Logger) (*inputs, map[string]drivers.Driver, error) {
+	ins, err := in.load()
+	if err != nil {
+		return nil, nil, &exitError{code: 1, err: err}
+	}
+	if err := checkFabricNames(ins.cfg, only); err != nil {
+		return nil, nil, &exitError{code: 1, err: err}
+	}
+	ds, err := openDrivers(ins.cfg, only, log)
+	if err != nil {
+		return nil, nil, &exitError{code: 1, err: err}
+	}
+	return ins, ds, nil
+}
+
 func checkFabricNames(cfg *config.Config, only []string) error {
 	for _, n := range only {
 		found := false
@@ -140,16 +159,9 @@ held because input is missing.`,
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			ins, err := in.load()
+			ins, ds, err := loadAndOpen(&in, only, log)
 			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			if err := checkFabricNames(ins.cfg, only); err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			ds, err := openDrivers(ins.cfg, only, log)
-			if err != nil {
-				return &exitError{code: 1, err: err}
+				return err
 			}
 			defer closeDrivers(ds)
 

@@ -42,17 +42,10 @@ could not be read, or an error.`,
 			if in.configPath == "" {
 				return &exitError{code: 1, err: fmt.Errorf("--config is required")}
 			}
-			ins, err := in.load()
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			if err := checkFabricNames(ins.cfg, only); err != nil {
-				return &exitError{code: 1, err: err}
-			}
 			log, _ := newLogger(cmd.ErrOrStderr(), "warn", false)
-			ds, err := openDrivers(ins.cfg, only, log)
+			ins, ds, err := loadAndOpen(&in, only, log)
 			if err != nil {
-				return &exitError{code: 1, err: err}
+				return err
 			}
 			defer closeDrivers(ds)
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
