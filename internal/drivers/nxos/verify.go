@@ -81,8 +81,8 @@ func rowsOf(raw json.RawMessage) ([]json.RawMessage, error) {
 	return []json.RawMessage{raw}, nil
 }
 
-// table reads TABLE_<name>/ROW_<name> out of an object.
-func table(obj map[string]json.RawMessage, name string) ([]json.RawMessage, error) {
+// table reads TABLE_<name>/ROW_<name> out of an object, each row decoded.
+func table(obj map[string]json.RawMessage, name string) ([]map[string]json.RawMessage, error) {
 	t, ok := obj["TABLE_"+name]
 	if !ok {
 		return nil, nil
@@ -91,7 +91,17 @@ func table(obj map[string]json.RawMessage, name string) ([]json.RawMessage, erro
 	if err := json.Unmarshal(t, &inner); err != nil {
 		return nil, fmt.Errorf("TABLE_%s: %w", name, err)
 	}
-	return rowsOf(inner["ROW_"+name])
+	raws, err := rowsOf(inner["ROW_"+name])
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]map[string]json.RawMessage, len(raws))
+	for i, r := range raws {
+		if rows[i], err = objectOf(r); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }
 
 func objectOf(raw json.RawMessage) (map[string]json.RawMessage, error) {
@@ -127,29 +137,18 @@ func parseNeighborsJSON(text string) ([]fabric.SessionState, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs := []map[string]json.RawMessage{top}
 	vrfs, err := table(top, "vrf")
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range vrfs {
-		o, err := objectOf(v)
-		if err != nil {
-			return nil, err
-		}
-		objs = append(objs, o)
-	}
+	objs := append([]map[string]json.RawMessage{top}, vrfs...)
 	var out []fabric.SessionState
 	for _, o := range objs {
 		rows, err := table(o, "neighbor")
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			n, err := objectOf(r)
-			if err != nil {
-				return nil, err
-			}
+		for _, n := range rows {
 			addrText := str(n, "neighbor")
 			if addrText == "" {
 				addrText = str(n, "ipv6neighbor")
@@ -180,20 +179,12 @@ func parseNeighborsJSON(text string) ([]fabric.SessionState, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, a := range afs {
-				ao, err := objectOf(a)
-				if err != nil {
-					return nil, err
-				}
+			for _, ao := range afs {
 				safs, err := table(ao, "persaf")
 				if err != nil {
 					return nil, err
 				}
-				for _, sa := range safs {
-					so, err := objectOf(sa)
-					if err != nil {
-						return nil, err
-					}
+				for _, so := range safs {
 					if p, err := strconv.Atoi(str(so, "pfxrecvd")); err == nil {
 						st.PrefixesReceived += p
 					}
@@ -222,29 +213,17 @@ func parseRoutesJSON(text string) ([]fabric.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range vrfs {
-		vo, err := objectOf(v)
-		if err != nil {
-			return nil, err
-		}
+	for _, vo := range vrfs {
 		afs, err := table(vo, "addrf")
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range afs {
-			ao, err := objectOf(a)
-			if err != nil {
-				return nil, err
-			}
+		for _, ao := range afs {
 			prefixes, err := table(ao, "prefix")
 			if err != nil {
 				return nil, err
 			}
-			for _, p := range prefixes {
-				po, err := objectOf(p)
-				if err != nil {
-					return nil, err
-				}
+			for _, po := range prefixes {
 				prefix, err := netip.ParsePrefix(str(po, "ipprefix"))
 				if err != nil {
 					return nil, fmt.Errorf("ipprefix %q: %w", str(po, "ipprefix"), err)
@@ -254,11 +233,7 @@ func parseRoutesJSON(text string) ([]fabric.Route, error) {
 				if err != nil {
 					return nil, err
 				}
-				for _, pa := range paths {
-					pth, err := objectOf(pa)
-					if err != nil {
-						return nil, err
-					}
+				for _, pth := range paths {
 					if str(pth, "ubest") != "true" {
 						continue
 					}
