@@ -159,7 +159,9 @@ func parseTree(text string) []*cfgNode {
 	for _, raw := range configBody(text) {
 		line := strings.TrimRight(raw, " \t")
 		trimmed := strings.TrimLeft(line, " \t")
-		if trimmed == "" || strings.HasPrefix(trimmed, "!") {
+		// A line of other white space only (a form feed, say) is blank
+		// too: every node below holds at least one word.
+		if strings.TrimSpace(trimmed) == "" || strings.HasPrefix(trimmed, "!") {
 			continue
 		}
 		indent := len(line) - len(trimmed)
